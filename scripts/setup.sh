@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything inferd's build, tests and benchmarks need on Debian 12.
+# Idempotent and non-interactive; the README quick start and .ci/run both call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libdnnl-dev                                # oneDNN 2.6: CPU conv/gemm/pool kernels
+  libonnx-dev protobuf-compiler libprotobuf-dev  # onnx.proto + protoc for the importer
+  libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev  # image decode
+  libgtest-dev libgmock-dev libbenchmark-dev # tests and benchmarks
+  python3 python3-onnx python3-numpy         # tools/models generator
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodesource's nodejs bundles npm and conflicts with Debian's npm: add them only when absent.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# ONNX Runtime for Node, CPU only: the post-install CUDA download is skipped.
+if [ ! -d tools/ort/node_modules/onnxruntime-node ]; then
+  (cd tools/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi

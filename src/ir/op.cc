@@ -1,0 +1,67 @@
+#include "ir/op.h"
+
+#include <array>
+#include <utility>
+
+namespace inferd::ir {
+namespace {
+// Canonical attributes (all set by the importer, defaults filled in):
+//   Conv:        strides[2], pads[4] (top,left,bottom,right), dilations[2], group;
+//                inputs X, W, [B], [R]; output = act(conv(X,W) + B + R) where the
+//                fused activation is attr "activation" (an OpKind name, absent = none)
+//                with "alpha"/"beta" (and "min"/"max" for Clip).
+//   Gemm:        alpha, beta, transA, transB; inputs A, B, [C]; fused activation as Conv.
+//   MaxPool/AveragePool: kernel_shape[2], strides[2], pads[4], ceil_mode, count_include_pad.
+//   LRN:         size, alpha, beta, bias.       BatchNormalization: epsilon.
+//   Clip:        min, max.  LeakyRelu: alpha.   HardSigmoid: alpha, beta.
+//   Concat/Flatten/Softmax/Gather: axis.  Transpose: perm.  Squeeze/Unsqueeze: axes.
+//   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).
+//   Pad:         pads[2*rank], value (constant mode only).
+//   Slice:       axis, start, end.              Softmax (opset < 13): legacy_2d = 1.
+constexpr std::array<std::pair<OpKind, std::string_view>, 30> kNames{{
+    {OpKind::kConv, "Conv"},
+    {OpKind::kRelu, "Relu"},
+    {OpKind::kClip, "Clip"},
+    {OpKind::kLeakyRelu, "LeakyRelu"},
+    {OpKind::kSigmoid, "Sigmoid"},
+    {OpKind::kHardSigmoid, "HardSigmoid"},
+    {OpKind::kHardSwish, "HardSwish"},
+    {OpKind::kMaxPool, "MaxPool"},
+    {OpKind::kAveragePool, "AveragePool"},
+    {OpKind::kGlobalAveragePool, "GlobalAveragePool"},
+    {OpKind::kLRN, "LRN"},
+    {OpKind::kBatchNormalization, "BatchNormalization"},
+    {OpKind::kConcat, "Concat"},
+    {OpKind::kAdd, "Add"},
+    {OpKind::kMul, "Mul"},
+    {OpKind::kSum, "Sum"},
+    {OpKind::kGemm, "Gemm"},
+    {OpKind::kMatMul, "MatMul"},
+    {OpKind::kFlatten, "Flatten"},
+    {OpKind::kReshape, "Reshape"},
+    {OpKind::kTranspose, "Transpose"},
+    {OpKind::kSqueeze, "Squeeze"},
+    {OpKind::kUnsqueeze, "Unsqueeze"},
+    {OpKind::kSoftmax, "Softmax"},
+    {OpKind::kIdentity, "Identity"},
+    {OpKind::kPad, "Pad"},
+    {OpKind::kShape, "Shape"},
+    {OpKind::kGather, "Gather"},
+    {OpKind::kSlice, "Slice"},
+    {OpKind::kReorder, "Reorder"},
+}};
+}  // namespace
+
+std::string_view to_string(OpKind kind) {
+  for (const auto& [k, name] : kNames)
+    if (k == kind) return name;
+  return "?";
+}
+
+std::optional<OpKind> op_kind_from_string(std::string_view name) {
+  for (const auto& [k, n] : kNames)
+    if (n == name) return k;
+  return std::nullopt;
+}
+
+}  // namespace inferd::ir

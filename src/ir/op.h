@@ -1,0 +1,47 @@
+// The operators the IR knows. Importers map their formats onto these kinds and
+// canonical attributes (documented per kind in op.cc); passes and backends only
+// ever see this vocabulary.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace inferd::ir {
+
+enum class OpKind {
+  kConv,
+  kRelu,
+  kClip,
+  kLeakyRelu,
+  kSigmoid,
+  kHardSigmoid,
+  kHardSwish,
+  kMaxPool,
+  kAveragePool,
+  kGlobalAveragePool,
+  kLRN,
+  kBatchNormalization,
+  kConcat,
+  kAdd,
+  kMul,
+  kSum,
+  kGemm,
+  kMatMul,
+  kFlatten,
+  kReshape,
+  kTranspose,
+  kSqueeze,
+  kUnsqueeze,
+  kSoftmax,
+  kIdentity,
+  kPad,
+  kShape,
+  kGather,
+  kSlice,     // produced by horizontal fusion: a channel range of its input (attrs: axis, start, end)
+  kReorder,   // produced by the layout pass: same logical tensor, another memory layout
+};
+
+std::string_view to_string(OpKind kind);
+std::optional<OpKind> op_kind_from_string(std::string_view name);
+
+}  // namespace inferd::ir
