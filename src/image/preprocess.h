@@ -1,0 +1,58 @@
+// Decoded RGB pixels -> the float CHW tensor a classifier takes: resize the shorter side,
+// centre crop, scale, subtract the mean, divide by the std, in the model's channel order.
+// The geometry follows torchvision's Resize(resize) + CenterCrop((height, width)) on PIL
+// images, the resampling Pillow's antialiased bilinear filter (resample.h).
+//
+// Thread safety: every function is safe to call from any number of threads at once.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "core/status.h"
+#include "image/image.h"
+
+namespace inferd::image {
+
+enum class ChannelOrder { kRgb, kBgr };
+
+struct PreprocessConfig {
+  int width = 224, height = 224;  // output (crop) size
+  int resize = 256;               // shorter side resized to this before the centre crop;
+                                  // 0 = stretch straight to width x height
+  ChannelOrder channel_order = ChannelOrder::kRgb;
+  float scale = 1.0f / 255.0f;    // applied to 0..255 pixel values before mean/std
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // per output channel, in channel_order
+  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+};
+
+// Where the output pixels come from: the whole image is (virtually) resized to
+// resized_width x resized_height and the output is the width x height window at
+// (crop_x, crop_y) of that.
+struct ResizeCrop {
+  int resized_width = 0, resized_height = 0;
+  int crop_x = 0, crop_y = 0;
+};
+
+// resize > 0: the shorter side becomes `resize`, the other int(resize * long / short)
+// (torchvision); the crop offsets are round((resized - crop) / 2.0), rounding half to
+// even as Python does (torchvision CenterCrop). resize == 0: resized = crop, offsets 0.
+// Fails when the crop does not fit in the resized image or the config is invalid.
+Result<ResizeCrop> plan_resize_crop(int image_width, int image_height, const PreprocessConfig& cfg);
+
+// Writes 3 * cfg.height * cfg.width floats, CHW planar:
+// out[c] = (pixel * scale - mean[c]) / std[c] with c in channel_order. Resize (bilinear
+// with antialias), centre crop, normalisation and HWC -> CHW happen in one pass over the
+// output; no full-size float image is made.
+Status preprocess(const Image& img, const PreprocessConfig& cfg, float* out_chw);
+
+// The same for undecoded bytes: the resize plan is made from the header (after EXIF
+// orientation), and a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that
+// still covers twice the resized size, which cuts the decode time of a large photo
+// several times while staying as close to Pillow's full decode + resize as Pillow's own
+// rounding (see kDctReducingGap). max_pixels as DecodeOptions::max_pixels.
+Status decode_and_preprocess(std::span<const uint8_t> bytes, const PreprocessConfig& cfg,
+                             int64_t max_pixels, float* out_chw);
+
+}  // namespace inferd::image
