@@ -9,7 +9,8 @@ namespace {
 //   Conv:        strides[2], pads[4] (top,left,bottom,right), dilations[2], group;
 //                inputs X, W, [B], [R]; output = act(conv(X,W) + B + R) where the
 //                fused activation is attr "activation" (an OpKind name, absent = none)
-//                with "alpha"/"beta" (and "min"/"max" for Clip).
+//                with "activation_alpha"/"activation_beta" (LeakyRelu, HardSigmoid) and
+//                "min"/"max" (Clip): prefixed because Gemm's own alpha/beta exist.
 //   Gemm:        alpha, beta, transA, transB; inputs A, B, [C]; fused activation as Conv.
 //   MaxPool/AveragePool: kernel_shape[2], strides[2], pads[4], ceil_mode, count_include_pad.
 //   LRN:         size, alpha, beta, bias.       BatchNormalization: epsilon.

@@ -1,1 +1,66 @@
-// placeholder: module under construction
+#include "runtime/engine.h"
+
+#include <chrono>
+
+#include "core/log.h"
+
+namespace inferd {
+namespace {
+
+std::vector<Binding> bindings(const ir::Graph& g, const std::vector<ir::ValueId>& ids) {
+  std::vector<Binding> out;
+  for (auto id : ids) out.push_back({g.value(id).name, g.value(id).shape});
+  return out;
+}
+
+Status check_batch_axis(const ir::Graph& g, uint32_t max_batch) {
+  for (auto id : g.inputs) {
+    const auto& s = g.value(id).shape;
+    if (s.empty()) return unimplemented("input '" + g.value(id).name + "' is a scalar");
+    if (s[0] != kDynamicDim && s[0] != static_cast<int64_t>(max_batch))
+      return invalid_argument("input '" + g.value(id).name + "' has batch " + std::to_string(s[0]) +
+                              " but the plan's max batch is " + std::to_string(max_batch));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<const Backend> backend) {
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<Engine> engine(new Engine());
+  engine->plan_ = std::move(plan);
+  engine->backend_ = std::move(backend);
+  const auto& g = engine->plan_.graph;
+  RETURN_IF_ERROR(check_batch_axis(g, engine->plan_.header.max_batch));
+  for (const auto& node : g.nodes()) {
+    if (!engine->backend_->supports(g, node))
+      return unimplemented(describe(g, node) + ": not supported by the " + std::string(engine->backend_->name()) +
+                           " backend");
+    auto packed = engine->backend_->pack(g, node);
+    if (!packed.is_ok()) return packed.status().with_context(describe(g, node));
+    engine->ops_.push_back(std::move(packed).value());
+  }
+  engine->inputs_ = bindings(g, g.inputs);
+  engine->outputs_ = bindings(g, g.outputs);
+  engine->memory_ = plan_memory(g, engine->plan_.header.max_batch);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  log_info("engine_created")
+      .kv("graph", g.name)
+      .kv("nodes", g.nodes().size())
+      .kv("arena_bytes", engine->memory_.arena_bytes)
+      .kv("ms", ms);
+  return std::shared_ptr<const Engine>(std::move(engine));
+}
+
+Result<std::unique_ptr<ExecutionContext>> Engine::create_context() const {
+  std::unique_ptr<ExecutionContext> ctx(new ExecutionContext(shared_from_this()));
+  if (!ctx->arena_) return resource_exhausted("cannot allocate a " + std::to_string(memory_.arena_bytes) + "-byte arena");
+  for (const auto& op : ops_) {
+    ASSIGN_OR_RETURN(auto kernel, op->create_kernel());
+    ctx->kernels_.push_back(std::move(kernel));
+  }
+  return ctx;
+}
+
+}  // namespace inferd

@@ -1,1 +1,60 @@
-// placeholder: module under construction
+// The reference dispatch table: one row per op kind. The kernels live in
+// reference_{conv,pool,elementwise,shape}.cc, grouped by op family.
+#include "backends/cpu/reference.h"
+
+#include <array>
+#include <utility>
+
+#include "backends/cpu/reference_kernels.h"
+
+namespace inferd::cpu {
+namespace {
+
+using ir::OpKind;
+
+// Shape has no row: it is always folded to a constant before any kernel runs.
+constexpr std::array<std::pair<OpKind, ReferenceFn>, 29> kReferenceKernels{{
+    {OpKind::kConv, ref::conv},
+    {OpKind::kRelu, ref::relu},
+    {OpKind::kClip, ref::clip},
+    {OpKind::kLeakyRelu, ref::leaky_relu},
+    {OpKind::kSigmoid, ref::sigmoid},
+    {OpKind::kHardSigmoid, ref::hard_sigmoid},
+    {OpKind::kHardSwish, ref::hard_swish},
+    {OpKind::kMaxPool, ref::max_pool},
+    {OpKind::kAveragePool, ref::average_pool},
+    {OpKind::kGlobalAveragePool, ref::global_average_pool},
+    {OpKind::kLRN, ref::lrn},
+    {OpKind::kBatchNormalization, ref::batch_normalization},
+    {OpKind::kConcat, ref::concat},
+    {OpKind::kAdd, ref::add},
+    {OpKind::kMul, ref::mul},
+    {OpKind::kSum, ref::sum},
+    {OpKind::kGemm, ref::gemm},
+    {OpKind::kMatMul, ref::matmul},
+    {OpKind::kFlatten, ref::copy_elements},
+    {OpKind::kReshape, ref::copy_elements},
+    {OpKind::kTranspose, ref::transpose},
+    {OpKind::kSqueeze, ref::copy_elements},
+    {OpKind::kUnsqueeze, ref::copy_elements},
+    {OpKind::kSoftmax, ref::softmax},
+    {OpKind::kIdentity, ref::copy_elements},
+    {OpKind::kPad, ref::pad},
+    {OpKind::kGather, ref::gather},
+    {OpKind::kSlice, ref::slice},
+    {OpKind::kReorder, ref::copy_elements},
+}};
+
+}  // namespace
+
+ReferenceFn reference_kernel(ir::OpKind op) {
+  for (const auto& [kind, fn] : kReferenceKernels)
+    if (kind == op) return fn;
+  return nullptr;
+}
+
+float apply_activation(const ir::Attributes& attrs, float x) {
+  return ref::fused_activation(attrs, /*op_owns_alpha_beta=*/false)(x);
+}
+
+}  // namespace inferd::cpu

@@ -13,6 +13,7 @@ namespace inferd::cpu {
 // Computes `node`'s outputs from its inputs with the semantics documented in
 // ir/op.cc (fused activation / residual included). Inputs follow node.inputs
 // (constants included; data == nullptr for absent optionals).
+// int64 constant inputs arrive as TensorViews whose data points at int64 values.
 using ReferenceFn = void (*)(const ir::Attributes& attrs, std::span<const TensorView> inputs,
                              std::span<const TensorView> outputs);
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the CPU engine benchmark for every model side by side with ONNX Runtime
+# (onnxruntime-node) on this machine, in one run, and writes the results table to
+# docs/benchmarks.md (between the engine-cpu markers).
+# Usage: bench/engine_cpu.sh [--min-seconds S] [--models "squeezenet resnet50 ..."]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+min_seconds=3
+models="squeezenet resnet50 googlenet alexnet mobilenetv2"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --min-seconds) min_seconds=$2; shift 2 ;;
+    --models) models=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+threads=$(nproc)
+bash scripts/build.sh >/dev/null
+gen=build/generated_models
+mkdir -p "$gen" build/bench
+out=build/bench/engine_cpu.jsonl
+: > "$out"
+for m in $models; do
+  if [ "$m" = squeezenet ]; then path=models/squeezenet/1/model.onnx; else
+    path=$gen/$m.onnx
+    [ -f "$path" ] || /usr/bin/python3 tools/models/gen_models.py "$gen" --only "$m" >/dev/null
+  fi
+  echo "== $m" >&2
+  ./build/bench/bench_engine_cpu "$path" --batch 1,8,32 --threads "$threads" --min-seconds "$min_seconds" |
+    sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"engine\":\"inferd\"|" >> "$out"
+  node tools/ort/bench.js "$path" --batch 1,8,32 --threads "$threads" --min-time-s "$min_seconds" |
+    sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"engine\":\"onnxruntime\"|" >> "$out"
+done
+/usr/bin/python3 bench/write_engine_table.py "$out" docs/benchmarks.md

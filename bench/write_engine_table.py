@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Turns bench/engine_cpu.sh's JSON lines into the CPU table of docs/benchmarks.md.
+
+The table goes between <!-- engine-cpu:begin --> and <!-- engine-cpu:end -->; the
+rest of the file is left as it is."""
+import json
+import platform
+import subprocess
+import sys
+
+BEGIN, END = "<!-- engine-cpu:begin -->", "<!-- engine-cpu:end -->"
+
+
+def cpu_name():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def table(rows):
+    by = {}
+    for r in rows:
+        by[(r["model"], r["engine"], r["batch"])] = r
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"Machine: {cpu_name()}, {nproc} cores, threads = {nproc}. Medians; ratio = inferd / ONNX Runtime time (< 1 is faster).",
+        "",
+        "| model | batch 1 ms (inferd / ORT / ratio) | batch 8 img/s (inferd / ORT) | batch 32 img/s (inferd / ORT) | build ms | plan load ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in models:
+        def get(engine, batch, key):
+            r = by.get((m, engine, batch))
+            return r[key] if r else float("nan")
+        b1, o1 = get("inferd", 1, "median_ms"), get("onnxruntime", 1, "median_ms")
+        lines.append(
+            f"| {m} | {b1:.2f} / {o1:.2f} / **{b1 / o1:.2f}** "
+            f"| {get('inferd', 8, 'images_per_s'):.0f} / {get('onnxruntime', 8, 'images_per_s'):.0f} "
+            f"| {get('inferd', 32, 'images_per_s'):.0f} / {get('onnxruntime', 32, 'images_per_s'):.0f} "
+            f"| {get('inferd', 1, 'build_ms'):.0f} | {get('inferd', 1, 'plan_load_ms'):.0f} |")
+    return "\n".join(lines)
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+    doc_path = sys.argv[2]
+    try:
+        doc = open(doc_path).read()
+    except FileNotFoundError:
+        doc = f"# Benchmarks\n\n## CPU engine vs ONNX Runtime\n{BEGIN}\n{END}\n"
+    if BEGIN not in doc:
+        doc += f"\n## CPU engine vs ONNX Runtime\n{BEGIN}\n{END}\n"
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    open(doc_path, "w").write(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

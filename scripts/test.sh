@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The README's second command: build and run every test except the gpu and slow ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure -LE "gpu|slow" -j2 "$@"

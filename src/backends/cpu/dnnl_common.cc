@@ -1,0 +1,185 @@
+#include "backends/cpu/dnnl_common.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <numeric>
+#include <string_view>
+
+namespace inferd::cpu {
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+void apply_thread_count(int threads) {
+  // libgomp keeps nthreads-var per thread: omp_set_num_threads() in the backend's
+  // constructor does not reach the execution contexts' threads, so kernels re-apply it.
+  // The check keeps the common case to a thread-local read.
+  if (threads > 0 && omp_get_max_threads() != threads) omp_set_num_threads(threads);
+}
+
+dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides) {
+  const dnnl::memory::dims dims(shape.begin(), shape.end());
+  const dnnl::memory::dims st(strides.begin(), strides.end());
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, st);
+}
+
+dnnl::memory::desc desc_of(const TensorView& v) { return desc_of(v.shape, v.strides); }
+
+namespace {
+// Strides for `shape` with `layout`'s dim order (outermost = largest stride) but no gaps.
+std::vector<int64_t> compact_strides(const Shape& shape, const TensorView& layout) {
+  std::vector<size_t> order(shape.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return layout.strides[a] > layout.strides[b]; });
+  std::vector<int64_t> strides(shape.size());
+  int64_t step = 1;
+  for (size_t i = order.size(); i-- > 0;) {
+    strides[order[i]] = step;
+    step *= shape[order[i]];
+  }
+  return strides;
+}
+}  // namespace
+
+dnnl::memory::desc compact_desc_of(const TensorView& v) { return desc_of(v.shape, compact_strides(v.shape, v)); }
+
+dnnl::memory::desc compact_desc_like(const Shape& shape, const TensorView& layout) {
+  return desc_of(shape, compact_strides(shape, layout));
+}
+
+bool is_compact(const TensorView& v) { return v.strides == compact_strides(v.shape, v); }
+
+TensorView representative_view(const ir::Graph& graph, ir::ValueId id, int64_t batch) {
+  TensorView view;
+  view.shape = graph.value(id).shape;
+  if (!view.shape.empty() && view.shape[0] == kDynamicDim) view.shape[0] = batch;
+  // A concat member lives inside its (outermost) concat buffer: use that buffer's strides.
+  ir::ValueId root = id;
+  while (graph.value(root).alias_of != ir::kNoValue) root = graph.value(root).alias_of;
+  Shape root_shape = graph.value(root).shape;
+  if (!root_shape.empty() && root_shape[0] == kDynamicDim) root_shape[0] = batch;
+  const bool nhwc = graph.value(root).layout == ir::Layout::kNHWC && root_shape.size() == 4;
+  view.strides = nhwc ? nhwc_strides(root_shape) : dense_strides(root_shape);
+  if (root_shape.size() != view.shape.size()) view.strides = dense_strides(view.shape);
+  return view;
+}
+
+bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
+  return std::string_view(pd.impl_info_str()).find("ref") != std::string_view::npos;
+}
+
+dnnl::primitive_attr make_attr(const dnnl::post_ops& ops) {
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// ---- activations ---------------------------------------------------------
+
+float EltwiseStep::apply(float x) const {
+  using A = dnnl::algorithm;
+  switch (algorithm) {
+    case A::eltwise_relu: return x > 0.0f ? x : alpha * x;
+    case A::eltwise_clip: return std::max(alpha, std::min(beta, x));
+    case A::eltwise_linear: return alpha * x + beta;
+    case A::eltwise_logistic: return 1.0f / (1.0f + std::exp(-x));
+    case A::eltwise_hardswish: return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
+    default: return std::numeric_limits<float>::quiet_NaN();
+  }
+}
+
+float apply(const Activation& act, float x) {
+  for (const EltwiseStep& s : act) x = s.apply(x);
+  return x;
+}
+
+namespace {
+struct ActivationParams {
+  float alpha, beta, min, max;
+};
+
+// ONNX defaults: LeakyRelu alpha 0.01, HardSigmoid alpha 0.2 / beta 0.5, Clip unbounded.
+ActivationParams defaults_of(ir::OpKind kind) {
+  const float inf = std::numeric_limits<float>::infinity();
+  if (kind == ir::OpKind::kLeakyRelu) return {0.01f, 0.0f, -inf, inf};
+  if (kind == ir::OpKind::kHardSigmoid) return {0.2f, 0.5f, -inf, inf};
+  return {0.0f, 0.0f, -inf, inf};
+}
+
+Result<Activation> activation_of(ir::OpKind kind, const ActivationParams& p) {
+  using A = dnnl::algorithm;
+  switch (kind) {
+    case ir::OpKind::kRelu: return Activation{{A::eltwise_relu, 0.0f, 0.0f}};
+    case ir::OpKind::kLeakyRelu: return Activation{{A::eltwise_relu, p.alpha, 0.0f}};
+    case ir::OpKind::kClip: return Activation{{A::eltwise_clip, p.min, p.max}};
+    case ir::OpKind::kSigmoid: return Activation{{A::eltwise_logistic, 0.0f, 0.0f}};
+    // oneDNN 2.6 has no hardsigmoid (added in 3.0): alpha*x+beta, then clip to [0,1].
+    case ir::OpKind::kHardSigmoid:
+      return Activation{{A::eltwise_linear, p.alpha, p.beta}, {A::eltwise_clip, 0.0f, 1.0f}};
+    // 2.6's hardswish ignores alpha/beta: x * relu6(x + 3) / 6, which is ONNX's HardSwish.
+    case ir::OpKind::kHardSwish: return Activation{{A::eltwise_hardswish, 0.0f, 0.0f}};
+    default: return invalid_argument(std::string(ir::to_string(kind)) + " is not an activation");
+  }
+}
+}  // namespace
+
+Result<Activation> standalone_activation(ir::OpKind kind, const ir::Attributes& attrs) {
+  ActivationParams p = defaults_of(kind);
+  p.alpha = attrs.get_float("alpha", p.alpha);
+  p.beta = attrs.get_float("beta", p.beta);
+  p.min = attrs.get_float("min", p.min);
+  p.max = attrs.get_float("max", p.max);
+  return activation_of(kind, p);
+}
+
+Result<Activation> fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta) {
+  const std::string name = attrs.get_string("activation", "");
+  if (name.empty()) return Activation{};
+  const std::optional<ir::OpKind> kind = ir::op_kind_from_string(name);
+  if (!kind) return invalid_argument("unknown fused activation '" + name + "'");
+  ActivationParams p = defaults_of(*kind);
+  if (!op_owns_alpha_beta) {
+    p.alpha = attrs.get_float("alpha", p.alpha);
+    p.beta = attrs.get_float("beta", p.beta);
+  }
+  p.alpha = attrs.get_float("activation_alpha", p.alpha);
+  p.beta = attrs.get_float("activation_beta", p.beta);
+  p.min = attrs.get_float("min", p.min);
+  p.max = attrs.get_float("max", p.max);
+  return activation_of(*kind, p);
+}
+
+void append_post_ops(dnnl::post_ops& ops, const Activation& act) {
+  for (const EltwiseStep& s : act) ops.append_eltwise(1.0f, s.algorithm, s.alpha, s.beta);
+}
+
+// ---- buffers ---------------------------------------------------------------
+
+AlignedBuffer::AlignedBuffer(size_t bytes) : bytes_(bytes) {
+  constexpr size_t kAlign = 64;  // a cache line: what oneDNN's kernels are tuned for
+  const size_t rounded = std::max<size_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
+  data_.reset(static_cast<float*>(std::aligned_alloc(kAlign, rounded)));
+  if (!data_) throw std::bad_alloc();
+}
+
+void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+
+PackedTensor pack_tensor(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& want) {
+  auto buffer = std::make_shared<AlignedBuffer>(want.get_size());
+  dnnl::memory from(src_desc, cpu_engine(), const_cast<void*>(src));
+  dnnl::memory to(want, cpu_engine(), buffer->data());
+  dnnl::stream stream(cpu_engine());
+  dnnl::reorder(from, to).execute(stream, from, to);
+  stream.wait();
+  return {want, std::move(buffer)};
+}
+
+}  // namespace inferd::cpu

@@ -1,0 +1,145 @@
+// Conv -> oneDNN convolution_forward (direct, forward_inference) with post-ops:
+//   dst = act(conv(X, W) + B + R)
+// B is the primitive's bias argument; the residual R (input 3) is copied into dst
+// first and added by a `sum` post-op (which reads dst before writing it), then the
+// fused activation runs as eltwise post-op(s).
+//
+// Weights are packed once, for batch 1 and the layouts the graph assigns, into the
+// format oneDNN asks for (format_tag::any). Should a later shape make oneDNN want
+// another weights format, the kernel re-packs into a buffer of its own.
+//
+// oneDNN 2.6 runs a convolution whose src or dst is a channel slice (row stride > C)
+// with its naive "ref:any" implementation; such views are staged through a compact
+// buffer instead, so the brgemm/jit kernels still run (decided per shape).
+#include <string>
+
+#include "backends/cpu/dnnl_common.h"
+#include "backends/cpu/dnnl_ops.h"
+#include "core/log.h"
+
+namespace inferd::cpu {
+namespace {
+
+using dnnl::memory;
+using conv_pd = dnnl::convolution_forward::primitive_desc;
+
+struct ConvGeometry {
+  memory::dims strides, dilates, pad_l, pad_r;  // dilates in oneDNN's convention: ONNX - 1
+};
+
+class ConvBuilder final : public PipelineBuilder {
+ public:
+  ConvBuilder(ConvGeometry geo, Activation act, bool has_bias, bool has_residual, memory::dims weights_dims)
+      : geo_(std::move(geo)),
+        act_(std::move(act)),
+        has_bias_(has_bias),
+        has_residual_(has_residual),
+        weights_dims_(std::move(weights_dims)) {}
+
+  // Packs W (ONNX OIHW, grouped: [G, O/G, I/G, kh, kw]) and B for the primitive chosen for x/y.
+  void pack(const TensorView& x, const TensorView& y, const float* weights, const float* bias) {
+    if (bias) bias_ = pack_tensor(bias_desc(), bias, bias_desc());
+    const memory::desc user(weights_dims_, memory::data_type::f32,
+                            weights_dims_.size() == 5 ? memory::format_tag::goihw : memory::format_tag::oihw);
+    const conv_pd pd = choose(x, y);
+    weights_ = pack_tensor(user, weights, pd.weights_desc());
+    log_debug("onednn_conv_packed").kv("impl", pd.impl_info_str());
+  }
+
+  Pipeline build(Inputs in, Outputs out) const override {
+    const conv_pd pd = choose(in[0], out[0]);
+    Pipeline pl;
+    const memory src = pl.input_as(0, in[0], pd.src_desc());
+    const Pipeline::OutputTarget dst = pl.output_as(0, out[0], pd.dst_desc());
+    if (has_residual_) {
+      pl.add_reorder(pl.bind_input(3, desc_of(in[3])), dst.compute);
+      // In place (R's buffer is dst's): the copy would copy a tensor onto itself.
+      if (dst.compute.get() == dst.view.get()) pl.skip_last_step_when_aliased(3, 0);
+    }
+    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst.compute}};
+    args.emplace_back(DNNL_ARG_WEIGHTS, pl.weights_as(weights_, pd.weights_desc()));
+    if (bias_.buffer) args.emplace_back(DNNL_ARG_BIAS, pl.bind_fixed(bias_.desc, bias_.buffer->data()));
+    pl.add(pd, dnnl::convolution_forward(pd), std::move(args));
+    pl.finish_output(dst);
+    return pl;
+  }
+
+ private:
+  memory::desc bias_desc() const {
+    const int64_t out_channels = weights_dims_[0] * (weights_dims_.size() == 5 ? weights_dims_[1] : 1);
+    return {{out_channels}, memory::data_type::f32, memory::format_tag::x};
+  }
+
+  conv_pd make_pd(const memory::desc& src, const memory::desc& dst) const {
+    const memory::desc weights(weights_dims_, memory::data_type::f32, memory::format_tag::any);
+    using dnnl::convolution_forward;
+    const auto desc = has_bias_
+        ? convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                    weights, bias_desc(), dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r)
+        : convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                    weights, dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r);
+    dnnl::post_ops ops;
+    if (has_residual_) ops.append_sum(1.0f);
+    append_post_ops(ops, act_);
+    return conv_pd(desc, make_attr(ops), cpu_engine());
+  }
+
+  conv_pd choose(const TensorView& x, const TensorView& y) const {
+    return choose_pd(x, y, [this](const memory::desc& s, const memory::desc& d) { return make_pd(s, d); });
+  }
+
+  ConvGeometry geo_;
+  Activation act_;
+  bool has_bias_;
+  bool has_residual_;
+  memory::dims weights_dims_;
+  PackedTensor weights_, bias_;
+};
+
+ConvGeometry geometry_of(const ir::Attributes& attrs) {
+  const std::vector<int64_t> strides = attrs.get_ints("strides", {1, 1});
+  const std::vector<int64_t> pads = attrs.get_ints("pads", {0, 0, 0, 0});
+  const std::vector<int64_t> dilations = attrs.get_ints("dilations", {1, 1});
+  return {{strides[0], strides[1]}, {dilations[0] - 1, dilations[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}};
+}
+
+bool valid_2d_attrs(const ir::Attributes& attrs) {
+  return attrs.get_ints("strides", {1, 1}).size() == 2 && attrs.get_ints("pads", {0, 0, 0, 0}).size() == 4 &&
+         attrs.get_ints("dilations", {1, 1}).size() == 2;
+}
+
+}  // namespace
+
+PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts) {
+  const std::string context = ir::describe(graph, node);
+  if (node.inputs.size() < 2 || node.outputs.empty())
+    return invalid_argument(context + ": Conv needs inputs X and W and an output");
+  const ir::Value& x = graph.value(node.inputs[0]);
+  const ir::Value& w = graph.value(node.inputs[1]);
+  const bool has_bias = has_input(node, 2);
+  const bool has_residual = has_input(node, 3);
+  // oneDNN wants constant 2-D weights and bias; anything else runs on the reference kernel.
+  if (x.shape.size() != 4 || !w.is_constant() || w.shape.size() != 4 || !valid_2d_attrs(node.attrs) ||
+      (has_bias && !graph.value(node.inputs[2]).is_constant()))
+    return std::unique_ptr<PackedOp>();
+  const int64_t group = node.attrs.get_int("group", 1);
+  const int64_t out_channels = w.shape[0];
+  if (group < 1 || out_channels % group != 0 || x.shape[1] != w.shape[1] * group)
+    return invalid_argument(context + ": input has " + std::to_string(x.shape[1]) + " channels but weights " +
+                            to_string(w.shape) + " with group " + std::to_string(group) + " expect " +
+                            std::to_string(w.shape[1] * group));
+  ASSIGN_OR_RETURN(Activation act, fused_activation(node.attrs, /*op_owns_alpha_beta=*/false));
+
+  memory::dims weights_dims(w.shape.begin(), w.shape.end());
+  if (group > 1) weights_dims = {group, out_channels / group, w.shape[1], w.shape[2], w.shape[3]};
+  auto builder =
+      std::make_shared<ConvBuilder>(geometry_of(node.attrs), std::move(act), has_bias, has_residual, weights_dims);
+  const float* bias = has_bias ? graph.value(node.inputs[2]).constant->data<float>() : nullptr;
+  RETURN_IF_ERROR(catch_dnnl(context, [&] {
+    builder->pack(representative_view(graph, node.inputs[0], 1), representative_view(graph, node.outputs[0], 1),
+                  w.constant->data<float>(), bias);
+  }));
+  return make_pipeline_op("onednn:conv", context, std::move(builder), opts);
+}
+
+}  // namespace inferd::cpu

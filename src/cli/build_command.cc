@@ -1,0 +1,129 @@
+// `inferd build MODEL [-o out.plan] [--report] [--profile] [--print-graph]`
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "builder/builder.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/log.h"
+#include "ir/printer.h"
+#include "runtime/backend_registry.h"
+#include "runtime/engine.h"
+#include "runtime/memory_planner.h"
+#include "runtime/random_input.h"
+
+namespace inferd::cli {
+namespace {
+
+void print_report(const BuildResult& r, std::ostream& os) {
+  os << "import: " << r.imported_nodes << " nodes in " << r.import_ms << " ms\n";
+  os << "pass                          nodes before -> after   ms\n";
+  for (const auto& p : r.passes) {
+    char line[160];
+    std::snprintf(line, sizeof line, "%-30s %6zu -> %-6zu %8.2f\n", p.pass.c_str(), p.nodes_before, p.nodes_after, p.ms);
+    os << line;
+    for (const auto& c : p.changes) os << "    " << c << "\n";
+  }
+  const auto& g = r.plan.graph;
+  for (int64_t batch : {int64_t{1}, int64_t{r.plan.header.max_batch}}) {
+    const auto mem = plan_memory(g, batch);
+    char line[200];
+    std::snprintf(line, sizeof line, "activation memory at batch %lld: planned %.2f MiB, naive %.2f MiB (%.1fx less)\n",
+                  static_cast<long long>(batch), mem.arena_bytes / 1048576.0, mem.naive_bytes / 1048576.0,
+                  mem.arena_bytes ? static_cast<double>(mem.naive_bytes) / static_cast<double>(mem.arena_bytes) : 0.0);
+    os << line;
+  }
+}
+
+// Runs the engine on a random input and prints per-layer times (median of runs).
+Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, std::ostream& os) {
+  ASSIGN_OR_RETURN(auto engine, Engine::create(plan, std::move(backend)));
+  ASSIGN_OR_RETURN(auto ctx, engine->create_context());
+  fill_random_input(*ctx, 1);
+  ctx->set_profiling(true);
+  const auto& nodes = engine->graph().nodes();
+  std::vector<std::vector<double>> times(nodes.size());
+  for (int run = 0; run < 11; ++run) {
+    RETURN_IF_ERROR(ctx->execute(1));
+    if (run == 0) continue;  // warm-up: primitive creation, caches
+    for (size_t i = 0; i < nodes.size(); ++i) times[i].push_back(ctx->node_times_ms()[i]);
+  }
+  double total = 0;
+  os << "per-layer time at batch 1 (median of 10 runs):\n";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    std::sort(times[i].begin(), times[i].end());
+    const double ms = times[i][times[i].size() / 2];
+    total += ms;
+    char line[256];
+    std::snprintf(line, sizeof line, "  %8.3f ms  %-18s %-32s %s\n", ms, std::string(ir::to_string(nodes[i].op)).c_str(),
+                  nodes[i].name.c_str(), std::string(engine->packed_op(i).implementation()).c_str());
+    os << line;
+  }
+  os << "  total " << total << " ms\n";
+  return Status::ok();
+}
+
+}  // namespace
+
+int build_command(const Argv& argv) {
+  Args args;
+  args.flag("o", "output plan path (default: MODEL with .plan)", "");
+  args.flag("backend", "cpu (cuda arrives with the GPU backend)", "cpu");
+  args.flag("precision", "fp32", "fp32");
+  args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
+  args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
+  args.toggle("report", "print node counts per pass, fused groups, memory plan");
+  args.toggle("profile", "run the plan once and print per-layer times");
+  args.toggle("print-graph", "print the optimized graph");
+  args.toggle("help", "show this help");
+  const char* usage = "inferd build MODEL [options]";
+  if (Status s = args.parse(argv); !s.is_ok()) return fail(s.message() + "\n" + args.help(usage), 2);
+  if (args.on("help")) return std::cout << args.help(usage), 0;
+  if (args.positional().size() != 1) return fail("build needs exactly one MODEL\n" + args.help(usage), 2);
+  auto max_batch = args.get_int("max-batch", 1, 4096);
+  auto threads = args.get_int("threads", 0, 1024);
+  if (!max_batch.is_ok()) return fail(max_batch.status().message(), 2);
+  if (!threads.is_ok()) return fail(threads.status().message(), 2);
+
+  const std::string model = args.positional()[0];
+  auto backend = create_backend(args.get("backend"), {*threads});
+  if (!backend.is_ok()) return fail(backend.status().message());
+  const auto start = std::chrono::steady_clock::now();
+  auto result = build_plan(model, **backend, {*max_batch, args.get("precision")});
+  if (!result.is_ok()) return fail(result.status().message());
+  const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  std::string out = args.get("o");
+  if (out.empty()) out = model.substr(0, model.rfind('.')) + ".plan";
+  if (Status s = save_plan(result->plan, out); !s.is_ok()) return fail(s.message());
+  if (args.on("report")) print_report(*result, std::cout);
+  if (args.on("print-graph")) std::cout << ir::print_graph(result->plan.graph);
+  if (args.on("profile")) {
+    if (Status s = print_profile(result->plan, *backend, std::cout); !s.is_ok()) return fail(s.message());
+  }
+  std::cout << "wrote " << out << " (" << result->plan.graph.nodes().size() << " nodes, built in " << build_ms
+            << " ms)\n";
+  return 0;
+}
+
+int info_command(const Argv& argv) {
+  Args args;
+  args.toggle("print-graph", "print the graph too");
+  if (Status s = args.parse(argv); !s.is_ok() || args.positional().size() != 1)
+    return fail("usage: inferd info PLAN [--print-graph]", 2);
+  auto plan = load_plan(args.positional()[0]);
+  if (!plan.is_ok()) return fail(plan.status().message());
+  std::cout << describe_plan(*plan);
+  if (args.on("print-graph")) std::cout << ir::print_graph(plan->graph);
+  return 0;
+}
+
+int fail(const std::string& message, int code) {
+  std::cerr << "inferd: " << message << "\n";
+  return code;
+}
+
+}  // namespace inferd::cli

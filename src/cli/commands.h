@@ -1,0 +1,18 @@
+// The `inferd` subcommands. Each parses its own flags and returns the exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace inferd::cli {
+
+using Argv = std::vector<std::string>;
+
+int build_command(const Argv& args);
+int classify_command(const Argv& args);
+int info_command(const Argv& args);
+
+// Prints "inferd: <message>" to stderr and returns 1 (or 2 for usage errors).
+int fail(const std::string& message, int code = 1);
+
+}  // namespace inferd::cli

@@ -1,0 +1,41 @@
+// `inferd`: wires subcommands to library code; no logic lives here.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "backends/cpu/cpu_backend.h"
+#include "cli/commands.h"
+#include "runtime/backend_registry.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: inferd <command> [options]\n"
+    "commands:\n"
+    "  build MODEL [-o out.plan] [--report] [--profile] [--print-graph]   optimize a model into a plan\n"
+    "  classify MODEL IMAGE... [--top k] [--json]                        classify images without a server\n"
+    "  info PLAN                                                         describe a plan\n"
+    "Run `inferd <command> --help` for the options of one command.\n";
+
+void register_backends() {
+  inferd::register_backend("cpu", [](const inferd::BackendOptions& o)
+                                      -> inferd::Result<std::shared_ptr<const inferd::Backend>> {
+    return std::shared_ptr<const inferd::Backend>(inferd::cpu::make_cpu_backend({o.threads}));
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  register_backends();
+  const std::string command = argv[1];
+  const inferd::cli::Argv args(argv + 2, argv + argc);
+  if (command == "build") return inferd::cli::build_command(args);
+  if (command == "classify") return inferd::cli::classify_command(args);
+  if (command == "info") return inferd::cli::info_command(args);
+  return inferd::cli::fail("unknown command '" + command + "'\n" + kUsage, 2);
+}

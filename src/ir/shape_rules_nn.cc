@@ -1,0 +1,246 @@
+// Shape rules of the neural-network ops. Formulas follow the ONNX operator spec
+// (https://onnx.ai/onnx/operators/): Conv, MaxPool/AveragePool, Gemm, MatMul, ...
+#include <algorithm>
+
+#include "ir/shape_inference.h"
+#include "ir/shape_rules.h"
+
+namespace inferd::ir::shape_rules {
+namespace {
+
+// Reads an ints attribute of `count` values, each in [min_value, 2^31]; absent ->
+// `count` copies of `fallback`, or an error when `required`.
+Result<std::vector<int64_t>> ints_attr(const NodeShapes& s, const std::string& name, size_t count,
+                                       int64_t fallback, int64_t min_value, bool required = false) {
+  if (!s.attrs().has(name)) {
+    if (required) return s.fail("attribute '" + name + "' is missing");
+    return std::vector<int64_t>(count, fallback);
+  }
+  std::vector<int64_t> v = s.attrs().get_ints(name);
+  if (v.size() != count)
+    return s.fail("attribute '" + name + "' has " + std::to_string(v.size()) + " values, expected " +
+                  std::to_string(count));
+  for (int64_t x : v)
+    if (x < min_value || x > kMaxTensorElements)
+      return s.fail("attribute '" + name + "' value " + std::to_string(x) + " is out of range");
+  return v;
+}
+
+std::string dim_text(int64_t d) { return d == kDynamicDim ? std::string("N") : std::to_string(d); }
+std::string dims_text(int64_t a, int64_t b) { return dim_text(a) + "x" + dim_text(b); }
+
+struct Window {
+  int64_t kernel, stride, dilation, pad_begin, pad_end;
+};
+
+// Output size of a sliding window along one spatial dim. With ceil_mode the last
+// window must still start inside the input or its left padding (as ONNX Runtime,
+// PyTorch and Caffe do), so that no window lies wholly in the padding.
+Result<int64_t> window_output(const NodeShapes& s, const char* axis_name, int64_t in, const Window& w,
+                              bool ceil_mode) {
+  const int64_t effective = (w.kernel - 1) * w.dilation + 1;
+  const int64_t span = in + w.pad_begin + w.pad_end;
+  if (span < effective)
+    return s.fail("kernel " + std::to_string(effective) + " (dilated) is larger than the padded input " +
+                  axis_name + " " + std::to_string(span));
+  const int64_t numerator = span - effective;
+  int64_t out = (ceil_mode ? (numerator + w.stride - 1) / w.stride : numerator / w.stride) + 1;
+  if (ceil_mode && (out - 1) * w.stride >= in + w.pad_begin) --out;
+  return out;
+}
+
+// The 2-D spatial output of Conv and the pools from strides/pads/dilations attrs.
+Result<Shape> spatial_output(const NodeShapes& s, const Shape& in, int64_t kh, int64_t kw, bool ceil_mode,
+                             bool has_dilations) {
+  ASSIGN_OR_RETURN(auto strides, ints_attr(s, "strides", 2, 1, 1));
+  ASSIGN_OR_RETURN(auto pads, ints_attr(s, "pads", 4, 0, 0));
+  std::vector<int64_t> dilations{1, 1};
+  if (has_dilations) {
+    ASSIGN_OR_RETURN(dilations, ints_attr(s, "dilations", 2, 1, 1));
+  }
+  ASSIGN_OR_RETURN(int64_t oh, window_output(s, "height", in[2], {kh, strides[0], dilations[0], pads[0], pads[2]},
+                                             ceil_mode));
+  ASSIGN_OR_RETURN(int64_t ow, window_output(s, "width", in[3], {kw, strides[1], dilations[1], pads[1], pads[3]},
+                                             ceil_mode));
+  return Shape{oh, ow};
+}
+
+Status require_2d_input(const NodeShapes& s, const char* what) {
+  RETURN_IF_ERROR(s.require_float(0));
+  if (s.in_shape(0).size() != 4)
+    return s.unsupported(std::string("only 2-D ") + what + " is supported; " + s.describe_input(0) +
+                         " has rank " + std::to_string(s.in_shape(0).size()));
+  return Status::ok();
+}
+
+// Numpy broadcasting of two shapes (dims aligned on the right).
+Result<Shape> broadcast_pair(const NodeShapes& s, const Shape& a, const Shape& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == db || db == 1) {
+      out[i] = da;
+    } else if (da == 1) {
+      out[i] = db;
+    } else if (da == kDynamicDim || db == kDynamicDim) {
+      return s.unsupported("broadcasting " + to_string(a) + " with " + to_string(b) +
+                           " needs the concrete batch size; give the model a fixed batch size");
+    } else {
+      return s.fail("cannot broadcast " + to_string(a) + " with " + to_string(b));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status conv(NodeShapes& s) {
+  RETURN_IF_ERROR(require_2d_input(s, "convolution"));
+  RETURN_IF_ERROR(s.require_float(1));
+  RETURN_IF_ERROR(s.require_rank(1, 4));
+  const Shape& x = s.in_shape(0);
+  const Shape& w = s.in_shape(1);
+  const int64_t group = s.attrs().get_int("group", 1);
+  if (group < 1 || group > kMaxTensorElements) return s.fail("group " + std::to_string(group) + " is invalid");
+  if (x[1] != w[1] * group)
+    return s.fail("input channels " + std::to_string(x[1]) + " do not match weight " + std::to_string(w[1]) +
+                  " x group " + std::to_string(group));
+  if (w[0] % group != 0)
+    return s.fail("weight output channels " + std::to_string(w[0]) + " are not divisible by group " +
+                  std::to_string(group));
+  if (w[2] < 1 || w[3] < 1) return s.fail("weight " + to_string(w) + " has an empty kernel");
+  ASSIGN_OR_RETURN(Shape hw, spatial_output(s, x, w[2], w[3], false, true));
+  Shape out{x[0], w[0], hw[0], hw[1]};
+  if (s.has_input(2)) {
+    RETURN_IF_ERROR(s.require_float(2));
+    if (s.in_shape(2) != Shape{w[0]})
+      return s.fail("bias " + s.describe_input(2) + " does not match " + std::to_string(w[0]) + " output channels");
+  }
+  if (s.has_input(3)) {
+    RETURN_IF_ERROR(s.require_float(3));
+    if (s.in_shape(3) != out)
+      return s.fail("residual " + s.describe_input(3) + " does not match the output " + to_string(out));
+  }
+  return s.set_output(DataType::kFloat32, std::move(out));
+}
+
+Status pool(NodeShapes& s) {
+  RETURN_IF_ERROR(require_2d_input(s, "pooling"));
+  ASSIGN_OR_RETURN(auto kernel, ints_attr(s, "kernel_shape", 2, 0, 1, true));
+  ASSIGN_OR_RETURN(auto pads, ints_attr(s, "pads", 4, 0, 0));
+  for (size_t i = 0; i < 4; ++i)
+    if (pads[i] >= kernel[i % 2])
+      return s.fail("pads " + std::to_string(pads[i]) + " must be smaller than kernel_shape " +
+                    dims_text(kernel[0], kernel[1]));
+  const int64_t ceil_mode = s.attrs().get_int("ceil_mode", 0);
+  if (ceil_mode != 0 && ceil_mode != 1) return s.fail("ceil_mode must be 0 or 1");
+  const Shape& x = s.in_shape(0);
+  ASSIGN_OR_RETURN(Shape hw, spatial_output(s, x, kernel[0], kernel[1], ceil_mode == 1, false));
+  return s.set_output(DataType::kFloat32, {x[0], x[1], hw[0], hw[1]});
+}
+
+Status global_average_pool(NodeShapes& s) {
+  RETURN_IF_ERROR(s.require_float(0));
+  RETURN_IF_ERROR(s.require_min_rank(0, 3));
+  Shape out = s.in_shape(0);
+  std::fill(out.begin() + 2, out.end(), 1);
+  return s.set_output(DataType::kFloat32, std::move(out));
+}
+
+Status gemm(NodeShapes& s) {
+  RETURN_IF_ERROR(s.require_float(0));
+  RETURN_IF_ERROR(s.require_float(1));
+  RETURN_IF_ERROR(s.require_rank(0, 2));
+  RETURN_IF_ERROR(s.require_rank(1, 2));
+  const bool trans_a = s.attrs().get_int("transA", 0) != 0;
+  const bool trans_b = s.attrs().get_int("transB", 0) != 0;
+  if (trans_a) RETURN_IF_ERROR(s.require_static_batch(0, "Gemm with transA=1"));
+  RETURN_IF_ERROR(s.require_static_batch(1, "Gemm on a B input with a dynamic dim 0"));
+  const Shape& a = s.in_shape(0);
+  const Shape& b = s.in_shape(1);
+  const int64_t m = trans_a ? a[1] : a[0], k = trans_a ? a[0] : a[1];
+  const int64_t kb = trans_b ? b[1] : b[0], n = trans_b ? b[0] : b[1];
+  if (k != kb)
+    return s.fail("A is " + dims_text(m, k) + " (K=" + std::to_string(k) + ") but B is " + dims_text(kb, n) +
+                  " (K=" + std::to_string(kb) + ")");
+  if (s.has_input(2)) {
+    RETURN_IF_ERROR(s.require_float(2));
+    const Shape& c = s.in_shape(2);
+    const Shape target{m, n};
+    bool ok = c.size() <= 2;
+    for (size_t i = 0; ok && i < c.size(); ++i) {
+      const int64_t t = target[i + 2 - c.size()];
+      ok = c[i] == 1 || (c[i] == t && c[i] != kDynamicDim);
+    }
+    if (!ok) return s.fail("C " + s.describe_input(2) + " does not broadcast to " + to_string(target));
+  }
+  return s.set_output(DataType::kFloat32, {m, n});
+}
+
+Status matmul(NodeShapes& s) {
+  RETURN_IF_ERROR(s.require_float(0));
+  RETURN_IF_ERROR(s.require_float(1));
+  RETURN_IF_ERROR(s.require_min_rank(0, 1));
+  RETURN_IF_ERROR(s.require_min_rank(1, 1));
+  // 1-D operands are promoted (A to a row, B to a column) and the added dim dropped.
+  Shape a = s.in_shape(0), b = s.in_shape(1);
+  const bool a_vector = a.size() == 1, b_vector = b.size() == 1;
+  if (a_vector) a.insert(a.begin(), 1);
+  if (b_vector) b.push_back(1);
+  const int64_t m = a[a.size() - 2], k = a.back(), kb = b[b.size() - 2], n = b.back();
+  if (k == kDynamicDim || kb == kDynamicDim || n == kDynamicDim)
+    return s.unsupported("MatMul along the dynamic batch dim needs its concrete value");
+  if (k != kb)
+    return s.fail("inner dims differ: A " + to_string(s.in_shape(0)) + " (K=" + std::to_string(k) + ") and B " +
+                  to_string(s.in_shape(1)) + " (K=" + std::to_string(kb) + ")");
+  ASSIGN_OR_RETURN(Shape out, broadcast_pair(s, Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
+  if (!a_vector) out.push_back(m);
+  if (!b_vector) out.push_back(n);
+  return s.set_output(DataType::kFloat32, std::move(out));
+}
+
+Status batch_normalization(NodeShapes& s) {
+  RETURN_IF_ERROR(s.require_float(0));
+  RETURN_IF_ERROR(s.require_min_rank(0, 2));
+  const int64_t channels = s.in_shape(0)[1];
+  static const char* const kRoles[] = {"", "scale", "bias", "mean", "var"};
+  for (size_t i = 1; i < 5; ++i) {
+    RETURN_IF_ERROR(s.require_float(i));
+    if (s.in_shape(i) != Shape{channels})
+      return s.fail(std::string(kRoles[i]) + " " + s.describe_input(i) + " does not match " +
+                    std::to_string(channels) + " channels");
+  }
+  return s.set_output(DataType::kFloat32, s.in_shape(0));
+}
+
+Status lrn(NodeShapes& s) {
+  RETURN_IF_ERROR(s.require_float(0));
+  RETURN_IF_ERROR(s.require_min_rank(0, 3));
+  const int64_t size = s.attrs().get_int("size", 0);
+  if (size < 1 || size > kMaxTensorElements) return s.fail("size " + std::to_string(size) + " must be >= 1");
+  return s.set_output(DataType::kFloat32, s.in_shape(0));
+}
+
+Status float_same_shape(NodeShapes& s) {
+  RETURN_IF_ERROR(s.require_float(0));
+  if (s.node().op == OpKind::kSoftmax) {
+    RETURN_IF_ERROR(s.require_min_rank(0, 1));
+    ASSIGN_OR_RETURN(int64_t axis, s.axis("axis", -1, s.in_shape(0).size()));
+    (void)axis;
+  }
+  return s.set_output(DataType::kFloat32, s.in_shape(0));
+}
+
+Status broadcast(NodeShapes& s) {
+  Shape out = s.in_shape(0);
+  for (size_t i = 1; i < s.input_count(); ++i) {
+    if (!s.has_input(i)) return s.fail("input #" + std::to_string(i) + " is missing");
+    RETURN_IF_ERROR(s.require_dtype(i, s.input(0).dtype));
+    ASSIGN_OR_RETURN(out, broadcast_pair(s, out, s.in_shape(i)));
+  }
+  return s.set_output(s.input(0).dtype, std::move(out));
+}
+
+}  // namespace inferd::ir::shape_rules

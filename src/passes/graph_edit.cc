@@ -1,0 +1,77 @@
+#include "passes/graph_edit.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace inferd::passes {
+
+std::optional<size_t> only_reader(const ir::Graph& g, ir::ValueId id) {
+  if (id == ir::kNoValue || g.is_graph_output(id)) return std::nullopt;
+  const auto readers = g.consumers(id);
+  if (readers.size() != 1) return std::nullopt;
+  const auto& ins = g.nodes()[readers[0]].inputs;
+  if (std::count(ins.begin(), ins.end(), id) != 1) return std::nullopt;
+  return readers[0];
+}
+
+const Tensor* constant_of(const ir::Graph& g, ir::ValueId id) {
+  if (id == ir::kNoValue) return nullptr;
+  const auto& v = g.value(id);
+  return v.is_constant() ? &*v.constant : nullptr;
+}
+
+ir::ValueId input_or_none(const ir::Node& n, size_t index) {
+  return index < n.inputs.size() ? n.inputs[index] : ir::kNoValue;
+}
+
+namespace {
+template <typename Taken>
+std::string first_free_name(const std::string& base, Taken taken) {
+  if (!taken(base)) return base;
+  for (int i = 2;; ++i) {
+    std::string candidate = base + "_" + std::to_string(i);
+    if (!taken(candidate)) return candidate;
+  }
+}
+}  // namespace
+
+std::string unique_value_name(const ir::Graph& g, const std::string& base) {
+  return first_free_name(base, [&](const std::string& s) { return g.find_value(s).has_value(); });
+}
+
+std::string unique_node_name(const ir::Graph& g, const std::string& base) {
+  std::unordered_set<std::string> names;
+  for (const auto& n : g.nodes()) names.insert(n.name);
+  return first_free_name(base, [&](const std::string& s) { return names.count(s) != 0; });
+}
+
+void detach(ir::Node& n) {
+  n.inputs.clear();
+  n.outputs.clear();
+}
+
+void erase_nodes(ir::Graph& g, const std::vector<bool>& erase) {
+  auto& nodes = g.nodes();
+  std::vector<ir::Node> kept;
+  kept.reserve(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (i >= erase.size() || !erase[i]) kept.push_back(std::move(nodes[i]));
+  nodes = std::move(kept);
+}
+
+Status restore_invariants(ir::Graph& g, std::string_view pass) {
+  // Sort before compacting: sorting checks every read has a writer, and compaction
+  // relies on the node list being final.
+  Status s = g.sort_topologically();
+  if (!s.is_ok())
+    return internal_error("pass " + std::string(pass) + " left a broken graph: " + s.message());
+  g.compact();
+  return Status::ok();
+}
+
+std::string value_label(const ir::Graph& g, ir::ValueId id) {
+  const auto& v = g.value(id);
+  return v.name + to_string(v.shape);
+}
+
+}  // namespace inferd::passes

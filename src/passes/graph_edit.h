@@ -1,0 +1,43 @@
+// Small graph queries and edits shared by the passes (the vocabulary of patterns:
+// "the only reader of a value", "a constant tensor", "a fresh name").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace inferd::passes {
+
+// The index of the one node reading `id`, when exactly one node reads it (once) and
+// `id` is not a graph output: the value is private to that edge and may be fused away.
+std::optional<size_t> only_reader(const ir::Graph& g, ir::ValueId id);
+
+// The constant tensor held by `id`, or nullptr (also for kNoValue).
+const Tensor* constant_of(const ir::Graph& g, ir::ValueId id);
+
+// The input at `index`, or kNoValue when the node has fewer inputs.
+ir::ValueId input_or_none(const ir::Node& n, size_t index);
+
+// `base` if no value has that name yet, else base_2, base_3, ...
+std::string unique_value_name(const ir::Graph& g, const std::string& base);
+std::string unique_node_name(const ir::Graph& g, const std::string& base);
+
+// Clears a node's inputs and outputs so that, until it is erased, queries such as
+// consumers() and producer() no longer see it.
+void detach(ir::Node& n);
+
+// Erases the nodes whose flag is set (indices into g.nodes()).
+void erase_nodes(ir::Graph& g, const std::vector<bool>& erase);
+
+// Restores the pass contract after a rewrite: topological order, then compaction.
+// `pass` names the pass in the error (a failure here is a bug in that pass).
+Status restore_invariants(ir::Graph& g, std::string_view pass);
+
+// "[1,64,56,56]" plus the value's name, for change lines and errors.
+std::string value_label(const ir::Graph& g, ir::ValueId id);
+
+}  // namespace inferd::passes

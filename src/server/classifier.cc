@@ -1,0 +1,85 @@
+#include "server/classifier.h"
+
+#include <chrono>
+
+#include "builder/builder.h"
+#include "runtime/backend_registry.h"
+
+namespace inferd {
+namespace {
+
+constexpr int64_t kMaxImagePixels = 64LL * 1024 * 1024;
+
+image::PreprocessConfig preprocess_config(const InputConfig& in, const Shape& input_shape) {
+  image::PreprocessConfig p;
+  p.width = in.width > 0 ? in.width : static_cast<int>(input_shape.at(3));
+  p.height = in.height > 0 ? in.height : static_cast<int>(input_shape.at(2));
+  p.resize = in.resize;
+  p.channel_order = in.channel_order == ChannelOrder::kBgr ? image::ChannelOrder::kBgr : image::ChannelOrder::kRgb;
+  p.scale = in.scale;
+  p.mean = in.mean;
+  p.std = in.std;
+  return p;
+}
+
+Status check_model_io(const LoadedModel& m) {
+  const auto& inputs = m.engine->inputs();
+  if (inputs.size() != 1 || inputs[0].shape.size() != 4 || inputs[0].shape[1] != 3)
+    return unimplemented(m.folder.model_path + ": a classifier needs one input of shape [N,3,H,W]");
+  const auto& p = m.preprocess;
+  if (inputs[0].shape[2] != p.height || inputs[0].shape[3] != p.width)
+    return invalid_argument(m.folder.dir + ": config input " + std::to_string(p.width) + "x" +
+                            std::to_string(p.height) + " does not match the model's " +
+                            to_string(inputs[0].shape));
+  Shape per_sample = m.engine->outputs().at(0).shape;
+  per_sample[0] = 1;
+  const auto classes = static_cast<size_t>(element_count(per_sample));
+  if (!m.folder.labels.empty() && m.folder.labels.size() != classes)
+    return invalid_argument(m.folder.dir + ": " + std::to_string(m.folder.labels.size()) +
+                            " labels but the model outputs " + std::to_string(classes) + " classes");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<LoadedModel> load_classifier(const std::string& model, const std::string& labels_path,
+                                    const LoadOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  LoadedModel m;
+  ASSIGN_OR_RETURN(m.folder, load_model(model, labels_path));
+  const auto& cfg = m.folder.config;
+  ASSIGN_OR_RETURN(auto backend, create_backend(options.backend.empty() ? cfg.instances.backend : options.backend,
+                                                BackendOptions{options.threads}));
+  BuildOptions build;
+  build.max_batch = options.max_batch > 0 ? options.max_batch : cfg.max_batch;
+  build.precision = cfg.instances.precision;
+  ASSIGN_OR_RETURN(auto plan, load_or_build(m.folder.model_path, *backend, build));
+  ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));
+  if (m.engine->inputs().empty() || m.engine->inputs()[0].shape.size() != 4)
+    return unimplemented(m.folder.model_path + ": a classifier needs one input of shape [N,3,H,W]");
+  m.preprocess = preprocess_config(cfg.input, m.engine->inputs()[0].shape);
+  RETURN_IF_ERROR(check_model_io(m));
+  m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return m;
+}
+
+Status image_to_tensor(const LoadedModel& model, std::span<const uint8_t> image_bytes, float* sample) {
+  return image::decode_and_preprocess(image_bytes, model.preprocess, kMaxImagePixels, sample);
+}
+
+Result<std::vector<std::vector<Prediction>>> classify_batch(const LoadedModel& model, ExecutionContext& ctx,
+                                                            int batch, int k) {
+  RETURN_IF_ERROR(ctx.execute(batch));
+  const auto per_sample = static_cast<size_t>(element_count(ctx.output_shape(0, 1)));
+  std::vector<std::vector<Prediction>> results;
+  std::vector<float> row(per_sample);
+  for (int b = 0; b < batch; ++b) {
+    const float* out = ctx.output_data(0) + static_cast<size_t>(b) * per_sample;
+    row.assign(out, out + per_sample);
+    if (model.folder.config.output.softmax) softmax(row);
+    results.push_back(top_k(row, k, model.folder.labels));
+  }
+  return results;
+}
+
+}  // namespace inferd

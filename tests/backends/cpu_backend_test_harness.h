@@ -1,0 +1,79 @@
+// The CPU backend's op-test harness: one list of cases (op, attributes, input
+// shapes and constants), each run through make_cpu_backend() -> pack() ->
+// create_kernel() -> reshape() -> run() in several memory layouts and batch sizes,
+// and compared with the op's reference kernel on the same random inputs.
+//
+// Layouts (Config): dense NCHW, NHWC, a channel slice of a larger NHWC or NCHW
+// buffer as the output (as concat elimination produces), channel-slice inputs, and
+// NCHW in -> NHWC out. The graph the backend packs carries the same layout and
+// alias information, so pack() sees what a planner would give it.
+//
+// The batch list (default 1 then 3) runs on ONE kernel: the second batch goes
+// through reshape() again (new oneDNN primitives, maybe re-packed weights), then
+// the first batch again (the per-shape cache).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace inferd::test {
+
+struct CaseInput {
+  Shape shape;               // at batch 1; dim 0 scales with the batch unless constant
+  bool constant = false;     // a graph constant (weights), same for every batch
+  bool absent = false;       // an absent optional input
+  float lo = -1.0f, hi = 1.0f;
+  std::vector<int64_t> ints;  // an int64 constant (Reshape's shape, Gather's indices)
+};
+
+inline CaseInput activation(Shape s) {
+  CaseInput in;
+  in.shape = std::move(s);
+  return in;
+}
+inline CaseInput weight(Shape s, float lo = -1.0f, float hi = 1.0f) {
+  CaseInput in = activation(std::move(s));
+  in.constant = true;
+  in.lo = lo;
+  in.hi = hi;
+  return in;
+}
+inline CaseInput absent() {
+  CaseInput in;
+  in.absent = true;
+  return in;
+}
+inline CaseInput int64s(Shape s, std::vector<int64_t> values) {
+  CaseInput in = weight(std::move(s));
+  in.ints = std::move(values);
+  return in;
+}
+
+struct OpCase {
+  std::string name;  // the gtest parameter name: letters, digits, '_'
+  ir::OpKind op;
+  ir::Attributes attrs;
+  std::vector<CaseInput> inputs;
+  std::vector<Shape> outputs;  // at batch 1; dim 0 scales with the batch
+  std::string implementation;  // the PackedOp's implementation() in the NCHW layout
+  float tolerance = 1e-4f;     // per element: |got - want| <= tolerance * max(1, |want|)
+  std::vector<int64_t> batches = {1, 3};
+};
+
+// gtest prints parameters of failing tests: the name says it all.
+inline void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
+
+// Attribute helpers so case lists read as data.
+ir::Attributes attrs(std::initializer_list<std::pair<const char*, ir::Attribute>> list);
+
+// Runs every configuration and batch of `c`; failures name the layout and batch.
+void run_case(const OpCase& c);
+
+}  // namespace inferd::test

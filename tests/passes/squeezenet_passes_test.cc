@@ -1,0 +1,38 @@
+// The whole optimizer on the real SqueezeNet 1.1 (opset 13, dynamic batch): the
+// imported graph and the optimized one must compute the same probabilities.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "import/onnx/onnx_importer.h"
+#include "passes/fixtures.h"
+#include "passes/pass_manager.h"
+#include "support/test_util.h"
+
+namespace inferd::test {
+namespace {
+
+using ir::OpKind;
+
+TEST(SqueezeNet, OptimizedGraphComputesTheSameProbabilities) {
+  const std::string path = assets_dir() + "/models/squeezenet1.1_fp32_dynbatch_opset13.onnx";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "asset missing: " << path;
+  auto imported = import_onnx(path);
+  ASSERT_TRUE(imported.is_ok()) << imported.status().message();
+  ir::Graph g = *imported;
+  auto reports = passes::optimize(g, test_context());
+  ASSERT_TRUE(reports.is_ok()) << reports.status().message();
+  expect_shapes_valid(g);
+  EXPECT_EQ(count_ops(g, OpKind::kIdentity), 0u);  // Dropout
+  EXPECT_EQ(count_ops(g, OpKind::kRelu), 0u);      // fused into the Convs
+  // Every fire module's expand Concat writes in place.
+  EXPECT_EQ(count_ops(g, OpKind::kConcat), 8u);
+  for (const auto& n : g.nodes()) {
+    if (n.op != OpKind::kConcat) continue;
+    EXPECT_EQ(n.attrs.get_int("in_place", 0), 1) << n.name;
+  }
+  expect_same_function(*imported, g, 1e-5f);
+}
+
+}  // namespace
+}  // namespace inferd::test

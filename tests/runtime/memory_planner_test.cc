@@ -1,0 +1,70 @@
+#include "runtime/memory_planner.h"
+
+#include <gtest/gtest.h>
+
+namespace inferd {
+namespace {
+
+// A chain x -> a -> b -> c -> y of relus: only two buffers are ever live at once.
+ir::Graph relu_chain(int length, int64_t channels) {
+  ir::Graph g;
+  auto make = [&](const std::string& name) {
+    ir::Value v;
+    v.name = name;
+    v.shape = {kDynamicDim, channels, 8, 8};
+    return g.add_value(v);
+  };
+  auto prev = make("x");
+  g.inputs = {prev};
+  for (int i = 0; i < length; ++i) {
+    auto next = make("v" + std::to_string(i));
+    g.add_node({"relu" + std::to_string(i), ir::OpKind::kRelu, {prev}, {next}, {}});
+    prev = next;
+  }
+  g.outputs = {prev};
+  return g;
+}
+
+bool overlaps(int64_t a, int64_t b, int64_t size) { return a < b + size && b < a + size; }
+
+TEST(MemoryPlanner, ChainReusesTwoBuffers) {
+  const auto g = relu_chain(10, 16);
+  const auto plan = plan_memory(g, 4);
+  const int64_t one = 4 * 16 * 8 * 8 * 4;
+  EXPECT_EQ(plan.naive_bytes, 11 * one);
+  EXPECT_EQ(plan.arena_bytes, 2 * one);
+  // A node's input and output never share bytes.
+  for (const auto& n : g.nodes())
+    EXPECT_FALSE(overlaps(plan.offset[n.inputs[0]], plan.offset[n.outputs[0]], one)) << n.name;
+}
+
+TEST(MemoryPlanner, AliasesLiveInTheirTargetAndExtendItsLife) {
+  ir::Graph g;
+  ir::Value v;
+  v.shape = {1, 8, 4, 4};
+  v.name = "x";
+  auto x = g.add_value(v);
+  v.name = "a";
+  auto a = g.add_value(v);
+  v.name = "b";
+  auto b = g.add_value(v);
+  v.name = "cat";
+  v.shape = {1, 16, 4, 4};
+  auto cat = g.add_value(v);
+  g.value(a).alias_of = cat;
+  g.value(b).alias_of = cat;
+  g.value(b).alias_channel_offset = 8;
+  g.inputs = {x};
+  g.add_node({"ra", ir::OpKind::kRelu, {x}, {a}, {}});
+  g.add_node({"rb", ir::OpKind::kRelu, {x}, {b}, {}});
+  g.add_node({"concat", ir::OpKind::kConcat, {a, b}, {cat}, {}});
+  g.outputs = {cat};
+  const auto plan = plan_memory(g, 1);
+  EXPECT_EQ(plan.offset[a], plan.offset[cat]);
+  EXPECT_EQ(plan.offset[b], plan.offset[cat]);
+  EXPECT_FALSE(overlaps(plan.offset[x], plan.offset[cat], 16 * 16 * 4));
+  EXPECT_EQ(plan.arena_bytes, (8 + 16) * 16 * 4);
+}
+
+}  // namespace
+}  // namespace inferd

@@ -1,0 +1,53 @@
+#include "support/model_env.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "backends/cpu/cpu_backend.h"
+#include "runtime/backend_registry.h"
+#include "support/test_util.h"
+
+namespace inferd {
+
+void register_test_backends() {
+  register_backend("cpu", [](const BackendOptions& o) -> Result<std::shared_ptr<const Backend>> {
+    return std::shared_ptr<const Backend>(cpu::make_cpu_backend({o.threads}));
+  });
+}
+
+std::vector<std::string> bundled_photos() {
+  std::vector<std::string> out;
+  for (int i = 1; i <= 5; ++i) out.push_back(test::source_dir() + "/images/" + std::to_string(i) + ".jpg");
+  for (const char* dir : {"seed_gre", "caffe", "winml", "opencv", "darknet", "misc"}) {
+    const auto path = std::filesystem::path(test::assets_dir()) / "images" / dir;
+    if (!std::filesystem::exists(path)) continue;
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(path)) files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
+}
+
+std::vector<OrtPrediction> read_ort_predictions() {
+  std::ifstream in(test::assets_dir() + "/images/imagenet_sample/ort_squeezenet1.1_predictions.tsv");
+  std::vector<OrtPrediction> out;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    OrtPrediction p;
+    std::string gt, top5;
+    std::getline(fields, p.file, '\t');
+    std::getline(fields, gt, '\t');
+    std::getline(fields, top5, '\t');
+    p.ground_truth = std::stoi(gt);
+    p.ort_top1 = std::stoi(top5.substr(0, top5.find(',')));
+    out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace inferd

@@ -1,0 +1,23 @@
+// Shared setup for end-to-end model tests: backends, asset lists, reference tables.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace inferd {
+
+// Registers the CPU backend under "cpu" (what the `inferd` binary's main does).
+void register_test_backends();
+
+// Every photo bundled with the project or in the shared assets (not the ImageNet sample).
+std::vector<std::string> bundled_photos();
+
+struct OrtPrediction {
+  std::string file;
+  int ground_truth = -1;
+  int ort_top1 = -1;
+};
+// images/imagenet_sample/ort_squeezenet1.1_predictions.tsv
+std::vector<OrtPrediction> read_ort_predictions();
+
+}  // namespace inferd

@@ -1,0 +1,18 @@
+// ONNX Runtime (npm onnxruntime-node 1.30, installed by scripts/setup.sh) as the
+// independent oracle for end-to-end model tests: runs tools/ort/run_model.js.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace inferd::test {
+
+// Runs `model_path` on `input` ([N,C,H,W] float32) and returns the first output.
+Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& input);
+
+// A scratch directory unique to this test process (created on first use).
+std::string temp_dir();
+
+}  // namespace inferd::test
