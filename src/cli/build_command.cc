@@ -13,6 +13,7 @@
 #include "runtime/backend_registry.h"
 #include "runtime/engine.h"
 #include "runtime/memory_planner.h"
+#include "runtime/model_config.h"
 #include "runtime/random_input.h"
 
 namespace inferd::cli {
@@ -88,7 +89,10 @@ int build_command(const Argv& argv) {
   if (!max_batch.is_ok()) return fail(max_batch.status().message(), 2);
   if (!threads.is_ok()) return fail(threads.status().message(), 2);
 
-  const std::string model = args.positional()[0];
+  // A model folder builds its versioned model file; a file builds itself.
+  auto folder = load_model(args.positional()[0], "");
+  if (!folder.is_ok()) return fail(folder.status().message());
+  const std::string model = folder->model_path;
   auto backend = create_backend(args.get("backend"), {*threads});
   if (!backend.is_ok()) return fail(backend.status().message());
   const auto start = std::chrono::steady_clock::now();

@@ -1,0 +1,101 @@
+// The `inferd` command as users and scripts see it: output format, exit codes, messages.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "support/ort_oracle.h"
+#include "support/test_util.h"
+
+namespace inferd {
+namespace {
+
+struct Run {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Run inferd(const std::string& args) {
+  const std::string cmd = std::string(INFERD_BINARY_DIR) + "/inferd " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kModel = test::source_dir() + "/models/squeezenet";
+
+TEST(Cli, ClassifyPrintsTheSeedsRabbit) {
+  const auto r = inferd("classify " + kModel + " " + test::source_dir() + "/images/1.jpg");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("/images/1.jpg\n0.92"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" n02328150 Angora, Angora rabbit\n"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ClassifyJsonIsOneObjectPerImage) {
+  const std::string img = test::source_dir() + "/images/3.jpg";
+  const auto r = inferd("classify " + kModel + " " + img + " " + img + " --json --top 2");
+  EXPECT_EQ(r.code, 0) << r.out;
+  const std::string line = "{\"image\":\"" + img + "\",\"top\":[{\"confidence\":0.99";
+  EXPECT_EQ(r.out.find(line), 0u) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '{'), 6);  // 2 images x (1 + 2 predictions)
+  EXPECT_NE(r.out.find("\"label\":\"n01882714 koala"), std::string::npos) << r.out;
+}
+
+TEST(Cli, BadImageIsReportedAndOthersStillClassified) {
+  const std::string bad = test::temp_dir() + "/truncated.jpg";
+  std::ifstream in(test::source_dir() + "/images/2.jpg", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const auto r = inferd("classify " + kModel + " " + bad + " " + test::source_dir() + "/images/4.jpg");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find(bad + ": corrupt JPEG"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ptarmigan"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(inferd("").code, 2);
+  EXPECT_EQ(inferd("frobnicate").code, 2);
+  const auto r = inferd("classify " + kModel + " --top nope x.jpg");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--top must be an integer"), std::string::npos) << r.out;
+  EXPECT_EQ(inferd("classify " + kModel + " --bogus x.jpg").code, 2);
+}
+
+TEST(Cli, MissingModelSaysWhat) {
+  const auto r = inferd("classify /nonexistent/model.onnx x.jpg");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("/nonexistent/model.onnx"), std::string::npos) << r.out;
+}
+
+TEST(Cli, BuildThenInfoThenClassifyFromThePlan) {
+  // A model folder whose version holds only the built plan.
+  const std::string folder = test::temp_dir() + "/plan_model";
+  std::filesystem::create_directories(folder + "/1");
+  std::filesystem::copy_file(kModel + "/config.toml", folder + "/config.toml",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(kModel + "/labels.txt", folder + "/labels.txt",
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string plan = folder + "/1/model.plan";
+  auto r = inferd("build " + kModel + " -o " + plan + " --max-batch 8 --report");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("conv_activation_fusion"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("activation memory at batch 1: planned"), std::string::npos) << r.out;
+  r = inferd("info " + plan);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("max batch: 8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("input  data_0 float32[N,3,224,224]"), std::string::npos) << r.out;
+  r = inferd("classify " + folder + " " + test::source_dir() + "/images/5.jpg");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("German short-haired pointer"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace inferd
