@@ -92,8 +92,19 @@ TEST(CpuBackend, PrefersNhwcAroundConvolutions) {
   EXPECT_EQ(layout(OpKind::kGemm, {1, 8}), ir::Layout::kNCHW);
   EXPECT_EQ(layout(OpKind::kSoftmax, {1, 8, 4, 4}), ir::Layout::kNCHW);
   EXPECT_EQ(layout(OpKind::kFlatten, {1, 8, 4, 4}), ir::Layout::kNCHW);
-  OneNode conv(OpKind::kConv, {{1, 8, 4, 4}}, {{1, 8, 4, 4}});
-  EXPECT_TRUE(backend->supports_strided_output(conv.graph, *conv.node));
+}
+
+// Only kernels that write a channel slice without staging it through a copy say yes.
+TEST(CpuBackend, StridedOutputOnlyWhereNoCopyIsNeeded) {
+  const auto backend = cpu::make_cpu_backend();
+  const auto strided = [&](OpKind op) {
+    OneNode n(op, {{1, 8, 4, 4}}, {{1, 8, 4, 4}});
+    return backend->supports_strided_output(n.graph, *n.node);
+  };
+  for (OpKind op : {OpKind::kConcat, OpKind::kReorder, OpKind::kBatchNormalization, OpKind::kMul, OpKind::kSlice})
+    EXPECT_TRUE(strided(op)) << ir::to_string(op);
+  for (OpKind op : {OpKind::kConv, OpKind::kMaxPool, OpKind::kLRN, OpKind::kRelu, OpKind::kAdd, OpKind::kShape})
+    EXPECT_FALSE(strided(op)) << ir::to_string(op);
 }
 
 // Runs `op` once on dense views.

@@ -162,7 +162,8 @@ TEST(OnnxBadModels, UsedSecondaryOutputs) {
   dropout.node("Dropout", {"x"}, {"y", "mask"}, "drop");
   dropout.output("y");
   dropout.output("mask");
-  expect_error_containing(dropout, StatusCode::kUnimplemented, "the mask output of Dropout is not supported");
+  expect_error(dropout, StatusCode::kUnimplemented,
+               "model.onnx: node 'drop' (Dropout): the mask output 'mask' is used, which inferd does not support");
 
   OnnxModelBuilder pool(13);
   pool.input("x", {1, 2, 4, 4});
@@ -170,14 +171,15 @@ TEST(OnnxBadModels, UsedSecondaryOutputs) {
   pool.node("Identity", {"idx"}, {"z"});
   pool.output("y");
   pool.output("z");
-  expect_error_containing(pool, StatusCode::kUnimplemented, "the Indices output of MaxPool is not supported");
+  expect_error_containing(pool, StatusCode::kUnimplemented, "node 'pool' (MaxPool): the Indices output 'idx' is used");
 
   OnnxModelBuilder bn(13);
   bn.input("x", {1, 3, 2, 2});
   for (const char* p : {"s", "b", "m", "v"}) bn.weight(p, {3});
   bn.node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y", "rm"}, "bn");
   bn.output("rm");
-  expect_error_containing(bn, StatusCode::kUnimplemented, "a training output");
+  expect_error_containing(bn, StatusCode::kUnimplemented,
+                          "node 'bn' (BatchNormalization): the training (running or saved statistics) output 'rm' is used");
 }
 
 TEST(OnnxBadModels, VersionsOutsideTheSupportedRange) {

@@ -33,9 +33,11 @@ Result<int64_t> flag_attr(NodeContext& c, const std::string& name) {
 }
 
 // Secondary outputs the IR does not produce must be unused.
-Status drop_outputs_after(NodeContext& c, size_t keep, const std::string& what) {
+Status drop_outputs_after(NodeContext& c, size_t keep, const std::string& role) {
   for (size_t i = keep; i < c.node().outputs.size(); ++i)
-    if (c.output_used(i)) return c.unsupported(what + " (output '" + c.proto().output(static_cast<int>(i)) + "') is used");
+    if (c.output_used(i))
+      return c.unsupported(role + " output '" + c.proto().output(static_cast<int>(i)) +
+                           "' is used, which inferd does not support");
   c.node().outputs.resize(keep);
   return Status::ok();
 }
@@ -124,7 +126,7 @@ Status convert_pool(NodeContext& c) {
     if (storage_order != 0)
       return c.unsupported("attribute 'storage_order'=" + std::to_string(storage_order) +
                            " (column-major Indices) is not supported");
-    RETURN_IF_ERROR(drop_outputs_after(c, 1, "the Indices output of MaxPool is not supported but"));
+    RETURN_IF_ERROR(drop_outputs_after(c, 1, "the Indices"));
     count_include_pad = 0;
   }
   c.attrs().set("kernel_shape", kernel);
@@ -141,7 +143,7 @@ Status convert_batch_norm(NodeContext& c) {
   if (spatial != 1) return c.unsupported("attribute 'spatial'=0 (per-element statistics) is not supported");
   ASSIGN_OR_RETURN(int64_t training, c.attr_int("training_mode", 0));
   if (training != 0) return c.unsupported("attribute 'training_mode'=1 is not supported (inference only)");
-  RETURN_IF_ERROR(drop_outputs_after(c, 1, "a training output (running or saved statistics) is not supported but"));
+  RETURN_IF_ERROR(drop_outputs_after(c, 1, "the training (running or saved statistics)"));
   c.attrs().set("epsilon", epsilon);
   return Status::ok();
 }
@@ -202,7 +204,7 @@ Status convert_dropout(NodeContext& c) {
       return c.unsupported("input 'training_mode' must be a constant false (inference only)");
   }
   c.node().inputs.resize(1);  // the ratio does nothing at inference
-  return drop_outputs_after(c, 1, "the mask output of Dropout is not supported but");
+  return drop_outputs_after(c, 1, "the mask");
 }
 
 Status convert_pad(NodeContext& c) {
