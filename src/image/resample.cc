@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <cstdint>
 
 namespace inferd::image {
 namespace {
+
+// Added before the shift so that it rounds to nearest (halves up) instead of truncating.
+constexpr int32_t kHalf = int32_t{1} << (kWeightFractionBits - 1);
 
 // The triangle ("tent") kernel of bilinear interpolation, support 1.
 double triangle(double x) {
@@ -14,37 +16,77 @@ double triangle(double x) {
   return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-// Horizontal pass over one source row: `taps.first.size()` RGB outputs as floats.
-void filter_row(const uint8_t* src, const AxisTaps& taps, float* dst) {
+// A weighted sum (with kHalf added) back to an 8-bit value: Pillow's clip8. Sums can leave
+// 0..255 only by the weights' rounding, but clipping keeps that from wrapping.
+uint8_t clip8(int32_t sum) {
+  if (sum <= 0) return 0;
+  if (sum >= (int32_t{256} << kWeightFractionBits)) return 255;
+  return uint8_t(sum >> kWeightFractionBits);
+}
+
+// Weight as Pillow's 8-bit path stores it: the normalised double scaled to fixed point,
+// rounded half away from zero (triangle weights are never negative).
+int32_t to_fixed(double weight) {
+  return int32_t(0.5 + weight * double(int32_t{1} << kWeightFractionBits));
+}
+
+// Horizontal pass over two source rows (`src` and `src + src_stride`) at once, sharing
+// the weight loads and loop overhead: `taps.first.size()` RGB outputs per row, 8-bit, to
+// `dst` and `dst + row_bytes`.
+void filter_row_pair(const uint8_t* src, size_t src_stride, const AxisTaps& taps, uint8_t* dst,
+                     size_t row_bytes) {
   const size_t outputs = taps.first.size();
   for (size_t j = 0; j < outputs; ++j) {
     const uint8_t* p = src + size_t(taps.first[j]) * 3;
-    const float* w = taps.weights.data() + j * size_t(taps.stride);
+    const uint8_t* q = p + src_stride;
+    const int32_t* w = taps.weights.data() + j * size_t(taps.stride);
     const int n = taps.count[j];
-    float r = 0, g = 0, b = 0;
-    for (int k = 0; k < n; ++k, p += 3) {
-      r += w[k] * p[0];
-      g += w[k] * p[1];
-      b += w[k] * p[2];
+    int32_t r0 = kHalf, g0 = kHalf, b0 = kHalf, r1 = kHalf, g1 = kHalf, b1 = kHalf;
+    for (int k = 0; k < n; ++k) {
+      const int32_t wk = w[k];
+      r0 += wk * p[3 * k + 0];
+      g0 += wk * p[3 * k + 1];
+      b0 += wk * p[3 * k + 2];
+      r1 += wk * q[3 * k + 0];
+      g1 += wk * q[3 * k + 1];
+      b1 += wk * q[3 * k + 2];
     }
-    dst[j * 3 + 0] = r;
-    dst[j * 3 + 1] = g;
-    dst[j * 3 + 2] = b;
+    uint8_t* d = dst + j * 3;
+    d[0] = clip8(r0);
+    d[1] = clip8(g0);
+    d[2] = clip8(b0);
+    d[row_bytes + 0] = clip8(r1);
+    d[row_bytes + 1] = clip8(g1);
+    d[row_bytes + 2] = clip8(b1);
   }
+}
+
+// Vertical pass for one output row: the rounded 8-bit RGB values of `rows` (count rows of
+// `row_bytes`, `row_bytes` apart) weighted by w.
+void filter_column(const uint8_t* rows, size_t row_bytes, const int32_t* w, int count,
+                   int32_t* acc, uint8_t* dst) {
+  std::fill(acc, acc + row_bytes, kHalf);
+  for (int k = 0; k < count; ++k, rows += row_bytes) {
+    const int32_t wk = w[k];
+    for (size_t t = 0; t < row_bytes; ++t) acc[t] += wk * int32_t(rows[t]);
+  }
+  for (size_t t = 0; t < row_bytes; ++t) dst[t] = clip8(acc[t]);
 }
 
 }  // namespace
 
 AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin,
                        int out_count) {
+  // Pillow's expressions, operation for operation: the weights must round the same way.
   const double scale = span.extent / out_size;
   const double filter_scale = std::max(scale, 1.0);
   const double support = filter_scale;  // the triangle's support (1) stretched
+  const double inverse_filter_scale = 1.0 / filter_scale;
   AxisTaps taps;
   taps.stride = int(std::ceil(support)) * 2 + 1;
   taps.first.resize(out_count);
   taps.count.resize(out_count);
-  taps.weights.assign(size_t(out_count) * taps.stride, 0.0f);
+  taps.weights.assign(size_t(out_count) * taps.stride, 0);
   taps.source_begin = in_size;
   std::vector<double> w(taps.stride);
   for (int i = 0; i < out_count; ++i) {
@@ -54,13 +96,17 @@ AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin
     const int hi = std::min(in_size, int(center + support + 0.5));
     int n = std::min(hi - lo, taps.stride);
     double sum = 0;
-    for (int k = 0; k < n; ++k) sum += w[k] = triangle((lo + k - center + 0.5) / filter_scale);
-    int skip = 0;
-    while (skip < n && w[skip] == 0.0) ++skip;
-    while (n > skip && w[n - 1] == 0.0) --n;
+    for (int k = 0; k < n; ++k) {
+      sum += w[k] = triangle((lo + k - center + 0.5) * inverse_filter_scale);
+    }
     // sum > 0: the source pixel nearest the centre is always inside the support.
-    float* out = taps.weights.data() + size_t(i) * taps.stride;
-    for (int k = skip; k < n; ++k) out[k - skip] = float(w[k] / sum);
+    int32_t* out = taps.weights.data() + size_t(i) * taps.stride;
+    for (int k = 0; k < n; ++k) out[k] = to_fixed(w[k] / sum);
+    int skip = 0;  // zero taps at either end read pixels for nothing
+    while (skip < n && out[skip] == 0) ++skip;
+    while (n > skip && out[n - 1] == 0) --n;
+    std::copy(out + skip, out + n, out);
+    std::fill(out + (n - skip), out + taps.stride, 0);
     lo += skip;
     taps.first[i] = lo;
     taps.count[i] = n - skip;
@@ -73,29 +119,34 @@ AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin
 void resample_to_planes(const Image& image, const AxisTaps& x, const AxisTaps& y,
                         const PlaneMap& map, float* out_chw) {
   const size_t out_w = x.first.size(), out_h = y.first.size();
-  const size_t row_floats = out_w * 3;
+  const size_t row_bytes = out_w * 3;
   const size_t src_stride = size_t(image.width) * 3;
   const int rows = y.source_end - y.source_begin;
-  std::vector<float> filtered(size_t(std::max(rows, 0)) * row_floats);
-  for (int r = 0; r < rows; ++r) {
-    filter_row(image.rgb.data() + size_t(y.source_begin + r) * src_stride, x,
-               filtered.data() + size_t(r) * row_floats);
+  std::vector<uint8_t> filtered(size_t(std::max(rows, 0)) * row_bytes);
+  for (int r = 0; r < rows; r += 2) {
+    // An odd last row is its own pair (stride 0), both results written to the same place.
+    const bool pair = r + 1 < rows;
+    filter_row_pair(image.rgb.data() + size_t(y.source_begin + r) * src_stride,
+                    pair ? src_stride : 0, x, filtered.data() + size_t(r) * row_bytes,
+                    pair ? row_bytes : 0);
   }
-  std::vector<float> acc(row_floats);
+  // Every output value is one of 256 levels: map them once per plane.
+  std::array<std::array<float, 256>, 3> level;
+  for (int c = 0; c < 3; ++c) {
+    for (int v = 0; v < 256; ++v) level[c][v] = float(v) * map.gain[c] + map.bias[c];
+  }
+  std::vector<int32_t> acc(row_bytes);
+  std::vector<uint8_t> pixels(row_bytes);
   const size_t plane = out_w * out_h;
   for (size_t i = 0; i < out_h; ++i) {
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    const float* w = y.weights.data() + i * size_t(y.stride);
-    const float* row = filtered.data() + size_t(y.first[i] - y.source_begin) * row_floats;
-    for (int k = 0; k < y.count[i]; ++k, row += row_floats) {
-      const float wk = w[k];
-      for (size_t t = 0; t < row_floats; ++t) acc[t] += wk * row[t];
-    }
+    filter_column(filtered.data() + size_t(y.first[i] - y.source_begin) * row_bytes, row_bytes,
+                  y.weights.data() + i * size_t(y.stride), y.count[i], acc.data(),
+                  pixels.data());
     for (int c = 0; c < 3; ++c) {
-      const float gain = map.gain[c], bias = map.bias[c];
-      const float* src = acc.data() + map.source_channel[c];
+      const float* to_value = level[c].data();
+      const uint8_t* src = pixels.data() + map.source_channel[c];
       float* dst = out_chw + c * plane + i * out_w;
-      for (size_t j = 0; j < out_w; ++j) dst[j] = src[j * 3] * gain + bias;
+      for (size_t j = 0; j < out_w; ++j) dst[j] = to_value[src[j * 3]];
     }
   }
 }

@@ -122,39 +122,42 @@ void Graph::compact() {
   values_ = std::move(kept);
 }
 
+// Kahn's algorithm: linear in nodes + edges, so a hostile model listing its nodes
+// in reverse order costs no more than a well-ordered one.
 Status Graph::sort_topologically() {
-  std::vector<bool> ready(values_.size(), false);
-  for (size_t i = 0; i < values_.size(); ++i)
-    if (values_[i].is_constant()) ready[i] = true;
-  for (auto id : inputs) ready[static_cast<size_t>(id)] = true;
-
+  std::vector<int64_t> producer_of(values_.size(), -1);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    for (auto id : nodes_[i].outputs) producer_of[static_cast<size_t>(id)] = static_cast<int64_t>(i);
+  std::vector<std::vector<size_t>> readers(nodes_.size());
+  std::vector<size_t> waiting(nodes_.size(), 0);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (auto id : nodes_[i].inputs) {
+      if (id == kNoValue) continue;
+      const auto p = producer_of[static_cast<size_t>(id)];
+      const bool available = values_[static_cast<size_t>(id)].is_constant() ||
+                             std::find(inputs.begin(), inputs.end(), id) != inputs.end();
+      if (p < 0 && !available)
+        return invalid_argument(describe(*this, nodes_[i]) + ": input '" + value(id).name +
+                                "' is never produced (missing initializer?)");
+      if (p < 0) continue;
+      readers[static_cast<size_t>(p)].push_back(i);
+      ++waiting[i];
+    }
+  }
+  std::vector<size_t> order;
+  order.reserve(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (waiting[i] == 0) order.push_back(i);
+  for (size_t head = 0; head < order.size(); ++head)
+    for (size_t r : readers[order[head]])
+      if (--waiting[r] == 0) order.push_back(r);
+  if (order.size() < nodes_.size()) {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (waiting[i] != 0) return invalid_argument(describe(*this, nodes_[i]) + ": the graph has a cycle through this node");
+  }
   std::vector<Node> sorted;
-  std::vector<bool> placed(nodes_.size(), false);
   sorted.reserve(nodes_.size());
-  bool progress = true;
-  while (sorted.size() < nodes_.size() && progress) {
-    progress = false;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (placed[i]) continue;
-      const bool can_run = std::all_of(nodes_[i].inputs.begin(), nodes_[i].inputs.end(),
-                                       [&](ValueId id) { return id == kNoValue || ready[static_cast<size_t>(id)]; });
-      if (!can_run) continue;
-      for (auto id : nodes_[i].outputs) ready[static_cast<size_t>(id)] = true;
-      placed[i] = true;
-      sorted.push_back(std::move(nodes_[i]));
-      progress = true;
-    }
-  }
-  if (sorted.size() < nodes_.size()) {
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (placed[i]) continue;
-      for (auto id : nodes_[i].inputs)
-        if (id != kNoValue && !ready[static_cast<size_t>(id)])
-          return invalid_argument(describe(*this, nodes_[i]) + ": input '" + value(id).name +
-                                  "' is never produced (missing initializer, or the graph has a cycle)");
-    }
-    return internal_error("topological sort made no progress");
-  }
+  for (size_t i : order) sorted.push_back(std::move(nodes_[i]));
   nodes_ = std::move(sorted);
   return Status::ok();
 }
