@@ -1,7 +1,8 @@
 // Decoded RGB pixels -> the float CHW tensor a classifier takes: resize the shorter side,
 // centre crop, scale, subtract the mean, divide by the std, in the model's channel order.
-// The geometry follows torchvision's Resize(resize) + CenterCrop((height, width)) on PIL
-// images, the resampling Pillow's antialiased bilinear filter (resample.h).
+// The geometry is that of the reference predictions in ../shared/assets (see
+// plan_resize_crop); the resampling is Pillow's Image.resize(size, BILINEAR), bit for bit
+// on the decoded 8-bit pixels (resample.h).
 //
 // Thread safety: every function is safe to call from any number of threads at once.
 #pragma once
@@ -35,23 +36,27 @@ struct ResizeCrop {
   int crop_x = 0, crop_y = 0;
 };
 
-// resize > 0: the shorter side becomes `resize`, the other int(resize * long / short)
-// (torchvision); the crop offsets are round((resized - crop) / 2.0), rounding half to
-// even as Python does (torchvision CenterCrop). resize == 0: resized = crop, offsets 0.
+// resize > 0: the shorter side becomes `resize`, the other round(resize * long / short)
+// with halves rounded up; the crop offsets are floor((resized - crop) / 2). (torchvision's
+// Resize truncates the long side and its CenterCrop rounds the offset half to even: a
+// pixel off on some photos.) resize == 0: resized = crop, offsets 0.
 // Fails when the crop does not fit in the resized image or the config is invalid.
 Result<ResizeCrop> plan_resize_crop(int image_width, int image_height, const PreprocessConfig& cfg);
 
 // Writes 3 * cfg.height * cfg.width floats, CHW planar:
-// out[c] = (pixel * scale - mean[c]) / std[c] with c in channel_order. Resize (bilinear
-// with antialias), centre crop, normalisation and HWC -> CHW happen in one pass over the
-// output; no full-size float image is made.
+// out[c] = (pixel * scale - mean[c]) / std[c] with c in channel_order, where pixel is the
+// 8-bit value Pillow's resize + crop gives. Resize (bilinear with antialias), centre crop,
+// normalisation and HWC -> CHW happen in one pass over the output; no full-size resized
+// image is made.
 Status preprocess(const Image& img, const PreprocessConfig& cfg, float* out_chw);
 
 // The same for undecoded bytes: the resize plan is made from the header (after EXIF
-// orientation), and a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that
-// still covers twice the resized size, which cuts the decode time of a large photo
-// several times while staying as close to Pillow's full decode + resize as Pillow's own
-// rounding (see kDctReducingGap). max_pixels as DecodeOptions::max_pixels.
+// orientation). A JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that still
+// covers twice the resized size, so only photos about 4x the resized size or more (a
+// shorter side of about 1024 for resize 256) are DCT-scaled: that cuts their decode time,
+// at the price of a tensor a fraction of a level off Pillow's full decode + resize.
+// Smaller images, and PNGs, give exactly Pillow's tensor (see kDctReducingGap).
+// max_pixels as DecodeOptions::max_pixels.
 Status decode_and_preprocess(std::span<const uint8_t> bytes, const PreprocessConfig& cfg,
                              int64_t max_pixels, float* out_chw);
 

@@ -25,7 +25,9 @@ uint8_t clip8(int32_t sum) {
 }
 
 // Weight as Pillow's 8-bit path stores it: the normalised double scaled to fixed point,
-// rounded half away from zero (triangle weights are never negative).
+// rounded half away from zero (triangle weights are never negative). Rounding at most
+// doubles a weight that is not rounded to 0, so the weights of an output sum to <= 2^23
+// and 255 times that plus kHalf stays below 2^31: no sum can overflow.
 int32_t to_fixed(double weight) {
   return int32_t(0.5 + weight * double(int32_t{1} << kWeightFractionBits));
 }
@@ -78,6 +80,8 @@ void filter_column(const uint8_t* rows, size_t row_bytes, const int32_t* w, int 
 AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin,
                        int out_count) {
   // Pillow's expressions, operation for operation: the weights must round the same way.
+  // A compiler fusing a * b + c into an FMA (-mfma) changes none of them: the centre's
+  // addend is 0 on a full-size span and the fixed-point scale is a power of two.
   const double scale = span.extent / out_size;
   const double filter_scale = std::max(scale, 1.0);
   const double support = filter_scale;  // the triangle's support (1) stretched
