@@ -17,6 +17,40 @@ struct Interval {
 
 int64_t aligned(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
 
+bool aliased_into(const ir::Graph& g, ir::ValueId target) {
+  for (size_t i = 0; i < g.value_count(); ++i)
+    if (g.value(static_cast<ir::ValueId>(i)).alias_of == target) return true;
+  return false;
+}
+
+// In-place residuals: a Conv that adds R (input 3) may write its output over R when
+// R dies there, so the backend skips copying R into the output (ResNet's 16 blocks).
+// Returns, per value, the value whose buffer it shares (kNoValue: its own).
+std::vector<ir::ValueId> in_place_residuals(const ir::Graph& g) {
+  std::vector<ir::ValueId> share(g.value_count(), ir::kNoValue);
+  std::vector<int64_t> last_read(g.value_count(), -1);
+  const auto& nodes = g.nodes();
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (auto id : nodes[i].inputs)
+      if (id != ir::kNoValue) last_read[static_cast<size_t>(id)] = static_cast<int64_t>(i);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& n = nodes[i];
+    if (n.op != ir::OpKind::kConv || n.inputs.size() < 4 || n.inputs[3] == ir::kNoValue) continue;
+    const auto r = n.inputs[3], y = n.outputs[0];
+    const auto& rv = g.value(r);
+    const auto& yv = g.value(y);
+    const bool dies_here = last_read[static_cast<size_t>(r)] == static_cast<int64_t>(i) &&
+                           std::count(n.inputs.begin(), n.inputs.end(), r) == 1;
+    const bool plain = !rv.is_constant() && rv.alias_of == ir::kNoValue && yv.alias_of == ir::kNoValue &&
+                       !g.is_graph_output(r) &&
+                       std::find(g.inputs.begin(), g.inputs.end(), r) == g.inputs.end() &&
+                       !aliased_into(g, r) && !aliased_into(g, y);
+    if (dies_here && plain && rv.shape == yv.shape && rv.layout == yv.layout && rv.dtype == yv.dtype)
+      share[static_cast<size_t>(y)] = r;
+  }
+  return share;
+}
+
 }  // namespace
 
 ir::ValueId buffer_root(const ir::Graph& graph, ir::ValueId id) {
@@ -29,9 +63,17 @@ MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch) {
   const int64_t end = static_cast<int64_t>(graph.nodes().size());
   std::vector<Interval> life(n);
   std::vector<bool> used(n, false);
+  const auto share = in_place_residuals(graph);
+  auto root_of = [&](ir::ValueId id) {
+    for (;;) {
+      id = buffer_root(graph, id);
+      if (share[static_cast<size_t>(id)] == ir::kNoValue) return id;
+      id = share[static_cast<size_t>(id)];
+    }
+  };
   auto touch = [&](ir::ValueId id, int64_t at) {
     if (id == ir::kNoValue || graph.value(id).is_constant()) return;
-    const auto root = buffer_root(graph, id);
+    const auto root = root_of(id);
     life[static_cast<size_t>(root)].cover(at);
     used[static_cast<size_t>(root)] = true;
   };
@@ -51,8 +93,9 @@ MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch) {
     const auto& v = graph.value(static_cast<ir::ValueId>(i));
     if (v.is_constant()) continue;
     const int64_t bytes = aligned(element_count(v.shape, max_batch) * static_cast<int64_t>(element_size(v.dtype)));
-    if (used[i] || v.alias_of != ir::kNoValue) plan.naive_bytes += bytes;
-    if (!used[i]) continue;
+    const bool shares = share[i] != ir::kNoValue || v.alias_of != ir::kNoValue;
+    if (used[i] || shares) plan.naive_bytes += bytes;
+    if (!used[i] || shares) continue;
     size[i] = bytes;
     roots.push_back(i);
   }
@@ -75,7 +118,7 @@ MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch) {
     placed.push_back(r);
   }
   for (size_t i = 0; i < n; ++i) {
-    const auto root = static_cast<size_t>(buffer_root(graph, static_cast<ir::ValueId>(i)));
+    const auto root = static_cast<size_t>(root_of(static_cast<ir::ValueId>(i)));
     if (root != i && !graph.value(static_cast<ir::ValueId>(i)).is_constant()) plan.offset[i] = plan.offset[root];
   }
   return plan;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/tensor.h"
+
 namespace inferd {
 namespace {
 
@@ -64,6 +66,61 @@ TEST(MemoryPlanner, AliasesLiveInTheirTargetAndExtendItsLife) {
   EXPECT_EQ(plan.offset[b], plan.offset[cat]);
   EXPECT_FALSE(overlaps(plan.offset[x], plan.offset[cat], 16 * 16 * 4));
   EXPECT_EQ(plan.arena_bytes, (8 + 16) * 16 * 4);
+}
+
+// x -> conv_a -> a; conv_b(a, w, b, residual = x or a) -> y.
+ir::Graph residual_block(bool residual_read_later) {
+  ir::Graph g;
+  ir::Value v;
+  v.shape = {1, 4, 5, 5};
+  v.name = "x";
+  auto x = g.add_value(v);
+  v.name = "a";
+  auto a = g.add_value(v);
+  v.name = "y";
+  auto y = g.add_value(v);
+  v.name = "z";
+  auto z = g.add_value(v);
+  auto w = g.add_constant("w", Tensor(DataType::kFloat32, {4, 4, 1, 1}));
+  auto b = g.add_constant("b", Tensor(DataType::kFloat32, {4}));
+  g.inputs = {x};
+  g.add_node({"conv_a", ir::OpKind::kConv, {x, w, b}, {a}, {}});
+  g.add_node({"conv_b", ir::OpKind::kConv, {a, w, b, x}, {y}, {}});
+  if (residual_read_later) {
+    g.add_node({"relu", ir::OpKind::kRelu, {x}, {z}, {}});
+    g.outputs = {y, z};
+  } else {
+    g.outputs = {y};
+  }
+  return g;
+}
+
+TEST(MemoryPlanner, ConvWritesOverAResidualThatDiesThere) {
+  // x is a graph input: never overwritten.
+  auto g = residual_block(false);
+  EXPECT_NE(plan_memory(g, 1).offset[2], plan_memory(g, 1).offset[0]);
+  // Make the residual an intermediate: conv_b(a, ..., residual = a') where a' = relu(x).
+  ir::Graph h;
+  ir::Value v;
+  v.shape = {1, 4, 5, 5};
+  std::vector<ir::ValueId> ids;
+  for (const char* name : {"x", "r", "a", "y"}) {
+    v.name = name;
+    ids.push_back(h.add_value(v));
+  }
+  auto w = h.add_constant("w", Tensor(DataType::kFloat32, {4, 4, 1, 1}));
+  h.inputs = {ids[0]};
+  h.add_node({"relu", ir::OpKind::kRelu, {ids[0]}, {ids[1]}, {}});
+  h.add_node({"conv_a", ir::OpKind::kConv, {ids[0], w}, {ids[2]}, {}});
+  h.add_node({"conv_b", ir::OpKind::kConv, {ids[2], w, ir::kNoValue, ids[1]}, {ids[3]}, {}});
+  h.outputs = {ids[3]};
+  const auto plan = plan_memory(h, 1);
+  EXPECT_EQ(plan.offset[ids[3]], plan.offset[ids[1]]);  // y written over r
+  EXPECT_NE(plan.offset[ids[3]], plan.offset[ids[2]]);  // never over its own input
+  // Still read after the conv: no sharing.
+  h.outputs = {ids[3], ids[1]};
+  const auto kept = plan_memory(h, 1);
+  EXPECT_NE(kept.offset[ids[3]], kept.offset[ids[1]]);
 }
 
 }  // namespace
