@@ -48,7 +48,12 @@ std::string to_string(const Shape& s) {
 
 Tensor::Tensor(DataType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)),
-      bytes_(static_cast<size_t>(element_count(shape_)) * element_size(dtype)) {}
+      bytes_(static_cast<size_t>(element_count(shape_)) * element_size(dtype), std::byte{0}) {}
+
+Tensor::Tensor(DataType dtype, Shape shape, Uninitialized)
+    : dtype_(dtype), shape_(std::move(shape)) {
+  bytes_.resize(static_cast<size_t>(element_count(shape_)) * element_size(dtype));
+}
 
 Tensor Tensor::from_floats(Shape shape, std::span<const float> values) {
   Tensor t(DataType::kFloat32, std::move(shape));

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <memory>
+#include <utility>
 #include <vector>
 
 namespace inferd {
@@ -25,10 +27,23 @@ using Shape = std::vector<int64_t>;
 int64_t element_count(const Shape& s, int64_t dynamic_as = 1);
 std::string to_string(const Shape& s);  // "[N,3,224,224]"
 
+// Leaves new elements uninitialised: tensors are always written right after they
+// are made, and zero-filling 100 MB of weights only to overwrite them costs time.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U> struct rebind { using other = UninitializedAllocator<U>; };
+  template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+  template <typename U, typename... Args> void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 class Tensor {
  public:
   Tensor() = default;
   Tensor(DataType dtype, Shape shape);  // zero-filled
+  struct Uninitialized {};
+  Tensor(DataType dtype, Shape shape, Uninitialized);  // contents undefined: write them all
 
   static Tensor from_floats(Shape shape, std::span<const float> values);
   static Tensor from_int64s(Shape shape, std::span<const int64_t> values);
@@ -52,7 +67,7 @@ class Tensor {
  private:
   DataType dtype_ = DataType::kFloat32;
   Shape shape_;
-  std::vector<std::byte> bytes_;
+  std::vector<std::byte, UninitializedAllocator<std::byte>> bytes_;
 };
 
 // IEEE half <-> float (used when importing FP16 models).

@@ -50,13 +50,20 @@ Status read_attribute(ByteReader& r, ir::Attribute& a) {
 Status read_constant(ByteReader& r, ir::Value& v) {
   uint64_t nbytes = 0;
   RETURN_IF_ERROR(r.get(nbytes));
-  for (auto d : v.shape)
+  // Check the declared size against the shape and the bytes left BEFORE allocating.
+  uint64_t expected = element_size(v.dtype);
+  for (auto d : v.shape) {
     if (d < 0) return data_loss("corrupt plan: constant '" + v.name + "' has a dynamic dim");
-  Tensor t(v.dtype, v.shape);
-  if (t.byte_size() != nbytes) return data_loss("corrupt plan: constant '" + v.name + "' size mismatch");
+    if (d != 0 && expected > (uint64_t{1} << 40) / static_cast<uint64_t>(d))
+      return data_loss("corrupt plan: constant '" + v.name + "' is impossibly large");
+    expected *= static_cast<uint64_t>(d);
+  }
+  if (expected != nbytes || nbytes > r.left())
+    return data_loss("corrupt plan: constant '" + v.name + "' size mismatch");
   RETURN_IF_ERROR(r.skip_alignment(64));
   std::span<const uint8_t> bytes;
   RETURN_IF_ERROR(r.get_span(nbytes, bytes));
+  Tensor t(v.dtype, v.shape, Tensor::Uninitialized{});
   if (nbytes) std::memcpy(t.raw(), bytes.data(), nbytes);
   v.constant = std::move(t);
   return Status::ok();

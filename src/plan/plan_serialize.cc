@@ -113,8 +113,8 @@ Status save_plan(const Plan& plan, const std::string& path) {
 }
 
 Result<Plan> load_plan(const std::string& path) {
-  ASSIGN_OR_RETURN(auto bytes, read_file(path));
-  return deserialize_plan(bytes, path);
+  ASSIGN_OR_RETURN(auto file, MappedFile::open(path));
+  return deserialize_plan(file.bytes(), path);
 }
 
 namespace plan_io {
