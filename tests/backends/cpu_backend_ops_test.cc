@@ -63,6 +63,8 @@ std::vector<OpCase> normalization_cases() {
 std::vector<OpCase> elementwise_cases() {
   const Shape s{1, 8, 5, 5};
   std::vector<OpCase> cases{
+      unary("slice", OpKind::kSlice, attrs({{"axis", int64_t{1}}, {"start", int64_t{2}}, {"end", int64_t{6}}}), s,
+            {1, 4, 5, 5}, "onednn:slice"),
       unary("relu", OpKind::kRelu, {}, s, s, "onednn:eltwise"),
       unary("clip", OpKind::kClip, attrs({{"min", -1.0f}, {"max", 1.5f}}), s, s, "onednn:eltwise"),
       unary("leaky_relu", OpKind::kLeakyRelu, attrs({{"alpha", 0.2f}}), s, s, "onednn:eltwise"),
@@ -120,8 +122,6 @@ std::vector<OpCase> reference_only_cases() {
        {activation(s), int64s({3}, {4, 0, 6})},
        {{1, 3, 5, 5}},
        "reference:gather"},
-      unary("slice", OpKind::kSlice, attrs({{"axis", int64_t{1}}, {"start", int64_t{2}}, {"end", int64_t{6}}}), s,
-            {1, 4, 5, 5}, "reference:slice"),
   };
 }
 

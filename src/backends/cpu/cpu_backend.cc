@@ -15,7 +15,7 @@ using ir::OpKind;
 
 // Dispatch: the oneDNN-backed family of each op. Ops not listed (and nodes a family
 // declines) run on their reference kernel.
-constexpr std::array<std::pair<OpKind, PackFn>, 16> kDispatch{{
+constexpr std::array<std::pair<OpKind, PackFn>, 17> kDispatch{{
     {OpKind::kConv, pack_conv},
     {OpKind::kGemm, pack_gemm},
     {OpKind::kMaxPool, pack_pool},
@@ -32,6 +32,7 @@ constexpr std::array<std::pair<OpKind, PackFn>, 16> kDispatch{{
     {OpKind::kAdd, pack_add},
     {OpKind::kReorder, pack_reorder},
     {OpKind::kConcat, pack_concat},
+    {OpKind::kSlice, pack_slice},
 }};
 
 PackFn onednn_family(OpKind op) {
@@ -102,7 +103,7 @@ class CpuBackend final : public Backend {
   }
 
   // Whether writing a channel slice directly pays: true for the reference kernels
-  // (they index through strides) and for Reorder/Concat (oneDNN reorders write strided
+  // (they index through strides) and for Reorder/Concat/Slice (oneDNN reorders write strided
   // views as they are). Not for the other oneDNN primitives: 2.6 runs them on its naive
   // "ref:any" implementation when the output is a slice (conv: always in NHWC, in NCHW
   // from batch 2), so their kernels compute into a kernel-owned compact buffer and copy it into
@@ -112,7 +113,8 @@ class CpuBackend final : public Backend {
   // batch 32 362 vs 179 MB. (Given a slice anyway, every kernel still stages correctly.)
   bool supports_strided_output(const ir::Graph& graph, const ir::Node& node) const override {
     if (!supports(graph, node)) return false;
-    return node.op == OpKind::kReorder || node.op == OpKind::kConcat || onednn_family(node.op) == nullptr;
+    return node.op == OpKind::kReorder || node.op == OpKind::kConcat || node.op == OpKind::kSlice ||
+           onednn_family(node.op) == nullptr;
   }
 
   Result<std::unique_ptr<PackedOp>> pack(const ir::Graph& graph, const ir::Node& node) const override {

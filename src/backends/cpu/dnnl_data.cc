@@ -1,4 +1,4 @@
-// Data movement: Reorder (same logical tensor, another layout) and Concat, both as
+// Data movement: Reorder (same logical tensor, another layout), Slice and Concat, all as
 // oneDNN reorders between views: Concat copies each input into its slice of the
 // output (same strides as the output, offset along the axis), so any layout and
 // any axis work without a concat primitive.
@@ -44,6 +44,24 @@ class ConcatBuilder final : public PipelineBuilder {
   int64_t axis_;
 };
 
+// Slice (from horizontal fusion): the channel range [start, end) of the input, read
+// as a strided view of the input and reordered into the dense output.
+class SliceBuilder final : public PipelineBuilder {
+ public:
+  SliceBuilder(int64_t axis, int64_t start) : axis_(axis), start_(start) {}
+
+  Pipeline build(Inputs in, Outputs out) const override {
+    const TensorView& x = in[0];
+    Pipeline pl;
+    const dnnl::memory src = pl.bind_input(0, desc_of(out[0].shape, x.strides), start_ * x.strides[axis_]);
+    pl.add_reorder(src, pl.bind_output(0, desc_of(out[0])));
+    return pl;
+  }
+
+ private:
+  int64_t axis_, start_;
+};
+
 class NoOpKernel final : public Kernel {
  public:
   Status reshape(Inputs, Outputs) override { return Status::ok(); }
@@ -64,6 +82,16 @@ PackResult pack_reorder(const ir::Graph& graph, const ir::Node& node, const CpuB
   if (node.inputs.size() != 1 || node.outputs.size() != 1 || graph.value(node.inputs[0]).shape.empty())
     return std::unique_ptr<PackedOp>();
   return make_pipeline_op("onednn:reorder", ir::describe(graph, node), std::make_shared<ReorderBuilder>(), opts);
+}
+
+PackResult pack_slice(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts) {
+  if (node.inputs.size() != 1 || node.outputs.size() != 1) return std::unique_ptr<PackedOp>();
+  const auto& in_shape = graph.value(node.inputs[0]).shape;
+  const int64_t rank = static_cast<int64_t>(in_shape.size());
+  const int64_t axis = node.attrs.get_int("axis", 1), start = node.attrs.get_int("start", 0);
+  if (axis < 0 || axis >= rank || start < 0 || start >= in_shape[static_cast<size_t>(axis)])
+    return std::unique_ptr<PackedOp>();  // let the reference kernel report it
+  return make_pipeline_op("onednn:slice", ir::describe(graph, node), std::make_shared<SliceBuilder>(axis, start), opts);
 }
 
 PackResult pack_concat(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts) {

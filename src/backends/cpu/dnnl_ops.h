@@ -28,6 +28,7 @@ PackResult pack_eltwise(const ir::Graph& graph, const ir::Node& node, const CpuB
 PackResult pack_add(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 PackResult pack_reorder(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 PackResult pack_concat(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
+PackResult pack_slice(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 
 // The generic adapter over reference_kernel(node.op) (fallback_kernel.cc).
 PackResult pack_reference(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
