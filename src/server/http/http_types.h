@@ -1,0 +1,38 @@
+// Plain HTTP request/response values exchanged between the transport (HttpServer,
+// Boost.Beast) and the handlers. Handlers are pure request -> response functions
+// that never see a socket; they may answer later, from any thread, through Respond.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace inferd::http {
+
+struct Request {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // path and query as received: "/v1/models/x/classify?top=3"
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+
+  std::string_view path() const;                          // target without the query
+  std::string query_param(std::string_view name) const;   // "" when absent (no decoding beyond %XX and +)
+  std::string header(const std::string& lower_name) const;  // "" when absent
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::map<std::string, std::string> headers;  // extra headers (e.g. Retry-After)
+  std::string body;
+};
+
+// `{"error": "<message>"}` with the given status: every error inferd returns.
+Response error_response(int status, const std::string& message);
+
+// Called exactly once per request, from any thread.
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(Request, Respond)>;
+
+}  // namespace inferd::http
