@@ -9,7 +9,10 @@ PACKAGES=(
   libdnnl-dev                                # oneDNN 2.6: CPU conv/gemm/pool kernels
   libonnx-dev protobuf-compiler libprotobuf-dev  # onnx.proto + protoc for the importer
   libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev  # image decode
+  libboost1.81-dev libboost-json1.81-dev     # HTTP server (Beast/Asio), KServe JSON
   libgtest-dev libgmock-dev libbenchmark-dev # tests and benchmarks
+  prometheus                                 # promtool checks the /metrics exposition in tests
+  hey                                        # load generator for the server benchmarks
   python3 python3-onnx python3-numpy         # tools/models generator
 )
 

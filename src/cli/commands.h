@@ -11,6 +11,7 @@ using Argv = std::vector<std::string>;
 int build_command(const Argv& args);
 int classify_command(const Argv& args);
 int info_command(const Argv& args);
+int serve_command(const Argv& args);
 
 // Prints "inferd: <message>" to stderr and returns 1 (or 2 for usage errors).
 int fail(const std::string& message, int code = 1);

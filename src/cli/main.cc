@@ -15,6 +15,7 @@ constexpr const char* kUsage =
     "  build MODEL [-o out.plan] [--report] [--profile] [--print-graph]   optimize a model into a plan\n"
     "  classify MODEL IMAGE... [--top k] [--json]                        classify images without a server\n"
     "  info PLAN                                                         describe a plan\n"
+    "  serve (--model-repository DIR | MODEL) [--host H] [--port P]      HTTP server: /classify, KServe v2, /metrics\n"
     "Run `inferd <command> --help` for the options of one command.\n";
 
 void register_backends() {
@@ -37,5 +38,6 @@ int main(int argc, char** argv) {
   if (command == "build") return inferd::cli::build_command(args);
   if (command == "classify") return inferd::cli::classify_command(args);
   if (command == "info") return inferd::cli::info_command(args);
+  if (command == "serve") return inferd::cli::serve_command(args);
   return inferd::cli::fail("unknown command '" + command + "'\n" + kUsage, 2);
 }

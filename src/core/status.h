@@ -18,6 +18,7 @@ enum class StatusCode {
   kFailedPrecondition, // e.g. a plan built for another engine version
   kResourceExhausted,  // a limit was hit
   kInternal,           // a bug in inferd
+  kDeadlineExceeded,   // a request's deadline passed before it could be served
 };
 
 const char* to_string(StatusCode code);
@@ -47,6 +48,7 @@ inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::mov
 inline Status failed_precondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
 inline Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -38,8 +38,8 @@ Status read_attribute(ByteReader& r, ir::Attribute& a) {
   uint8_t type = 0;
   RETURN_IF_ERROR(r.get(type));
   switch (type) {
-    case 0: { int64_t v; RETURN_IF_ERROR(r.get(v)); a = v; return Status::ok(); }
-    case 1: { float v; RETURN_IF_ERROR(r.get(v)); a = v; return Status::ok(); }
+    case 0: { int64_t v = 0; RETURN_IF_ERROR(r.get(v)); a = v; return Status::ok(); }
+    case 1: { float v = 0; RETURN_IF_ERROR(r.get(v)); a = v; return Status::ok(); }
     case 2: { std::string v; RETURN_IF_ERROR(r.get_string(v)); a = v; return Status::ok(); }
     case 3: { std::vector<int64_t> v; RETURN_IF_ERROR(read_list(r, v)); a = v; return Status::ok(); }
     case 4: { std::vector<float> v; RETURN_IF_ERROR(read_list(r, v)); a = v; return Status::ok(); }

@@ -1,0 +1,105 @@
+// `inferd serve (--model-repository DIR | MODEL) [--host 127.0.0.1] [--port 8000] ...`
+// SIGTERM/SIGINT: graceful drain, exit 0. SIGHUP: reload every model from its files.
+#include <csignal>
+#include <iostream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/log.h"
+#include "server/server.h"
+
+namespace inferd::cli {
+namespace {
+
+Result<ServerOptions> server_options(const Args& args) {
+  ServerOptions o;
+  o.model_repository = args.get("model-repository");
+  if (!args.positional().empty()) o.model = args.positional()[0];
+  if (o.model_repository.empty() == o.model.empty())
+    return invalid_argument("serve needs exactly one of --model-repository DIR or a MODEL");
+  o.labels = args.get("labels");
+  o.http.host = args.get("host");
+  ASSIGN_OR_RETURN(o.http.port, args.get_int("port", 0, 65535));
+  ASSIGN_OR_RETURN(o.http.io_threads, args.get_int("io-threads", 1, 256));
+  ASSIGN_OR_RETURN(o.decode_threads, args.get_int("decode-threads", 0, 256));
+  ASSIGN_OR_RETURN(o.load.threads, args.get_int("threads", 0, 1024));
+  ASSIGN_OR_RETURN(int max_body_mib, args.get_int("max-body-mib", 1, 1024));
+  o.http.max_body_bytes = static_cast<size_t>(max_body_mib) << 20;
+  ASSIGN_OR_RETURN(o.http.max_connections, args.get_int("max-connections", 1, 1000000));
+  ASSIGN_OR_RETURN(o.default_timeout_ms, args.get_int("request-timeout-ms", 0, 3600000));
+  o.enable_management = args.on("enable-management");
+  return o;
+}
+
+void print_config(const ServerOptions& o) {
+  log_info("config")
+      .kv("model_repository", o.model_repository)
+      .kv("model", o.model)
+      .kv("host", o.http.host)
+      .kv("port", o.http.port)
+      .kv("io_threads", o.http.io_threads)
+      .kv("decode_threads", o.decode_threads)
+      .kv("max_body_bytes", o.http.max_body_bytes)
+      .kv("max_connections", o.http.max_connections)
+      .kv("request_timeout_ms", o.default_timeout_ms)
+      .kv("management", o.enable_management);
+}
+
+// Waits for a signal on this thread (the others have them blocked).
+int wait_for_signals(Server& server) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return 1;
+    if (sig == SIGHUP) {
+      log_info("reload_requested");
+      if (Status s = server.reload(); !s.is_ok()) log_error("reload_failed").kv("error", s.message());
+      continue;
+    }
+    log_info("shutdown_requested").kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.shutdown();
+    return 0;
+  }
+}
+
+}  // namespace
+
+int serve_command(const Argv& argv) {
+  Args args;
+  args.flag("model-repository", "folder of model folders", "");
+  args.flag("labels", "labels file when MODEL is a model file", "");
+  args.flag("host", "address to listen on", "127.0.0.1");
+  args.flag("port", "TCP port (0 = any free port)", "8000");
+  args.flag("io-threads", "HTTP I/O threads", "2");
+  args.flag("decode-threads", "image decode threads (0 = cores)", "0");
+  args.flag("threads", "engine threads per instance (0 = cores)", "0");
+  args.flag("max-body-mib", "largest request body", "16");
+  args.flag("max-connections", "open connections at most", "1024");
+  args.flag("request-timeout-ms", "deadline for requests without X-Request-Timeout-Ms (0 = none)", "0");
+  args.toggle("enable-management", "allow POST /v2/repository/models/{name}/load|unload");
+  args.toggle("quiet", "log warnings and errors only");
+  args.toggle("help", "show this help");
+  const char* usage = "inferd serve (--model-repository DIR | MODEL) [options]";
+  if (Status s = args.parse(argv); !s.is_ok()) return fail(s.message() + "\n" + args.help(usage), 2);
+  if (args.on("help")) return std::cout << args.help(usage), 0;
+  auto options = server_options(args);
+  if (!options.is_ok()) return fail(options.status().message() + "\n" + args.help(usage), 2);
+  set_log_level(args.on("quiet") ? LogLevel::kWarn : LogLevel::kInfo);
+  print_config(*options);
+
+  // Block the signals in every thread the server starts; only wait_for_signals takes them.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto server = Server::start(*options);
+  if (!server.is_ok()) return fail(server.status().message());
+  std::cout << "serving on http://" << options->http.host << ":" << (*server)->port() << std::endl;
+  return wait_for_signals(**server);
+}
+
+}  // namespace inferd::cli

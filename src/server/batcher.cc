@@ -1,0 +1,196 @@
+#include "server/batcher.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <utility>
+
+namespace inferd {
+namespace {
+
+class SteadyClock final : public Clock {
+ public:
+  BatchTime now() const override { return BatchClock::now(); }
+};
+
+double milliseconds_between(BatchTime from, BatchTime to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+}  // namespace
+
+Clock& steady_clock_source() {
+  static SteadyClock clock;
+  return clock;
+}
+
+Result<std::unique_ptr<Batcher>> Batcher::create(BatcherOptions options,
+                                                  std::vector<std::unique_ptr<BatchExecutor>> instances,
+                                                  Clock* clock) {
+  ASSIGN_OR_RETURN(BatchPolicy policy, BatchPolicy::create(options.policy));
+  if (instances.empty()) return invalid_argument("batcher: instances.count is 0: a model needs at least one instance");
+  for (size_t i = 0; i < instances.size(); ++i) {
+    if (!instances[i]) return internal_error("batcher: instance " + std::to_string(i) + " is null");
+    if (instances[i]->input_size() != instances[0]->input_size()) {
+      return internal_error("batcher: instance " + std::to_string(i) + " takes samples of " +
+                            std::to_string(instances[i]->input_size()) + " floats, instance 0 of " +
+                            std::to_string(instances[0]->input_size()));
+    }
+  }
+  if (clock == nullptr) clock = &steady_clock_source();
+  return std::unique_ptr<Batcher>(new Batcher(std::move(policy), std::move(options), std::move(instances), clock));
+}
+
+Batcher::Batcher(BatchPolicy policy, BatcherOptions options, std::vector<std::unique_ptr<BatchExecutor>> instances,
+                 Clock* clock)
+    : policy_(std::move(policy)),
+      options_(std::move(options)),
+      instances_(std::move(instances)),
+      clock_(clock),
+      input_size_(instances_[0]->input_size()) {
+  idle_instances_ = static_cast<int>(instances_.size());
+  stats_.batch_size_counts.assign(static_cast<size_t>(policy_.options().max_batch) + 1, 0);
+  workers_.reserve(instances_.size());
+  for (const auto& instance : instances_) {
+    workers_.emplace_back([this, executor = instance.get()] { worker_loop(*executor); });
+  }
+}
+
+Batcher::~Batcher() { drain(); }
+
+Status Batcher::submit(BatchRequest request) {
+  if (!request.done) return invalid_argument("batch request has no completion callback");
+  if (request.input.size() != input_size_) {
+    return invalid_argument("input has " + std::to_string(request.input.size()) + " values, the model takes " +
+                            std::to_string(input_size_) + " per sample");
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (draining_) {
+      ++stats_.rejected;
+      return failed_precondition("the model is shutting down: not accepting new requests");
+    }
+    if (!policy_.admit(queue_.size())) {
+      ++stats_.rejected;
+      return resource_exhausted("queue is full (" + std::to_string(queue_.size()) + " waiting)");
+    }
+    queue_.push_back(Entry{std::move(request), clock_->now()});
+  }
+  wake_.notify_one();
+  return Status::ok();
+}
+
+void Batcher::drain() {
+  std::call_once(join_once_, [this] {
+    {
+      std::lock_guard lock(mutex_);
+      draining_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_) worker.join();
+  });
+}
+
+Batcher::Stats Batcher::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats copy = stats_;
+  copy.queued = queue_.size();
+  return copy;
+}
+
+void Batcher::worker_loop(BatchExecutor& executor) {
+  std::vector<Entry> batch;
+  std::vector<Entry> expired;
+  batch.reserve(static_cast<size_t>(policy_.options().max_batch));
+  while (next_work(batch, expired)) {
+    answer_expired(expired);
+    if (!batch.empty()) run_batch(executor, batch);
+  }
+  answer_expired(expired);
+}
+
+bool Batcher::next_work(std::vector<Entry>& batch, std::vector<Entry>& expired) {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (draining_ && queue_.empty()) return false;
+    snapshot_.clear();
+    for (const Entry& entry : queue_) snapshot_.push_back({entry.enqueued, entry.request.deadline});
+    const BatchTime now = clock_->now();
+    BatchPolicy::Decision decision =
+        policy_.decide(QueueState{snapshot_, idle_instances_, draining_}, now);
+    take_expired(decision.expired, expired);
+    if (decision.kind == BatchPolicy::Decision::Kind::kRun) {
+      const auto take = static_cast<size_t>(decision.take);
+      std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take), std::back_inserter(batch));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      --idle_instances_;
+      stats_.in_flight += take;
+      // What is left may be runnable by another idle worker (or at its own wake-up time).
+      if (!queue_.empty()) wake_.notify_one();
+      return true;
+    }
+    if (!expired.empty()) return true;  // answer them unlocked, then decide again
+    if (decision.wake_at == BatchTime::max()) {
+      wake_.wait(lock);
+    } else {
+      wake_.wait_for(lock, decision.wake_at - now);
+    }
+  }
+}
+
+void Batcher::take_expired(const std::vector<size_t>& indices, std::vector<Entry>& expired) {
+  if (indices.empty()) return;
+  // Back to front so that the indices still to erase stay valid; reversed after for FIFO order.
+  for (auto it = indices.rbegin(); it != indices.rend(); ++it) {
+    const auto at = queue_.begin() + static_cast<std::ptrdiff_t>(*it);
+    expired.push_back(std::move(*at));
+    queue_.erase(at);
+  }
+  std::reverse(expired.end() - static_cast<std::ptrdiff_t>(indices.size()), expired.end());
+  stats_.expired += indices.size();
+}
+
+void Batcher::answer_expired(std::vector<Entry>& expired) {
+  if (expired.empty()) return;
+  const BatchTime now = clock_->now();
+  for (Entry& entry : expired) {
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - entry.enqueued).count();
+    entry.request.done(
+        deadline_exceeded("deadline exceeded before execution (waited " + std::to_string(waited) + " ms)"));
+  }
+  expired.clear();
+}
+
+void Batcher::run_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
+  const int size = static_cast<int>(batch.size());
+  const BatchTime start = clock_->now();
+  for (int slot = 0; slot < size; ++slot) {
+    const std::vector<float>& input = batch[static_cast<size_t>(slot)].request.input;
+    std::copy(input.begin(), input.end(), executor.input(slot));
+  }
+  const BatchTime compute_start = clock_->now();
+  const Status status = executor.execute(size);
+  const double compute_ms = milliseconds_between(compute_start, clock_->now());
+  {
+    std::lock_guard lock(mutex_);
+    ++idle_instances_;
+    stats_.in_flight -= batch.size();
+    ++stats_.batch_size_counts[static_cast<size_t>(size)];
+    ++stats_.batches;
+    stats_.executed += batch.size();
+    if (!status.is_ok()) stats_.failed += batch.size();
+  }
+  if (options_.on_batch) options_.on_batch(size, milliseconds_between(batch.front().enqueued, start), compute_ms);
+  for (int slot = 0; slot < size; ++slot) {
+    auto& done = batch[static_cast<size_t>(slot)].request.done;
+    if (!status.is_ok()) {
+      done(status);
+      continue;
+    }
+    const std::span<const float> row = executor.output(slot);
+    done(std::vector<float>(row.begin(), row.end()));
+  }
+  batch.clear();
+}
+
+}  // namespace inferd

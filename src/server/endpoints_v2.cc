@@ -1,0 +1,200 @@
+// KServe v2 / Triton-compatible REST: server and model metadata, readiness, config,
+// inference (JSON tensors, binary tensor data extension, BYTES images, FP32 tensors,
+// the classification extension), and the repository extension (load/unload).
+#include <mutex>
+
+#include "core/version.h"
+#include "server/endpoint_context.h"
+#include "server/kserve_protocol.h"
+
+namespace inferd {
+namespace {
+
+kserve::ModelMetadata metadata_of(const ServedModel& m) {
+  kserve::ModelMetadata md;
+  md.name = m.name();
+  md.versions = {std::to_string(m.version())};
+  for (const auto& b : m.model().engine->inputs()) md.inputs.push_back({b.name, "FP32", b.shape, {}, {}});
+  for (const auto& b : m.model().engine->outputs()) md.outputs.push_back({b.name, "FP32", b.shape, {}, {}});
+  return md;
+}
+
+// Resolves {model} and an optional {version}: 404 unless loaded (and that version).
+std::shared_ptr<ServedModel> resolve(EndpointContext& ctx, PathParams& p, const http::Respond& respond) {
+  auto model = ctx.models->find(p["model"]);
+  if (!model) {
+    respond(http::error_response(404, "unknown model '" + p["model"] + "'"));
+    return nullptr;
+  }
+  if (p.count("version") && p["version"] != std::to_string(model->version())) {
+    respond(http::error_response(404, "model '" + p["model"] + "' has no loaded version " + p["version"]));
+    return nullptr;
+  }
+  return model;
+}
+
+// Collects one row per sample; answers once every sample is back (or on the first error).
+struct Gather {
+  std::mutex mu;
+  std::vector<std::vector<float>> rows;
+  size_t remaining;
+  bool failed = false;
+  std::function<void(Result<std::vector<std::vector<float>>>)> done;
+  void put(size_t i, Result<std::vector<float>> row) {
+    std::unique_lock lock(mu);
+    if (failed) return;
+    if (!row.is_ok()) {
+      failed = true;
+      lock.unlock();
+      return done(row.status());
+    }
+    rows[i] = std::move(row).value();
+    if (--remaining == 0) {
+      lock.unlock();
+      done(std::move(rows));
+    }
+  }
+};
+
+Result<std::vector<std::vector<float>>> fp32_samples(const kserve::TensorData& in, const ServedModel& m) {
+  const size_t sample = m.sample_size();
+  if (in.fp32.empty() || in.fp32.size() % sample != 0)
+    return invalid_argument("input '" + in.name + "' has " + std::to_string(in.fp32.size()) +
+                            " values, not a multiple of one sample (" + std::to_string(sample) + ")");
+  std::vector<std::vector<float>> samples;
+  for (size_t i = 0; i < in.fp32.size(); i += sample)
+    samples.emplace_back(in.fp32.begin() + static_cast<std::ptrdiff_t>(i),
+                         in.fp32.begin() + static_cast<std::ptrdiff_t>(i + sample));
+  return samples;
+}
+
+kserve::InferResult result_of(const ServedModel& m, const kserve::InferRequest& req,
+                              const std::vector<std::vector<float>>& rows) {
+  kserve::InferResult res{m.name(), std::to_string(m.version()), req.id, {}, {}};
+  const auto& out = m.model().engine->outputs().at(0);
+  std::vector<kserve::RequestedOutput> wanted = req.outputs;
+  if (wanted.empty()) wanted.push_back({out.name, req.binary_data_output, 0});
+  for (const auto& w : wanted) {
+    kserve::TensorData t;
+    t.name = w.name;
+    if (w.classification > 0) {
+      t.datatype = "BYTES";
+      t.shape = {static_cast<int64_t>(rows.size()), w.classification};
+      for (const auto& row : rows)
+        for (const auto& p : m.predictions(row, w.classification))
+          t.bytes.push_back(kserve::classification_string(p.confidence, p.index, p.label));
+    } else {
+      t.datatype = "FP32";
+      t.shape = out.shape;
+      t.shape[0] = static_cast<int64_t>(rows.size());
+      for (const auto& row : rows) t.fp32.insert(t.fp32.end(), row.begin(), row.end());
+    }
+    res.outputs.push_back(std::move(t));
+    res.binary.push_back(w.binary_data);
+  }
+  return res;
+}
+
+void infer(EndpointContext& ctx, std::shared_ptr<ServedModel> m, http::Request request, http::Respond respond) {
+  auto header_length = kserve::parse_header_length(request.header("inference-header-content-length"));
+  if (!header_length.is_ok()) return respond(http::error_response(400, header_length.status().message()));
+  auto req = kserve::parse_infer_request(request.body, *header_length);
+  if (!req.is_ok()) return respond(http::error_response(400, req.status().message()));
+  auto deadline = request_deadline(request, ctx.default_timeout_ms);
+  if (!deadline.is_ok()) return respond(http::error_response(400, deadline.status().message()));
+  if (req->inputs.size() != 1)
+    return respond(http::error_response(400, "model '" + m->name() + "' takes exactly 1 input, got " +
+                                                 std::to_string(req->inputs.size())));
+  for (const auto& o : req->outputs)
+    if (o.name != m->model().engine->outputs().at(0).name)
+      return respond(http::error_response(400, "model '" + m->name() + "' has no output '" + o.name + "'"));
+  const auto& in = req->inputs[0];
+  const bool images = in.datatype == "BYTES";
+  std::vector<std::vector<float>> samples;
+  if (!images) {
+    auto s = fp32_samples(in, *m);
+    if (!s.is_ok()) return respond(http::error_response(400, s.status().message()));
+    samples = std::move(s).value();
+  }
+  const size_t n = images ? in.bytes.size() : samples.size();
+  if (n == 0) return respond(http::error_response(400, "input '" + in.name + "' is empty"));
+  auto gather = std::make_shared<Gather>();
+  gather->rows.resize(n);
+  gather->remaining = n;
+  gather->done = [m, req = std::move(req).value(), respond](Result<std::vector<std::vector<float>>> rows) {
+    if (!rows.is_ok()) {
+      auto r = http::error_response(http_status_for(rows.status()), rows.status().message());
+      if (r.status == 503) r.headers["Retry-After"] = "1";
+      return respond(std::move(r));
+    }
+    respond(kserve::render_infer_response(result_of(*m, req, *rows)));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    auto put = [gather, i](Result<std::vector<float>> row) { gather->put(i, std::move(row)); };
+    if (images) {
+      m->classify_raw(*ctx.decoders, in.bytes[i], *deadline, put);
+    } else {
+      m->infer(std::move(samples[i]), *deadline, put);
+    }
+  }
+}
+
+void add_model_routes(Router& router, EndpointContext& ctx, const std::string& base) {
+  router.add("GET", base, [&ctx](http::Request, PathParams p, http::Respond respond) {
+    if (auto m = resolve(ctx, p, respond)) {
+      http::Response r;
+      r.body = kserve::model_metadata_json(metadata_of(*m));
+      respond(std::move(r));
+    }
+  });
+  router.add("GET", base + "/ready", [&ctx](http::Request, PathParams p, http::Respond respond) {
+    if (auto m = resolve(ctx, p, respond)) {
+      http::Response r;
+      r.body = "{\"name\":\"" + m->name() + "\",\"ready\":true}";
+      respond(std::move(r));
+    }
+  });
+  router.add("GET", base + "/config", [&ctx](http::Request, PathParams p, http::Respond respond) {
+    if (auto m = resolve(ctx, p, respond)) {
+      const auto& c = m->model().folder.config;
+      http::Response r;
+      r.body = "{\"name\":" + json_quote(c.name) + ",\"max_batch_size\":" + std::to_string(m->model().engine->max_batch()) +
+               ",\"dynamic_batching\":{\"max_queue_delay_microseconds\":" + std::to_string(c.batching.max_queue_delay_us) +
+               "},\"instance_group\":[{\"count\":" + std::to_string(c.instances.count) + ",\"kind\":\"KIND_CPU\"}]}";
+      respond(std::move(r));
+    }
+  });
+  router.add("POST", base + "/infer", [&ctx](http::Request request, PathParams p, http::Respond respond) {
+    if (auto m = resolve(ctx, p, respond)) infer(ctx, m, std::move(request), counted(ctx, m->name(), std::move(respond)));
+  });
+}
+
+void add_repository_routes(Router& router, EndpointContext& ctx) {
+  for (const char* action : {"load", "unload"}) {
+    const std::string verb = action;
+    router.add("POST", "/v2/repository/models/{model}/" + verb, [&ctx, verb](http::Request, PathParams p, http::Respond respond) {
+      if (!ctx.management_enabled)
+        return respond(http::error_response(403, "model management is disabled (start with --enable-management)"));
+      const Status s = verb == "load" ? ctx.models->load(p["model"]) : ctx.models->unload(p["model"]);
+      if (!s.is_ok()) return respond(http::error_response(http_status_for(s) == 503 ? 400 : http_status_for(s), s.message()));
+      http::Response r;
+      r.body = "{}";
+      respond(std::move(r));
+    });
+  }
+}
+
+}  // namespace
+
+void add_v2_routes(Router& router, EndpointContext& ctx) {
+  router.add("GET", "/v2", [](http::Request, PathParams, http::Respond respond) {
+    http::Response r;
+    r.body = kserve::server_metadata_json(kEngineVersion);
+    respond(std::move(r));
+  });
+  add_model_routes(router, ctx, "/v2/models/{model}");
+  add_model_routes(router, ctx, "/v2/models/{model}/versions/{version}");
+  add_repository_routes(router, ctx);
+}
+
+}  // namespace inferd

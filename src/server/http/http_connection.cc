@@ -1,0 +1,426 @@
+#include "server/http/http_connection.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <limits>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include "core/log.h"
+#include "server/http/http_wire.h"
+
+namespace inferd::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+
+constexpr size_t kMaxPipelined = 16;             // requests read ahead of their answers
+constexpr size_t kMaxWriteGather = 16;           // answers coalesced into one write
+constexpr size_t kHeaderReadBytes = 16 << 10;
+constexpr size_t kMaxBodyReadBytes = 1 << 20;    // one read of a large image body
+constexpr size_t kKeptBufferBytes = 64 << 10;    // idle connections give back larger buffers
+constexpr int kLingerMs = 1000;
+constexpr size_t kLingerMaxBytes = 1 << 20;
+
+// Shared by every copy of one request's `respond`: answers once, and answers 500 when
+// the last copy is dropped unanswered, so a handler bug cannot hang the client.
+class PendingResponse {
+ public:
+  PendingResponse(std::shared_ptr<Connection> connection, uint64_t seq)
+      : connection_(std::move(connection)), seq_(seq) {}
+  PendingResponse(const PendingResponse&) = delete;
+  PendingResponse& operator=(const PendingResponse&) = delete;
+
+  ~PendingResponse() {
+    if (answered_.exchange(true)) return;
+    log_error("http_handler_dropped_request");
+    connection_->deliver(seq_, error_response(500, "internal error: the request handler did not answer"));
+  }
+
+  void answer(Response response) {
+    if (answered_.exchange(true)) {
+      log_warn("http_respond_called_twice");
+      return;
+    }
+    connection_->deliver(seq_, std::move(response));
+  }
+
+  // After the handler threw: answers 500 unless it answered before throwing.
+  void answer_if_unanswered(const std::string& message) {
+    if (answered_.exchange(true)) return;
+    connection_->deliver(seq_, error_response(500, message));
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  uint64_t seq_;
+  std::atomic<bool> answered_{false};
+};
+
+}  // namespace
+
+bool ServerCore::add_connection(const std::shared_ptr<Connection>& connection, uint64_t* id) {
+  std::lock_guard lock(registry_mutex_);
+  if (stopping_) return false;
+  *id = next_id_++;
+  connections_.emplace(*id, connection);
+  open_connections.fetch_add(1);
+  return true;
+}
+
+void ServerCore::remove_connection(uint64_t id) {
+  std::lock_guard lock(registry_mutex_);
+  if (connections_.erase(id) > 0) open_connections.fetch_sub(1);
+}
+
+std::vector<std::shared_ptr<Connection>> ServerCore::begin_stopping() {
+  std::lock_guard lock(registry_mutex_);
+  stopping_ = true;
+  std::vector<std::shared_ptr<Connection>> open;
+  for (auto& [id, weak] : connections_)
+    if (auto connection = weak.lock()) open.push_back(std::move(connection));
+  return open;
+}
+
+Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket)
+    : core_(std::move(core)),
+      socket_(std::move(socket)),
+      read_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()) {}
+
+void Connection::start() {
+  // Registered here, on the accepting thread, so that max_connections sees it at once.
+  registered_ = core_->add_connection(shared_from_this(), &id_);
+  if (!registered_) {
+    error_code ignored;
+    socket_.close(ignored);
+    return;
+  }
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->start_on_strand(); });
+}
+
+void Connection::start_on_strand() {
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // A connection that never sends a request is held to the header deadline (slowloris).
+  arm_read_timer(core_->options.header_timeout_ms);
+  read_more();
+}
+
+void Connection::close_from_server() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close_now(); });
+}
+
+void Connection::read_more() {
+  if (reading_ || closed_ || lingering_ || no_more_requests_ || requests_queued_ >= kMaxPipelined) return;
+  size_t want = kHeaderReadBytes;
+  if (parser_ && header_checked_) {
+    const auto remaining = parser_->content_length_remaining();
+    want = remaining ? static_cast<size_t>(std::clamp<uint64_t>(*remaining, kHeaderReadBytes, kMaxBodyReadBytes))
+                     : 4 * kHeaderReadBytes;
+  }
+  reading_ = true;
+  socket_.async_read_some(buffer_.prepare(want),
+                          [self = shared_from_this()](error_code ec, size_t n) { self->on_read(ec, n); });
+}
+
+void Connection::on_read(error_code ec, size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (lingering_) {
+    on_drain(ec, bytes);
+    return;
+  }
+  if (ec) {
+    if (ec == asio::error::eof) {
+      on_peer_eof();
+    } else {
+      close_now();
+    }
+    return;
+  }
+  buffer_.commit(bytes);
+  parse_buffered();
+  read_more();
+}
+
+void Connection::parse_buffered() {
+  while (!closed_ && !no_more_requests_ && buffer_.size() > 0) {
+    if (!parser_) {
+      parser_.emplace();
+      parser_->header_limit(static_cast<uint32_t>(
+          std::min<size_t>(core_->options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+      parser_->body_limit(boost::none);  // judged in on_header_done, with a message that names the size
+    }
+    if (!request_started_) {
+      request_started_ = true;
+      // The first request's deadline runs from accept (start_on_strand), later ones'
+      // from their first byte: bytes dribbled in slowly never buy more time.
+      if (!first_request_) arm_read_timer(core_->options.header_timeout_ms);
+    }
+    error_code ec;
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) break;
+    if (ec == bhttp::error::header_limit) {
+      answer_with_error(431, "request headers are over the limit of " +
+                                 std::to_string(core_->options.max_header_bytes) + " bytes");
+      break;
+    }
+    if (ec == bhttp::error::body_limit) {  // only chunked bodies get here: they are counted as they arrive
+      const std::string limit = std::to_string(core_->options.max_body_bytes);
+      answer_with_error(413, "body is more than " + limit + " bytes, limit is " + limit);
+      break;
+    }
+    if (ec) {
+      answer_with_error(400, "malformed HTTP request: " + ec.message());
+      break;
+    }
+    if (!header_checked_ && parser_->is_header_done() && !on_header_done()) break;
+    if (parser_->is_done()) {
+      dispatch_request();
+    } else if (used == 0) {
+      break;
+    }
+  }
+}
+
+bool Connection::on_header_done() {
+  header_checked_ = true;
+  const size_t limit = core_->options.max_body_bytes;
+  if (const auto length = parser_->content_length(); length && *length > limit) {
+    // Answered before the body is read: the client learns at once, no bandwidth is wasted.
+    answer_with_error(413, "body is " + std::to_string(*length) + " bytes, limit is " + std::to_string(limit));
+    return false;
+  }
+  parser_->body_limit(limit);
+  parser_->eager(true);
+  if (parser_->is_done()) return true;
+  arm_read_timer(core_->options.body_timeout_ms);
+  const auto& header = parser_->get();
+  if (header.version() >= 11 && boost::beast::iequals(header[bhttp::field::expect], "100-continue")) {
+    Slot& slot = push_slot();  // after the answers owed to earlier requests, as RFC 9110 15.2.1 asks
+    slot.ready = true;
+    slot.head = wire::continue_head();
+    write_ready();
+  }
+  return true;
+}
+
+void Connection::dispatch_request() {
+  wire::BeastRequest message = parser_->release();
+  parser_.reset();
+  header_checked_ = false;
+  request_started_ = false;
+  first_request_ = false;
+  const bool keep_alive = message.keep_alive();
+  Slot& slot = push_slot();
+  slot.counts_in_flight = true;
+  slot.close_after = !keep_alive;
+  slot.head_only = message.method() == bhttp::verb::head;
+  slot.keep_alive_10 = keep_alive && message.version() < 11;
+  const uint64_t seq = slot.seq;
+  ++requests_queued_;
+  core_->in_flight.fetch_add(1);
+  if (!keep_alive) no_more_requests_ = true;
+  if (buffer_.size() == 0) {
+    read_timer_.cancel();  // no deadline while the handler works on it
+    if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
+  }
+  call_handler(wire::to_request(std::move(message)), seq);
+}
+
+void Connection::call_handler(Request request, uint64_t seq) {
+  auto pending = std::make_shared<PendingResponse>(shared_from_this(), seq);
+  try {
+    core_->handler(std::move(request), [pending](Response response) { pending->answer(std::move(response)); });
+  } catch (const std::exception& e) {
+    log_error("http_handler_threw").kv("error", e.what());
+    pending->answer_if_unanswered(std::string("internal error: ") + e.what());
+  } catch (...) {
+    log_error("http_handler_threw").kv("error", "unknown exception");
+    pending->answer_if_unanswered("internal error: the request handler threw");
+  }
+}
+
+void Connection::answer_with_error(int status, const std::string& message) {
+  log_debug("http_request_refused").kv("status", status).kv("error", message);
+  no_more_requests_ = true;
+  parser_.reset();
+  header_checked_ = false;
+  request_started_ = false;
+  read_timer_.cancel();
+  Response response = error_response(status, message);
+  Slot& slot = push_slot();
+  slot.ready = true;
+  slot.close_after = true;  // the rest of the stream cannot be trusted to frame requests
+  slot.head = wire::response_head(response, {.close = true});
+  slot.body = std::move(response.body);
+  write_ready();
+}
+
+void Connection::deliver(uint64_t seq, Response response) {
+  ServerCore& core = *core_;
+  try {
+    std::lock_guard lock(core.post_mutex);
+    if (core.posts_open) {
+      asio::post(socket_.get_executor(), [self = shared_from_this(), seq, r = std::move(response)]() mutable {
+        self->on_response(seq, std::move(r));
+      });
+      return;
+    }
+  } catch (const std::exception& e) {
+    log_error("http_respond_failed").kv("error", e.what());
+  }
+  core.in_flight.fetch_sub(1);  // the server stopped: the answer is dropped
+}
+
+void Connection::on_response(uint64_t seq, Response response) {
+  if (closed_) {
+    core_->in_flight.fetch_sub(1);
+    return;
+  }
+  Slot& slot = slots_[seq - slots_.front().seq];  // unanswered slots are never popped
+  const wire::ResponseFraming framing{
+      .close = slot.close_after, .keep_alive_10 = slot.keep_alive_10, .head_only = slot.head_only};
+  slot.head = wire::response_head(response, framing);
+  slot.body = std::move(response.body);
+  slot.ready = true;
+  write_ready();
+}
+
+void Connection::write_ready() {
+  if (writing_ || closed_ || slots_.empty() || !slots_.front().ready) return;
+  // Answers already in order go out in one gathered write (pipelined requests: one syscall).
+  std::vector<asio::const_buffer> buffers;
+  size_t count = 0;
+  for (const Slot& slot : slots_) {
+    if (!slot.ready || count == kMaxWriteGather) break;
+    buffers.push_back(asio::buffer(slot.head));
+    if (!slot.body.empty()) buffers.push_back(asio::buffer(slot.body));
+    ++count;
+    if (slot.close_after) break;
+  }
+  slots_writing_ = count;
+  writing_ = true;
+  write_timer_.expires_after(std::chrono::milliseconds(core_->options.body_timeout_ms));
+  write_timer_.async_wait(
+      [self = shared_from_this()](error_code ec) { self->on_timer(self->write_timer_, ec, "write"); });
+  asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
+}
+
+void Connection::on_write(error_code ec) {
+  writing_ = false;
+  write_timer_.cancel();
+  if (closed_) return;
+  if (ec) {
+    close_now();
+    return;
+  }
+  bool close = false;
+  for (size_t i = 0; i < slots_writing_; ++i) {
+    const Slot& slot = slots_.front();
+    if (slot.counts_in_flight) {
+      core_->in_flight.fetch_sub(1);
+      --requests_queued_;
+    }
+    close = close || slot.close_after;
+    slots_.pop_front();
+  }
+  slots_writing_ = 0;
+  if (close) {
+    begin_lingering_close();
+    return;
+  }
+  if (slots_.empty() && peer_eof_) {
+    close_now();
+    return;
+  }
+  write_ready();
+  if (slots_.empty() && !request_started_ && !no_more_requests_) arm_read_timer(core_->options.idle_timeout_ms);
+  read_more();  // the pipelining window may have reopened
+}
+
+void Connection::on_peer_eof() {
+  // The client sent its last byte (it may still read): answer what was asked, then close.
+  peer_eof_ = true;
+  no_more_requests_ = true;
+  parser_.reset();  // an unfinished request can never complete
+  read_timer_.cancel();
+  if (slots_.empty()) close_now();
+}
+
+// Closing with unread request bytes in the socket makes the kernel send RST, which can
+// destroy the answer before the client reads it; so shut down our side and read what the
+// client still sends (bounded) until it closes.
+void Connection::begin_lingering_close() {
+  lingering_ = true;
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec || peer_eof_) {
+    close_now();
+    return;
+  }
+  arm_read_timer(kLingerMs);
+  buffer_.consume(buffer_.size());
+  if (!reading_) on_drain({}, 0);
+}
+
+void Connection::on_drain(error_code ec, size_t bytes) {
+  drained_bytes_ += bytes;
+  if (ec || drained_bytes_ > kLingerMaxBytes) {  // EOF: the client has read the answer and closed
+    close_now();
+    return;
+  }
+  reading_ = true;
+  socket_.async_read_some(buffer_.prepare(kHeaderReadBytes),
+                          [self = shared_from_this()](error_code e, size_t n) { self->on_read(e, n); });
+}
+
+void Connection::arm_read_timer(int ms) {
+  read_timer_.expires_after(std::chrono::milliseconds(ms));
+  read_timer_.async_wait(
+      [self = shared_from_this()](error_code ec) { self->on_timer(self->read_timer_, ec, "read"); });
+}
+
+void Connection::on_timer(asio::steady_timer& timer, error_code ec, const char* what) {
+  if (ec || closed_) return;                                       // cancelled or re-armed
+  if (timer.expiry() > std::chrono::steady_clock::now()) return;   // re-armed after it fired
+  log_debug("http_timeout").kv("connection", id_).kv("waiting_for", what);
+  close_now();
+}
+
+void Connection::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  read_timer_.cancel();
+  write_timer_.cancel();
+  error_code ignored;
+  socket_.close(ignored);
+  if (registered_) core_->remove_connection(id_);
+  // Answers ready but unwritten are dropped now; unanswered ones when they arrive.
+  // The slots stay alive: a write that is being aborted may still point into them.
+  for (Slot& slot : slots_) {
+    if (slot.ready && slot.counts_in_flight) {
+      slot.counts_in_flight = false;
+      core_->in_flight.fetch_sub(1);
+    }
+  }
+  parser_.reset();
+}
+
+Connection::Slot& Connection::push_slot() {
+  Slot& slot = slots_.emplace_back();
+  slot.seq = next_seq_++;
+  return slot;
+}
+
+}  // namespace inferd::http

@@ -1,0 +1,137 @@
+// One accepted HTTP/1.1 connection and the state it shares with its server. Internal
+// to server/http: HttpServer (http_server.h) is the public face and documents the
+// threading contract.
+//
+// Lifetimes: ServerCore owns the io_context. The server and every Connection hold it
+// through a shared_ptr, and a Connection is held by its pending I/O operations and by
+// each `respond` its handler has not called yet; so a handler may answer after the
+// HttpServer object is gone without touching freed memory (the answer is dropped).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "server/http/http_server.h"
+#include "server/http/http_types.h"
+
+namespace inferd::http {
+
+class Connection;
+
+struct ServerCore {
+  ServerCore(const HttpServerOptions& o, Handler h)
+      : options(o), handler(std::move(h)), io(o.io_threads) {}
+
+  const HttpServerOptions options;
+  const Handler handler;
+  boost::asio::io_context io;
+
+  std::atomic<size_t> open_connections{0};
+  std::atomic<size_t> in_flight{0};
+
+  // `respond` posts onto a connection's strand only while posts_open: once stop() has
+  // closed it, the I/O threads may be gone and an answer is dropped instead.
+  std::mutex post_mutex;
+  bool posts_open = true;
+
+  // Registers a live connection; false once stopping (the caller drops the socket).
+  bool add_connection(const std::shared_ptr<Connection>& connection, uint64_t* id);
+  void remove_connection(uint64_t id);
+  // Marks the core stopping and returns the connections still open.
+  std::vector<std::shared_ptr<Connection>> begin_stopping();
+
+ private:
+  std::mutex registry_mutex_;
+  bool stopping_ = false;
+  uint64_t next_id_ = 0;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections_;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // `socket` must have been accepted on its own strand (its executor).
+  Connection(std::shared_ptr<ServerCore> core, boost::asio::ip::tcp::socket socket);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Registers with the core and starts reading; any thread, once.
+  void start();
+  // Closes the socket at once (stop()); any thread.
+  void close_from_server();
+  // The handler's answer to request `seq`; any thread. Consumes one in_flight count.
+  void deliver(uint64_t seq, Response response);
+
+ private:
+  // One answer in the order the connection owes them: a request's response (counts in
+  // in_flight), an error the transport answered itself, or a `100 Continue`.
+  struct Slot {
+    uint64_t seq = 0;
+    bool ready = false;
+    bool counts_in_flight = false;
+    bool close_after = false;
+    bool head_only = false;
+    bool keep_alive_10 = false;
+    std::string head;
+    std::string body;
+  };
+  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+  void start_on_strand();
+  void read_more();
+  void on_read(boost::system::error_code ec, size_t bytes);
+  void parse_buffered();
+  bool on_header_done();
+  void dispatch_request();
+  void call_handler(Request request, uint64_t seq);
+  void answer_with_error(int status, const std::string& message);
+  void on_response(uint64_t seq, Response response);
+  void write_ready();
+  void on_write(boost::system::error_code ec);
+  void on_peer_eof();
+  void begin_lingering_close();
+  void on_drain(boost::system::error_code ec, size_t bytes);
+  void arm_read_timer(int ms);
+  void on_timer(boost::asio::steady_timer& timer, boost::system::error_code ec, const char* what);
+  void close_now();
+  Slot& push_slot();
+
+  // Declared first so that it is destroyed last: it owns the io_context the socket uses.
+  std::shared_ptr<ServerCore> core_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer read_timer_;   // header / body / idle / linger deadline
+  boost::asio::steady_timer write_timer_;  // one write may not take longer than body_timeout_ms
+  boost::beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+  std::deque<Slot> slots_;
+  uint64_t next_seq_ = 0;
+  uint64_t id_ = 0;
+  size_t requests_queued_ = 0;  // request slots not yet written (the pipelining window)
+  size_t slots_writing_ = 0;    // slots at the front of slots_ in the current write
+  size_t drained_bytes_ = 0;
+  bool registered_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool no_more_requests_ = false;  // Connection: close, an error answer, or the peer's EOF
+  bool peer_eof_ = false;
+  bool lingering_ = false;
+  bool request_started_ = false;   // bytes of the next request have arrived
+  bool first_request_ = true;
+  bool header_checked_ = false;
+};
+
+}  // namespace inferd::http

@@ -1,0 +1,156 @@
+#include "server/model_repository.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "core/log.h"
+
+namespace inferd {
+
+namespace fs = std::filesystem;
+
+Status check_model_name(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.')
+    return invalid_argument("invalid model name '" + name + "'");
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return invalid_argument("invalid model name '" + name + "'");
+  return Status::ok();
+}
+
+ModelRepository::ModelRepository(std::string root, ServeModelOptions options)
+    : root_(std::move(root)), options_(std::move(options)) {}
+
+Status ModelRepository::install(std::shared_ptr<ServedModel> model, const std::string& source) {
+  std::shared_ptr<ServedModel> old;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = models_[model->name()];
+    old = std::move(slot);
+    slot = std::move(model);
+    sources_[slot->name()] = source;
+  }
+  if (old) retire(std::move(old));
+  return Status::ok();
+}
+
+void ModelRepository::retire(std::shared_ptr<ServedModel> model) {
+  std::lock_guard lock(mu_);
+  reapers_.emplace_back([model = std::move(model)]() mutable {
+    while (model.use_count() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    model->drain();
+    model.reset();
+  });
+}
+
+ModelRepository::~ModelRepository() {
+  std::vector<std::thread> reapers;
+  {
+    std::lock_guard lock(mu_);
+    reapers.swap(reapers_);
+  }
+  for (auto& t : reapers) t.join();
+}
+
+std::vector<std::string> ModelRepository::available() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  if (root_.empty()) return names;
+  for (const auto& entry : fs::directory_iterator(root_, ec))
+    if (entry.is_directory() && check_model_name(entry.path().filename().string()).is_ok())
+      names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Status ModelRepository::load_all() {
+  if (root_.empty()) return invalid_argument("no model repository configured");
+  if (!fs::is_directory(root_)) return not_found("model repository " + root_ + " is not a directory");
+  const auto names = available();
+  if (names.empty()) return not_found("model repository " + root_ + " has no model folders");
+  for (const auto& name : names) RETURN_IF_ERROR(load(name));
+  return Status::ok();
+}
+
+Status ModelRepository::load_path(const std::string& path) {
+  ASSIGN_OR_RETURN(auto model, ServedModel::load(path, options_));
+  return install(std::move(model), path);
+}
+
+Status ModelRepository::load(const std::string& name) {
+  RETURN_IF_ERROR(check_model_name(name));
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sources_.find(name);
+    if (it != sources_.end()) path = it->second;
+  }
+  if (path.empty()) {
+    if (root_.empty()) return not_found("unknown model '" + name + "'");
+    path = (fs::path(root_) / name).string();
+    if (!fs::is_directory(path)) return not_found("unknown model '" + name + "' (no folder " + path + ")");
+  }
+  auto model = ServedModel::load(path, options_);
+  if (!model.is_ok()) return model.status();
+  if ((*model)->name() != name && !root_.empty())
+    return invalid_argument(path + ": config name '" + (*model)->name() + "' differs from its folder name '" + name + "'");
+  return install(std::move(model).value(), path);
+}
+
+Status ModelRepository::unload(const std::string& name) {
+  std::shared_ptr<ServedModel> old;
+  {
+    std::lock_guard lock(mu_);
+    auto it = models_.find(name);
+    if (it == models_.end()) return not_found("model '" + name + "' is not loaded");
+    old = std::move(it->second);
+    models_.erase(it);
+  }
+  retire(std::move(old));
+  log_info("model_unloaded").kv("model", name);
+  return Status::ok();
+}
+
+Status ModelRepository::reload_all() {
+  std::vector<std::pair<std::string, std::string>> sources;
+  {
+    std::lock_guard lock(mu_);
+    sources.assign(sources_.begin(), sources_.end());
+  }
+  for (const auto& [name, path] : sources) {
+    auto model = ServedModel::load(path, options_);
+    if (!model.is_ok()) {
+      // Keep serving the old version: a broken edit must not take a model down.
+      log_error("model_reload_failed").kv("model", name).kv("error", model.status().message());
+      continue;
+    }
+    RETURN_IF_ERROR(install(std::move(model).value(), path));
+    log_info("model_reloaded").kv("model", name);
+  }
+  return Status::ok();
+}
+
+std::shared_ptr<ServedModel> ModelRepository::find(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = models_.find(name);
+  return it == models_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<ServedModel> ModelRepository::only_model() const {
+  std::lock_guard lock(mu_);
+  return models_.size() == 1 ? models_.begin()->second : nullptr;
+}
+
+std::vector<std::shared_ptr<ServedModel>> ModelRepository::models() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<ServedModel>> out;
+  for (const auto& [name, m] : models_) out.push_back(m);
+  return out;
+}
+
+void ModelRepository::drain_all() {
+  for (const auto& m : models()) m->drain();
+}
+
+}  // namespace inferd

@@ -1,0 +1,59 @@
+// The models a server serves, by name: loaded from a repository folder (one model
+// folder per subfolder, DESIGN.md) or from a single model path (the short form).
+//
+// Threading: all methods may be called from any thread. find() returns a shared_ptr,
+// so a request keeps its model alive across a concurrent unload or reload: the old
+// model drains (finishes its queue) when its last request lets go of it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/served_model.h"
+
+namespace inferd {
+
+class ModelRepository {
+ public:
+  // `root` = a repository folder, or "" when serving one model given by path.
+  ModelRepository(std::string root, ServeModelOptions options);
+
+  Status load_all();                             // every model folder under root
+  Status load_path(const std::string& path);     // the short form: one model folder or file
+  Status load(const std::string& name);          // (re)load root/name; swaps atomically
+  Status unload(const std::string& name);
+  Status reload_all();                           // SIGHUP: every loaded model, built anew
+
+  std::shared_ptr<ServedModel> find(const std::string& name) const;
+  std::shared_ptr<ServedModel> only_model() const;  // the model when exactly one is loaded
+  std::vector<std::shared_ptr<ServedModel>> models() const;
+  // Folders under root that look like models (for the repository index).
+  std::vector<std::string> available() const;
+
+  // Drains every model (graceful shutdown).
+  void drain_all();
+  ~ModelRepository();  // waits for retired models to finish
+
+ private:
+  Status install(std::shared_ptr<ServedModel> model, const std::string& source);
+  // A model replaced or unloaded keeps answering the requests that hold it; a reaper
+  // thread waits until it is the last owner, then drains and frees it (never on a
+  // batcher thread, which could not join itself).
+  void retire(std::shared_ptr<ServedModel> model);
+  std::vector<std::thread> reapers_;
+
+  const std::string root_;
+  const ServeModelOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ServedModel>> models_;
+  std::map<std::string, std::string> sources_;  // name -> path it was loaded from
+};
+
+// Model names travel in URLs: letters, digits, '-', '_', '.', not starting with '.'.
+Status check_model_name(const std::string& name);
+
+}  // namespace inferd

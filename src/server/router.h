@@ -1,0 +1,32 @@
+// Maps (method, path pattern) to handlers. Patterns are literal segments and
+// `{name}` captures: "/v2/models/{model}/versions/{version}/infer". Unknown paths
+// answer 404, known paths with another method 405 (with Allow), both as JSON errors.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/http/http_types.h"
+
+namespace inferd {
+
+using PathParams = std::map<std::string, std::string>;
+using RouteHandler = std::function<void(http::Request, PathParams, http::Respond)>;
+
+class Router {
+ public:
+  void add(const std::string& method, const std::string& pattern, RouteHandler handler);
+  // Dispatches on the calling thread; the handler answers through `respond`.
+  void dispatch(http::Request request, http::Respond respond) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    RouteHandler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace inferd

@@ -1,0 +1,98 @@
+#include "server/served_model.h"
+
+#include "core/log.h"
+
+namespace inferd {
+namespace {
+
+// One instance of the model: an ExecutionContext seen through the batcher's interface.
+class ContextExecutor final : public BatchExecutor {
+ public:
+  explicit ContextExecutor(std::unique_ptr<ExecutionContext> ctx)
+      : ctx_(std::move(ctx)),
+        in_size_(static_cast<size_t>(element_count(ctx_->input_shape(0, 1)))),
+        out_size_(static_cast<size_t>(element_count(ctx_->output_shape(0, 1)))) {}
+
+  size_t input_size() const override { return in_size_; }
+  float* input(int slot) override { return ctx_->input_data(0) + static_cast<size_t>(slot) * in_size_; }
+  Status execute(int batch) override { return ctx_->execute(batch); }
+  std::span<const float> output(int slot) const override {
+    return {ctx_->output_data(0) + static_cast<size_t>(slot) * out_size_, out_size_};
+  }
+
+ private:
+  std::unique_ptr<ExecutionContext> ctx_;
+  size_t in_size_, out_size_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, const ServeModelOptions& options) {
+  std::shared_ptr<ServedModel> m(new ServedModel());
+  ASSIGN_OR_RETURN(m->model_, load_classifier(path, options.labels, options.load));
+  const auto& cfg = m->model_.folder.config;
+  std::vector<std::unique_ptr<BatchExecutor>> instances;
+  for (int i = 0; i < cfg.instances.count; ++i) {
+    ASSIGN_OR_RETURN(auto ctx, m->model_.engine->create_context());
+    instances.push_back(std::make_unique<ContextExecutor>(std::move(ctx)));
+  }
+  m->sample_size_ = instances.front()->input_size();
+  BatcherOptions batching;
+  batching.policy.max_batch = m->model_.engine->max_batch();
+  batching.policy.max_queue_delay_us = cfg.batching.max_queue_delay_us;
+  batching.policy.preferred_batch = cfg.batching.preferred_batch;
+  batching.policy.max_queue = cfg.batching.max_queue;
+  m->on_decode_ = options.on_decode;
+  if (options.on_batch) {
+    batching.on_batch = [cb = options.on_batch, name = cfg.name](int b, double q, double c) { cb(name, b, q, c); };
+  }
+  ASSIGN_OR_RETURN(m->batcher_, Batcher::create(std::move(batching), std::move(instances)));
+  log_info("model_loaded")
+      .kv("model", cfg.name)
+      .kv("version", m->model_.folder.version)
+      .kv("instances", cfg.instances.count)
+      .kv("max_batch", m->model_.engine->max_batch())
+      .kv("ms", m->model_.load_ms);
+  return m;
+}
+
+ServedModel::~ServedModel() {
+  if (batcher_) batcher_->drain();
+}
+
+std::vector<Prediction> ServedModel::predictions(std::vector<float> row, int top_k) const {
+  if (model_.folder.config.output.softmax) softmax(row);
+  return inferd::top_k(row, top_k, model_.folder.labels);
+}
+
+void ServedModel::infer(std::vector<float> sample, Clock::time_point deadline,
+                        std::function<void(Result<std::vector<float>>)> done) {
+  BatchRequest request{std::move(sample), deadline, done};
+  if (Status s = batcher_->submit(std::move(request)); !s.is_ok()) done(s);
+}
+
+void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
+                               std::function<void(Result<std::vector<float>>)> done) {
+  // The pool task keeps this model alive until the request is answered.
+  decoders.submit([self = shared_from_this(), image = std::move(image), deadline, done = std::move(done)]() mutable {
+    std::vector<float> sample(self->sample_size_);
+    const auto start = Clock::now();
+    Status s = image_to_tensor(self->model_, {reinterpret_cast<const uint8_t*>(image.data()), image.size()},
+                               sample.data());
+    if (self->on_decode_) self->on_decode_(std::chrono::duration<double>(Clock::now() - start).count());
+    // Every decode failure is the client's image (bad bytes, too many pixels): a 400.
+    if (!s.is_ok()) return done(invalid_argument(s.message()));
+    self->infer(std::move(sample), deadline, std::move(done));
+  });
+}
+
+void ServedModel::classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,
+                           std::function<void(Result<std::vector<Prediction>>)> done) {
+  classify_raw(decoders, std::move(image), deadline,
+               [self = shared_from_this(), top_k, done = std::move(done)](Result<std::vector<float>> row) {
+                 if (!row.is_ok()) return done(row.status());
+                 done(self->predictions(std::move(row).value(), top_k));
+               });
+}
+
+}  // namespace inferd

@@ -1,0 +1,64 @@
+// One model being served: the loaded classifier, its execution contexts (instances)
+// behind a dynamic Batcher, and the request path image bytes -> top-k.
+//
+// Threading: every method may be called from any thread. Callbacks (`done`) run on a
+// decode worker or a batcher worker thread; they must be quick and must not throw.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "server/batcher.h"
+#include "server/classifier.h"
+#include "server/worker_pool.h"
+
+namespace inferd {
+
+struct ServeModelOptions {
+  LoadOptions load;
+  std::string labels;  // labels file for a model given as a file
+  // Called per executed batch (metrics): size, queue wait of the oldest, compute time.
+  std::function<void(const std::string& model, int batch, double queue_ms, double compute_ms)> on_batch;
+  std::function<void(double seconds)> on_decode;  // image decode + preprocess time
+};
+
+class ServedModel : public std::enable_shared_from_this<ServedModel> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  static Result<std::shared_ptr<ServedModel>> load(const std::string& path, const ServeModelOptions& options);
+  ~ServedModel();
+
+  const std::string& name() const { return model_.folder.config.name; }
+  int version() const { return model_.folder.version; }
+  const LoadedModel& model() const { return model_; }
+  size_t sample_size() const { return sample_size_; }
+
+  // Decodes `image` on `decoders`, then batches it. `done` gets the top-k or an error
+  // (kInvalidArgument: bad image; kResourceExhausted: queue full; kDeadlineExceeded).
+  void classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,
+                std::function<void(Result<std::vector<Prediction>>)> done);
+  // Decodes `image` on `decoders`, then batches it: the raw output row.
+  void classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
+                    std::function<void(Result<std::vector<float>>)> done);
+  // A preprocessed sample (KServe FP32 input): the raw output row.
+  void infer(std::vector<float> sample, Clock::time_point deadline, std::function<void(Result<std::vector<float>>)> done);
+
+  // Top-k of one output row (softmax first when the config asks for it).
+  std::vector<Prediction> predictions(std::vector<float> row, int top_k) const;
+
+  Batcher::Stats stats() const { return batcher_->stats(); }
+  // Stops admission, finishes what is queued (graceful shutdown / unload / reload).
+  void drain() { batcher_->drain(); }
+
+ private:
+  ServedModel() = default;
+  LoadedModel model_;
+  size_t sample_size_ = 0;
+  std::unique_ptr<Batcher> batcher_;
+  std::function<void(double)> on_decode_;
+};
+
+}  // namespace inferd

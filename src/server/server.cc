@@ -1,0 +1,89 @@
+#include "server/server.h"
+
+#include <chrono>
+#include <thread>
+
+#include "core/log.h"
+
+namespace inferd {
+
+Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<Server> s(new Server());
+  ServeModelOptions model_options;
+  model_options.load = options.load;
+  model_options.labels = options.labels;
+  ASSIGN_OR_RETURN(s->metrics_, ServerMetrics::create(64));
+  auto* m = s->metrics_.get();
+  model_options.on_batch = [m](const std::string& model, int batch, double queue_ms, double compute_ms) {
+    m->batch_size->with({model}).observe(batch);
+    m->queue_seconds->with({model}).observe(queue_ms / 1000);
+    m->compute_seconds->with({model}).observe(compute_ms / 1000);
+  };
+  model_options.on_decode = [m](double seconds) { m->decode_seconds->with().observe(seconds); };
+  s->models_ = std::make_unique<ModelRepository>(options.model_repository, model_options);
+  if (!options.model_repository.empty()) {
+    RETURN_IF_ERROR(s->models_->load_all());
+  } else if (!options.model.empty()) {
+    RETURN_IF_ERROR(s->models_->load_path(options.model));
+  } else {
+    return invalid_argument("serve needs --model-repository DIR or a MODEL");
+  }
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  s->decoders_ = std::make_unique<WorkerPool>(options.decode_threads > 0 ? options.decode_threads : cores);
+  s->ctx_ = {s->models_.get(), s->decoders_.get(), m, &s->ready_, options.enable_management, options.default_timeout_ms};
+  add_classify_routes(s->router_, s->ctx_);
+  add_ops_routes(s->router_, s->ctx_);
+  add_v2_routes(s->router_, s->ctx_);
+  s->register_model_gauges();
+  Server* self = s.get();
+  ASSIGN_OR_RETURN(s->http_, HttpServer::start(options.http, [self](http::Request request, http::Respond respond) {
+                     self->router_.dispatch(std::move(request), std::move(respond));
+                   }));
+  s->ready_ = true;
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  log_info("server_started")
+      .kv("host", options.http.host)
+      .kv("port", s->http_->port())
+      .kv("models", s->models_->models().size())
+      .kv("io_threads", options.http.io_threads)
+      .kv("decode_threads", options.decode_threads > 0 ? options.decode_threads : cores)
+      .kv("startup_ms", ms);
+  return s;
+}
+
+void Server::register_model_gauges() {
+  for (const auto& model : models_->models()) {
+    ModelRepository* repo = models_.get();
+    const std::string name = model->name();
+    metrics_->queue_depth->set({name}, [repo, name] {
+      auto m = repo->find(name);
+      return m ? static_cast<double>(m->stats().queued) : 0.0;
+    });
+  }
+}
+
+Status Server::reload() {
+  RETURN_IF_ERROR(models_->reload_all());
+  register_model_gauges();
+  return Status::ok();
+}
+
+void Server::shutdown() {
+  if (!http_ || stopped_) return;
+  stopped_ = true;
+  ready_ = false;
+  http_->stop_accepting();
+  // Everything already received is served normally (batchers still running) until it
+  // is answered and written; bounded so that a stuck client cannot hold the exit.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (http_->in_flight() > 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  models_->drain_all();
+  http_->stop();
+  log_info("server_stopped");
+}
+
+Server::~Server() { shutdown(); }
+
+}  // namespace inferd

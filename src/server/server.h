@@ -1,0 +1,54 @@
+// `inferd serve`: the HTTP server, the model repository and the endpoint groups wired
+// together. A thin adapter over the engine's public API (DESIGN.md).
+//
+// Threading: start() and shutdown() from one controlling thread (main); reload() may
+// be called from any thread. Requests are served on the HTTP server's I/O threads,
+// the decode pool and the batchers' workers.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "server/endpoint_context.h"
+#include "server/http/http_server.h"
+
+namespace inferd {
+
+struct ServerOptions {
+  HttpServerOptions http;
+  std::string model_repository;  // a folder of model folders, or
+  std::string model;             // one model folder or file (the short form)
+  std::string labels;            // labels for a model file
+  int decode_threads = 0;        // 0 = cores
+  LoadOptions load;
+  bool enable_management = false;  // POST /v2/repository/models/{name}/load|unload
+  int default_timeout_ms = 0;      // per-request deadline when the client sends none (0 = none)
+};
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> start(const ServerOptions& options);
+  ~Server();
+
+  int port() const { return http_->port(); }
+  // SIGHUP: rebuilds every model from its files; requests keep flowing.
+  Status reload();
+  // SIGTERM: stop accepting, answer everything queued and in flight, close.
+  void shutdown();
+
+ private:
+  Server() = default;
+  void register_model_gauges();
+
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<ModelRepository> models_;
+  std::unique_ptr<WorkerPool> decoders_;
+  std::atomic<bool> ready_{false};
+  bool stopped_ = false;
+  EndpointContext ctx_;
+  Router router_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace inferd

@@ -1,0 +1,54 @@
+#include "server_test_env.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/model_env.h"
+#include "support/ort_oracle.h"
+
+namespace inferd::test {
+
+namespace fs = std::filesystem;
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::string image(int i) { return read_bytes(source_dir() + "/images/" + std::to_string(i) + ".jpg"); }
+
+std::string make_repository(const std::string& name, const TestServerConfig& c) {
+  const fs::path repo = fs::path(temp_dir()) / name;
+  const fs::path model = repo / "squeezenet";
+  fs::create_directories(model / "1");
+  const fs::path src = fs::path(source_dir()) / "models" / "squeezenet";
+  fs::copy_file(src / "labels.txt", model / "labels.txt", fs::copy_options::overwrite_existing);
+  // A symlink: the 5 MB model need not be copied for every test server.
+  fs::remove(model / "1" / "model.onnx");
+  fs::create_symlink(fs::absolute(src / "1" / "model.onnx"), model / "1" / "model.onnx");
+  std::ofstream(model / "config.toml") << "max_batch = " << c.max_batch << "\n"
+                                       << "[input]\nchannel_order = \"bgr\"\nscale = 1.0\n"
+                                       << "mean = [104.0, 117.0, 123.0]\nstd = [1.0, 1.0, 1.0]\n"
+                                       << "[output]\nsoftmax = false\n"
+                                       << "[batching]\nmax_queue_delay_us = " << c.max_queue_delay_us << "\n"
+                                       << "max_queue = " << c.max_queue << "\n"
+                                       << "[instances]\ncount = " << c.instances << "\n";
+  return repo.string();
+}
+
+std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const std::string& name) {
+  register_test_backends();
+  ServerOptions o;
+  o.model_repository = make_repository(name, config);
+  o.http.port = 0;
+  o.http.max_body_bytes = config.max_body_bytes;
+  o.decode_threads = 2;
+  o.enable_management = config.management;
+  auto server = Server::start(o);
+  EXPECT_TRUE(server.is_ok()) << server.status().message();
+  return server.is_ok() ? std::move(server).value() : nullptr;
+}
+
+}  // namespace inferd::test

@@ -1,0 +1,31 @@
+// A real `inferd serve` in-process on 127.0.0.1 (port 0) over a temporary model
+// repository holding the bundled SqueezeNet with a config chosen by the test.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/server.h"
+#include "support/test_util.h"
+
+namespace inferd::test {
+
+struct TestServerConfig {
+  int max_batch = 8;
+  int64_t max_queue_delay_us = 2000;
+  int max_queue = 1024;
+  int instances = 1;
+  size_t max_body_bytes = 16 << 20;
+  bool management = false;
+};
+
+// Writes <temp>/<name>/squeezenet/{config.toml,labels.txt,1/model.onnx} and returns the
+// repository folder.
+std::string make_repository(const std::string& name, const TestServerConfig& config);
+
+std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const std::string& name);
+
+std::string read_bytes(const std::string& path);
+std::string image(int i);  // images/<i>.jpg of the project
+
+}  // namespace inferd::test
