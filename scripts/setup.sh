@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git curl
   libdnnl-dev                                # oneDNN 2.6: CPU conv/gemm/pool kernels
   libonnx-dev protobuf-compiler libprotobuf-dev  # onnx.proto + protoc for the importer
   libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev  # image decode
