@@ -104,7 +104,9 @@ TEST(ServerBatching, PassedDeadlineAnswers504) {
       auto r = client.request("POST", "/classify", image(1), {"Content-Type: image/jpeg", "X-Request-Timeout-Ms: 3"});
       std::lock_guard lock(mu);
       ++statuses[r ? r->status : -1];
-      if (r && r->status == 504) EXPECT_NE(r->body.find("deadline exceeded"), std::string::npos) << r->body;
+      if (r && r->status == 504) {
+        EXPECT_NE(r->body.find("deadline exceeded"), std::string::npos) << r->body;
+      }
     });
   }
   for (auto& t : threads) t.join();
