@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Writes bench/server.sh's results into docs/benchmarks.md between the server markers."""
+import json
+import subprocess
+import sys
+
+BEGIN, END = "<!-- server:begin -->", "<!-- server:end -->"
+
+
+def main():
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    hey = {(r["name"], r["concurrency"]): r for r in rows if "rps" in r}
+    engine = {r["batch"]: r for r in rows if r.get("name") == "engine"}
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    lines = [f"Machine: the {nproc}-core development VM; hey and the servers share its cores. hey -z, medians by hey.", "",
+             "| endpoint | c | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|---|"]
+    for (name, c), r in hey.items():
+        bad = sum(n for code, n in r["status"].items() if not code.startswith("2")) + r.get("errors", 0)
+        lines.append(f"| {name} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {bad} |")
+    lines.append("")
+    for c in (8, 64):
+        if ("noop", c) in hey and ("nginx", c) in hey:
+            lines.append(f"- /v1/noop vs nginx at c={c}: **{hey[('noop', c)]['rps'] / hey[('nginx', c)]['rps']:.2f}x**")
+    for c in (8, 32):
+        on, off = hey.get(("classify_batching_on", c)), hey.get(("classify_batching_off", c))
+        if on and off:
+            lines.append(f"- /classify c={c}: batching on {on['rps']:.0f} req/s vs off {off['rps']:.0f} req/s "
+                         f"(**{on['rps'] / off['rps']:.2f}x**)")
+    if 8 in engine and ("classify_batching_on", 8) in hey:
+        bare = engine[8]["images_per_s"]
+        served = hey[("classify_batching_on", 8)]["rps"]
+        lines.append(f"- HTTP + decode + batching cost at c=8: engine alone at batch 8 {bare:.0f} img/s, "
+                     f"served {served:.0f} req/s: **{100 * (1 - served / bare):.0f}% below** bare execution")
+    table = "\n".join(lines)
+    doc = open(sys.argv[2]).read()
+    if BEGIN not in doc:
+        doc = doc.replace("## Not measured yet", f"## Server (`bash bench/server.sh`)\n{BEGIN}\n{END}\n\n## Not measured yet")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    open(sys.argv[2], "w").write(f"{head}{BEGIN}\n{table}\n{END}{tail}")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
