@@ -1,12 +1,15 @@
 #include "builder/builder.h"
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 
 #include "backends/cpu/reference.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "import/onnx/onnx_importer.h"
+#include "plan/byte_io.h"
 
 namespace inferd {
 namespace {
@@ -99,6 +102,37 @@ Result<Plan> load_or_build(const std::string& path, const Backend& backend, cons
     return plan;
   }
   ASSIGN_OR_RETURN(auto result, build_plan(path, backend, options));
+  return std::move(result.plan);
+}
+
+std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes,
+                            const Backend& backend, const BuildOptions& options) {
+  const std::string key_text = std::string(backend.name()) + "|" + options.precision + "|" +
+                               std::to_string(options.max_batch) + "|" + kEngineVersion;
+  uint64_t h = plan_io::plan_checksum(model_bytes);
+  for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.plan", static_cast<unsigned long long>(h));
+  return (std::filesystem::path(model_path).parent_path() / ".inferd-cache" / name).string();
+}
+
+Result<Plan> load_or_build_cached(const std::string& path, const Backend& backend, const BuildOptions& options) {
+  ASSIGN_OR_RETURN(auto bytes, read_file(path));
+  if (looks_like_plan(bytes)) return load_or_build(path, backend, options);
+  const std::string cached = plan_cache_path(path, bytes, backend, options);
+  if (std::filesystem::exists(cached)) {
+    auto plan = load_plan(cached);
+    if (plan.is_ok() && plan->header.backend == backend.name()) {
+      log_info("plan_cache_hit").kv("model", path).kv("plan", cached);
+      return plan;
+    }
+    log_warn("plan_cache_unusable").kv("plan", cached).kv("error", plan.status().message());
+  }
+  ASSIGN_OR_RETURN(auto result, build_plan(path, backend, options));
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(cached).parent_path(), ec);
+  if (Status s = save_plan(result.plan, cached); !s.is_ok())
+    log_warn("plan_cache_not_written").kv("plan", cached).kv("error", s.message());
   return std::move(result.plan);
 }
 

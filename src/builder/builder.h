@@ -3,7 +3,9 @@
 // table did not name: both the CLI and the server's model repository build plans).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,14 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
 
 // Loads a .plan, or builds one from a model file (ONNX), whichever `path` is.
 Result<Plan> load_or_build(const std::string& path, const Backend& backend, const BuildOptions& options);
+
+// As load_or_build, but a plan built from a model file is cached next to it, in
+// `<model dir>/.inferd-cache/<key>.plan`, the key a hash of the model bytes, backend,
+// options and engine version: the next load skips import and optimization. An
+// unreadable or stale cache entry is rebuilt; an unwritable folder only logs a warning.
+Result<Plan> load_or_build_cached(const std::string& path, const Backend& backend, const BuildOptions& options);
+std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes,
+                            const Backend& backend, const BuildOptions& options);
 
 // The PassContext that makes the optimizer ask `backend` (and fold float
 // constants with the reference kernels).

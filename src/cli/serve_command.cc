@@ -14,7 +14,11 @@ namespace {
 Result<ServerOptions> server_options(const Args& args) {
   ServerOptions o;
   o.model_repository = args.get("model-repository");
-  if (!args.positional().empty()) o.model = args.positional()[0];
+  o.model = args.get("model");
+  if (!args.positional().empty()) {
+    if (!o.model.empty() || args.positional().size() > 1) return invalid_argument("serve takes one MODEL");
+    o.model = args.positional()[0];
+  }
   if (o.model_repository.empty() == o.model.empty())
     return invalid_argument("serve needs exactly one of --model-repository DIR or a MODEL");
   o.labels = args.get("labels");
@@ -69,6 +73,7 @@ int wait_for_signals(Server& server) {
 int serve_command(const Argv& argv) {
   Args args;
   args.flag("model-repository", "folder of model folders", "");
+  args.flag("model", "one model folder or file (same as the MODEL argument)", "");
   args.flag("labels", "labels file when MODEL is a model file", "");
   args.flag("host", "address to listen on", "127.0.0.1");
   args.flag("port", "TCP port (0 = any free port)", "8000");
@@ -81,7 +86,7 @@ int serve_command(const Argv& argv) {
   args.toggle("enable-management", "allow POST /v2/repository/models/{name}/load|unload");
   args.toggle("quiet", "log warnings and errors only");
   args.toggle("help", "show this help");
-  const char* usage = "inferd serve (--model-repository DIR | MODEL) [options]";
+  const char* usage = "inferd serve (--model-repository DIR | [--model] MODEL [--labels FILE]) [options]";
   if (Status s = args.parse(argv); !s.is_ok()) return fail(s.message() + "\n" + args.help(usage), 2);
   if (args.on("help")) return std::cout << args.help(usage), 0;
   auto options = server_options(args);

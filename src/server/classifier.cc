@@ -53,7 +53,8 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   BuildOptions build;
   build.max_batch = options.max_batch > 0 ? options.max_batch : cfg.max_batch;
   build.precision = cfg.instances.precision;
-  ASSIGN_OR_RETURN(auto plan, load_or_build(m.folder.model_path, *backend, build));
+  ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
+                                                  : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));
   if (m.engine->inputs().empty() || m.engine->inputs()[0].shape.size() != 4)
     return unimplemented(m.folder.model_path + ": a classifier needs one input of shape [N,3,H,W]");

@@ -21,6 +21,7 @@ struct LoadOptions {
   int threads = 0;        // backend threads, 0 = all cores
   int max_batch = 0;      // 0 = the model config's
   std::string backend;    // "" = the model config's
+  bool cache_plans = false;  // keep built plans in <model dir>/.inferd-cache (the server does)
 };
 
 struct LoadedModel {

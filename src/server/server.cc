@@ -12,6 +12,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   std::unique_ptr<Server> s(new Server());
   ServeModelOptions model_options;
   model_options.load = options.load;
+  model_options.load.cache_plans = true;
   model_options.labels = options.labels;
   ASSIGN_OR_RETURN(s->metrics_, ServerMetrics::create(64));
   auto* m = s->metrics_.get();

@@ -165,3 +165,22 @@ TEST(ServerBatching, ManagementUnloadAndLoad) {
 
 }  // namespace
 }  // namespace inferd::test
+
+namespace inferd::test {
+namespace {
+
+TEST(ServerBatching, HeyBoundedRunHasNoNon2xx) {
+  if (std::system("command -v hey > /dev/null") != 0) GTEST_SKIP() << "hey is not installed (scripts/setup.sh installs it)";
+  auto server = start_test_server({}, "hey");
+  ASSERT_TRUE(server);
+  const std::string report = temp_dir() + "/hey.txt";
+  const std::string cmd = "hey -n 320 -c 8 -m POST -T image/jpeg -D " + source_dir() + "/images/2.jpg http://127.0.0.1:" +
+                          std::to_string(server->port()) + "/classify > " + report;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string text = read_bytes(report);
+  EXPECT_NE(text.find("[200]\t320 responses"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Error distribution"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace inferd::test

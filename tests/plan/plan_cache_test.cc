@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "builder/builder.h"
+#include "core/file.h"
+#include "runtime/backend_registry.h"
+#include "support/model_env.h"
+#include "support/ort_oracle.h"
+#include "support/test_util.h"
+
+namespace inferd {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(PlanCache, BuildsOnceThenLoadsAndSurvivesACorruptEntry) {
+  register_test_backends();
+  auto backend = create_backend("cpu", {}).value();
+  const fs::path dir = fs::path(test::temp_dir()) / "cache_model";
+  fs::create_directories(dir);
+  const fs::path model = dir / "model.onnx";
+  fs::copy_file(test::source_dir() + "/models/squeezenet/1/model.onnx", model, fs::copy_options::overwrite_existing);
+  const BuildOptions options{4, "fp32"};
+  const auto bytes = read_file(model.string()).value();
+  const std::string cached = plan_cache_path(model.string(), bytes, *backend, options);
+  EXPECT_EQ(fs::path(cached).parent_path(), dir / ".inferd-cache");
+  fs::remove_all(dir / ".inferd-cache");
+
+  auto first = load_or_build_cached(model.string(), *backend, options);
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  ASSERT_TRUE(fs::exists(cached));
+  const auto written = fs::last_write_time(cached);
+  auto second = load_or_build_cached(model.string(), *backend, options);
+  ASSERT_TRUE(second.is_ok());
+  EXPECT_EQ(fs::last_write_time(cached), written) << "a cache hit must not rebuild";
+  EXPECT_EQ(serialize_plan(*second), serialize_plan(*first));
+
+  // Another max batch is another key.
+  EXPECT_NE(plan_cache_path(model.string(), bytes, *backend, {8, "fp32"}), cached);
+
+  std::ofstream(cached, std::ios::binary | std::ios::trunc) << "garbage";
+  auto third = load_or_build_cached(model.string(), *backend, options);
+  ASSERT_TRUE(third.is_ok()) << third.status().message();
+  EXPECT_EQ(serialize_plan(*third), serialize_plan(*first));
+  EXPECT_GT(fs::file_size(cached), 1000u) << "the corrupt entry is rebuilt";
+}
+
+}  // namespace
+}  // namespace inferd
