@@ -59,6 +59,20 @@ std::string_view to_string(OpKind kind) {
   return "?";
 }
 
+bool is_activation(OpKind kind) {
+  switch (kind) {
+    case OpKind::kRelu:
+    case OpKind::kClip:
+    case OpKind::kLeakyRelu:
+    case OpKind::kSigmoid:
+    case OpKind::kHardSigmoid:
+    case OpKind::kHardSwish:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<OpKind> op_kind_from_string(std::string_view name) {
   for (const auto& [k, n] : kNames)
     if (n == name) return k;

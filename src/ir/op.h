@@ -42,6 +42,8 @@ enum class OpKind {
 };
 
 std::string_view to_string(OpKind kind);
+// The element-wise activations a Conv or Gemm can carry fused (attr "activation").
+bool is_activation(OpKind kind);
 std::optional<OpKind> op_kind_from_string(std::string_view name);
 
 }  // namespace inferd::ir

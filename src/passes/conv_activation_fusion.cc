@@ -7,12 +7,6 @@
 namespace inferd::passes {
 namespace {
 
-bool is_fusable_activation(ir::OpKind op) {
-  using K = ir::OpKind;
-  return op == K::kRelu || op == K::kClip || op == K::kLeakyRelu || op == K::kSigmoid || op == K::kHardSigmoid ||
-         op == K::kHardSwish;
-}
-
 // Copies the activation's canonical parameters onto the producer's attributes. Its
 // alpha/beta go to "activation_alpha"/"activation_beta": Gemm's own "alpha"/"beta"
 // scale the product, so the plain names would collide (the kernels read these names
@@ -38,7 +32,7 @@ void set_activation(ir::Attributes& dst, const ir::Node& act) {
 std::optional<size_t> fusable_producer(const ir::Graph& g, size_t act_index) {
   const ir::Node& act = g.nodes()[act_index];
   // A Clip with min/max still as inputs (not canonicalized) cannot be expressed as attrs.
-  if (!is_fusable_activation(act.op) || act.inputs.size() != 1 || act.outputs.size() != 1) return std::nullopt;
+  if (!ir::is_activation(act.op) || act.inputs.size() != 1 || act.outputs.size() != 1) return std::nullopt;
   const auto p = g.producer(act.inputs[0]);
   if (!p || only_reader(g, act.inputs[0]) != act_index) return std::nullopt;
   const ir::Node& prod = g.nodes()[*p];

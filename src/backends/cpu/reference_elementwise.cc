@@ -25,20 +25,6 @@ Activation activation_defaults(OpKind kind) {
   return a;
 }
 
-bool is_activation(OpKind kind) {
-  switch (kind) {
-    case OpKind::kRelu:
-    case OpKind::kClip:
-    case OpKind::kLeakyRelu:
-    case OpKind::kSigmoid:
-    case OpKind::kHardSigmoid:
-    case OpKind::kHardSwish:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // y[i] = act(x[i]) for every logical index (shapes of x and y are equal).
 void map_unary(const TensorView& x, const TensorView& y, const Activation& act) {
   for_each_index(y.shape, [&](const std::vector<int64_t>& idx) {
@@ -86,7 +72,7 @@ Activation fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta
   const std::string name = attrs.get_string("activation", "");
   if (name.empty()) return {};
   const std::optional<OpKind> kind = ir::op_kind_from_string(name);
-  if (!kind || !is_activation(*kind)) {
+  if (!kind || !ir::is_activation(*kind)) {
     Activation bad;
     bad.unknown = true;
     return bad;
