@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "passes/batchnorm_folding.h"
+#include "passes/concat_conv_split.h"
 #include "passes/concat_elimination.h"
 #include "passes/constant_folding.h"
 #include "passes/conv_activation_fusion.h"
@@ -55,9 +56,10 @@ Status check_graph(const ir::Graph& g, std::string_view pass) {
 std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // Why this order: folding and clean-up first so patterns see the real graph; BN
   // folding before fusions (a fused Conv no longer exposes its output); residual Add
-  // before activation (ResNet's Relu(conv + x)); horizontal merging after both so
-  // merged branches share fused activations; layout after all rewrites of compute
-  // nodes; concat elimination last, as it needs the final layouts.
+  // before activation (ResNet's Relu(conv + x)); splitting a 1x1 Conv over its Concat
+  // after both (the chain inherits the fused residual and activation); horizontal
+  // merging after those so merged branches share fused activations; layout after all
+  // rewrites of compute nodes; concat elimination last, as it needs the final layouts.
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(std::make_unique<IdentityElimination>());
   passes.push_back(std::make_unique<ConstantFolding>());
@@ -65,6 +67,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   passes.push_back(std::make_unique<BatchNormFolding>());
   passes.push_back(std::make_unique<ConvAddFusion>());
   passes.push_back(std::make_unique<ConvActivationFusion>());
+  passes.push_back(std::make_unique<ConcatConvSplit>());
   passes.push_back(std::make_unique<HorizontalConvFusion>());
   passes.push_back(std::make_unique<LayoutAssignment>());
   passes.push_back(std::make_unique<ConcatElimination>());
