@@ -18,14 +18,26 @@ def cpu_name():
     return platform.processor()
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
 def table(rows):
-    by = {}
+    # Median over rounds of every figure, per (model, engine, batch).
+    groups = {}
     for r in rows:
-        by[(r["model"], r["engine"], r["batch"])] = r
+        groups.setdefault((r["model"], r["engine"], r["batch"]), []).append(r)
+    by = {}
+    for key, rs in groups.items():
+        by[key] = {k: median([x[k] for x in rs]) for k in ("median_ms", "images_per_s", "build_ms", "plan_load_ms")
+                   if all(k in x for x in rs)}
+    rounds = max(len(rs) for rs in groups.values())
     models = list(dict.fromkeys(r["model"] for r in rows))
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     lines = [
-        f"Machine: {cpu_name()}, {nproc} cores, threads = {nproc}. Medians; ratio = inferd / ONNX Runtime time (< 1 is faster).",
+        f"Machine: {cpu_name()}, {nproc} cores, threads = {nproc}. Median of {rounds} alternating rounds, each the "
+        "median of a timed loop (bench/engine_cpu.sh --min-seconds); ratio = inferd / ONNX Runtime time (< 1 is faster).",
         "",
         "| model | batch 1 ms (inferd / ORT / ratio) | batch 8 img/s (inferd / ORT) | batch 32 img/s (inferd / ORT) | build ms | plan load ms |",
         "|---|---|---|---|---|---|",
@@ -33,7 +45,7 @@ def table(rows):
     for m in models:
         def get(engine, batch, key):
             r = by.get((m, engine, batch))
-            return r[key] if r else float("nan")
+            return r.get(key, float("nan")) if r else float("nan")
         b1, o1 = get("inferd", 1, "median_ms"), get("onnxruntime", 1, "median_ms")
         lines.append(
             f"| {m} | {b1:.2f} / {o1:.2f} / **{b1 / o1:.2f}** "
