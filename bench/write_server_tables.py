@@ -31,6 +31,12 @@ def main():
         served = hey[("classify_batching_on", 8)]["rps"]
         lines.append(f"- HTTP + decode + batching cost at c=8: engine alone at batch 8 {bare:.0f} img/s, "
                      f"served {served:.0f} req/s: **{100 * (1 - served / bare):.0f}% below** bare execution")
+    cpu = next((r for r in rows if r.get("name") == "server_cpu"), None)
+    if cpu and 8 in engine:
+        engine_cpu_ms = int(nproc) * 1000.0 / engine[8]["images_per_s"]  # every engine thread busy
+        lines.append(f"- CPU per request in the server at c=8: {cpu['cpu_ms_per_request']:.2f} ms; the engine alone at "
+                     f"batch 8: {engine_cpu_ms:.2f} ms of CPU per image: the layers cost "
+                     f"**{100 * (cpu['cpu_ms_per_request'] / engine_cpu_ms - 1):.0f}%** on top")
     table = "\n".join(lines)
     doc = open(sys.argv[2]).read()
     if BEGIN not in doc:
