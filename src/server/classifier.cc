@@ -22,10 +22,17 @@ image::PreprocessConfig preprocess_config(const InputConfig& in, const Shape& in
   return p;
 }
 
-Status check_model_io(const LoadedModel& m) {
+// Before preprocess_config() reads the input shape.
+Status check_classifier_input(const LoadedModel& m) {
   const auto& inputs = m.engine->inputs();
   if (inputs.size() != 1 || inputs[0].shape.size() != 4 || inputs[0].shape[1] != 3)
     return unimplemented(m.folder.model_path + ": a classifier needs one input of shape [N,3,H,W]");
+  return Status::ok();
+}
+
+// The config's input size and labels against the model.
+Status check_config_matches(const LoadedModel& m) {
+  const auto& inputs = m.engine->inputs();
   const auto& p = m.preprocess;
   if (inputs[0].shape[2] != p.height || inputs[0].shape[3] != p.width)
     return invalid_argument(m.folder.dir + ": config input " + std::to_string(p.width) + "x" +
@@ -56,10 +63,9 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
                                                   : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));
-  if (m.engine->inputs().empty() || m.engine->inputs()[0].shape.size() != 4)
-    return unimplemented(m.folder.model_path + ": a classifier needs one input of shape [N,3,H,W]");
+  RETURN_IF_ERROR(check_classifier_input(m));
   m.preprocess = preprocess_config(cfg.input, m.engine->inputs()[0].shape);
-  RETURN_IF_ERROR(check_model_io(m));
+  RETURN_IF_ERROR(check_config_matches(m));
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return m;
 }

@@ -24,6 +24,8 @@ struct EndpointContext {
 
 // HTTP status for an engine/batcher Status (400 bad input, 503 full/draining, 504 deadline...).
 int http_status_for(const Status& status);
+// The JSON error answer for a failed request, with Retry-After on a 503.
+http::Response error_for(const Status& status);
 
 // The deadline of a request: X-Request-Timeout-Ms, else the server default; an invalid
 // header value is an error (400).

@@ -44,11 +44,7 @@ void classify(EndpointContext& ctx, std::shared_ptr<ServedModel> model, http::Re
   }
   model->classify(*ctx.decoders, std::move(bytes).value(), *k, *deadline,
                   [respond = std::move(respond)](Result<std::vector<Prediction>> result) {
-                    if (!result.is_ok()) {
-                      auto r = http::error_response(http_status_for(result.status()), result.status().message());
-                      if (r.status == 503) r.headers["Retry-After"] = "1";
-                      return respond(std::move(r));
-                    }
+                    if (!result.is_ok()) return respond(error_for(result.status()));
                     http::Response r;
                     r.body = predictions_json(*result);
                     respond(std::move(r));

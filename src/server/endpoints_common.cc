@@ -18,6 +18,12 @@ int http_status_for(const Status& status) {
   }
 }
 
+http::Response error_for(const Status& status) {
+  auto r = http::error_response(http_status_for(status), status.message());
+  if (r.status == 503) r.headers["Retry-After"] = "1";
+  return r;
+}
+
 Result<std::chrono::steady_clock::time_point> request_deadline(const http::Request& request, int default_timeout_ms) {
   const std::string header = request.header("x-request-timeout-ms");
   int ms = default_timeout_ms;

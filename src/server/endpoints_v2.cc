@@ -122,11 +122,7 @@ void infer(EndpointContext& ctx, std::shared_ptr<ServedModel> m, http::Request r
   gather->rows.resize(n);
   gather->remaining = n;
   gather->done = [m, req = std::move(req).value(), respond](Result<std::vector<std::vector<float>>> rows) {
-    if (!rows.is_ok()) {
-      auto r = http::error_response(http_status_for(rows.status()), rows.status().message());
-      if (r.status == 503) r.headers["Retry-After"] = "1";
-      return respond(std::move(r));
-    }
+    if (!rows.is_ok()) return respond(error_for(rows.status()));
     respond(kserve::render_infer_response(result_of(*m, req, *rows)));
   };
   for (size_t i = 0; i < n; ++i) {
