@@ -7,6 +7,14 @@
 namespace inferd::image {
 namespace {
 
+// The resampler runs once per request on the server: an AVX2 clone (chosen at load time by
+// the CPU it runs on) has 32-bit vector multiplies, which plain x86-64 (SSE2) lacks.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define INFERD_RESAMPLE_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
+#else
+#define INFERD_RESAMPLE_CLONES
+#endif
+
 // Added before the shift so that it rounds to nearest (halves up) instead of truncating.
 constexpr int32_t kHalf = int32_t{1} << (kWeightFractionBits - 1);
 
@@ -17,11 +25,10 @@ double triangle(double x) {
 }
 
 // A weighted sum (with kHalf added) back to an 8-bit value: Pillow's clip8. Sums can leave
-// 0..255 only by the weights' rounding, but clipping keeps that from wrapping.
-uint8_t clip8(int32_t sum) {
-  if (sum <= 0) return 0;
-  if (sum >= (int32_t{256} << kWeightFractionBits)) return 255;
-  return uint8_t(sum >> kWeightFractionBits);
+// 0..255 only by the weights' rounding, but clipping keeps that from wrapping. Branchless:
+// a negative sum shifts to a negative value (arithmetic shift), clamped to 0 like Pillow's.
+inline uint8_t clip8(int32_t sum) {
+  return uint8_t(std::clamp(sum >> kWeightFractionBits, 0, 255));
 }
 
 // Weight as Pillow's 8-bit path stores it: the normalised double scaled to fixed point,
@@ -32,41 +39,55 @@ int32_t to_fixed(double weight) {
   return int32_t(0.5 + weight * double(int32_t{1} << kWeightFractionBits));
 }
 
+// The six sums (R, G, B of rows p and q) of one horizontal output over n taps. kTaps > 0
+// fixes n at compile time so the tap loop unrolls: 2 taps is every upscale (small photos,
+// the common case) and 3 most mild downscales.
+template <int kTaps>
+[[gnu::always_inline]] inline void accumulate_taps(const uint8_t* p, const uint8_t* q, const int32_t* w, int n,
+                                                   int32_t (&sum)[6]) {
+  if constexpr (kTaps > 0) n = kTaps;
+  for (int k = 0; k < n; ++k) {
+    const int32_t wk = w[k];
+    sum[0] += wk * p[3 * k + 0];
+    sum[1] += wk * p[3 * k + 1];
+    sum[2] += wk * p[3 * k + 2];
+    sum[3] += wk * q[3 * k + 0];
+    sum[4] += wk * q[3 * k + 1];
+    sum[5] += wk * q[3 * k + 2];
+  }
+}
+
 // Horizontal pass over two source rows (`src` and `src + src_stride`) at once, sharing
-// the weight loads and loop overhead: `taps.first.size()` RGB outputs per row, 8-bit, to
-// `dst` and `dst + row_bytes`.
-void filter_row_pair(const uint8_t* src, size_t src_stride, const AxisTaps& taps, uint8_t* dst,
-                     size_t row_bytes) {
+// the weight loads and loop overhead. Output j of each row is written planar: its R, G and
+// B bytes at dst[j], dst[outputs + j] and dst[2 * outputs + j] (the second row at
+// `row_bytes` further), so the vertical pass and the final mapping read contiguous bytes.
+[[gnu::always_inline]] inline void filter_row_pair(const uint8_t* src, size_t src_stride, const AxisTaps& taps,
+                                                   uint8_t* dst, size_t row_bytes) {
   const size_t outputs = taps.first.size();
   for (size_t j = 0; j < outputs; ++j) {
     const uint8_t* p = src + size_t(taps.first[j]) * 3;
     const uint8_t* q = p + src_stride;
     const int32_t* w = taps.weights.data() + j * size_t(taps.stride);
     const int n = taps.count[j];
-    int32_t r0 = kHalf, g0 = kHalf, b0 = kHalf, r1 = kHalf, g1 = kHalf, b1 = kHalf;
-    for (int k = 0; k < n; ++k) {
-      const int32_t wk = w[k];
-      r0 += wk * p[3 * k + 0];
-      g0 += wk * p[3 * k + 1];
-      b0 += wk * p[3 * k + 2];
-      r1 += wk * q[3 * k + 0];
-      g1 += wk * q[3 * k + 1];
-      b1 += wk * q[3 * k + 2];
+    int32_t sum[6] = {kHalf, kHalf, kHalf, kHalf, kHalf, kHalf};
+    if (n == 2) {
+      accumulate_taps<2>(p, q, w, n, sum);
+    } else if (n == 3) {
+      accumulate_taps<3>(p, q, w, n, sum);
+    } else {
+      accumulate_taps<0>(p, q, w, n, sum);
     }
-    uint8_t* d = dst + j * 3;
-    d[0] = clip8(r0);
-    d[1] = clip8(g0);
-    d[2] = clip8(b0);
-    d[row_bytes + 0] = clip8(r1);
-    d[row_bytes + 1] = clip8(g1);
-    d[row_bytes + 2] = clip8(b1);
+    for (int c = 0; c < 3; ++c) {
+      dst[c * outputs + j] = clip8(sum[c]);
+      dst[row_bytes + c * outputs + j] = clip8(sum[3 + c]);
+    }
   }
 }
 
 // Vertical pass for one output row: the rounded 8-bit RGB values of `rows` (count rows of
 // `row_bytes`, `row_bytes` apart) weighted by w.
-void filter_column(const uint8_t* rows, size_t row_bytes, const int32_t* w, int count,
-                   int32_t* acc, uint8_t* dst) {
+[[gnu::always_inline]] inline void filter_column(const uint8_t* rows, size_t row_bytes, const int32_t* w, int count,
+                                                 int32_t* acc, uint8_t* dst) {
   std::fill(acc, acc + row_bytes, kHalf);
   for (int k = 0; k < count; ++k, rows += row_bytes) {
     const int32_t wk = w[k];
@@ -77,8 +98,7 @@ void filter_column(const uint8_t* rows, size_t row_bytes, const int32_t* w, int 
 
 }  // namespace
 
-AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin,
-                       int out_count) {
+AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin, int out_count) {
   // Pillow's expressions, operation for operation: the weights must round the same way.
   // A compiler fusing a * b + c into an FMA (-mfma) changes none of them: the centre's
   // addend is 0 on a full-size span and the fixed-point scale is a power of two.
@@ -120,8 +140,8 @@ AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin
   return taps;
 }
 
-void resample_to_planes(const Image& image, const AxisTaps& x, const AxisTaps& y,
-                        const PlaneMap& map, float* out_chw) {
+INFERD_RESAMPLE_CLONES void resample_to_planes(const Image& image, const AxisTaps& x, const AxisTaps& y,
+                                               const PlaneMap& map, float* out_chw) {
   const size_t out_w = x.first.size(), out_h = y.first.size();
   const size_t row_bytes = out_w * 3;
   const size_t src_stride = size_t(image.width) * 3;
@@ -130,27 +150,22 @@ void resample_to_planes(const Image& image, const AxisTaps& x, const AxisTaps& y
   for (int r = 0; r < rows; r += 2) {
     // An odd last row is its own pair (stride 0), both results written to the same place.
     const bool pair = r + 1 < rows;
-    filter_row_pair(image.rgb.data() + size_t(y.source_begin + r) * src_stride,
-                    pair ? src_stride : 0, x, filtered.data() + size_t(r) * row_bytes,
-                    pair ? row_bytes : 0);
-  }
-  // Every output value is one of 256 levels: map them once per plane.
-  std::array<std::array<float, 256>, 3> level;
-  for (int c = 0; c < 3; ++c) {
-    for (int v = 0; v < 256; ++v) level[c][v] = float(v) * map.gain[c] + map.bias[c];
+    filter_row_pair(image.rgb.data() + size_t(y.source_begin + r) * src_stride, pair ? src_stride : 0, x,
+                    filtered.data() + size_t(r) * row_bytes, pair ? row_bytes : 0);
   }
   std::vector<int32_t> acc(row_bytes);
   std::vector<uint8_t> pixels(row_bytes);
   const size_t plane = out_w * out_h;
   for (size_t i = 0; i < out_h; ++i) {
     filter_column(filtered.data() + size_t(y.first[i] - y.source_begin) * row_bytes, row_bytes,
-                  y.weights.data() + i * size_t(y.stride), y.count[i], acc.data(),
-                  pixels.data());
+                  y.weights.data() + i * size_t(y.stride), y.count[i], acc.data(), pixels.data());
+    // pixels holds the row's three planes; v * gain + bias is the same float expression,
+    // value for value, whichever order or vector width computes it.
     for (int c = 0; c < 3; ++c) {
-      const float* to_value = level[c].data();
-      const uint8_t* src = pixels.data() + map.source_channel[c];
+      const uint8_t* src = pixels.data() + size_t(map.source_channel[c]) * out_w;
+      const float gain = map.gain[c], bias = map.bias[c];
       float* dst = out_chw + c * plane + i * out_w;
-      for (size_t j = 0; j < out_w; ++j) dst[j] = to_value[src[j * 3]];
+      for (size_t j = 0; j < out_w; ++j) dst[j] = float(src[j]) * gain + bias;
     }
   }
 }
