@@ -2,7 +2,7 @@
 # Server benchmarks with hey, on this machine, in one run:
 #  - POST /v1/noop vs nginx answering a tiny body (c=8, c=64)
 #  - POST /classify with images/2.jpg at c=1, 8, 32, dynamic batching on and off
-#  - the HTTP + decode + batching cost over bare engine execution at the same batch
+# (The layers' cost over bare engine execution is bench/layer_cost.sh.)
 # Writes build/bench/server.jsonl and the tables into docs/benchmarks.md.
 # Usage: bench/server.sh [--seconds S]
 set -euo pipefail
@@ -44,7 +44,6 @@ for mode in on off; do
   sed "s/^max_batch = .*/max_batch = $([ $mode = on ] && echo 32 || echo 1)/" models/squeezenet/config.toml > "$repo/config.toml"
 done
 ./build/inferd serve --model-repository $out/repo_on --port 18201 --quiet & pids+=($!)
-server_on=$!
 ./build/inferd serve --model-repository $out/repo_off --port 18202 --quiet & pids+=($!)
 for port in 18201 18202; do
   for _ in $(seq 1 100); do curl -sf localhost:$port/v2/health/ready >/dev/null && break; sleep 0.1; done
@@ -64,15 +63,4 @@ for c in 1 8 32; do
   run classify_batching_on http://127.0.0.1:18201/classify $c -m POST -D images/2.jpg -T image/jpeg
   run classify_batching_off http://127.0.0.1:18202/classify $c -m POST -D images/2.jpg -T image/jpeg
 done
-# CPU seconds the batching server spends per request at c=8 (utime + stime from /proc),
-# to compare with the engine's CPU per image: independent of hey sharing the cores.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_on/stat"; }
-before=$(cpu_ticks)
-hey -z "${seconds}s" -c 8 -m POST -D images/2.jpg -T image/jpeg http://127.0.0.1:18201/classify > "$out/hey.txt"
-after=$(cpu_ticks)
-python3 bench/parse_hey.py "$out/hey.txt" server_cpu 8 |
-  python3 -c "import json,sys; r=json.load(sys.stdin); n=r['rps']*$seconds; print(json.dumps({'name':'server_cpu','cpu_ms_per_request':($after-$before)/$(getconf CLK_TCK)*1000/n}))" >> "$jsonl"
-# Bare engine at batch 1 and 8 on the same model, for the overhead figure.
-./build/bench/bench_engine_cpu models/squeezenet/1/model.onnx --batch 1,8 --threads "$(nproc)" --min-seconds 3 |
-  sed 's/"model":"[^"]*"/"name":"engine"/' >> "$jsonl"
 python3 bench/write_server_tables.py "$jsonl" docs/benchmarks.md

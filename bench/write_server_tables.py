@@ -10,7 +10,6 @@ BEGIN, END = "<!-- server:begin -->", "<!-- server:end -->"
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     hey = {(r["name"], r["concurrency"]): r for r in rows if "rps" in r}
-    engine = {r["batch"]: r for r in rows if r.get("name") == "engine"}
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     lines = [f"Machine: the {nproc}-core development VM; hey and the servers share its cores. hey -z, medians by hey.", "",
              "| endpoint | c | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|---|"]
@@ -26,17 +25,6 @@ def main():
         if on and off:
             lines.append(f"- /classify c={c}: batching on {on['rps']:.0f} req/s vs off {off['rps']:.0f} req/s "
                          f"(**{on['rps'] / off['rps']:.2f}x**)")
-    if 8 in engine and ("classify_batching_on", 8) in hey:
-        bare = engine[8]["images_per_s"]
-        served = hey[("classify_batching_on", 8)]["rps"]
-        lines.append(f"- HTTP + decode + batching cost at c=8: engine alone at batch 8 {bare:.0f} img/s, "
-                     f"served {served:.0f} req/s: **{100 * (1 - served / bare):.0f}% below** bare execution")
-    cpu = next((r for r in rows if r.get("name") == "server_cpu"), None)
-    if cpu and 8 in engine:
-        engine_cpu_ms = int(nproc) * 1000.0 / engine[8]["images_per_s"]  # every engine thread busy
-        lines.append(f"- CPU per request in the server at c=8: {cpu['cpu_ms_per_request']:.2f} ms; the engine alone at "
-                     f"batch 8: {engine_cpu_ms:.2f} ms of CPU per image: the layers cost "
-                     f"**{100 * (cpu['cpu_ms_per_request'] / engine_cpu_ms - 1):.0f}%** on top")
     table = "\n".join(lines)
     doc = open(sys.argv[2]).read()
     if BEGIN not in doc:

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "core/thread_name.h"
+
 namespace inferd {
 namespace {
 
@@ -52,7 +54,10 @@ Batcher::Batcher(BatchPolicy policy, BatcherOptions options, std::vector<std::un
   stats_.batch_size_counts.assign(static_cast<size_t>(policy_.options().max_batch) + 1, 0);
   workers_.reserve(instances_.size());
   for (const auto& instance : instances_) {
-    workers_.emplace_back([this, executor = instance.get()] { worker_loop(*executor); });
+    workers_.emplace_back([this, executor = instance.get()] {
+      set_thread_name("inferd-exec");  // its OpenMP workers inherit the name
+      worker_loop(*executor);
+    });
   }
 }
 

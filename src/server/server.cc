@@ -31,7 +31,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
     return invalid_argument("serve needs --model-repository DIR or a MODEL");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  s->decoders_ = std::make_unique<WorkerPool>(options.decode_threads > 0 ? options.decode_threads : cores);
+  s->decoders_ = std::make_unique<WorkerPool>(options.decode_threads > 0 ? options.decode_threads : cores, "inferd-decode");
   s->ctx_ = {s->models_.get(), s->decoders_.get(), m, &s->ready_, options.enable_management, options.default_timeout_ms};
   add_classify_routes(s->router_, s->ctx_);
   add_ops_routes(s->router_, s->ctx_);

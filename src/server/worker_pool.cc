@@ -1,9 +1,16 @@
 #include "server/worker_pool.h"
 
+#include "core/thread_name.h"
+
 namespace inferd {
 
-WorkerPool::WorkerPool(int threads) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { work(); });
+WorkerPool::WorkerPool(int threads, const std::string& name) {
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    threads_.emplace_back([this, name] {
+      set_thread_name(name);
+      work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

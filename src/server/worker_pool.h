@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace inferd {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads);
+  // Each thread is named `name` (core/thread_name.h).
+  WorkerPool(int threads, const std::string& name);
   ~WorkerPool();  // runs what is queued, then joins
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

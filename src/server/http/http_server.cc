@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "server/http/http_connection.h"
 #include "server/http/http_wire.h"
 
@@ -186,7 +187,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
   auto impl = std::make_unique<Impl>(std::make_shared<http::ServerCore>(options, std::move(handler)));
   RETURN_IF_ERROR(impl->listen());
   Impl* raw = impl.get();
-  for (int i = 0; i < options.io_threads; ++i) impl->threads.emplace_back([raw] { raw->run_io_thread(); });
+  for (int i = 0; i < options.io_threads; ++i) impl->threads.emplace_back([raw] {
+      set_thread_name("inferd-io");
+      raw->run_io_thread();
+    });
   log_info("http_listening").kv("host", options.host).kv("port", impl->port).kv("io_threads", options.io_threads);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
