@@ -22,6 +22,10 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
       arena_(static_cast<float*>(nullptr), [](float* p) { std::free(p); }) {
   const int64_t bytes = std::max<int64_t>(engine_->memory_plan().arena_bytes, kArenaAlignment);
   arena_.reset(static_cast<float*>(std::aligned_alloc(kArenaAlignment, static_cast<size_t>(bytes))));
+  // Touch every page now: the arena is sized for max_batch, and left to fault in lazily a
+  // server's memory would creep up each time a larger batch than before forms (tens of MB
+  // over minutes; bench/soak.sh saw +30 % RSS) and that first batch would pay the faults.
+  if (arena_) std::memset(arena_.get(), 0, static_cast<size_t>(bytes));
 }
 
 TensorView ExecutionContext::view_of(ir::ValueId id, int batch) {
