@@ -9,6 +9,7 @@ PACKAGES=(
   libdnnl-dev                                # oneDNN 2.6: CPU conv/gemm/pool kernels
   libonnx-dev protobuf-compiler libprotobuf-dev  # onnx.proto + protoc for the importer
   libturbojpeg0-dev libjpeg62-turbo-dev libspng-dev  # image decode
+  libjpeg-turbo-progs                        # jpegtran: tools/bad_inputs/make_corpus.py
   libboost1.81-dev libboost-json1.81-dev     # HTTP server (Beast/Asio), KServe JSON
   libgtest-dev libgmock-dev libbenchmark-dev # tests and benchmarks
   prometheus                                 # promtool checks the /metrics exposition in tests

@@ -32,6 +32,11 @@ Result<ServerOptions> server_options(const Args& args) {
   ASSIGN_OR_RETURN(o.http.max_connections, args.get_int("max-connections", 1, 1000000));
   ASSIGN_OR_RETURN(o.default_timeout_ms, args.get_int("request-timeout-ms", 0, 3600000));
   o.enable_management = args.on("enable-management");
+  o.auth.token_file = args.get("auth-token-file");
+  o.auth.management_token_file = args.get("management-token-file");
+  o.auth.metrics_auth = args.on("metrics-auth");
+  ASSIGN_OR_RETURN(int instance_mib, args.get_int("max-instance-memory-mib", 0, 1 << 20));
+  o.max_instance_bytes = int64_t{instance_mib} << 20;
   return o;
 }
 
@@ -46,7 +51,11 @@ void print_config(const ServerOptions& o) {
       .kv("max_body_bytes", o.http.max_body_bytes)
       .kv("max_connections", o.http.max_connections)
       .kv("request_timeout_ms", o.default_timeout_ms)
-      .kv("management", o.enable_management);
+      .kv("management", o.enable_management)
+      .kv("auth_token_file", o.auth.token_file)
+      .kv("management_token_file", o.auth.management_token_file)
+      .kv("metrics_auth", o.auth.metrics_auth)
+      .kv("max_instance_bytes", o.max_instance_bytes);
 }
 
 // Waits for a signal on this thread (the others have them blocked).
@@ -84,6 +93,11 @@ int serve_command(const Argv& argv) {
   args.flag("max-connections", "open connections at most", "1024");
   args.flag("request-timeout-ms", "deadline for requests without X-Request-Timeout-Ms (0 = none)", "0");
   args.toggle("enable-management", "allow POST /v2/repository/models/{name}/load|unload");
+  args.flag("auth-token-file", "file holding the bearer token for inference and metadata endpoints", "");
+  args.flag("management-token-file", "file holding the bearer token for model load/unload", "");
+  args.toggle("metrics-auth", "GET /metrics needs the --auth-token-file token too");
+  args.flag("max-instance-memory-mib", "refuse models needing more activation memory per instance (0 = no limit)",
+            "4096");
   args.toggle("quiet", "log warnings and errors only");
   args.toggle("help", "show this help");
   const char* usage = "inferd serve (--model-repository DIR | [--model] MODEL [--labels FILE]) [options]";

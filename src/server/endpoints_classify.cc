@@ -9,15 +9,28 @@
 namespace inferd {
 namespace {
 
+// The media type without parameters, lower-cased: types are case-insensitive (RFC 9110 8.3.1).
+std::string media_type(const std::string& content_type) {
+  std::string base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) base.pop_back();
+  for (char& c : base)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return base;
+}
+
 Result<std::string> image_bytes(http::Request& request) {
   const std::string type = request.header("content-type");
-  const std::string_view base = std::string_view(type).substr(0, type.find(';'));
+  const std::string base = media_type(type);
   if (base == "multipart/form-data") {
     ASSIGN_OR_RETURN(auto file, multipart_file(request.body, type));
     if (file.empty()) return invalid_argument("the multipart file field is empty");
     return std::string(file);
   }
-  if (!type.empty() && base.substr(0, 6) != "image/" && base != "application/octet-stream")
+  // application/x-www-form-urlencoded is what `curl --data-binary @image.jpg` sends unless
+  // told otherwise (the README's command): the bytes are the image, sniffed as always.
+  const bool raw = type.empty() || base.starts_with("image/") || base == "application/octet-stream" ||
+                   base == "application/x-www-form-urlencoded";
+  if (!raw)
     return unimplemented("unsupported content type '" + type +
                          "' (send image/*, application/octet-stream or multipart/form-data)");
   if (request.body.empty()) return invalid_argument("empty body: send the image bytes");

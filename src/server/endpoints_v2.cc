@@ -56,11 +56,25 @@ struct Gather {
   }
 };
 
+// An FP32 input is N preprocessed samples: its shape must be the model input's with any batch.
+Status check_fp32_shape(const kserve::TensorData& in, const ServedModel& m) {
+  const auto& want = m.model().engine->inputs().at(0).shape;
+  bool same = in.shape.size() == want.size();
+  for (size_t d = 1; same && d < want.size(); ++d) same = in.shape[d] == want[d];
+  if (same) return Status::ok();
+  std::string shape = "[", model_shape = "[-1";
+  for (size_t d = 0; d < in.shape.size(); ++d) shape += (d ? "," : "") + std::to_string(in.shape[d]);
+  for (size_t d = 1; d < want.size(); ++d) model_shape += "," + std::to_string(want[d]);
+  return invalid_argument("input '" + in.name + "' has shape " + shape + "]; model '" + m.name() + "' takes FP32 " +
+                          model_shape + "] (any batch)");
+}
+
 Result<std::vector<std::vector<float>>> fp32_samples(const kserve::TensorData& in, const ServedModel& m) {
   const size_t sample = m.sample_size();
   if (in.fp32.empty() || in.fp32.size() % sample != 0)
     return invalid_argument("input '" + in.name + "' has " + std::to_string(in.fp32.size()) +
                             " values, not a multiple of one sample (" + std::to_string(sample) + ")");
+  RETURN_IF_ERROR(check_fp32_shape(in, m));
   std::vector<std::vector<float>> samples;
   for (size_t i = 0; i < in.fp32.size(); i += sample)
     samples.emplace_back(in.fp32.begin() + static_cast<std::ptrdiff_t>(i),

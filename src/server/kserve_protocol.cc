@@ -50,7 +50,16 @@ Result<json::value> parse_json(std::string_view text, json::storage_ptr storage)
     return invalid_argument("malformed JSON at byte " + std::to_string(consumed) + ": nested deeper than " +
                             std::to_string(kMaxJsonDepth) + " levels");
   }
-  if (ec) return invalid_argument("malformed JSON at byte " + std::to_string(consumed) + ": " + ec.message());
+  if (ec) {
+    // Boost.JSON reports a bad UTF-8 byte as a plain "syntax error" where it stops: say what it is.
+    const size_t valid = http::valid_utf8_prefix(text);
+    if (valid < text.size() && valid <= consumed && consumed - valid < 4) {
+      return invalid_argument("malformed JSON at byte " + std::to_string(valid) +
+                              ": invalid UTF-8 (JSON text must be UTF-8; send binary data with the binary extension "
+                              "or as base64)");
+    }
+    return invalid_argument("malformed JSON at byte " + std::to_string(consumed) + ": " + ec.message());
+  }
   return parser.release();
 }
 

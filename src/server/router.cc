@@ -3,7 +3,6 @@
 #include <set>
 
 namespace inferd {
-namespace {
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
@@ -17,6 +16,8 @@ std::vector<std::string> split_path(std::string_view path) {
   }
   return parts;
 }
+
+namespace {
 
 bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& path, PathParams& params) {
   if (pattern.size() != path.size()) return false;

@@ -12,6 +12,11 @@
 namespace inferd {
 
 using PathParams = std::map<std::string, std::string>;
+
+// The non-empty segments of a path as routes match them: "//v2/models/" -> {"v2", "models"}.
+// No percent-decoding and no "." or ".." resolution (those never match a route).
+std::vector<std::string> split_path(std::string_view path);
+
 using RouteHandler = std::function<void(http::Request, PathParams, http::Respond)>;
 
 class Router {

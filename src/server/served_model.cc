@@ -25,12 +25,25 @@ class ContextExecutor final : public BatchExecutor {
   size_t in_size_, out_size_;
 };
 
+// Before any execution context allocates its arena.
+Status check_instance_memory(const LoadedModel& model, int64_t limit) {
+  const int64_t bytes = model.engine->memory_plan().arena_bytes;
+  if (limit <= 0 || bytes <= limit) return Status::ok();
+  constexpr int64_t kMiB = int64_t{1} << 20;
+  return resource_exhausted(model.folder.model_path + ": one instance needs " +
+                            std::to_string((bytes + kMiB - 1) / kMiB) + " MiB of activation memory at max_batch " +
+                            std::to_string(model.engine->max_batch()) + " (input " +
+                            to_string(model.engine->inputs().at(0).shape) + "); the limit is " +
+                            std::to_string(limit / kMiB) + " MiB (--max-instance-memory-mib)");
+}
+
 }  // namespace
 
 Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, const ServeModelOptions& options) {
   std::shared_ptr<ServedModel> m(new ServedModel());
   ASSIGN_OR_RETURN(m->model_, load_classifier(path, options.labels, options.load));
   const auto& cfg = m->model_.folder.config;
+  RETURN_IF_ERROR(check_instance_memory(m->model_, options.max_instance_bytes));
   std::vector<std::unique_ptr<BatchExecutor>> instances;
   for (int i = 0; i < cfg.instances.count; ++i) {
     ASSIGN_OR_RETURN(auto ctx, m->model_.engine->create_context());

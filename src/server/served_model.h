@@ -22,6 +22,11 @@ struct ServeModelOptions {
   // Called per executed batch (metrics): size, queue wait of the oldest, compute time.
   std::function<void(const std::string& model, int batch, double queue_ms, double compute_ms)> on_batch;
   std::function<void(double seconds)> on_decode;  // image decode + preprocess time
+  // Activation memory (the execution context's arena: inputs, outputs and intermediates
+  // for max_batch samples) one instance may need. A model file is untrusted input: one
+  // declaring a 16384x16384 input would otherwise take gigabytes per instance and per
+  // decoded request.
+  int64_t max_instance_bytes = int64_t{4} << 30;
 };
 
 class ServedModel : public std::enable_shared_from_this<ServedModel> {

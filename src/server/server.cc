@@ -10,7 +10,10 @@ namespace inferd {
 Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<Server> s(new Server());
+  // Token files first: a typo in a path should not cost a model build to find out.
+  ASSIGN_OR_RETURN(s->access_, AccessPolicy::load(options.auth));
   ServeModelOptions model_options;
+  model_options.max_instance_bytes = options.max_instance_bytes;
   model_options.load = options.load;
   model_options.load.cache_plans = true;
   model_options.labels = options.labels;
@@ -39,8 +42,10 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   s->register_model_gauges();
   Server* self = s.get();
   ASSIGN_OR_RETURN(s->http_, HttpServer::start(options.http, [self](http::Request request, http::Respond respond) {
+                     if (auto denied = self->access_.check(request)) return respond(std::move(*denied));
                      self->router_.dispatch(std::move(request), std::move(respond));
                    }));
+  s->warn_about_exposure(options);
   s->ready_ = true;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log_info("server_started")
@@ -49,8 +54,25 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
       .kv("models", s->models_->models().size())
       .kv("io_threads", options.http.io_threads)
       .kv("decode_threads", options.decode_threads > 0 ? options.decode_threads : cores)
+      .kv("auth", s->access_.guards_inference() ? "bearer" : "none")
       .kv("startup_ms", ms);
   return s;
+}
+
+void Server::warn_about_exposure(const ServerOptions& options) const {
+  if (options.enable_management && options.auth.management_token_file.empty()) {
+    log_warn("management_without_token")
+        .kv("detail", access_.guards_management()
+                          ? "model load/unload accept the inference token; set --management-token-file"
+                          : "anyone who can connect may load and unload models; set --management-token-file");
+  }
+  const std::string& host = options.http.host;
+  const bool loopback = host == "127.0.0.1" || host == "::1" || host == "localhost";
+  if (!loopback && !access_.guards_inference()) {
+    log_warn("listening_without_auth")
+        .kv("host", host)
+        .kv("detail", "inference endpoints are open to the network; set --auth-token-file and put TLS in front");
+  }
 }
 
 void Server::register_model_gauges() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "server/auth.h"
 #include "server/endpoint_context.h"
 #include "server/http/http_server.h"
 
@@ -24,6 +25,9 @@ struct ServerOptions {
   LoadOptions load;
   bool enable_management = false;  // POST /v2/repository/models/{name}/load|unload
   int default_timeout_ms = 0;      // per-request deadline when the client sends none (0 = none)
+  AuthOptions auth;                // bearer tokens (server/auth.h); none by default
+  // A model whose instance needs more activation memory than this is refused at load.
+  int64_t max_instance_bytes = ServeModelOptions().max_instance_bytes;
 };
 
 class Server {
@@ -32,6 +36,7 @@ class Server {
   ~Server();
 
   int port() const { return http_->port(); }
+  size_t open_connections() const { return http_->open_connections(); }
   // SIGHUP: rebuilds every model from its files; requests keep flowing.
   Status reload();
   // SIGTERM: stop accepting, answer everything queued and in flight, close.
@@ -40,12 +45,14 @@ class Server {
  private:
   Server() = default;
   void register_model_gauges();
+  void warn_about_exposure(const ServerOptions& options) const;
 
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<WorkerPool> decoders_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
+  AccessPolicy access_;
   EndpointContext ctx_;
   Router router_;
   std::unique_ptr<HttpServer> http_;

@@ -149,7 +149,8 @@ std::optional<ClientResponse> HttpClient::read_response(bool head_request) {
       if (!ec && used > 0) continue;
     }
     if (!receive_some(remaining_ms(deadline))) {
-      if (error_ == "eof") {  // a body delimited by the end of the connection
+      // A body delimited by the end of the connection; a close before any byte is no answer.
+      if (error_ == "eof" && parser->got_some()) {
         parser->put_eof(ec);
         if (!ec && parser->is_done()) break;
       }

@@ -163,7 +163,9 @@ TEST(KServeParseErrors, MalformedJsonNamesTheByte) {
 
 TEST(KServeParseErrors, InvalidUtf8IsAJsonError) {
   const std::string body = one_input("\"name\":\"x\xff\",\"datatype\":\"BYTES\",\"shape\":[0],\"data\":[]");
-  EXPECT_EQ(error_of(body), "malformed JSON at byte 21: syntax error");
+  EXPECT_EQ(error_of(body),
+            "malformed JSON at byte 21: invalid UTF-8 (JSON text must be UTF-8; send binary data with the binary "
+            "extension or as base64)");
 }
 
 TEST(KServeParseErrors, DeepNestingIsAnErrorNotACrash) {

@@ -38,15 +38,24 @@ std::string make_repository(const std::string& name, const TestServerConfig& c) 
   return repo.string();
 }
 
-std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const std::string& name) {
+Result<std::unique_ptr<Server>> try_start_test_server(const TestServerConfig& config, const std::string& name) {
   register_test_backends();
   ServerOptions o;
   o.model_repository = make_repository(name, config);
   o.http.port = 0;
   o.http.max_body_bytes = config.max_body_bytes;
+  o.http.header_timeout_ms = config.header_timeout_ms;
+  o.http.body_timeout_ms = config.body_timeout_ms;
+  o.http.max_connections = config.max_connections;
   o.decode_threads = 2;
   o.enable_management = config.management;
-  auto server = Server::start(o);
+  o.auth = config.auth;
+  o.max_instance_bytes = config.max_instance_bytes;
+  return Server::start(o);
+}
+
+std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const std::string& name) {
+  auto server = try_start_test_server(config, name);
   EXPECT_TRUE(server.is_ok()) << server.status().message();
   return server.is_ok() ? std::move(server).value() : nullptr;
 }

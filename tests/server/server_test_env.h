@@ -17,6 +17,12 @@ struct TestServerConfig {
   int instances = 1;
   size_t max_body_bytes = 16 << 20;
   bool management = false;
+  // HTTP limits (HttpServerOptions' defaults unless a test needs them short).
+  int header_timeout_ms = HttpServerOptions().header_timeout_ms;
+  int body_timeout_ms = HttpServerOptions().body_timeout_ms;
+  int max_connections = HttpServerOptions().max_connections;
+  AuthOptions auth;
+  int64_t max_instance_bytes = ServerOptions().max_instance_bytes;
 };
 
 // Writes <temp>/<name>/squeezenet/{config.toml,labels.txt,1/model.onnx} and returns the
@@ -24,6 +30,8 @@ struct TestServerConfig {
 std::string make_repository(const std::string& name, const TestServerConfig& config);
 
 std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const std::string& name);
+// The same, for tests that expect start-up to fail.
+Result<std::unique_ptr<Server>> try_start_test_server(const TestServerConfig& config, const std::string& name);
 
 std::string read_bytes(const std::string& path);
 std::string image(int i);  // images/<i>.jpg of the project

@@ -27,7 +27,57 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
+// Bytes in one UTF-8 sequence starting at text[0], 0 when none starts there.
+size_t utf8_sequence_length(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return length;
+}
+
+std::string to_valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const size_t valid = valid_utf8_prefix(text);
+    out.append(text.substr(0, valid));
+    text.remove_prefix(valid);
+    if (text.empty()) break;
+    out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER for one bad byte
+    text.remove_prefix(1);
+  }
+  return out;
+}
+
 }  // namespace
+
+size_t valid_utf8_prefix(std::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t n = utf8_sequence_length(text.substr(pos));
+    if (n == 0) break;
+    pos += n;
+  }
+  return pos;
+}
 
 std::string_view Request::path() const {
   const std::string_view t = target;
@@ -57,7 +107,7 @@ std::string Request::header(const std::string& lower_name) const {
 Response error_response(int status, const std::string& message) {
   Response r;
   r.status = status;
-  r.body = "{\"error\":" + json_quote(message) + "}";
+  r.body = "{\"error\":" + json_quote(to_valid_utf8(message)) + "}";
   return r;
 }
 

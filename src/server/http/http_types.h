@@ -28,8 +28,14 @@ struct Response {
   std::string body;
 };
 
-// `{"error": "<message>"}` with the given status: every error inferd returns.
+// `{"error": "<message>"}` with the given status: every error inferd returns. Bytes of
+// the message that are not UTF-8 (a model name echoed from the URL, say) become U+FFFD,
+// so the body is always valid JSON.
 Response error_response(int status, const std::string& message);
+
+// The length of the longest prefix of `text` that is well-formed UTF-8 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF).
+size_t valid_utf8_prefix(std::string_view text);
 
 // Called exactly once per request, from any thread.
 using Respond = std::function<void(Response)>;
