@@ -65,7 +65,7 @@ for m in $models; do
     cpu1=$(cpu_by_thread $server); b1=$(batch_totals)
     /usr/bin/python3 bench/parse_hey.py "$out/hey.txt" "$m" 8 > "$out/hey.json"
     batch=$(echo "$b0 $b1" | awk '{b = ($3 - $1) / ($4 - $2); printf "%d", (b < 1 ? 1 : b + 0.5)}')
-    engine=$(./build/bench/bench_engine_cpu "$repo/1/model.onnx" --batch "$batch" --threads "$threads" \
+    engine=$(./build/inferd bench --engine "$repo/1/model.onnx" --json --batch "$batch" --threads "$threads" \
                --min-seconds "$((seconds / 2))")
     /usr/bin/python3 - "$out/hey.json" "$engine" "$round" "$threads" "$(getconf CLK_TCK)" "$b0 $b1" \
         "$cpu0" "$cpu1" >> "$jsonl" <<'PY'

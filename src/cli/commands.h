@@ -12,6 +12,8 @@ int build_command(const Argv& args);
 int classify_command(const Argv& args);
 int info_command(const Argv& args);
 int serve_command(const Argv& args);
+int bench_command(const Argv& args);         // `inferd bench URL` (the HTTP load generator)
+int engine_bench_command(const Argv& args);  // `inferd bench --engine MODEL`
 
 // Prints "inferd: <message>" to stderr and returns 1 (or 2 for usage errors).
 int fail(const std::string& message, int code = 1);

@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "  classify MODEL IMAGE... [--top k] [--json]                        classify images without a server\n"
     "  info PLAN                                                         describe a plan\n"
     "  serve (--model-repository DIR | MODEL) [--host H] [--port P]      HTTP server: /classify, KServe v2, /metrics\n"
+    "  bench URL [-c N] [-n N | -z 10s] [--rate R] [--sweep 1,2,4]       HTTP load generator (--engine MODEL: engine alone)\n"
     "Run `inferd <command> --help` for the options of one command.\n";
 
 void register_backends() {
@@ -39,5 +40,6 @@ int main(int argc, char** argv) {
   if (command == "classify") return inferd::cli::classify_command(args);
   if (command == "info") return inferd::cli::info_command(args);
   if (command == "serve") return inferd::cli::serve_command(args);
+  if (command == "bench") return inferd::cli::bench_command(args);
   return inferd::cli::fail("unknown command '" + command + "'\n" + kUsage, 2);
 }

@@ -97,5 +97,33 @@ TEST(Cli, BuildThenInfoThenClassifyFromThePlan) {
   EXPECT_NE(r.out.find("German short-haired pointer"), std::string::npos) << r.out;
 }
 
+TEST(Cli, BenchEngineSweepsTheBatchSizes) {
+  auto r = inferd("bench --engine " + kModel + " --batch 1,3 --min-seconds 0 --min-runs 2 --json --no-power");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"batch\":1,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"batch\":3,"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  EXPECT_NE(r.out.find("\"runs\":2,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"watts\":null"), std::string::npos) << r.out;
+
+  r = inferd("bench --engine " + kModel + " --batch 2 --min-seconds 0 --min-runs 1 --csv --no-power");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("batch,runs,median_ms,p90_ms,p99_ms,images_per_s,watts,images_per_joule\n2,1,", 0), 0u)
+      << r.out;
+}
+
+TEST(Cli, BenchEngineErrorsNameTheProblem) {
+  auto r = inferd("bench --engine " + kModel + " --batch 1,0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--batch: '0' is not a batch size"), std::string::npos) << r.out;
+  r = inferd("bench --engine /nonexistent/model.onnx --no-power");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("/nonexistent/model.onnx"), std::string::npos) << r.out;
+  r = inferd("bench --engine " + kModel + " --batch 1 --min-runs 1 --min-seconds 0 --powercap /nonexistent");
+  EXPECT_EQ(r.code, 0) << r.out;  // no counters: the figures still come, power is marked missing
+  EXPECT_NE(r.out.find("power not measured: no RAPL energy counters: /nonexistent does not exist"), std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace inferd
