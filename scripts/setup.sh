@@ -14,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev # tests and benchmarks
   prometheus                                 # promtool checks the /metrics exposition in tests
   hey                                        # load generator for the server benchmarks
+  clang libclang-rt-dev                      # libFuzzer harnesses (scripts/fuzz.sh)
   python3 python3-onnx python3-numpy         # tools/models generator
 )
 

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Turns bench/run_all.sh's results into the SVG plots (docs/img/) and the summary tables in
+docs/benchmarks.md (between the run-all markers). The other sections are written by the
+scripts run_all.sh calls. Usage: write_run_all.py RESULTS_DIR BENCHMARKS.md IMG_DIR"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svg_plot  # noqa: E402
+
+BEGIN, END = "<!-- run-all:begin -->", "<!-- run-all:end -->"
+
+
+def read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    return [json.loads(l) for l in open(path) if l.strip().startswith("{")]
+
+
+def medians(rows, key_fields, value):
+    groups = {}
+    for r in rows:
+        if value(r) is not None:
+            groups.setdefault(tuple(r[k] for k in key_fields), []).append(value(r))
+    return {k: statistics.median(v) for k, v in groups.items()}
+
+
+def engine_section(rows, img_dir):
+    ips = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_s"))
+    lat = medians(rows, ("model", "engine", "batch"), lambda r: r.get("median_ms"))
+    per_joule = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_joule"))
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    batches = sorted({r["batch"] for r in rows})
+    series = []
+    for m in models:
+        for engine, dashed in (("inferd", False), ("onnxruntime", True)):
+            pts = [(b, ips.get((m, engine, b))) for b in batches]
+            series.append((f"{m} {'inferd' if engine == 'inferd' else 'ORT'}", pts, dashed))
+    svg_plot.line_chart(f"{img_dir}/engine_throughput.svg", "Engine alone: images/s vs batch size (CPU)",
+                        "batch size", "images/s (log)", series, xlog=True, ylog=True)
+    big = max(b for b in batches if all((m, "inferd", b) in ips for m in models))
+    lines = ["![engine throughput](img/engine_throughput.svg)", "",
+             f"Seed-style table (inferd / ONNX Runtime; images/s/W needs readable RAPL counters):", "",
+             f"| model | batch 1 ms | batch 1 img/s | batch {big} ms | batch {big} img/s | img/s/W (batch 1 / {big}) |",
+             "|---|---|---|---|---|---|"]
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)
+    for m in models:
+        g = lambda e, b, d: d.get((m, e, b))
+        lines.append(
+            f"| {m} | {fmt(g('inferd', 1, lat), '.2f')} / {fmt(g('onnxruntime', 1, lat), '.2f')} "
+            f"| {fmt(g('inferd', 1, ips), '.0f')} / {fmt(g('onnxruntime', 1, ips), '.0f')} "
+            f"| {fmt(g('inferd', big, lat), '.1f')} / {fmt(g('onnxruntime', big, lat), '.1f')} "
+            f"| {fmt(g('inferd', big, ips), '.0f')} / {fmt(g('onnxruntime', big, ips), '.0f')} "
+            f"| {fmt(g('inferd', 1, per_joule), '.2f')} / {fmt(g('inferd', big, per_joule), '.2f')} |")
+    return lines
+
+
+def loadgen_section(rows):
+    if not rows:
+        return []
+    rps = medians(rows, ("tool", "concurrency"), lambda r: r.get("rps"))
+    lines = ["", "Load generators driving `POST /v1/noop` (same server, same run):", "",
+             "| c | hey req/s | inferd bench req/s | ratio |", "|---|---|---|---|"]
+    for c in sorted({r["concurrency"] for r in rows}):
+        h, i = rps.get(("hey", c)), rps.get(("inferd", c))
+        if h and i:
+            lines.append(f"| {c} | {h:.0f} | {i:.0f} | **{i / h:.2f}x** |")
+    return lines
+
+
+def sweep_section(rows, img_dir):
+    rows = [r for r in rows if "concurrency" in r]  # not the sweep's summary lines
+    if not rows:
+        return []
+    series = []
+    for mode in ("on", "off"):
+        rs = sorted((r for r in rows if r["batching"] == mode), key=lambda r: r["concurrency"])
+        for pct, dashed in (("p50", False), ("p99", True)):
+            series.append((f"batching {mode} {pct}", [(r["rps"], r["latency_ms"][pct]) for r in rs], dashed))
+    svg_plot.line_chart(f"{img_dir}/server_latency.svg", "POST /classify (SqueezeNet): latency vs throughput",
+                        "requests/s", "latency ms", series)
+    lines = ["", "![server latency vs throughput](img/server_latency.svg)", "",
+             "| batching | c | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["batching"], r["concurrency"])):
+        bad = r["requests"] - r["status_classes"]["2xx"] + r["error_count"]
+        lines.append(f"| {r['batching']} | {r['concurrency']} | {r['rps']:.0f} | {r['latency_ms']['p50']:.1f} "
+                     f"| {r['latency_ms']['p99']:.1f} | {bad} |")
+    return lines
+
+
+def profile_section(results_dir, img_dir):
+    lines = []
+    for model in ("squeezenet", "resnet50"):
+        path = f"{results_dir}/profile_{model}.txt"
+        if not os.path.exists(path):
+            continue
+        layers = [(f"{m.group(3)} ({m.group(2)})", float(m.group(1)))
+                  for m in re.finditer(r"^\s+([\d.]+) ms\s+(\S+)\s+(\S+)", open(path).read(), re.M)]
+        top = sorted(layers, key=lambda l: -l[1])[:15]
+        total = sum(v for _, v in layers)
+        svg_plot.bar_chart(f"{img_dir}/layers_{model}.svg",
+                           f"{model}: the 15 slowest of {len(layers)} layers, batch 1 (total {total:.2f} ms)",
+                           "ms (median of 10 runs)", top)
+        lines += ["", f"![{model} per-layer times](img/layers_{model}.svg)"]
+    return lines
+
+
+def main():
+    results_dir, doc_path, img_dir = sys.argv[1:4]
+    os.makedirs(img_dir, exist_ok=True)
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
+                         text=True).stdout.strip()
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    lines = [f"Machine: {cpu}, {nproc} cores (`bash bench/run_all.sh`)." , ""]
+    lines += engine_section(read_jsonl(f"{results_dir}/engine_cpu.jsonl"), img_dir)
+    lines += loadgen_section(read_jsonl(f"{results_dir}/loadgen.jsonl"))
+    lines += sweep_section(read_jsonl(f"{results_dir}/sweep.jsonl"), img_dir)
+    lines += profile_section(results_dir, img_dir)
+    text = "\n".join(lines)
+    doc = open(doc_path).read()
+    if BEGIN not in doc:
+        raise SystemExit(f"{doc_path} has no {BEGIN} marker")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    open(doc_path, "w").write(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
