@@ -231,9 +231,13 @@ class BadInputs : public ::testing::Test {
     ASSERT_TRUE(client.send(request_bytes(c))) << client.error();
     const auto r = client.read_response(c.method == "HEAD");
     expect_answer(r, c.status, c.message, client.error());
-    if (c.same_as_good && r) EXPECT_EQ(r->body, good_body);
+    if (c.same_as_good && r) {
+      EXPECT_EQ(r->body, good_body);
+    }
     if (c.then_status != 0) expect_answer(client.read_response(), c.then_status, c.then_message, client.error());
-    if (c.closes) EXPECT_TRUE(client.wait_closed(3000)) << "the server kept the connection open";
+    if (c.closes) {
+      EXPECT_TRUE(client.wait_closed(3000)) << "the server kept the connection open";
+    }
   }
 
   // A client that stalls half-way is disconnected without an answer.
