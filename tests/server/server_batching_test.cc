@@ -48,6 +48,14 @@ std::string metrics_of(int port) {
   return r ? r->body : "";
 }
 
+// The inferd_inflight_requests gauge: inference requests received and not yet answered.
+int in_flight_of(int port) {
+  const std::string m = metrics_of(port);
+  const std::string key = "\ninferd_inflight_requests ";
+  const size_t at = m.find(key);
+  return at == std::string::npos ? -1 : std::atoi(m.c_str() + at + key.size());
+}
+
 TEST(ServerBatching, ConcurrentClientsGetTheirOwnAnswersInBatches) {
   TestServerConfig c;
   c.max_queue_delay_us = 20000;
@@ -126,7 +134,12 @@ TEST(ServerBatching, ShutdownAnswersEverythingInFlight) {
   std::atomic<int> wrong{0};
   std::map<int, int> statuses;
   std::thread clients([&] { statuses = hammer(server->port(), 6, 1, &wrong); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(40));  // requests are queued now
+  // Shut down once all six are in flight (queued: the 100 ms delay holds the batch), not
+  // after a fixed sleep, which a slow machine (sanitizers) outruns.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (in_flight_of(server->port()) < 6 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   server->shutdown();
   clients.join();
   EXPECT_EQ(statuses[200], 6) << "lost or failed during drain";
