@@ -9,7 +9,17 @@ namespace {
 
 // The resampler runs once per request on the server: an AVX2 clone (chosen at load time by
 // the CPU it runs on) has 32-bit vector multiplies, which plain x86-64 (SSE2) lacks.
-#if defined(__x86_64__) && defined(__GNUC__)
+// Not under ThreadSanitizer: the clone's resolver runs during relocation, before the TSan
+// runtime is up, and crashes the program at load.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define INFERD_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define INFERD_TSAN 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(INFERD_TSAN)
 #define INFERD_RESAMPLE_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
 #else
 #define INFERD_RESAMPLE_CLONES
