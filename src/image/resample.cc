@@ -4,26 +4,13 @@
 #include <cmath>
 #include <cstddef>
 
+#include "core/target_clones.h"
+
 namespace inferd::image {
 namespace {
 
 // The resampler runs once per request on the server: an AVX2 clone (chosen at load time by
 // the CPU it runs on) has 32-bit vector multiplies, which plain x86-64 (SSE2) lacks.
-// Not under ThreadSanitizer: the clone's resolver runs during relocation, before the TSan
-// runtime is up, and crashes the program at load.
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define INFERD_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define INFERD_TSAN 1
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(INFERD_TSAN)
-#define INFERD_RESAMPLE_CLONES [[gnu::target_clones("arch=x86-64-v3", "default")]]
-#else
-#define INFERD_RESAMPLE_CLONES
-#endif
 
 // Added before the shift so that it rounds to nearest (halves up) instead of truncating.
 constexpr int32_t kHalf = int32_t{1} << (kWeightFractionBits - 1);
@@ -150,8 +137,8 @@ AxisTaps triangle_taps(int in_size, SourceSpan span, int out_size, int out_begin
   return taps;
 }
 
-INFERD_RESAMPLE_CLONES void resample_to_planes(const Image& image, const AxisTaps& x, const AxisTaps& y,
-                                               const PlaneMap& map, float* out_chw) {
+INFERD_TARGET_CLONES("arch=x86-64-v3", "default")
+void resample_to_planes(const Image& image, const AxisTaps& x, const AxisTaps& y, const PlaneMap& map, float* out_chw) {
   const size_t out_w = x.first.size(), out_h = y.first.size();
   const size_t row_bytes = out_w * 3;
   const size_t src_stride = size_t(image.width) * 3;

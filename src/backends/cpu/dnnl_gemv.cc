@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/target_clones.h"
+
 namespace inferd::cpu {
 namespace {
 
@@ -10,7 +12,7 @@ namespace {
 
 // Four rows at once: x is loaded once for four rows, and four independent sums keep
 // the FMA units busy where a single sum would wait on its own latency.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+INFERD_TARGET_CLONES("avx512f", "avx2", "default")
 void rows4_dot(const float* w, const float* x, int64_t k, float* out) {
   const float *w0 = w, *w1 = w + k, *w2 = w + 2 * k, *w3 = w + 3 * k;
   float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
@@ -28,7 +30,7 @@ void rows4_dot(const float* w, const float* x, int64_t k, float* out) {
   out[3] = a3;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+INFERD_TARGET_CLONES("avx512f", "avx2", "default")
 float row_dot(const float* w, const float* x, int64_t k) {
   float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
@@ -53,15 +55,15 @@ template <int64_t NB>
   std::copy(acc, acc + NB, out);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+INFERD_TARGET_CLONES("avx512f", "avx2", "default")
 void panel_dot16(const float* panel, const GemvLayout& l, const float* x, float* out) {
   panel_dot<16>(panel, l, x, out);
 }
-__attribute__((target_clones("avx512f", "avx2", "default")))
+INFERD_TARGET_CLONES("avx512f", "avx2", "default")
 void panel_dot32(const float* panel, const GemvLayout& l, const float* x, float* out) {
   panel_dot<32>(panel, l, x, out);
 }
-__attribute__((target_clones("avx512f", "avx2", "default")))
+INFERD_TARGET_CLONES("avx512f", "avx2", "default")
 void panel_dot64(const float* panel, const GemvLayout& l, const float* x, float* out) {
   panel_dot<64>(panel, l, x, out);
 }
