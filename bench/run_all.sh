@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=10 rounds=1
-batches=1,2,4,8,16,32,64,128,256
+batches=1,2,4,8,16,32,64,128  # 128: the whitepaper's large batch
 models="squeezenet resnet50 googlenet alexnet mobilenetv2"
 while [ $# -gt 0 ]; do
   case "$1" in
