@@ -188,7 +188,10 @@ Status pad(NodeShapes& s) {
   Shape out = in;
   for (size_t d = 0; d < in.size(); ++d) {
     const int64_t before = pads[d], after = pads[d + in.size()];
-    if (std::max(std::abs(before), std::abs(after)) > kMaxTensorElements) return s.fail("pads out of range");
+    // Compared as a range, not through std::abs: abs(INT64_MIN) overflows (a plan's pads
+    // are whatever its bytes say).
+    const auto in_range = [](int64_t p) { return p >= -kMaxTensorElements && p <= kMaxTensorElements; };
+    if (!in_range(before) || !in_range(after)) return s.fail("pads out of range");
     if (in[d] == kDynamicDim) {
       if (before != 0 || after != 0) return s.unsupported("padding the batch dim needs its concrete value");
       continue;

@@ -2,8 +2,10 @@
 #include <cstring>
 
 #include "core/version.h"
+#include "ir/shape_inference.h"
 #include "plan/byte_io.h"
 #include "plan/plan.h"
+#include "plan/plan_validate.h"
 
 namespace inferd {
 namespace {
@@ -79,9 +81,20 @@ Status read_value(ByteReader& r, ir::Value& v) {
   RETURN_IF_ERROR(r.get(rank));
   if (rank > kMaxRank) return data_loss("corrupt plan: rank " + std::to_string(rank) + " for '" + v.name + "'");
   v.shape.resize(rank);
-  for (auto& d : v.shape) {
+  // The importer's shape rules (ir/shape_inference.h) as a bound on what a plan may hold:
+  // only dim 0 may be the batch, and one sample of a value has at most 2^31 elements, so
+  // sizes at any max batch fit in 64 bits and a hostile plan cannot ask for an
+  // impossibly large activation arena.
+  int64_t per_sample = 1;
+  for (size_t i = 0; i < v.shape.size(); ++i) {
+    int64_t& d = v.shape[i];
     RETURN_IF_ERROR(r.get(d));
-    if (d < kDynamicDim || d > (int64_t{1} << 31)) return data_loss("corrupt plan: bad dim in '" + v.name + "'");
+    if (d < kDynamicDim || d > ir::kMaxTensorElements || (d == kDynamicDim && i != 0))
+      return data_loss("corrupt plan: bad dim " + std::to_string(d) + " at " + std::to_string(i) + " in '" + v.name +
+                       "'");
+    if (d > 0 && per_sample > ir::kMaxTensorElements / d)
+      return data_loss("corrupt plan: '" + v.name + "' has more than 2^31 elements per sample");
+    if (d > 0) per_sample *= d;
   }
   RETURN_IF_ERROR(r.get(layout));
   if (layout > 1) return data_loss("corrupt plan: bad layout for '" + v.name + "'");
@@ -177,6 +190,7 @@ Result<Plan> deserialize_plan(std::span<const uint8_t> bytes, const std::string&
   if (plan_io::plan_checksum(payload) != checksum) return data_loss(source + ": corrupt plan: checksum mismatch");
   ByteReader r(payload, header.position());
   if (Status s = read_graph(r, plan.graph); !s.is_ok()) return s.with_context(source);
+  if (Status s = validate_plan_graph(plan.graph); !s.is_ok()) return s.with_context(source);
   return plan;
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/engine.h"
 
+#include <unistd.h>
+
 #include <chrono>
 
 #include "core/log.h"
@@ -24,6 +26,21 @@ Status check_batch_axis(const ir::Graph& g, uint32_t max_batch) {
   return Status::ok();
 }
 
+// Every execution context allocates (and touches) the whole activation arena, sized for
+// max_batch. A plan that needs more than the machine's memory (a hostile or mis-sized
+// model: one huge dim) is refused here, naming the size, instead of being left to the
+// allocator, which with overcommit may say yes and let the first batch be OOM-killed.
+Status check_arena_fits(const MemoryPlan& memory, uint32_t max_batch) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return Status::ok();  // unknown: let the allocator decide
+  const uint64_t physical = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+  if (static_cast<uint64_t>(memory.arena_bytes) <= physical) return Status::ok();
+  return resource_exhausted("the plan needs a " + std::to_string(memory.arena_bytes) +
+                            "-byte activation arena at max batch " + std::to_string(max_batch) +
+                            ", more than this machine's " + std::to_string(physical) +
+                            " bytes of memory: build it with a smaller max batch or input size");
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<const Backend> backend) {
@@ -33,6 +50,8 @@ Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<
   engine->backend_ = std::move(backend);
   const auto& g = engine->plan_.graph;
   RETURN_IF_ERROR(check_batch_axis(g, engine->plan_.header.max_batch));
+  engine->memory_ = plan_memory(g, engine->plan_.header.max_batch);
+  RETURN_IF_ERROR(check_arena_fits(engine->memory_, engine->plan_.header.max_batch));
   for (const auto& node : g.nodes()) {
     if (!engine->backend_->supports(g, node))
       return unimplemented(describe(g, node) + ": not supported by the " + std::string(engine->backend_->name()) +
@@ -43,7 +62,6 @@ Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<
   }
   engine->inputs_ = bindings(g, g.inputs);
   engine->outputs_ = bindings(g, g.outputs);
-  engine->memory_ = plan_memory(g, engine->plan_.header.max_batch);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   log_info("engine_created")
       .kv("graph", g.name)

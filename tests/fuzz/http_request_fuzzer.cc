@@ -1,0 +1,173 @@
+// Fuzzes HTTP request handling end to end, minus the listening socket: the input is what
+// a client sends on one connection. It goes through the server's own http::Connection
+// (the Beast parser with the server's header and body limits, pipelining, Expect:
+// 100-continue, error answers, lingering close) into the router with every endpoint
+// group of `inferd serve` (classify, ops, KServe v2 with management enabled) over an
+// empty model repository: /classify answers 503, model paths 404, /v2 and /metrics answer.
+//
+// The connection runs over a socketpair on the harness thread (no I/O threads, so every
+// run is deterministic); the harness writes the input, half-closes, and reads answers
+// until the server closes. Checked: the server closes once the client has (no hang),
+// nothing stays in flight or open, and no answer is a 500 (a handler that dropped its
+// request or threw).
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "fuzz_common.h"
+#include "server/endpoint_context.h"
+#include "server/http/http_connection.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using namespace inferd;
+
+// A connection still open this long after the client half-closed is a hang: the
+// server's own deadlines (10 s for headers) must never be what ends a run.
+constexpr auto kMaxRunTime = std::chrono::seconds(5);
+
+// Everything a request can reach, built once: the server's endpoint groups and options.
+struct ServerUnderTest {
+  std::string repository;
+  std::unique_ptr<ServerMetrics> metrics;
+  std::unique_ptr<ModelRepository> models;
+  std::unique_ptr<WorkerPool> decoders;
+  std::atomic<bool> ready{true};
+  EndpointContext ctx;
+  Router router;
+  std::shared_ptr<http::ServerCore> core;
+
+  ServerUnderTest() {
+    repository = (std::filesystem::temp_directory_path() / ("inferd-fuzz-http-" + std::to_string(getpid()))).string();
+    std::filesystem::create_directories(repository);
+    metrics = ServerMetrics::create(64).value();
+    models = std::make_unique<ModelRepository>(repository, ServeModelOptions{});
+    decoders = std::make_unique<WorkerPool>(1, "fuzz-decode");
+    ctx = {models.get(), decoders.get(), metrics.get(), &ready, /*management_enabled=*/true, /*default_timeout_ms=*/0};
+    add_classify_routes(router, ctx);
+    add_ops_routes(router, ctx);
+    add_v2_routes(router, ctx);
+    HttpServerOptions options;  // the defaults `inferd serve` runs with: 16 MiB body, 16 KiB headers
+    core = std::make_shared<http::ServerCore>(options, [this](http::Request request, http::Respond respond) {
+      router.dispatch(std::move(request), std::move(respond));
+    });
+  }
+};
+
+ServerUnderTest& server() {
+  // Never destroyed (libFuzzer exits with the decode thread alive); its empty
+  // repository folder is removed at exit.
+  static ServerUnderTest* s = [] {
+    auto* created = new ServerUnderTest();
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(server().repository, ignored);
+    });
+    return created;
+  }();
+  return *s;
+}
+
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// Writes what it can of `input` from `*sent` on, half-closing once all is written.
+void send_some(int fd, std::string_view input, size_t* sent, bool* half_closed) {
+  while (*sent < input.size()) {
+    const ssize_t n = ::send(fd, input.data() + *sent, input.size() - *sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    *sent += static_cast<size_t>(n);
+  }
+  if (*sent == input.size() && !*half_closed) {
+    ::shutdown(fd, SHUT_WR);
+    *half_closed = true;
+  }
+}
+
+void receive_some(int fd, std::string* received) {
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    received->append(buf, static_cast<size_t>(n));
+  }
+}
+
+// The answers, in order, as a client reads them; stops at the first it cannot frame
+// (an answer to HEAD has a Content-Length but no body: a client knows, this does not).
+void check_answers(std::string_view received) {
+  if (received.empty()) return;
+  boost::beast::flat_buffer buffer;
+  auto bytes = buffer.prepare(received.size());
+  std::memcpy(bytes.data(), received.data(), received.size());
+  buffer.commit(received.size());
+  while (buffer.size() > 0) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.eager(true);
+    boost::system::error_code ec;
+    const size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec || !parser.is_done()) return;
+    const auto& response = parser.get();
+    FUZZ_CHECK(response.result_int() != 500, std::string(response.body()));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::quiet_logs();
+  server();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ServerUnderTest& s = server();
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return 0;
+  set_nonblocking(fds[0]);
+  asio::ip::tcp::socket socket(asio::make_strand(s.core->io));
+  boost::system::error_code ec;
+  socket.assign(asio::ip::tcp::v4(), fds[1], ec);  // a stream socket is all Connection needs
+  FUZZ_CHECK(!ec, ec.message());
+  std::make_shared<http::Connection>(s.core, std::move(socket))->start();
+
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  size_t sent = 0;
+  bool half_closed = false;
+  std::string received;
+  s.core->io.restart();
+  const auto give_up = std::chrono::steady_clock::now() + kMaxRunTime;
+  while (!s.core->io.stopped()) {
+    send_some(fds[0], input, &sent, &half_closed);
+    s.core->io.run_one_for(std::chrono::milliseconds(1));
+    receive_some(fds[0], &received);
+    FUZZ_CHECK(std::chrono::steady_clock::now() < give_up, "the connection did not close after the client did");
+  }
+  receive_some(fds[0], &received);
+  ::close(fds[0]);
+  FUZZ_CHECK(s.core->in_flight.load() == 0, std::to_string(s.core->in_flight.load()) + " requests still in flight");
+  FUZZ_CHECK(s.core->open_connections.load() == 0, "the connection is still registered");
+  check_answers(received);
+  return 0;
+}
