@@ -57,7 +57,7 @@ TEST(ConstantTimeEquals, AgreesWithEqualityEverywhere) {
 
 TEST(TokenFile, TrailingNewlineIsTrimmed) {
   const std::string token = random_token(3);
-  for (const std::string& ending : {"", "\n", "\r\n", "\n\n  \t"}) {
+  for (const std::string ending : {"", "\n", "\r\n", "\n\n  \t"}) {
     auto read = read_token_file(write_token_file("t", token + ending), "--auth-token-file");
     ASSERT_TRUE(read.is_ok()) << read.status().message();
     EXPECT_EQ(*read, token);
