@@ -62,6 +62,8 @@ def engine_section(rows, img_dir):
 def loadgen_section(rows):
     if not rows:
         return []
+    for r in rows:  # hey's lines (bench/parse_hey.py) carry the tool as their name
+        r.setdefault("tool", r.get("name"))
     rps = medians(rows, ("tool", "concurrency"), lambda r: r.get("rps"))
     lines = ["", "Load generators driving `POST /v1/noop` (same server, same run):", "",
              "| c | hey req/s | inferd bench req/s | ratio |", "|---|---|---|---|"]
