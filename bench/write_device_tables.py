@@ -4,9 +4,12 @@ docs/benchmarks.md between the device markers: the PyTorch peer on the GPU (imag
 latency and images/s/W at batch 1, 8 and 128) and inferd's CPU engine on the same host.
 Usage: write_device_tables.py RESULTS_DIR BENCHMARKS.md"""
 import json
+import os
 import sys
 
-BEGIN, END = "<!-- device:begin -->", "<!-- device:end -->"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
+
 PEER_NAMES = {"mobilenet_v2": "mobilenetv2"}
 
 
@@ -33,12 +36,7 @@ def main():
         lines.append(f"| {model} | {r['bs']} | {r['mode']} | {r['p50_ms']:.3f} | {r['img_s']:.0f} | {fmt(r.get('watts'), '.0f')} "
                      f"| {fmt(r.get('img_s_W'), '.1f')} | {fmt(e.get('median_ms'), '.2f')} | {fmt(e.get('images_per_s'), '.0f')} |")
     text = "\n".join(lines)
-    doc = open(doc_path).read()
-    if BEGIN not in doc:
-        raise SystemExit(f"{doc_path} has no {BEGIN} marker")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    open(doc_path, "w").write(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    write_section(doc_path, "device", text)
     print(text)
 
 

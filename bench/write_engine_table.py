@@ -4,11 +4,13 @@
 The table goes between <!-- engine-cpu:begin --> and <!-- engine-cpu:end -->; the
 rest of the file is left as it is."""
 import json
+import os
 import platform
 import subprocess
 import sys
 
-BEGIN, END = "<!-- engine-cpu:begin -->", "<!-- engine-cpu:end -->"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
 
 
 def cpu_name():
@@ -57,16 +59,7 @@ def table(rows):
 
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-    doc_path = sys.argv[2]
-    try:
-        doc = open(doc_path).read()
-    except FileNotFoundError:
-        doc = f"# Benchmarks\n\n## CPU engine vs ONNX Runtime\n{BEGIN}\n{END}\n"
-    if BEGIN not in doc:
-        doc += f"\n## CPU engine vs ONNX Runtime\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    open(doc_path, "w").write(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}")
+    write_section(sys.argv[2], "engine-cpu", table(rows))
     print(table(rows))
 
 

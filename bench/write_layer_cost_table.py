@@ -2,11 +2,13 @@
 """Writes bench/layer_cost.sh's results (medians over rounds) into docs/benchmarks.md between
 the layer-cost markers. Usage: write_layer_cost_table.py RESULTS.jsonl BENCHMARKS.md"""
 import json
+import os
 import statistics
 import subprocess
 import sys
 
-BEGIN, END = "<!-- layer-cost:begin -->", "<!-- layer-cost:end -->"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
 
 
 def main():
@@ -27,12 +29,7 @@ def main():
                      f"{total:.2f} ({parts}) | {engine:.2f} (batch {rs[0]['engine_batch']}) | **{cost:+.0f}%** | "
                      f"{sum(r['non_2xx'] for r in rs)} |")
     table = "\n".join(lines)
-    doc = open(sys.argv[2]).read()
-    if BEGIN not in doc:
-        raise SystemExit(f"{sys.argv[2]} has no {BEGIN} marker")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    open(sys.argv[2], "w").write(f"{head}{BEGIN}\n{table}\n{END}{tail}")
+    write_section(sys.argv[2], "layer-cost", table)
     print(table)
 
 

@@ -11,8 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svg_plot  # noqa: E402
-
-BEGIN, END = "<!-- run-all:begin -->", "<!-- run-all:end -->"
+from doc_section import write_section  # noqa: E402
 
 
 def read_jsonl(path):
@@ -123,12 +122,7 @@ def main():
     lines += sweep_section(read_jsonl(f"{results_dir}/sweep.jsonl"), img_dir)
     lines += profile_section(results_dir, img_dir)
     text = "\n".join(lines)
-    doc = open(doc_path).read()
-    if BEGIN not in doc:
-        raise SystemExit(f"{doc_path} has no {BEGIN} marker")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    open(doc_path, "w").write(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    write_section(doc_path, "run-all", text)
     print(text)
 
 

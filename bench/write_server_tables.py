@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Writes bench/server.sh's results into docs/benchmarks.md between the server markers."""
 import json
+import os
 import subprocess
 import sys
 
-BEGIN, END = "<!-- server:begin -->", "<!-- server:end -->"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from doc_section import write_section  # noqa: E402
 
 
 def main():
@@ -26,12 +28,7 @@ def main():
             lines.append(f"- /classify c={c}: batching on {on['rps']:.0f} req/s vs off {off['rps']:.0f} req/s "
                          f"(**{on['rps'] / off['rps']:.2f}x**)")
     table = "\n".join(lines)
-    doc = open(sys.argv[2]).read()
-    if BEGIN not in doc:
-        doc = doc.replace("## Not measured yet", f"## Server (`bash bench/server.sh`)\n{BEGIN}\n{END}\n\n## Not measured yet")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    open(sys.argv[2], "w").write(f"{head}{BEGIN}\n{table}\n{END}{tail}")
+    write_section(sys.argv[2], "server", table)
     print(table)
 
 
