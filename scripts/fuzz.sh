@@ -111,7 +111,8 @@ for h in "${HARNESSES[@]}"; do
   if [[ $rc -ne 0 ]]; then
     status="FAILED(rc=$rc)"
     failed=1
-    grep -E "^==[0-9]+==ERROR|runtime error|fuzz invariant broken|ALARM|out-of-memory|Test unit written" "$log" | head -5 || true
+    grep -E "^==[0-9]+==ERROR|runtime error|fuzz invariant broken|ALARM|out-of-memory|Test unit written" "$log" |
+      sort -u | head -5 || true
   fi
   line=$(printf '%-16s %-13s execs=%-9s exec/s=%-6s cov=%-6s ft=%-6s corpus=%-5s peak_rss=%sMB' \
     "$h" "$status" "$execs" "$rate" "$cov" "$ft" "$units" "$rss")
