@@ -106,7 +106,8 @@ for h in "${HARNESSES[@]}"; do
   rss=$(final_stat peak_rss_mb "$log")
   cov=$(last_stat cov "$log")
   ft=$(last_stat ft "$log")
-  units=$(find "$corpus" -type f | wc -l)
+  units=$(last_stat corp "$log")  # inputs libFuzzer keeps (the folder also holds superseded ones)
+  pcs=$(grep -m1 -oE '\(([0-9]+) inline 8-bit counters' "$log" | grep -oE '[0-9]+' | head -1 || echo 0)
   status=ok
   if [[ $rc -ne 0 ]]; then
     status="FAILED(rc=$rc)"
@@ -114,8 +115,8 @@ for h in "${HARNESSES[@]}"; do
     grep -E "^==[0-9]+==ERROR|runtime error|fuzz invariant broken|ALARM|out-of-memory|Test unit written" "$log" |
       sort -u | head -5 || true
   fi
-  line=$(printf '%-16s %-13s execs=%-9s exec/s=%-6s cov=%-6s ft=%-6s corpus=%-5s peak_rss=%sMB' \
-    "$h" "$status" "$execs" "$rate" "$cov" "$ft" "$units" "$rss")
+  line=$(printf '%-16s %-13s execs=%-9s exec/s=%-6s cov=%-12s ft=%-6s corpus=%-5s peak_rss=%sMB' \
+    "$h" "$status" "$execs" "$rate" "$cov/$pcs" "$ft" "$units" "$rss")
   echo "$line" | tee -a "$summary"
 done
 
