@@ -14,11 +14,11 @@
 #include "builder/builder.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "runtime/backend_registry.h"
 #include "runtime/engine_benchmark.h"
 #include "runtime/model_config.h"
-#include "runtime/postprocess.h"
 
 namespace inferd::cli {
 namespace {

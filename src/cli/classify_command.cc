@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/file.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "server/classifier.h"
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/json.h"
+
 namespace inferd::loadgen {
 namespace {
 
@@ -27,21 +29,6 @@ Latencies latencies_ms(const LatencyHistogram& h) {
           ms(static_cast<double>(h.max_ns())),
           ms(h.mean_ns()),
           ms(static_cast<double>(h.min_ns()))};
-}
-
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 std::string bytes_text(uint64_t n) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json.h"
 #include "core/version.h"
 
 namespace inferd::loadgen {
@@ -19,24 +20,6 @@ std::string lower(std::string_view s) {
 
 bool is_token_char(unsigned char c) {
   return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 // The "outputs" member with its leading comma, or nothing.

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "core/json.h"
+
 namespace inferd {
 
 void softmax(std::span<float> row) {
@@ -33,28 +35,6 @@ std::vector<Prediction> top_k(std::span<const float> scores, int k, const std::v
     out.push_back({idx, scores[u], u < labels.size() ? labels[u] : "class " + std::to_string(idx)});
   }
   return out;
-}
-
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string predictions_json(const std::vector<Prediction>& predictions) {

@@ -22,7 +22,4 @@ std::vector<Prediction> top_k(std::span<const float> scores, int k, const std::v
 // `[{"confidence":0.9211,"label":"n02328150 Angora, Angora rabbit"},...]` (the seed's shape).
 std::string predictions_json(const std::vector<Prediction>& predictions);
 
-// JSON string literal with escapes.
-std::string json_quote(const std::string& s);
-
 }  // namespace inferd

@@ -3,6 +3,7 @@
 // the classification extension), and the repository extension (load/unload).
 #include <mutex>
 
+#include "core/json.h"
 #include "core/version.h"
 #include "server/endpoint_context.h"
 #include "server/kserve_protocol.h"

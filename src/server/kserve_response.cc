@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <span>
 
+#include "core/json.h"
 #include "runtime/postprocess.h"
 #include "server/kserve_protocol.h"
 

@@ -41,10 +41,14 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   add_v2_routes(s->router_, s->ctx_);
   s->register_model_gauges();
   Server* self = s.get();
-  ASSIGN_OR_RETURN(s->http_, HttpServer::start(options.http, [self](http::Request request, http::Respond respond) {
-                     if (auto denied = self->access_.check(request)) return respond(std::move(*denied));
-                     self->router_.dispatch(std::move(request), std::move(respond));
-                   }));
+  // Tokens are checked on the request head, so an unauthenticated client cannot make the
+  // server read (and buffer) a body.
+  ASSIGN_OR_RETURN(s->http_, HttpServer::start(
+                                 options.http,
+                                 [self](http::Request request, http::Respond respond) {
+                                   self->router_.dispatch(std::move(request), std::move(respond));
+                                 },
+                                 [self](const http::Request& head) { return self->access_.check(head); }));
   s->warn_about_exposure(options);
   s->ready_ = true;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

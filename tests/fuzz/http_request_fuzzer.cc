@@ -24,6 +24,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -32,6 +33,7 @@
 #include <string_view>
 
 #include "fuzz_common.h"
+#include "server/auth.h"
 #include "server/endpoint_context.h"
 #include "server/http/http_connection.h"
 
@@ -52,6 +54,7 @@ struct ServerUnderTest {
   std::unique_ptr<ModelRepository> models;
   std::unique_ptr<WorkerPool> decoders;
   std::atomic<bool> ready{true};
+  AccessPolicy access;
   EndpointContext ctx;
   Router router;
   std::shared_ptr<http::ServerCore> core;
@@ -66,10 +69,20 @@ struct ServerUnderTest {
     add_classify_routes(router, ctx);
     add_ops_routes(router, ctx);
     add_v2_routes(router, ctx);
+    // A management token only: load/unload go through the head check's refusals (with
+    // and without a body) while every other endpoint stays open to the fuzzer.
+    const std::string token_file = repository + "/management.token";
+    std::FILE* f = std::fopen(token_file.c_str(), "w");
+    std::fputs("fuzz-management-token\n", f);
+    std::fclose(f);
+    AuthOptions auth;
+    auth.management_token_file = token_file;
+    access = AccessPolicy::load(auth).value();
     HttpServerOptions options;  // the defaults `inferd serve` runs with: 16 MiB body, 16 KiB headers
-    core = std::make_shared<http::ServerCore>(options, [this](http::Request request, http::Respond respond) {
-      router.dispatch(std::move(request), std::move(respond));
-    });
+    core = std::make_shared<http::ServerCore>(
+        options,
+        [this](http::Request request, http::Respond respond) { router.dispatch(std::move(request), std::move(respond)); },
+        [this](const http::Request& head) { return access.check(head); });
   }
 };
 

@@ -2,7 +2,10 @@
 // asynchronous answers, handler failures and shutdown. Limits and timeouts are in
 // http_server_limits_test.cc.
 #include <atomic>
+#include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "server/http_server_test_util.h"
 
@@ -188,6 +191,64 @@ TEST(HttpServer, ExpectContinueGetsAnInterimAnswer) {
   auto response = client.read_response();
   ASSERT_TRUE(response) << client.error();
   EXPECT_EQ(response->body, "POST /up 12345");
+}
+
+// Refuses targets under /private, as a token check would, and counts the handler's calls.
+struct HeadCheckedServer {
+  std::atomic<int> handler_calls{0};
+  std::unique_ptr<HttpServer> server;
+  HeadCheckedServer() {
+    auto started = HttpServer::start(
+        test_server_options(),
+        [this](http::Request request, http::Respond respond) {
+          ++handler_calls;
+          echo_handler()(std::move(request), std::move(respond));
+        },
+        [](const http::Request& head) -> std::optional<http::Response> {
+          EXPECT_TRUE(head.body.empty());
+          if (head.path().starts_with("/private")) return http::error_response(401, "no token: " + head.header("x-test"));
+          return std::nullopt;
+        });
+    EXPECT_TRUE(started.is_ok()) << started.status().message();
+    if (started.is_ok()) server = std::move(started).value();
+  }
+};
+
+TEST(HttpServer, HeadCheckRefusesBeforeTheBodyIsReadAndCloses) {
+  HeadCheckedServer s;
+  ASSERT_NE(s.server, nullptr);
+  HttpClient client(s.server->port());
+  // 10 MB announced, none sent, and 100-continue asked: the answer comes on the head alone.
+  ASSERT_TRUE(client.send("POST /private/x HTTP/1.1\r\nHost: a\r\nX-Test: t1\r\nContent-Length: 10000000\r\n"
+                          "Expect: 100-continue\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->body, "{\"error\":\"no token: t1\"}");
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(client.wait_closed(2000));
+  EXPECT_EQ(s.handler_calls.load(), 0);
+}
+
+TEST(HttpServer, HeadCheckRefusalWithoutABodyKeepsTheConnectionAndTheOrder) {
+  HeadCheckedServer s;
+  ASSERT_NE(s.server, nullptr);
+  HttpClient client(s.server->port());
+  ASSERT_TRUE(client.send(format_request("POST", "/a", "1") + format_request("GET", "/private", "", {"X-Test: t2"}) +
+                          format_request("POST", "/b", "3")));
+  std::vector<std::pair<int, std::string>> got;
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << "response " << i << ": " << client.error();
+    got.emplace_back(response->status, response->body);
+  }
+  const std::vector<std::pair<int, std::string>> want = {
+      {200, "POST /a 1"}, {401, "{\"error\":\"no token: t2\"}"}, {200, "POST /b 3"}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(s.handler_calls.load(), 2);
+  auto after = client.request("GET", "/c");  // still open
+  ASSERT_TRUE(after) << client.error();
+  EXPECT_EQ(after->status, 200);
 }
 
 TEST(HttpServer, LargeBodyArrivesWhole) {

@@ -201,6 +201,18 @@ TEST_F(ServerAuth, InferenceAndMetadataNeedTheInferenceToken) {
   EXPECT_NE(ok.body.find("n02328150 Angora, Angora rabbit"), std::string::npos) << ok.body;
 }
 
+TEST_F(ServerAuth, ABodyIsNeverReadWithoutTheToken) {
+  // 10 MB announced and not sent: the 401 comes on the head alone, then the connection closes.
+  HttpClient client(server_->port());
+  ASSERT_TRUE(client.send("POST /classify HTTP/1.1\r\nHost: a\r\nContent-Type: image/jpeg\r\n"
+                          "Content-Length: 10000000\r\n\r\n"));
+  const auto r = client.read_response();
+  ASSERT_TRUE(r) << client.error();
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->header("www-authenticate"), "Bearer realm=\"inferd\"");
+  EXPECT_TRUE(client.wait_closed(2000));
+}
+
 TEST_F(ServerAuth, ManagementNeedsTheManagementToken) {
   const auto forbidden = call("POST", "/v2/repository/models/nope/unload", inference_);
   EXPECT_EQ(forbidden.status, 403);

@@ -195,6 +195,15 @@ void Connection::parse_buffered() {
 
 bool Connection::on_header_done() {
   header_checked_ = true;
+  if (core_->head_check) {
+    if (auto refusal = core_->head_check(wire::to_request_head(parser_->get()))) {
+      if (!parser_->is_done()) {
+        refuse_and_close(std::move(*refusal));
+        return false;
+      }
+      refused_ = std::move(refusal);  // answered in its turn by dispatch_request
+    }
+  }
   const size_t limit = core_->options.max_body_bytes;
   if (const auto length = parser_->content_length(); length && *length > limit) {
     // Answered before the body is read: the client learns at once, no bandwidth is wasted.
@@ -235,6 +244,12 @@ void Connection::dispatch_request() {
     read_timer_.cancel();  // no deadline while the handler works on it
     if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
   }
+  if (refused_) {
+    Response refusal = std::move(*refused_);
+    refused_.reset();
+    on_response(seq, std::move(refusal));
+    return;
+  }
   call_handler(wire::to_request(std::move(message)), seq);
 }
 
@@ -253,12 +268,16 @@ void Connection::call_handler(Request request, uint64_t seq) {
 
 void Connection::answer_with_error(int status, const std::string& message) {
   log_debug("http_request_refused").kv("status", status).kv("error", message);
+  refuse_and_close(error_response(status, message));
+}
+
+void Connection::refuse_and_close(Response response) {
   no_more_requests_ = true;
   parser_.reset();
+  refused_.reset();
   header_checked_ = false;
   request_started_ = false;
   read_timer_.cancel();
-  Response response = error_response(status, message);
   Slot& slot = push_slot();
   slot.ready = true;
   slot.close_after = true;  // the rest of the stream cannot be trusted to frame requests

@@ -33,11 +33,12 @@ namespace inferd::http {
 class Connection;
 
 struct ServerCore {
-  ServerCore(const HttpServerOptions& o, Handler h)
-      : options(o), handler(std::move(h)), io(o.io_threads) {}
+  ServerCore(const HttpServerOptions& o, Handler h, HeadCheck c)
+      : options(o), handler(std::move(h)), head_check(std::move(c)), io(o.io_threads) {}
 
   const HttpServerOptions options;
   const Handler handler;
+  const HeadCheck head_check;  // may be empty
   boost::asio::io_context io;
 
   std::atomic<size_t> open_connections{0};
@@ -98,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void dispatch_request();
   void call_handler(Request request, uint64_t seq);
   void answer_with_error(int status, const std::string& message);
+  void refuse_and_close(Response response);
   void on_response(uint64_t seq, Response response);
   void write_ready();
   void on_write(boost::system::error_code ec);
@@ -116,6 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer write_timer_;  // one write may not take longer than body_timeout_ms
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
+  std::optional<Response> refused_;  // head_check's answer to the bodiless request being parsed
   std::deque<Slot> slots_;
   uint64_t next_seq_ = 0;
   uint64_t id_ = 0;

@@ -181,10 +181,12 @@ void HttpServer::Impl::stop() {
   threads.clear();
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, http::Handler handler) {
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options, http::Handler handler,
+                                                      http::HeadCheck head_check) {
   RETURN_IF_ERROR(check_options(options));
   if (!handler) return invalid_argument("HTTP server: no request handler");
-  auto impl = std::make_unique<Impl>(std::make_shared<http::ServerCore>(options, std::move(handler)));
+  auto impl = std::make_unique<Impl>(
+      std::make_shared<http::ServerCore>(options, std::move(handler), std::move(head_check)));
   RETURN_IF_ERROR(impl->listen());
   Impl* raw = impl.get();
   for (int i = 0; i < options.io_threads; ++i) impl->threads.emplace_back([raw] {

@@ -52,7 +52,9 @@ class HttpServer {
  public:
   // Binds host:port, listens and starts the I/O threads. Fails with
   // "cannot listen on 127.0.0.1:8000: Address already in use" and the like.
-  static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options, http::Handler handler);
+  // `head_check` (optional) vets each request before its body is read (http::HeadCheck).
+  static Result<std::unique_ptr<HttpServer>> start(const HttpServerOptions& options, http::Handler handler,
+                                                   http::HeadCheck head_check = {});
   ~HttpServer();  // stop()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -1,6 +1,6 @@
 #include "server/http/http_types.h"
 
-#include "runtime/postprocess.h"
+#include "core/json.h"
 
 namespace inferd::http {
 namespace {

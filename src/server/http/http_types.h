@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,5 +41,13 @@ size_t valid_utf8_prefix(std::string_view text);
 // Called exactly once per request, from any thread.
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(Request, Respond)>;
+
+// Judges a request from its head alone (`head.body` is empty), on the I/O thread, as soon
+// as its headers are in and before any of its body is read or `100 Continue` is sent: an
+// answer refuses the request and the handler never sees it. So a client that may not ask
+// (no token, say) cannot make the server read and buffer a body. A refused request that
+// has a body closes the connection (the body is never read, so the stream cannot be
+// framed); one without a body keeps it open. Must be fast, thread-safe and not throw.
+using HeadCheck = std::function<std::optional<Response>(const Request& head)>;
 
 }  // namespace inferd::http

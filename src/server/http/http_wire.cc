@@ -29,7 +29,7 @@ bool body_allowed(int status) { return status >= 200 && status != 204 && status 
 
 }  // namespace
 
-Request to_request(BeastRequest&& message) {
+Request to_request_head(const BeastRequest& message) {
   Request request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
@@ -41,6 +41,11 @@ Request to_request(BeastRequest&& message) {
       it->second += field.value();
     }
   }
+  return request;
+}
+
+Request to_request(BeastRequest&& message) {
+  Request request = to_request_head(message);
   request.body = std::move(message.body());
   return request;
 }

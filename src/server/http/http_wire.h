@@ -15,6 +15,8 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
 
 // Moves the body out of `message`; header names lower-cased, repeated headers joined with ", ".
 Request to_request(BeastRequest&& message);
+// The same without the body (for a request whose body has not been read yet).
+Request to_request_head(const BeastRequest& message);
 
 struct ResponseFraming {
   bool close = false;       // send "Connection: close" (the connection closes after it)
