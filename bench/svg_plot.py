@@ -61,14 +61,15 @@ def _frame(title, xlabel, ylabel, axes):
 
 
 def line_chart(path, title, xlabel, ylabel, series, xlog=False, ylog=False):
-    """series: list of (name, [(x, y), ...], dashed). Points with y None are skipped."""
-    pts = [(x, y) for _, s, _ in series for x, y in s if y is not None]
+    """series: list of (name, [(x, y), ...], dashed[, color index]); without an index each
+    series takes the next color. Points with y None are skipped."""
+    pts = [(x, y) for _, s, *_ in series for x, y in s if y is not None]
     if not pts:
         raise ValueError(f"{path}: no data to plot")
     axes = _Axes([p[0] for p in pts], [p[1] for p in pts], xlog, ylog)
     out = _frame(title, xlabel, ylabel, axes)
-    for i, (name, s, dashed) in enumerate(series):
-        color = COLORS[i % len(COLORS)]
+    for i, (name, s, dashed, *color_index) in enumerate(series):
+        color = COLORS[(color_index[0] if color_index else i) % len(COLORS)]
         coords = " ".join(f"{axes.px(x):.1f},{axes.py(y):.1f}" for x, y in s if y is not None)
         dash = ' stroke-dasharray="6,4"' if dashed else ""
         out.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')

@@ -8,6 +8,7 @@ import re
 import statistics
 import subprocess
 import sys
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svg_plot  # noqa: E402
@@ -28,34 +29,47 @@ def medians(rows, key_fields, value):
     return {k: statistics.median(v) for k, v in groups.items()}
 
 
-def engine_section(rows, img_dir):
+def seed_table(rows, peer="onnxruntime", peer_label="ONNX Runtime"):
+    """The whitepaper's table: latency and images/s at batch 1 and at the largest batch
+    every model ran, inferd / peer, ratio = inferd time / peer time (< 1: inferd faster)."""
     ips = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_s"))
     lat = medians(rows, ("model", "engine", "batch"), lambda r: r.get("median_ms"))
     per_joule = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_joule"))
     models = list(dict.fromkeys(r["model"] for r in rows))
-    batches = sorted({r["batch"] for r in rows})
-    series = []
-    for m in models:
-        for engine, dashed in (("inferd", False), ("onnxruntime", True)):
-            pts = [(b, ips.get((m, engine, b))) for b in batches]
-            series.append((f"{m} {'inferd' if engine == 'inferd' else 'ORT'}", pts, dashed))
-    svg_plot.line_chart(f"{img_dir}/engine_throughput.svg", "Engine alone: images/s vs batch size (CPU)",
-                        "batch size", "images/s (log)", series, xlog=True, ylog=True)
-    big = max(b for b in batches if all((m, "inferd", b) in ips for m in models))
-    lines = ["![engine throughput](img/engine_throughput.svg)", "",
-             f"Seed-style table (inferd / ONNX Runtime; images/s/W needs readable RAPL counters):", "",
-             f"| model | batch 1 ms | batch 1 img/s | batch {big} ms | batch {big} img/s | img/s/W (batch 1 / {big}) |",
-             "|---|---|---|---|---|---|"]
+    big = max(b for b in {r["batch"] for r in rows} if all((m, "inferd", b) in ips for m in models))
     fmt = lambda v, spec: "n/a" if v is None else format(v, spec)
+    ratio = lambda a, b: "n/a" if a is None or b is None else f"**{a / b:.2f}**"
+    lines = [f"| model | batch 1 ms (inferd / {peer_label} / ratio) | batch 1 img/s | batch {big} ms (inferd / "
+             f"{peer_label} / ratio) | batch {big} img/s | inferd img/s/W (batch 1 / {big}) |",
+             "|---|---|---|---|---|---|"]
     for m in models:
         g = lambda e, b, d: d.get((m, e, b))
         lines.append(
-            f"| {m} | {fmt(g('inferd', 1, lat), '.2f')} / {fmt(g('onnxruntime', 1, lat), '.2f')} "
-            f"| {fmt(g('inferd', 1, ips), '.0f')} / {fmt(g('onnxruntime', 1, ips), '.0f')} "
-            f"| {fmt(g('inferd', big, lat), '.1f')} / {fmt(g('onnxruntime', big, lat), '.1f')} "
-            f"| {fmt(g('inferd', big, ips), '.0f')} / {fmt(g('onnxruntime', big, ips), '.0f')} "
+            f"| {m} | {fmt(g('inferd', 1, lat), '.2f')} / {fmt(g(peer, 1, lat), '.2f')} / "
+            f"{ratio(g('inferd', 1, lat), g(peer, 1, lat))} "
+            f"| {fmt(g('inferd', 1, ips), '.0f')} / {fmt(g(peer, 1, ips), '.0f')} "
+            f"| {fmt(g('inferd', big, lat), '.1f')} / {fmt(g(peer, big, lat), '.1f')} / "
+            f"{ratio(g('inferd', big, lat), g(peer, big, lat))} "
+            f"| {fmt(g('inferd', big, ips), '.0f')} / {fmt(g(peer, big, ips), '.0f')} "
             f"| {fmt(g('inferd', 1, per_joule), '.2f')} / {fmt(g('inferd', big, per_joule), '.2f')} |")
     return lines
+
+
+def engine_section(rows, img_dir):
+    ips = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_s"))
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    batches = sorted({r["batch"] for r in rows})
+    series = []
+    for i, m in enumerate(models):  # one color per model: inferd solid, ONNX Runtime dashed
+        for engine, dashed in (("inferd", False), ("onnxruntime", True)):
+            pts = [(b, ips.get((m, engine, b))) for b in batches]
+            series.append((f"{m} {'inferd' if engine == 'inferd' else 'ORT'}", pts, dashed, i))
+    svg_plot.line_chart(f"{img_dir}/engine_throughput.svg", "Engine alone: images/s vs batch size (CPU)",
+                        "batch size", "images/s (log)", series, xlog=True, ylog=True)
+    rounds = max(Counter((r["model"], r["engine"], r["batch"]) for r in rows).values())
+    return ["![engine throughput](img/engine_throughput.svg)", "",
+            f"Seed-style table, medians of {rounds} alternating rounds (images/s/W needs readable RAPL counters):",
+            ""] + seed_table(rows)
 
 
 def loadgen_section(rows):
@@ -73,22 +87,24 @@ def loadgen_section(rows):
     return lines
 
 
-def sweep_section(rows, img_dir):
+def sweep_section(rows, img_path, title, group="batching"):
+    """Latency vs throughput curves of an `inferd bench --sweep` per value of `group` (the
+    field run_all.sh or device_run.sh added to each line), plot and table."""
     rows = [r for r in rows if "concurrency" in r]  # not the sweep's summary lines
     if not rows:
         return []
     series = []
-    for mode in ("on", "off"):
-        rs = sorted((r for r in rows if r["batching"] == mode), key=lambda r: r["concurrency"])
+    for i, value in enumerate(dict.fromkeys(r[group] for r in rows)):  # p50 solid, p99 dashed
+        rs = sorted((r for r in rows if r[group] == value), key=lambda r: r["concurrency"])
         for pct, dashed in (("p50", False), ("p99", True)):
-            series.append((f"batching {mode} {pct}", [(r["rps"], r["latency_ms"][pct]) for r in rs], dashed))
-    svg_plot.line_chart(f"{img_dir}/server_latency.svg", "POST /classify (SqueezeNet): latency vs throughput",
-                        "requests/s", "latency ms", series)
-    lines = ["", "![server latency vs throughput](img/server_latency.svg)", "",
-             "| batching | c | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: (r["batching"], r["concurrency"])):
+            series.append((f"{group} {value} {pct}" if group == "batching" else f"{value} {pct}",
+                           [(r["rps"], r["latency_ms"][pct]) for r in rs], dashed, i))
+    svg_plot.line_chart(img_path, title, "requests/s", "latency ms", series)
+    lines = ["", f"![{title}](img/{os.path.basename(img_path)})", "",
+             f"| {group} | c | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|---|"]
+    for r in rows:
         bad = r["requests"] - r["status_classes"]["2xx"] + r["error_count"]
-        lines.append(f"| {r['batching']} | {r['concurrency']} | {r['rps']:.0f} | {r['latency_ms']['p50']:.1f} "
+        lines.append(f"| {r[group]} | {r['concurrency']} | {r['rps']:.0f} | {r['latency_ms']['p50']:.1f} "
                      f"| {r['latency_ms']['p99']:.1f} | {bad} |")
     return lines
 
@@ -119,7 +135,8 @@ def main():
     lines = [f"Machine: {cpu}, {nproc} cores (`bash bench/run_all.sh`)." , ""]
     lines += engine_section(read_jsonl(f"{results_dir}/engine_cpu.jsonl"), img_dir)
     lines += loadgen_section(read_jsonl(f"{results_dir}/loadgen.jsonl"))
-    lines += sweep_section(read_jsonl(f"{results_dir}/sweep.jsonl"), img_dir)
+    lines += sweep_section(read_jsonl(f"{results_dir}/sweep.jsonl"), f"{img_dir}/server_latency.svg",
+                           "POST /classify (SqueezeNet): latency vs throughput")
     lines += profile_section(results_dir, img_dir)
     text = "\n".join(lines)
     write_section(doc_path, "run-all", text)
