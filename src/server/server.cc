@@ -42,13 +42,15 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   s->register_model_gauges();
   Server* self = s.get();
   // Tokens are checked on the request head, so an unauthenticated client cannot make the
-  // server read (and buffer) a body.
+  // server read (and buffer) a body. Without tokens there is no check (and no copy of the head).
+  http::HeadCheck check_token;
+  if (s->access_.enabled()) check_token = [self](const http::Request& head) { return self->access_.check(head); };
   ASSIGN_OR_RETURN(s->http_, HttpServer::start(
                                  options.http,
                                  [self](http::Request request, http::Respond respond) {
                                    self->router_.dispatch(std::move(request), std::move(respond));
                                  },
-                                 [self](const http::Request& head) { return self->access_.check(head); }));
+                                 std::move(check_token)));
   s->warn_about_exposure(options);
   s->ready_ = true;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
