@@ -3,12 +3,20 @@
 #  - POST /v1/noop vs nginx answering a tiny body (c=8, c=64)
 #  - POST /classify with images/2.jpg at c=1, 8, 32, dynamic batching on and off
 # (The layers' cost over bare engine execution is bench/layer_cost.sh.)
+# Every point runs once per round, rounds alternating, so that drift on a shared VM hits
+# every endpoint; the tables take medians over rounds.
 # Writes build/bench/server.jsonl and the tables into docs/benchmarks.md.
-# Usage: bench/server.sh [--seconds S]
+# Usage: bench/server.sh [--seconds S] [--rounds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=10
-[ "${1:-}" = "--seconds" ] && seconds=$2
+seconds=10 rounds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
 command -v hey >/dev/null || { echo "hey is missing: run scripts/setup.sh" >&2; exit 1; }
 if ! command -v nginx >/dev/null; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -55,12 +63,14 @@ run() {  # name url concurrency [hey args...]
   hey -z "${seconds}s" -c "$c" "$@" "$url" > "$out/hey.txt"
   python3 bench/parse_hey.py "$out/hey.txt" "$name" "$c" >> "$jsonl"
 }
-for c in 8 64; do
-  run nginx http://127.0.0.1:18200/noop $c -m POST
-  run noop http://127.0.0.1:18201/v1/noop $c -m POST
+for round in $(seq 1 "$rounds"); do
+  for c in 8 64; do
+    run nginx http://127.0.0.1:18200/noop $c -m POST
+    run noop http://127.0.0.1:18201/v1/noop $c -m POST
+  done
+  for c in 1 8 32; do
+    run classify_batching_on http://127.0.0.1:18201/classify $c -m POST -D images/2.jpg -T image/jpeg
+    run classify_batching_off http://127.0.0.1:18202/classify $c -m POST -D images/2.jpg -T image/jpeg
+  done
 done
-for c in 1 8 32; do
-  run classify_batching_on http://127.0.0.1:18201/classify $c -m POST -D images/2.jpg -T image/jpeg
-  run classify_batching_off http://127.0.0.1:18202/classify $c -m POST -D images/2.jpg -T image/jpeg
-done
-python3 bench/write_server_tables.py "$jsonl" docs/benchmarks.md
+python3 bench/write_server_tables.py "$jsonl" docs/benchmarks.md "$rounds"

@@ -88,24 +88,32 @@ def loadgen_section(rows):
 
 
 def sweep_section(rows, img_path, title, group="batching"):
-    """Latency vs throughput curves of an `inferd bench --sweep` per value of `group` (the
-    field run_all.sh or device_run.sh added to each line), plot and table."""
+    """Latency vs throughput curves of `inferd bench --sweep` runs per value of `group` (the
+    field run_all.sh or device_run.sh added to each line), plot and table; a point run in
+    several rounds shows the medians of its req/s, p50 and p99, and the failures summed."""
     rows = [r for r in rows if "concurrency" in r]  # not the sweep's summary lines
     if not rows:
         return []
+    key = (group, "concurrency")
+    rps = medians(rows, key, lambda r: r["rps"])
+    pct = {p: medians(rows, key, lambda r: r["latency_ms"][p]) for p in ("p50", "p99")}
+    bad = {}
+    for r in rows:
+        k = (r[group], r["concurrency"])
+        bad[k] = bad.get(k, 0) + r["requests"] - r["status_classes"]["2xx"] + r["error_count"]
+    values = list(dict.fromkeys(r[group] for r in rows))  # in the order they ran
+    points = sorted(rps, key=lambda k: (values.index(k[0]), k[1]))
     series = []
-    for i, value in enumerate(dict.fromkeys(r[group] for r in rows)):  # p50 solid, p99 dashed
-        rs = sorted((r for r in rows if r[group] == value), key=lambda r: r["concurrency"])
-        for pct, dashed in (("p50", False), ("p99", True)):
-            series.append((f"{group} {value} {pct}" if group == "batching" else f"{value} {pct}",
-                           [(r["rps"], r["latency_ms"][pct]) for r in rs], dashed, i))
+    for i, value in enumerate(values):  # p50 solid, p99 dashed
+        ks = [k for k in points if k[0] == value]
+        for p, dashed in (("p50", False), ("p99", True)):
+            series.append((f"{group} {value} {p}" if group == "batching" else f"{value} {p}",
+                           [(rps[k], pct[p][k]) for k in ks], dashed, i))
     svg_plot.line_chart(img_path, title, "requests/s", "latency ms", series)
     lines = ["", f"![{title}](img/{os.path.basename(img_path)})", "",
              f"| {group} | c | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        bad = r["requests"] - r["status_classes"]["2xx"] + r["error_count"]
-        lines.append(f"| {r[group]} | {r['concurrency']} | {r['rps']:.0f} | {r['latency_ms']['p50']:.1f} "
-                     f"| {r['latency_ms']['p99']:.1f} | {bad} |")
+    for k in points:
+        lines.append(f"| {k[0]} | {k[1]} | {rps[k]:.0f} | {pct['p50'][k]:.1f} | {pct['p99'][k]:.1f} | {bad[k]} |")
     return lines
 
 

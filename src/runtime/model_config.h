@@ -38,7 +38,11 @@ struct OutputConfig {
 };
 
 struct BatchingConfig {
-  int64_t max_queue_delay_us = 2000;
+  // 0: a batch forms from what queued while the instance was busy, and a lone request
+  // never waits (Triton's default too). On the CPU backend a 2 ms wait halved c=1
+  // throughput and gained nothing at c=8 (docs/benchmarks.md, "Batching delay"); raise it
+  // where a batch of n costs much less than n single runs (GPUs).
+  int64_t max_queue_delay_us = 0;
   std::vector<int> preferred_batch;  // each in 1..max_batch; empty = any size
   int max_queue = 1024;
 };

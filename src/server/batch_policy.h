@@ -44,7 +44,7 @@ using BatchTime = BatchClock::time_point;
 
 struct BatchPolicyOptions {
   int max_batch = 32;                   // largest batch an instance runs (>= 1)
-  int64_t max_queue_delay_us = 2000;    // how long the oldest request may wait for company (>= 0)
+  int64_t max_queue_delay_us = 0;       // how long the oldest request may wait for company (>= 0)
   std::vector<int> preferred_batch;     // each in 1..max_batch, any order; empty = any size
   int max_queue = 1024;                 // waiting requests admitted (>= 1)
 };

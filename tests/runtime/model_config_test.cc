@@ -62,7 +62,7 @@ void expect_default_config(const ModelConfig& c) {
   EXPECT_EQ(c.output.labels, "labels.txt");
   EXPECT_TRUE(c.output.softmax);
   EXPECT_EQ(c.output.top_k, 5);
-  EXPECT_EQ(c.batching.max_queue_delay_us, 2000);
+  EXPECT_EQ(c.batching.max_queue_delay_us, 0);
   EXPECT_TRUE(c.batching.preferred_batch.empty());
   EXPECT_EQ(c.batching.max_queue, 1024);
   EXPECT_EQ(c.instances.count, 1);
