@@ -6,6 +6,7 @@
 # Usage: bench/batch_delay.sh [--seconds S] [--rounds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=4 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,7 +35,7 @@ for round in $(seq 1 "$rounds"); do
   for v in delay_0 delay_2000 off; do
     echo "== round $round: $v" >&2
     ./build/inferd serve "$out/$v/squeezenet" --port $port --quiet 2>/dev/null & server=$!
-    for _ in $(seq 1 300); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 0.1; done
+    wait_ready $port
     ./build/inferd bench --sweep 1,2,4,8,32 -z "${seconds}s" -m POST --images images --json --quiet \
         "http://127.0.0.1:$port/classify" | sed "s/^{/{\"variant\":\"$v\",/" >> "$out/sweep.jsonl"
     kill -TERM $server; wait $server 2>/dev/null || true; server=""

@@ -10,6 +10,7 @@
 # Usage: bench/layer_cost.sh [--seconds S] [--rounds N] [--models "squeezenet resnet50"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=10
 rounds=3
 models="squeezenet resnet50"
@@ -56,7 +57,7 @@ hey_classify() { hey -z "$1" -c 8 -m POST -D images/2.jpg -T image/jpeg "http://
 for m in $models; do
   repo=$(make_repo "$m")
   ./build/inferd serve "$repo" --port $port --quiet & server=$!
-  for _ in $(seq 1 300); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 0.1; done
+  wait_ready $port
   hey_classify 3s >/dev/null  # warm-up: plan cache, first batches
   for round in $(seq 1 "$rounds"); do
     echo "== $m round $round" >&2

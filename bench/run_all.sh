@@ -13,6 +13,7 @@
 #     the engine table in the docs) and redo the rest: about 10 of the 27 minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=10 rounds=1 engine=1
 batches=1,2,4,8,16,32,64,128  # 128: the whitepaper's large batch
 models="squeezenet resnet50 googlenet alexnet mobilenetv2"
@@ -40,7 +41,6 @@ echo "== 2. server vs nginx, batching on/off" >&2
 bash bench/server.sh --seconds "$seconds" --rounds "$rounds" >/dev/null
 
 port=18261
-wait_ready() { for _ in $(seq 1 300); do curl -sf "localhost:$1/v2/health/ready" >/dev/null && return; sleep 0.1; done; }
 echo "== 3. inferd bench vs hey on /v1/noop" >&2
 ./build/inferd serve models/squeezenet --port $port --quiet & server=$!
 wait_ready $port

@@ -9,6 +9,7 @@
 # Usage: bench/server.sh [--seconds S] [--rounds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=10 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,7 +55,7 @@ done
 ./build/inferd serve --model-repository $out/repo_on --port 18201 --quiet & pids+=($!)
 ./build/inferd serve --model-repository $out/repo_off --port 18202 --quiet & pids+=($!)
 for port in 18201 18202; do
-  for _ in $(seq 1 100); do curl -sf localhost:$port/v2/health/ready >/dev/null && break; sleep 0.1; done
+  wait_ready $port
 done
 
 run() {  # name url concurrency [hey args...]

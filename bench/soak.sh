@@ -7,6 +7,7 @@
 # Usage: bench/soak.sh [--seconds S] (default 600; .ci/run uses 60) [--threads N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 seconds=600 threads=8
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,7 +21,7 @@ out=build/soak; mkdir -p "$out"
 port=18271
 ./build/inferd serve models/squeezenet --port $port --quiet > "$out/server.log" 2>&1 & server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do curl -sf "localhost:$port/v2/health/ready" >/dev/null && break; sleep 0.1; done
+wait_ready $port
 ./build/inferd classify models/squeezenet images/*.jpg --top 1 --json |
   /usr/bin/python3 -c 'import json,sys; print(json.dumps({(r:=json.loads(l))["image"]: r["top"][0]["label"] for l in sys.stdin}))' \
   > "$out/expected.json"
