@@ -4,6 +4,7 @@
 # engine thread counts. Runs THERE like bench/device_run.sh (device-assets/ carried);
 # writes $OUT/latency.jsonl.
 set -uo pipefail
+. bench/lib.sh
 out=${OUT:-/tmp/device-out}; mkdir -p "$out"
 assets=device-assets
 export LD_LIBRARY_PATH=$PWD/$assets/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -14,7 +15,7 @@ for threads in 16 8 4 2 1; do
   $assets/inferd bench --engine models/squeezenet/1/model.onnx --json --batch 1 --threads $threads --min-seconds 2 \
       2>/dev/null | sed "s/^{/{\"what\":\"engine\",\"threads\":$threads,/" >> "$out/latency.jsonl"
   $assets/inferd serve $repo --port 18310 --threads $threads --quiet 2>/dev/null & server=$!
-  for _ in $(seq 1 600); do (exec 3<>/dev/tcp/127.0.0.1/18310) 2>/dev/null && break; sleep 0.1; done
+  wait_listening 18310
   for what in noop classify; do
     path=/classify; [ $what = noop ] && path=/v1/noop
     for c in 1 16; do

@@ -9,6 +9,7 @@
 # inferd has no GPU backend yet: its figures here are the CPU engine on the host's cores,
 # next to PyTorch on the GPU; inferd's GPU figures come with the CUDA backend.
 set -uo pipefail
+. bench/lib.sh
 out=${OUT:-/tmp/device-out}; mkdir -p "$out"
 assets=device-assets
 export LD_LIBRARY_PATH=$PWD/$assets/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -43,7 +44,7 @@ printf 'max_batch = 32\n[output]\nlabels = "labels.txt"\nsoftmax = false\n' > $r
 : > "$out/sweep.jsonl"
 for m in squeezenet resnet50; do
   $assets/inferd serve $repo/$m --port 18300 --quiet 2>> "$out/log.txt" & server=$!
-  for _ in $(seq 1 600); do (exec 3<>/dev/tcp/127.0.0.1/18300) 2>/dev/null && break; sleep 0.1; done  # listens once loaded
+  wait_listening 18300
   timeout 200 $assets/inferd bench --sweep 1,2,4,8,16,32,64,128 -z 4s -m POST --images images --json --quiet \
       http://127.0.0.1:18300/classify 2>> "$out/log.txt" | sed "s/^{/{\"model\":\"$m\",/" >> "$out/sweep.jsonl"
   kill -TERM $server; wait $server

@@ -12,3 +12,15 @@ wait_ready() {
   echo "the server on port $port was not ready after 30 s" >&2
   return 1
 }
+
+# wait_listening PORT: the same for hosts without curl (the GPU device machine): inferd
+# binds its port only once its models are loaded, so a connection accepted means ready.
+wait_listening() {
+  local port=$1
+  for _ in $(seq 1 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listened on port $port after 60 s" >&2
+  return 1
+}

@@ -4,7 +4,6 @@ docs/benchmarks.md between the device markers: the PyTorch peer on the GPU (imag
 latency and images/s/W at batch 1, 8 and 128), inferd's CPU engine next to ONNX Runtime on
 the same host's cores, and the /classify latency-vs-throughput curves there (SVG in IMG_DIR).
 Usage: write_device_tables.py RESULTS_DIR BENCHMARKS.md IMG_DIR"""
-import json
 import os
 import sys
 

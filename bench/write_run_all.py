@@ -29,7 +29,7 @@ def medians(rows, key_fields, value):
     return {k: statistics.median(v) for k, v in groups.items()}
 
 
-def seed_table(rows, peer="onnxruntime", peer_label="ONNX Runtime"):
+def seed_table(rows):
     """The whitepaper's table: latency and images/s at batch 1 and at the largest batch
     every model ran, inferd / peer, ratio = inferd time / peer time (< 1: inferd faster)."""
     ips = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_s"))
@@ -37,6 +37,7 @@ def seed_table(rows, peer="onnxruntime", peer_label="ONNX Runtime"):
     per_joule = medians(rows, ("model", "engine", "batch"), lambda r: r.get("images_per_joule"))
     models = list(dict.fromkeys(r["model"] for r in rows))
     big = max(b for b in {r["batch"] for r in rows} if all((m, "inferd", b) in ips for m in models))
+    peer, peer_label = "onnxruntime", "ONNX Runtime"
     fmt = lambda v, spec: "n/a" if v is None else format(v, spec)
     ratio = lambda a, b: "n/a" if a is None or b is None else f"**{a / b:.2f}**"
     lines = [f"| model | batch 1 ms (inferd / {peer_label} / ratio) | batch 1 img/s | batch {big} ms (inferd / "
