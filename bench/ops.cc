@@ -10,18 +10,18 @@
 // Each figure is the median of --runs timed runs after two warm-up runs.
 //
 // Usage: bench_ops [--runs N] [--threads T] [--verbose]
-#include <dnnl.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dnnl.hpp>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/cpu_device.h"
 #include "backends/cpu/dnnl_gemv.h"
 #include "core/log.h"
 #include "core/tensor.h"
@@ -72,12 +72,15 @@ class NodeRunner {
     auto kernel = op_->create_kernel();
     if (!kernel.is_ok()) fail(kernel.status().message());
     kernel_ = std::move(kernel).value();
-    for (inferd::ir::ValueId id : node.inputs) in_.push_back(view(id, layout));
+    for (inferd::ir::ValueId id : node.inputs) in_.push_back(view(id, layout));  // read-only copies of views
     for (inferd::ir::ValueId id : node.outputs) out_.push_back(view(id, layout));
     const inferd::Status s = kernel_->reshape(in_, out_);
     if (!s.is_ok()) fail(s.message());
   }
-  void run() { kernel_->run(in_, out_); }
+  void run() {
+    const inferd::Status s = kernel_->enqueue(in_, out_, inferd::EnqueueContext{*stream_});
+    if (!s.is_ok()) fail(s.message());
+  }
   std::string_view implementation() const { return op_->implementation(); }
 
  private:
@@ -100,7 +103,9 @@ class NodeRunner {
   std::unique_ptr<inferd::PackedOp> op_;
   std::unique_ptr<inferd::Kernel> kernel_;
   std::vector<std::vector<float>> buffers_;  // moving a vector keeps its heap block: views stay valid
-  std::vector<TensorView> in_, out_;
+  std::vector<inferd::ConstTensorView> in_;
+  std::vector<TensorView> out_;
+  std::unique_ptr<inferd::Stream> stream_ = inferd::cpu::CpuDevice().create_stream().value();
 };
 
 inferd::ir::ValueId add_activation(inferd::ir::Graph& g, Shape shape, inferd::ir::Layout layout) {
@@ -134,11 +139,11 @@ void bench_layouts(const inferd::Backend& backend, const Options& opts) {
     int64_t c, o, hw, k, stride;
   };
   const Conv convs[] = {
-      {"3x3 64->64 56x56", 64, 64, 56, 3, 1},     {"1x1 64->256 56x56", 64, 256, 56, 1, 1},
-      {"1x1 256->64 56x56", 256, 64, 56, 1, 1},   {"1x1 256->512 s2 56x56", 256, 512, 56, 1, 2},
-      {"1x1 512->128 28x28", 512, 128, 28, 1, 1}, {"1x1 128->512 28x28", 128, 512, 28, 1, 1},
+      {"3x3 64->64 56x56", 64, 64, 56, 3, 1},       {"1x1 64->256 56x56", 64, 256, 56, 1, 1},
+      {"1x1 256->64 56x56", 256, 64, 56, 1, 1},     {"1x1 256->512 s2 56x56", 256, 512, 56, 1, 2},
+      {"1x1 512->128 28x28", 512, 128, 28, 1, 1},   {"1x1 128->512 28x28", 128, 512, 28, 1, 1},
       {"1x1 1024->256 14x14", 1024, 256, 14, 1, 1}, {"1x1 256->1024 14x14", 256, 1024, 14, 1, 1},
-      {"1x1 2048->512 7x7", 2048, 512, 7, 1, 1},  {"1x1 512->2048 7x7", 512, 2048, 7, 1, 1},
+      {"1x1 2048->512 7x7", 2048, 512, 7, 1, 1},    {"1x1 512->2048 7x7", 512, 2048, 7, 1, 1},
   };
   std::printf("\n| conv (batch 1, fused ReLU) | NCHW ms | NHWC ms | NCHW/NHWC |\n|---|---|---|---|\n");
   for (const Conv& c : convs) {
@@ -175,8 +180,8 @@ double onednn_inner_product_ms(int64_t m, int64_t k, int64_t n, dnnl::memory::fo
   const memory::desc bias({n}, memory::data_type::f32, memory::format_tag::x);
   const memory::desc dst({m, n}, memory::data_type::f32, memory::format_tag::nc);
   const memory::desc weights({n, k}, memory::data_type::f32, tag);
-  const dnnl::inner_product_forward::primitive_desc pd(
-      {dnnl::prop_kind::forward_inference, src, weights, bias, dst}, eng);
+  const dnnl::inner_product_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, src, weights, bias, dst},
+                                                       eng);
   std::vector<float> x = random_floats(m * k, 1), w = random_floats(n * k, 2), b = random_floats(n, 3), y(m * n);
   memory plain({{n, k}, memory::data_type::f32, memory::format_tag::oi}, eng, w.data());
   memory packed(pd.weights_desc(), eng);
@@ -199,8 +204,9 @@ double rows_gemv_ms(int64_t k, int64_t n, int runs) {
 }
 
 void bench_gemm(const inferd::Backend& backend, const Options& opts) {
-  std::printf("\n| Gemm K->N | M | backend ms (impl) | GEMV plain rows ms | oneDNN IP plain oi ms | "
-              "oneDNN IP blocked (any) ms |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| Gemm K->N | M | backend ms (impl) | GEMV plain rows ms | oneDNN IP plain oi ms | "
+      "oneDNN IP blocked (any) ms |\n|---|---|---|---|---|---|\n");
   const std::pair<int64_t, int64_t> shapes[] = {{9216, 4096}, {2048, 1000}};
   for (const auto& [k, n] : shapes) {
     for (int64_t m : {int64_t{1}, int64_t{8}}) {
@@ -221,9 +227,12 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--runs" && i + 1 < argc) o.runs = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--threads" && i + 1 < argc) o.threads = std::atoi(argv[++i]);
-    else if (arg == "--verbose") o.verbose = true;
+    if (arg == "--runs" && i + 1 < argc)
+      o.runs = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--threads" && i + 1 < argc)
+      o.threads = std::atoi(argv[++i]);
+    else if (arg == "--verbose")
+      o.verbose = true;
     else {
       std::fprintf(stderr, "usage: bench_ops [--runs N] [--threads T] [--verbose]\n");
       std::exit(2);

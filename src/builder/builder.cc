@@ -4,11 +4,12 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "backends/cpu/reference.h"
+#include "backends/reference/reference.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "import/onnx/onnx_importer.h"
+#include "passes/precision_assignment.h"
 #include "plan/byte_io.h"
 
 namespace inferd {
@@ -21,19 +22,16 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 // Folds a float node with its reference kernel (constant folding's evaluator).
 Status evaluate_with_reference(const ir::Node& node, const std::vector<const Tensor*>& inputs,
                                std::vector<Tensor>& outputs) {
-  auto fn = cpu::reference_kernel(node.op);
+  auto fn = ref::reference_kernel(node.op);
   if (!fn) return unimplemented("no reference kernel for " + std::string(ir::to_string(node.op)));
-  std::vector<TensorView> in, out;
+  std::vector<ConstTensorView> in;
+  std::vector<TensorView> out;
   for (const Tensor* t : inputs) {
-    TensorView v;
-    if (t) {
-      v.data = const_cast<float*>(reinterpret_cast<const float*>(t->raw()));
-      v.shape = t->shape();
-      v.strides = dense_strides(t->shape());
-    }
+    ConstTensorView v;
+    if (t) v = ConstTensorView(t->raw(), t->shape(), dense_strides(t->shape()), t->dtype());
     in.push_back(std::move(v));
   }
-  for (auto& t : outputs) out.push_back({t.data<float>(), t.shape(), dense_strides(t.shape())});
+  for (auto& t : outputs) out.emplace_back(t.raw(), t.shape(), dense_strides(t.shape()), t.dtype());
   fn(node.attrs, in, out);
   return Status::ok();
 }
@@ -51,15 +49,57 @@ passes::PassContext pass_context_for(const Backend& backend) {
   return ctx;
 }
 
+namespace {
+
+// The batch sizes whose choices tune() stores: 1, a middle one and the max batch.
+std::vector<int> tuned_batches(uint32_t max_batch) {
+  std::vector<int> batches{1};
+  for (int b : {8, static_cast<int>(max_batch)})
+    if (b > batches.back() && b <= static_cast<int>(max_batch)) batches.push_back(b);
+  return batches;
+}
+
+// Asks the backend, node by node, for the choices worth storing in the plan.
+Status tune_nodes(Plan& plan, const Backend& backend) {
+  TuneOptions options;
+  options.precision = plan.header.precision;
+  options.batches = tuned_batches(plan.header.max_batch);
+  const auto& g = plan.graph;
+  plan.node_choices.clear();
+  for (const auto& node : g.nodes()) {
+    auto blob = backend.tune(g, node, options);
+    if (!blob.is_ok()) return blob.status().with_context(ir::describe(g, node));
+    plan.node_choices.push_back(std::move(blob).value());
+  }
+  return Status::ok();
+}
+
+// Stores activations in the precision's dtype (fp16, bf16) where the backend computes in it.
+Status assign_precision(ir::Graph& graph, const Backend& backend, const std::string& precision,
+                        std::vector<passes::PassReport>& reports) {
+  ASSIGN_OR_RETURN(DataType dtype, backend.activation_dtype(precision));
+  if (dtype == DataType::kFloat32) return Status::ok();
+  const auto start = std::chrono::steady_clock::now();
+  passes::PassReport report{"precision_assignment", graph.nodes().size(), 0, {}, 0};
+  ASSIGN_OR_RETURN(auto changed, passes::assign_activation_dtype(graph, dtype));
+  report.nodes_after = graph.nodes().size();
+  report.changes = std::move(changed.changes);
+  report.ms = ms_since(start);
+  reports.push_back(std::move(report));
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, const BuildOptions& options) {
-  if (options.precision != "fp32")
-    return unimplemented("precision " + options.precision + " needs the CUDA backend, which is not built yet; use fp32");
   if (options.max_batch < 1 || options.max_batch > 4096)
     return invalid_argument("max batch " + std::to_string(options.max_batch) + " is outside 1..4096");
+  RETURN_IF_ERROR(backend.activation_dtype(options.precision).status());
   BuildResult result;
   result.imported_nodes = graph.nodes().size();
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(result.passes, passes::optimize(graph, pass_context_for(backend)));
+  RETURN_IF_ERROR(assign_precision(graph, backend, options.precision, result.passes));
   result.optimize_ms = ms_since(start);
 
   uint32_t max_batch = static_cast<uint32_t>(options.max_batch);
@@ -70,9 +110,12 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
   result.plan.header.engine_version = kEngineVersion;
   result.plan.header.backend = std::string(backend.name());
   result.plan.header.precision = options.precision;
-  result.plan.header.target = "x86_64";
+  result.plan.header.target = backend.device().target();
   result.plan.header.max_batch = max_batch;
   result.plan.graph = std::move(graph);
+  const auto tune_start = std::chrono::steady_clock::now();
+  RETURN_IF_ERROR(tune_nodes(result.plan, backend));
+  result.tune_ms = ms_since(tune_start);
   return result;
 }
 
@@ -99,16 +142,19 @@ Result<Plan> load_or_build(const std::string& path, const Backend& backend, cons
       return failed_precondition(path + ": plan built for the " + plan.header.backend + " backend; this engine uses " +
                                  std::string(backend.name()) + ": rebuild it with `inferd build --backend " +
                                  std::string(backend.name()) + "`");
+    if (Status s = backend.device().check_plan_target(plan.header.target); !s.is_ok()) return s.with_context(path);
     return plan;
   }
   ASSIGN_OR_RETURN(auto result, build_plan(path, backend, options));
   return std::move(result.plan);
 }
 
-std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes,
-                            const Backend& backend, const BuildOptions& options) {
-  const std::string key_text = std::string(backend.name()) + "|" + options.precision + "|" +
-                               std::to_string(options.max_batch) + "|" + kEngineVersion;
+std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes, const Backend& backend,
+                            const BuildOptions& options) {
+  // The device's target is part of the key: a plan tuned for one GPU (or library version)
+  // is never picked up on another.
+  const std::string key_text = std::string(backend.name()) + "|" + backend.device().target() + "|" + options.precision +
+                               "|" + std::to_string(options.max_batch) + "|" + kEngineVersion;
   uint64_t h = plan_io::plan_checksum(model_bytes);
   for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
   char name[32];
@@ -122,7 +168,8 @@ Result<Plan> load_or_build_cached(const std::string& path, const Backend& backen
   const std::string cached = plan_cache_path(path, bytes, backend, options);
   if (std::filesystem::exists(cached)) {
     auto plan = load_plan(cached);
-    if (plan.is_ok() && plan->header.backend == backend.name()) {
+    if (plan.is_ok() && plan->header.backend == backend.name() &&
+        backend.device().check_plan_target(plan->header.target).is_ok()) {
       log_info("plan_cache_hit").kv("model", path).kv("plan", cached);
       return plan;
     }

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "backends/api/backend.h"
 #include "core/status.h"
 #include "passes/pass_manager.h"
 #include "plan/plan.h"
-#include "runtime/kernel.h"
 
 namespace inferd {
 
@@ -25,7 +25,7 @@ struct BuildResult {
   Plan plan;
   size_t imported_nodes = 0;
   std::vector<passes::PassReport> passes;
-  double import_ms = 0, optimize_ms = 0;
+  double import_ms = 0, optimize_ms = 0, tune_ms = 0;
 };
 
 Result<BuildResult> build_plan(const std::string& model_path, const Backend& backend, const BuildOptions& options);
@@ -41,8 +41,8 @@ Result<Plan> load_or_build(const std::string& path, const Backend& backend, cons
 // options and engine version: the next load skips import and optimization. An
 // unreadable or stale cache entry is rebuilt; an unwritable folder only logs a warning.
 Result<Plan> load_or_build_cached(const std::string& path, const Backend& backend, const BuildOptions& options);
-std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes,
-                            const Backend& backend, const BuildOptions& options);
+std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes, const Backend& backend,
+                            const BuildOptions& options);
 
 // The PassContext that makes the optimizer ask `backend` (and fold float
 // constants with the reference kernels).

@@ -11,12 +11,12 @@
 #include <sstream>
 #include <thread>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "runtime/backend_registry.h"
 #include "runtime/engine_benchmark.h"
 #include "runtime/model_config.h"
 
@@ -50,13 +50,14 @@ struct LoadedEngine {
   double build_ms = 0, plan_load_ms = 0;
 };
 
-Result<LoadedEngine> load_engine(const std::string& model_path, std::shared_ptr<const Backend> backend, int max_batch) {
+Result<LoadedEngine> load_engine(const std::string& model_path, std::shared_ptr<const Backend> backend, int max_batch,
+                                 const std::string& precision) {
   LoadedEngine out;
   std::string plan_path = model_path;
   const bool is_plan = model_path.size() > 5 && model_path.ends_with(".plan");
   if (!is_plan) {
     const auto start = Clock::now();
-    ASSIGN_OR_RETURN(BuildResult built, build_plan(model_path, *backend, {max_batch, "fp32"}));
+    ASSIGN_OR_RETURN(BuildResult built, build_plan(model_path, *backend, {max_batch, precision}));
     out.build_ms = ms_since(start);
     char tmp[] = "/tmp/inferd-bench-XXXXXX";
     const int fd = mkstemp(tmp);
@@ -113,10 +114,12 @@ int engine_bench_command(const Argv& argv) {
   args.toggle("engine", "benchmark the engine alone (no HTTP)");
   args.flag("batch", "comma-separated batch sizes", "1,2,4,8,16,32,64,128,256");
   args.flag("threads", "CPU threads (0 = all cores)", "0");
-  args.flag("backend", "cpu (a GPU backend registers as cuda)", "cpu");
+  args.flag("backend", "cpu | cuda | auto (cuda when a GPU is present)", "cpu");
+  args.flag("gpu", "the GPU to run on, for --backend cuda", "0");
+  args.flag("precision", "fp32 | tf32 | fp16 | bf16 (a model file is built with it)", "fp32");
   args.flag("min-seconds", "timed seconds per batch size, at least", "1");
   args.flag("min-runs", "timed runs per batch size, at least", "5");
-  args.flag("powercap", "where the RAPL energy counters are", "/sys/class/powercap");
+  args.flag("powercap", "where the RAPL energy counters are (CPU)", "/sys/class/powercap");
   args.toggle("no-power", "do not read energy counters");
   args.toggle("json", "one JSON object per batch size per line");
   args.toggle("csv", "CSV with a header line");
@@ -127,6 +130,8 @@ int engine_bench_command(const Argv& argv) {
   if (args.positional().size() != 1) return fail("bench --engine needs exactly one MODEL\n" + args.help(usage), 2);
   auto batches = parse_batches(args.get("batch"));
   auto threads = args.get_int("threads", 0, 1024);
+  auto gpu = args.get_int("gpu", 0, 1024);
+  if (!gpu.is_ok()) return fail(gpu.status().message(), 2);
   auto min_runs = args.get_int("min-runs", 1, 1000000);
   const double min_seconds = std::atof(args.get("min-seconds").c_str());
   for (const Status& s : {batches.status(), threads.status(), min_runs.status()}) {
@@ -136,21 +141,23 @@ int engine_bench_command(const Argv& argv) {
 
   auto folder = load_model(args.positional()[0], "");
   const std::string model_path = folder.is_ok() ? folder->model_path : args.positional()[0];
-  auto backend = create_backend(args.get("backend"), {*threads});
+  auto backend = create_backend(args.get("backend"), {*threads, *gpu});
   if (!backend.is_ok()) return fail(backend.status().message());
   const int max_batch = *std::max_element(batches->begin(), batches->end());
-  auto engine = load_engine(model_path, *backend, max_batch);
+  auto engine = load_engine(model_path, *backend, max_batch, args.get("precision"));
   if (!engine.is_ok()) return fail(model_path + ": " + engine.status().message());
   auto ctx = engine->engine->create_context();
   if (!ctx.is_ok()) return fail(ctx.status().message());
 
   std::unique_ptr<EnergyMeter> meter;
   if (!args.on("no-power")) {
-    auto rapl = open_rapl_meter(args.get("powercap"));
-    if (rapl.is_ok())
-      meter = std::move(rapl).value();
+    // The CPU's RAPL counters (their folder may be overridden), or the GPU's board energy.
+    auto opened = (*backend)->device().working_memory() == MemoryKind::kHost ? open_rapl_meter(args.get("powercap"))
+                                                                             : (*backend)->device().open_energy_meter();
+    if (opened.is_ok())
+      meter = std::move(opened).value();
     else
-      std::cerr << "inferd: power not measured: " << rapl.status().message() << "\n";
+      std::cerr << "inferd: power not measured: " << opened.status().message() << "\n";
   }
   const bool json = args.on("json"), csv = args.on("csv");
   if (csv) std::cout << "batch,runs,median_ms,p90_ms,p99_ms,images_per_s,watts,images_per_joule\n";

@@ -1,16 +1,16 @@
-// `inferd build MODEL [-o out.plan] [--report] [--profile] [--print-graph]`
+// `inferd build MODEL [-o out.plan] [--backend cpu|cuda|auto] [--precision P] [--report] [--profile]`
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/log.h"
 #include "ir/printer.h"
-#include "runtime/backend_registry.h"
 #include "runtime/engine.h"
 #include "runtime/memory_planner.h"
 #include "runtime/model_config.h"
@@ -19,18 +19,21 @@
 namespace inferd::cli {
 namespace {
 
-void print_report(const BuildResult& r, std::ostream& os) {
+void print_report(const BuildResult& r, const Backend& backend, std::ostream& os) {
   os << "import: " << r.imported_nodes << " nodes in " << r.import_ms << " ms\n";
   os << "pass                          nodes before -> after   ms\n";
   for (const auto& p : r.passes) {
     char line[160];
-    std::snprintf(line, sizeof line, "%-30s %6zu -> %-6zu %8.2f\n", p.pass.c_str(), p.nodes_before, p.nodes_after, p.ms);
+    std::snprintf(line, sizeof line, "%-30s %6zu -> %-6zu %8.2f\n", p.pass.c_str(), p.nodes_before, p.nodes_after,
+                  p.ms);
     os << line;
     for (const auto& c : p.changes) os << "    " << c << "\n";
   }
   const auto& g = r.plan.graph;
   for (int64_t batch : {int64_t{1}, int64_t{r.plan.header.max_batch}}) {
-    const auto mem = plan_memory(g, batch);
+    const auto mem = plan_memory(g, batch, [&backend](const ir::Graph& gr, const ir::Node& n, size_t k) {
+      return backend.may_overwrite_input(gr, n, k);
+    });
     char line[200];
     std::snprintf(line, sizeof line, "activation memory at batch %lld: planned %.2f MiB, naive %.2f MiB (%.1fx less)\n",
                   static_cast<long long>(batch), mem.arena_bytes / 1048576.0, mem.naive_bytes / 1048576.0,
@@ -59,8 +62,9 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, s
     const double ms = times[i][times[i].size() / 2];
     total += ms;
     char line[256];
-    std::snprintf(line, sizeof line, "  %8.3f ms  %-18s %-32s %s\n", ms, std::string(ir::to_string(nodes[i].op)).c_str(),
-                  nodes[i].name.c_str(), std::string(engine->packed_op(i).implementation()).c_str());
+    std::snprintf(line, sizeof line, "  %8.3f ms  %-18s %-32s %s\n", ms,
+                  std::string(ir::to_string(nodes[i].op)).c_str(), nodes[i].name.c_str(),
+                  std::string(engine->packed_op(i).implementation()).c_str());
     os << line;
   }
   os << "  total " << total << " ms\n";
@@ -72,8 +76,9 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, s
 int build_command(const Argv& argv) {
   Args args;
   args.flag("o", "output plan path (default: MODEL with .plan)", "");
-  args.flag("backend", "cpu (cuda arrives with the GPU backend)", "cpu");
-  args.flag("precision", "fp32", "fp32");
+  args.flag("backend", "cpu | cuda | auto (cuda when a GPU is present)", "auto");
+  args.flag("gpu", "the GPU to build (and time algorithms) on, for --backend cuda", "0");
+  args.flag("precision", "fp32 | tf32 | fp16 | bf16 (tf32, fp16 and bf16 need cuda)", "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
   args.toggle("report", "print node counts per pass, fused groups, memory plan");
@@ -86,6 +91,8 @@ int build_command(const Argv& argv) {
   if (args.positional().size() != 1) return fail("build needs exactly one MODEL\n" + args.help(usage), 2);
   auto max_batch = args.get_int("max-batch", 1, 4096);
   auto threads = args.get_int("threads", 0, 1024);
+  auto gpu = args.get_int("gpu", 0, 1024);
+  if (!gpu.is_ok()) return fail(gpu.status().message(), 2);
   if (!max_batch.is_ok()) return fail(max_batch.status().message(), 2);
   if (!threads.is_ok()) return fail(threads.status().message(), 2);
 
@@ -93,7 +100,7 @@ int build_command(const Argv& argv) {
   auto folder = load_model(args.positional()[0], "");
   if (!folder.is_ok()) return fail(folder.status().message());
   const std::string model = folder->model_path;
-  auto backend = create_backend(args.get("backend"), {*threads});
+  auto backend = create_backend(args.get("backend"), {*threads, *gpu});
   if (!backend.is_ok()) return fail(backend.status().message());
   const auto start = std::chrono::steady_clock::now();
   auto result = build_plan(model, **backend, {*max_batch, args.get("precision")});
@@ -103,13 +110,14 @@ int build_command(const Argv& argv) {
   std::string out = args.get("o");
   if (out.empty()) out = model.substr(0, model.rfind('.')) + ".plan";
   if (Status s = save_plan(result->plan, out); !s.is_ok()) return fail(s.message());
-  if (args.on("report")) print_report(*result, std::cout);
+  if (args.on("report")) print_report(*result, **backend, std::cout);
   if (args.on("print-graph")) std::cout << ir::print_graph(result->plan.graph);
   if (args.on("profile")) {
     if (Status s = print_profile(result->plan, *backend, std::cout); !s.is_ok()) return fail(s.message());
   }
-  std::cout << "wrote " << out << " (" << result->plan.graph.nodes().size() << " nodes, built in " << build_ms
-            << " ms)\n";
+  std::cout << "wrote " << out << " (" << result->plan.graph.nodes().size() << " nodes, " << result->plan.header.backend
+            << " " << result->plan.header.precision << " for " << result->plan.header.target << ", built in "
+            << build_ms << " ms, of which tuning " << result->tune_ms << " ms)\n";
   return 0;
 }
 
@@ -121,6 +129,11 @@ int info_command(const Argv& argv) {
   auto plan = load_plan(args.positional()[0]);
   if (!plan.is_ok()) return fail(plan.status().message());
   std::cout << describe_plan(*plan);
+  // What this machine can run it on: a plan runs on a device whose target it matches.
+  for (const auto& name : registered_backends())
+    for (const auto& d : backend_devices(name))
+      std::cout << "device " << name << ":" << d.index << " " << d.name << " (" << d.target
+                << (d.memory_bytes ? ", " + std::to_string(d.memory_bytes >> 20) + " MiB" : std::string()) << ")\n";
   if (args.on("print-graph")) std::cout << ir::print_graph(plan->graph);
   return 0;
 }

@@ -34,20 +34,27 @@ int classify_command(const Argv& argv) {
   args.toggle("json", "one JSON object per image per line");
   args.flag("labels", "labels file when MODEL is a model file", "");
   args.flag("threads", "CPU threads (0 = all cores)", "0");
+  args.flag("backend", "cpu | cuda | auto (default: the model's config.toml)", "");
+  args.flag("precision", "fp32 | tf32 | fp16 | bf16 (default: the model's config.toml)", "");
+  args.flag("gpu", "the GPU to run on with the cuda backend", "0");
   args.flag("max-batch", "images per engine run (0 = the model's max_batch)", "0");
   args.toggle("verbose", "log engine events to stderr");
   args.toggle("help", "show this help");
   const char* usage = "inferd classify MODEL IMAGE... [options]";
   if (Status s = args.parse(argv); !s.is_ok()) return fail(s.message() + "\n" + args.help(usage), 2);
   if (args.on("help")) return std::cout << args.help(usage), 0;
-  if (args.positional().size() < 2) return fail("classify needs a MODEL and at least one IMAGE\n" + args.help(usage), 2);
+  if (args.positional().size() < 2)
+    return fail("classify needs a MODEL and at least one IMAGE\n" + args.help(usage), 2);
   if (args.on("verbose")) set_log_level(LogLevel::kInfo);
   auto threads = args.get_int("threads", 0, 1024);
   auto max_batch = args.get_int("max-batch", 0, 4096);
+  auto gpu = args.get_int("gpu", 0, 1024);
   if (!threads.is_ok()) return fail(threads.status().message(), 2);
   if (!max_batch.is_ok()) return fail(max_batch.status().message(), 2);
+  if (!gpu.is_ok()) return fail(gpu.status().message(), 2);
 
-  auto model = load_classifier(args.positional()[0], args.get("labels"), {*threads, *max_batch, ""});
+  auto model = load_classifier(args.positional()[0], args.get("labels"),
+                               {*threads, *max_batch, args.get("backend"), args.get("precision"), *gpu});
   if (!model.is_ok()) return fail(model.status().message());
   int top = model->folder.config.output.top_k;
   if (!args.get("top").empty()) {

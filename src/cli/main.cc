@@ -3,28 +3,21 @@
 #include <cstring>
 #include <string>
 
-#include "backends/cpu/cpu_backend.h"
 #include "cli/commands.h"
-#include "runtime/backend_registry.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: inferd <command> [options]\n"
     "commands:\n"
-    "  build MODEL [-o out.plan] [--report] [--profile] [--print-graph]   optimize a model into a plan\n"
+    "  build MODEL [-o out.plan] [--backend cpu|cuda] [--precision fp16] [--report] [--profile]\n"
+    "                                                                    optimize a model into a plan\n"
     "  classify MODEL IMAGE... [--top k] [--json]                        classify images without a server\n"
     "  info PLAN                                                         describe a plan\n"
     "  serve (--model-repository DIR | MODEL) [--host H] [--port P]      HTTP server: /classify, KServe v2, /metrics\n"
-    "  bench URL [-c N] [-n N | -z 10s] [--rate R] [--sweep 1,2,4]       HTTP load generator (--engine MODEL: engine alone)\n"
+    "  bench URL [-c N] [-n N | -z 10s] [--rate R] [--sweep 1,2,4]       HTTP load generator (--engine MODEL: engine "
+    "alone)\n"
     "Run `inferd <command> --help` for the options of one command.\n";
-
-void register_backends() {
-  inferd::register_backend("cpu", [](const inferd::BackendOptions& o)
-                                      -> inferd::Result<std::shared_ptr<const inferd::Backend>> {
-    return std::shared_ptr<const inferd::Backend>(inferd::cpu::make_cpu_backend({o.threads}));
-  });
-}
 
 }  // namespace
 
@@ -33,7 +26,6 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  register_backends();
   const std::string command = argv[1];
   const inferd::cli::Argv args(argv + 2, argv + argc);
   if (command == "build") return inferd::cli::build_command(args);

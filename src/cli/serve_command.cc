@@ -27,6 +27,9 @@ Result<ServerOptions> server_options(const Args& args) {
   ASSIGN_OR_RETURN(o.http.io_threads, args.get_int("io-threads", 1, 256));
   ASSIGN_OR_RETURN(o.decode_threads, args.get_int("decode-threads", 0, 256));
   ASSIGN_OR_RETURN(o.load.threads, args.get_int("threads", 0, 1024));
+  ASSIGN_OR_RETURN(o.load.gpu, args.get_int("gpu", 0, 1024));
+  o.load.backend = args.get("backend");
+  o.load.precision = args.get("precision");
   ASSIGN_OR_RETURN(int max_body_mib, args.get_int("max-body-mib", 1, 1024));
   o.http.max_body_bytes = static_cast<size_t>(max_body_mib) << 20;
   ASSIGN_OR_RETURN(o.http.max_connections, args.get_int("max-connections", 1, 1000000));
@@ -89,6 +92,9 @@ int serve_command(const Argv& argv) {
   args.flag("io-threads", "HTTP I/O threads", "2");
   args.flag("decode-threads", "image decode threads (0 = cores)", "0");
   args.flag("threads", "engine threads per instance (0 = cores)", "0");
+  args.flag("backend", "cpu | cuda | auto, for every model (default: each model's config.toml)", "");
+  args.flag("precision", "fp32 | tf32 | fp16 | bf16, for every model (default: each config.toml)", "");
+  args.flag("gpu", "the GPU models run on with the cuda backend", "0");
   args.flag("max-body-mib", "largest request body", "16");
   args.flag("max-connections", "open connections at most", "1024");
   args.flag("request-timeout-ms", "deadline for requests without X-Request-Timeout-Ms (0 = none)", "0");

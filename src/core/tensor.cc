@@ -7,26 +7,44 @@ namespace inferd {
 
 size_t element_size(DataType t) {
   switch (t) {
-    case DataType::kFloat32: return 4;
-    case DataType::kFloat16: return 2;
-    case DataType::kInt64: return 8;
-    case DataType::kInt32: return 4;
-    case DataType::kInt8: return 1;
-    case DataType::kUint8: return 1;
-    case DataType::kBool: return 1;
+    case DataType::kFloat32:
+      return 4;
+    case DataType::kFloat16:
+      return 2;
+    case DataType::kBFloat16:
+      return 2;
+    case DataType::kInt64:
+      return 8;
+    case DataType::kInt32:
+      return 4;
+    case DataType::kInt8:
+      return 1;
+    case DataType::kUint8:
+      return 1;
+    case DataType::kBool:
+      return 1;
   }
   return 0;
 }
 
 const char* to_string(DataType t) {
   switch (t) {
-    case DataType::kFloat32: return "float32";
-    case DataType::kFloat16: return "float16";
-    case DataType::kInt64: return "int64";
-    case DataType::kInt32: return "int32";
-    case DataType::kInt8: return "int8";
-    case DataType::kUint8: return "uint8";
-    case DataType::kBool: return "bool";
+    case DataType::kFloat32:
+      return "float32";
+    case DataType::kFloat16:
+      return "float16";
+    case DataType::kBFloat16:
+      return "bfloat16";
+    case DataType::kInt64:
+      return "int64";
+    case DataType::kInt32:
+      return "int32";
+    case DataType::kInt8:
+      return "int8";
+    case DataType::kUint8:
+      return "uint8";
+    case DataType::kBool:
+      return "bool";
   }
   return "?";
 }
@@ -47,11 +65,11 @@ std::string to_string(const Shape& s) {
 }
 
 Tensor::Tensor(DataType dtype, Shape shape)
-    : dtype_(dtype), shape_(std::move(shape)),
+    : dtype_(dtype),
+      shape_(std::move(shape)),
       bytes_(static_cast<size_t>(element_count(shape_)) * element_size(dtype), std::byte{0}) {}
 
-Tensor::Tensor(DataType dtype, Shape shape, Uninitialized)
-    : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DataType dtype, Shape shape, Uninitialized) : dtype_(dtype), shape_(std::move(shape)) {
   bytes_.resize(static_cast<size_t>(element_count(shape_)) * element_size(dtype));
 }
 
@@ -86,7 +104,10 @@ float half_to_float(uint16_t h) {
       bits = sign;
     } else {  // subnormal: normalise
       exp = 127 - 15 + 1;
-      while (!(mant & 0x400)) { mant <<= 1; --exp; }
+      while (!(mant & 0x400)) {
+        mant <<= 1;
+        --exp;
+      }
       bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
     }
   } else if (exp == 31) {

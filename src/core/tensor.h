@@ -5,15 +5,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
-#include <memory>
 #include <utility>
 #include <vector>
 
 namespace inferd {
 
-enum class DataType : uint8_t { kFloat32 = 1, kFloat16 = 2, kInt64 = 3, kInt32 = 4, kInt8 = 5, kUint8 = 6, kBool = 7 };
+enum class DataType : uint8_t {
+  kFloat32 = 1,
+  kFloat16 = 2,
+  kInt64 = 3,
+  kInt32 = 4,
+  kInt8 = 5,
+  kUint8 = 6,
+  kBool = 7,
+  kBFloat16 = 8
+};
 
 size_t element_size(DataType t);
 const char* to_string(DataType t);
@@ -31,9 +40,16 @@ std::string to_string(const Shape& s);  // "[N,3,224,224]"
 // are made, and zero-filling 100 MB of weights only to overwrite them costs time.
 template <typename T>
 struct UninitializedAllocator : std::allocator<T> {
-  template <typename U> struct rebind { using other = UninitializedAllocator<U>; };
-  template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
-  template <typename U, typename... Args> void construct(U* p, Args&&... args) {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
     ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
 };
@@ -55,8 +71,14 @@ class Tensor {
 
   std::byte* raw() { return bytes_.data(); }
   const std::byte* raw() const { return bytes_.data(); }
-  template <typename T> T* data() { return reinterpret_cast<T*>(bytes_.data()); }
-  template <typename T> const T* data() const { return reinterpret_cast<const T*>(bytes_.data()); }
+  template <typename T>
+  T* data() {
+    return reinterpret_cast<T*>(bytes_.data());
+  }
+  template <typename T>
+  const T* data() const {
+    return reinterpret_cast<const T*>(bytes_.data());
+  }
   std::span<const float> floats() const { return {data<float>(), static_cast<size_t>(size())}; }
   std::span<float> floats() { return {data<float>(), static_cast<size_t>(size())}; }
   std::span<const int64_t> int64s() const { return {data<int64_t>(), static_cast<size_t>(size())}; }

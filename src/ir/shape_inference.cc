@@ -20,6 +20,18 @@ std::string NodeShapes::describe_input(size_t i) const {
   return "input '" + input(i).name + "' " + to_string(in_shape(i));
 }
 
+Status NodeShapes::require_float(size_t i) const {
+  const DataType t = input(i).dtype;
+  if (t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16) return Status::ok();
+  return fail(describe_input(i) + " is " + to_string(t) + ", expected a float type");
+}
+
+DataType NodeShapes::activation_dtype() const {
+  for (size_t i = 0; i < input_count(); ++i)
+    if (has_input(i) && !input(i).is_constant()) return input(i).dtype;
+  return input(0).dtype;
+}
+
 Status NodeShapes::require_dtype(size_t i, DataType dtype) const {
   if (input(i).dtype == dtype) return Status::ok();
   return fail(describe_input(i) + " is " + to_string(input(i).dtype) + ", expected " + to_string(dtype));
@@ -113,7 +125,7 @@ constexpr std::array<OpRule, 30> kRules{{
     {OpKind::kShape, 1, 1, sr::shape_of},
     {OpKind::kGather, 2, 2, sr::gather},
     {OpKind::kSlice, 1, 1, sr::slice},
-    {OpKind::kReorder, 1, 1, sr::same_shape},
+    {OpKind::kReorder, 1, 1, sr::reorder},
 }};
 
 const OpRule* find_rule(OpKind op) {

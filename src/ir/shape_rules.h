@@ -34,7 +34,11 @@ class NodeShapes {
   // "input 'x' [1,3,224,224]" for messages.
   std::string describe_input(size_t i) const;
   Status require_dtype(size_t i, DataType dtype) const;
-  Status require_float(size_t i) const { return require_dtype(i, DataType::kFloat32); }
+  // fp32, or the fp16/bf16 a precision pass stores activations in.
+  Status require_float(size_t i) const;
+  // The dtype of the op's computation: that of its first activation (non-constant) input,
+  // since weights stay fp32 when activations are stored in fp16/bf16.
+  DataType activation_dtype() const;
   Status require_rank(size_t i, size_t rank) const;
   Status require_min_rank(size_t i, size_t rank) const;
   // Fails unless dim 0 of input i is static (for ops that need its value).
@@ -68,7 +72,8 @@ Status float_same_shape(NodeShapes& s);  // activations, Softmax
 Status broadcast(NodeShapes& s);         // Add, Mul, Sum
 
 // Tensor-manipulation ops (shape_rules_tensor.cc).
-Status same_shape(NodeShapes& s);  // Identity, Reorder
+Status same_shape(NodeShapes& s);
+Status reorder(NodeShapes& s);  // Identity, Reorder
 Status concat(NodeShapes& s);
 Status flatten(NodeShapes& s);
 Status reshape(NodeShapes& s);

@@ -123,7 +123,7 @@ Status conv(NodeShapes& s) {
     if (s.in_shape(3) != out)
       return s.fail("residual " + s.describe_input(3) + " does not match the output " + to_string(out));
   }
-  return s.set_output(DataType::kFloat32, std::move(out));
+  return s.set_output(s.activation_dtype(), std::move(out));
 }
 
 Status pool(NodeShapes& s) {
@@ -138,7 +138,7 @@ Status pool(NodeShapes& s) {
   if (ceil_mode != 0 && ceil_mode != 1) return s.fail("ceil_mode must be 0 or 1");
   const Shape& x = s.in_shape(0);
   ASSIGN_OR_RETURN(Shape hw, spatial_output(s, x, kernel[0], kernel[1], ceil_mode == 1, false));
-  return s.set_output(DataType::kFloat32, {x[0], x[1], hw[0], hw[1]});
+  return s.set_output(s.activation_dtype(), {x[0], x[1], hw[0], hw[1]});
 }
 
 Status global_average_pool(NodeShapes& s) {
@@ -146,7 +146,7 @@ Status global_average_pool(NodeShapes& s) {
   RETURN_IF_ERROR(s.require_min_rank(0, 3));
   Shape out = s.in_shape(0);
   std::fill(out.begin() + 2, out.end(), 1);
-  return s.set_output(DataType::kFloat32, std::move(out));
+  return s.set_output(s.activation_dtype(), std::move(out));
 }
 
 Status gemm(NodeShapes& s) {
@@ -176,7 +176,7 @@ Status gemm(NodeShapes& s) {
     }
     if (!ok) return s.fail("C " + s.describe_input(2) + " does not broadcast to " + to_string(target));
   }
-  return s.set_output(DataType::kFloat32, {m, n});
+  return s.set_output(s.activation_dtype(), {m, n});
 }
 
 Status matmul(NodeShapes& s) {
@@ -198,7 +198,7 @@ Status matmul(NodeShapes& s) {
   ASSIGN_OR_RETURN(Shape out, broadcast_pair(s, Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
   if (!a_vector) out.push_back(m);
   if (!b_vector) out.push_back(n);
-  return s.set_output(DataType::kFloat32, std::move(out));
+  return s.set_output(s.activation_dtype(), std::move(out));
 }
 
 Status batch_normalization(NodeShapes& s) {
@@ -212,7 +212,7 @@ Status batch_normalization(NodeShapes& s) {
       return s.fail(std::string(kRoles[i]) + " " + s.describe_input(i) + " does not match " +
                     std::to_string(channels) + " channels");
   }
-  return s.set_output(DataType::kFloat32, s.in_shape(0));
+  return s.set_output(s.activation_dtype(), s.in_shape(0));
 }
 
 Status lrn(NodeShapes& s) {
@@ -220,7 +220,7 @@ Status lrn(NodeShapes& s) {
   RETURN_IF_ERROR(s.require_min_rank(0, 3));
   const int64_t size = s.attrs().get_int("size", 0);
   if (size < 1 || size > kMaxTensorElements) return s.fail("size " + std::to_string(size) + " must be >= 1");
-  return s.set_output(DataType::kFloat32, s.in_shape(0));
+  return s.set_output(s.activation_dtype(), s.in_shape(0));
 }
 
 Status float_same_shape(NodeShapes& s) {
@@ -230,17 +230,23 @@ Status float_same_shape(NodeShapes& s) {
     ASSIGN_OR_RETURN(int64_t axis, s.axis("axis", -1, s.in_shape(0).size()));
     (void)axis;
   }
-  return s.set_output(DataType::kFloat32, s.in_shape(0));
+  return s.set_output(s.activation_dtype(), s.in_shape(0));
 }
+
+namespace {
+bool is_float(DataType t) { return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16; }
+}  // namespace
 
 Status broadcast(NodeShapes& s) {
   Shape out = s.in_shape(0);
   for (size_t i = 1; i < s.input_count(); ++i) {
     if (!s.has_input(i)) return s.fail("input #" + std::to_string(i) + " is missing");
-    RETURN_IF_ERROR(s.require_dtype(i, s.input(0).dtype));
+    // Float operands may differ in width (an fp16 activation plus an fp32 constant).
+    if (is_float(s.input(0).dtype)) RETURN_IF_ERROR(s.require_float(i));
+    else RETURN_IF_ERROR(s.require_dtype(i, s.input(0).dtype));
     ASSIGN_OR_RETURN(out, broadcast_pair(s, out, s.in_shape(i)));
   }
-  return s.set_output(s.input(0).dtype, std::move(out));
+  return s.set_output(s.activation_dtype(), std::move(out));
 }
 
 }  // namespace inferd::ir::shape_rules

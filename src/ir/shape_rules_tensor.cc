@@ -81,6 +81,18 @@ Result<Shape> resolve_reshape(const NodeShapes& s, const Shape& in, const IntVal
 
 Status same_shape(NodeShapes& s) { return s.set_output(s.input(0).dtype, s.in_shape(0)); }
 
+// A Reorder changes the layout and, with attr "to" (a DataType value, set by precision
+// assignment), the element type between fp32, fp16 and bf16.
+Status reorder(NodeShapes& s) {
+  if (!s.node().attrs.has("to")) return same_shape(s);
+  const int64_t to = s.node().attrs.get_int("to", 0);
+  const auto dtype = static_cast<DataType>(to);
+  if (dtype != DataType::kFloat32 && dtype != DataType::kFloat16 && dtype != DataType::kBFloat16)
+    return s.fail("Reorder converts to float32, float16 or bfloat16, not dtype " + std::to_string(to));
+  RETURN_IF_ERROR(s.require_float(0));
+  return s.set_output(dtype, s.in_shape(0));
+}
+
 Status concat(NodeShapes& s) {
   if (!s.attrs().has("axis")) return s.fail("attribute 'axis' is missing");
   RETURN_IF_ERROR(s.require_min_rank(0, 1));

@@ -12,20 +12,24 @@
 
 namespace inferd {
 
-inline constexpr uint32_t kPlanFormatVersion = 1;
+// 2: per-node backend choices (the blobs Backend::tune() wrote) follow the graph.
+inline constexpr uint32_t kPlanFormatVersion = 2;
 
 struct PlanHeader {
   uint32_t format_version = kPlanFormatVersion;
   std::string engine_version;
   std::string backend = "cpu";
   std::string precision = "fp32";
-  std::string target;  // backend-specific (CPU: "x86_64"; CUDA: arch + library versions)
+  std::string target;  // the device's target (CPU: "x86_64"; CUDA: "sm_90 cuda 13.0 cudnn 9.19.0 cublasLt 13.1.0")
   uint32_t max_batch = 1;
 };
 
 struct Plan {
   PlanHeader header;
   ir::Graph graph;
+  // One blob per node, in node order: what the backend chose at build time by timing
+  // (an algorithm, a heuristic's pick); opaque here, empty when the backend chose nothing.
+  std::vector<std::vector<uint8_t>> node_choices;
 };
 
 std::vector<uint8_t> serialize_plan(const Plan& plan);

@@ -40,12 +40,38 @@ Status read_attribute(ByteReader& r, ir::Attribute& a) {
   uint8_t type = 0;
   RETURN_IF_ERROR(r.get(type));
   switch (type) {
-    case 0: { int64_t v = 0; RETURN_IF_ERROR(r.get(v)); a = v; return Status::ok(); }
-    case 1: { float v = 0; RETURN_IF_ERROR(r.get(v)); a = v; return Status::ok(); }
-    case 2: { std::string v; RETURN_IF_ERROR(r.get_string(v)); a = v; return Status::ok(); }
-    case 3: { std::vector<int64_t> v; RETURN_IF_ERROR(read_list(r, v)); a = v; return Status::ok(); }
-    case 4: { std::vector<float> v; RETURN_IF_ERROR(read_list(r, v)); a = v; return Status::ok(); }
-    default: return data_loss("corrupt plan: unknown attribute type " + std::to_string(type));
+    case 0: {
+      int64_t v = 0;
+      RETURN_IF_ERROR(r.get(v));
+      a = v;
+      return Status::ok();
+    }
+    case 1: {
+      float v = 0;
+      RETURN_IF_ERROR(r.get(v));
+      a = v;
+      return Status::ok();
+    }
+    case 2: {
+      std::string v;
+      RETURN_IF_ERROR(r.get_string(v));
+      a = v;
+      return Status::ok();
+    }
+    case 3: {
+      std::vector<int64_t> v;
+      RETURN_IF_ERROR(read_list(r, v));
+      a = v;
+      return Status::ok();
+    }
+    case 4: {
+      std::vector<float> v;
+      RETURN_IF_ERROR(read_list(r, v));
+      a = v;
+      return Status::ok();
+    }
+    default:
+      return data_loss("corrupt plan: unknown attribute type " + std::to_string(type));
   }
 }
 
@@ -149,7 +175,25 @@ Status read_graph(ByteReader& r, ir::Graph& g) {
   }
   RETURN_IF_ERROR(read_ids(r, value_count, g.inputs));
   RETURN_IF_ERROR(read_ids(r, value_count, g.outputs));
-  if (r.left() != 0) return data_loss("corrupt plan: trailing bytes after the graph");
+  return Status::ok();
+}
+
+// The backend's per-node choices: one blob per node (possibly empty), nothing after them.
+Status read_node_choices(ByteReader& r, size_t node_count, std::vector<std::vector<uint8_t>>& choices) {
+  uint32_t count = 0;
+  RETURN_IF_ERROR(r.get_count(count, 4));
+  if (count != node_count)
+    return data_loss("corrupt plan: " + std::to_string(count) + " backend choices for " + std::to_string(node_count) +
+                     " nodes");
+  choices.resize(count);
+  for (auto& blob : choices) {
+    uint32_t size = 0;
+    std::span<const uint8_t> bytes;
+    RETURN_IF_ERROR(r.get(size));
+    RETURN_IF_ERROR(r.get_span(size, bytes));
+    blob.assign(bytes.begin(), bytes.end());
+  }
+  if (r.left() != 0) return data_loss("corrupt plan: trailing bytes after the backend choices");
   return Status::ok();
 }
 
@@ -162,8 +206,9 @@ Status read_header(ByteReader& r, PlanHeader& h, uint64_t& payload_size, uint64_
   RETURN_IF_ERROR(r.get(endian));
   if (endian != kEndianMarker) return failed_precondition("plan was written on a big-endian machine");
   if (h.format_version != kPlanFormatVersion)
-    return failed_precondition("plan format version " + std::to_string(h.format_version) + ", this inferd reads version " +
-                               std::to_string(kPlanFormatVersion) + ": rebuild it with `inferd build`");
+    return failed_precondition("plan format version " + std::to_string(h.format_version) +
+                               ", this inferd reads version " + std::to_string(kPlanFormatVersion) +
+                               ": rebuild it with `inferd build`");
   RETURN_IF_ERROR(r.get(payload_size));
   RETURN_IF_ERROR(r.get(checksum));
   RETURN_IF_ERROR(r.get(strings_size));
@@ -190,6 +235,8 @@ Result<Plan> deserialize_plan(std::span<const uint8_t> bytes, const std::string&
   if (plan_io::plan_checksum(payload) != checksum) return data_loss(source + ": corrupt plan: checksum mismatch");
   ByteReader r(payload, header.position());
   if (Status s = read_graph(r, plan.graph); !s.is_ok()) return s.with_context(source);
+  if (Status s = read_node_choices(r, plan.graph.nodes().size(), plan.node_choices); !s.is_ok())
+    return s.with_context(source);
   if (Status s = validate_plan_graph(plan.graph); !s.is_ok()) return s.with_context(source);
   return plan;
 }

@@ -56,7 +56,8 @@ void put_value(ByteWriter& w, size_t base, const ir::Value& v) {
   w.put_bytes(v.constant->raw(), v.constant->byte_size());
 }
 
-std::vector<uint8_t> serialize_payload(const ir::Graph& g, size_t payload_base) {
+std::vector<uint8_t> serialize_payload(const ir::Graph& g, const std::vector<std::vector<uint8_t>>& choices,
+                                       size_t payload_base) {
   ByteWriter w;
   w.put_string(g.name);
   w.put<uint32_t>(static_cast<uint32_t>(g.value_count()));
@@ -75,6 +76,14 @@ std::vector<uint8_t> serialize_payload(const ir::Graph& g, size_t payload_base) 
   }
   put_ids(w, g.inputs);
   put_ids(w, g.outputs);
+  // A plan made without tuning has no choices: one empty blob per node.
+  w.put<uint32_t>(static_cast<uint32_t>(g.nodes().size()));
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    static const std::vector<uint8_t> kNone;
+    const auto& blob = i < choices.size() ? choices[i] : kNone;
+    w.put<uint32_t>(static_cast<uint32_t>(blob.size()));
+    w.put_bytes(blob.data(), blob.size());
+  }
   return std::move(w.bytes());
 }
 
@@ -89,7 +98,7 @@ std::vector<uint8_t> header_strings(const PlanHeader& h) {
 std::vector<uint8_t> serialize_plan(const Plan& plan) {
   const auto strings = header_strings(plan.header);
   const size_t payload_base = kFixedHeaderBytes + strings.size() + sizeof(uint32_t);
-  const auto payload = serialize_payload(plan.graph, payload_base);
+  const auto payload = serialize_payload(plan.graph, plan.node_choices, payload_base);
   ByteWriter w;
   w.put_bytes(kMagic, sizeof(kMagic));
   w.put<uint32_t>(plan.header.format_version);

@@ -5,8 +5,8 @@
 
 #include <optional>
 
+#include "backends/api/energy_meter.h"
 #include "core/status.h"
-#include "runtime/energy_meter.h"
 #include "runtime/engine.h"
 
 namespace inferd {
@@ -21,7 +21,7 @@ struct BatchTiming {
   int batch = 0;
   int runs = 0;
   double median_ms = 0, p90_ms = 0, p99_ms = 0, min_ms = 0;
-  double images_per_s = 0;  // batch / median latency
+  double images_per_s = 0;  // batches enqueued back to back for min_seconds
   // With an energy meter: mean power over the timed runs and the energy per image.
   std::optional<double> watts, joules_per_image;
 };

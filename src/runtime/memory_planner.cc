@@ -15,7 +15,9 @@ struct Interval {
   bool overlaps(const Interval& o) const { return first <= o.last && o.first <= last; }
 };
 
-int64_t aligned(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
+int64_t aligned(int64_t n) {
+  return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
 
 bool aliased_into(const ir::Graph& g, ir::ValueId target) {
   for (size_t i = 0; i < g.value_count(); ++i)
@@ -23,10 +25,31 @@ bool aliased_into(const ir::Graph& g, ir::ValueId target) {
   return false;
 }
 
-// In-place residuals: a Conv that adds R (input 3) may write its output over R when
-// R dies there, so the backend skips copying R into the output (ResNet's 16 blocks).
-// Returns, per value, the value whose buffer it shares (kNoValue: its own).
-std::vector<ir::ValueId> in_place_residuals(const ir::Graph& g) {
+// Records that output 0 of node `i` shares input `k`'s buffer when that is safe: `k` dies
+// here, is read once by the node, is a plain activation (no alias, not bound by the user)
+// and matches the output's shape, layout and dtype.
+bool share_if_dies(const ir::Graph& g, const ir::Node& n, size_t i, size_t k, const std::vector<int64_t>& last_read,
+                   std::vector<ir::ValueId>& share) {
+  const auto r = n.inputs[k], y = n.outputs[0];
+  const auto& rv = g.value(r);
+  const auto& yv = g.value(y);
+  const bool dies_here = last_read[static_cast<size_t>(r)] == static_cast<int64_t>(i) &&
+                         std::count(n.inputs.begin(), n.inputs.end(), r) == 1;
+  const bool plain = !rv.is_constant() && rv.alias_of == ir::kNoValue && yv.alias_of == ir::kNoValue &&
+                     !g.is_graph_output(r) && std::find(g.inputs.begin(), g.inputs.end(), r) == g.inputs.end() &&
+                     !aliased_into(g, r) && !aliased_into(g, y);
+  if (dies_here && plain && rv.shape == yv.shape && rv.layout == yv.layout && rv.dtype == yv.dtype) {
+    share[static_cast<size_t>(y)] = r;
+    return true;
+  }
+  return false;
+}
+
+// In-place outputs: a node may write output 0 over an input that dies there when the
+// backend says its kernel can (a Conv accumulating onto its residual R: the backend then
+// skips copying R into the output; ResNet's 16 blocks). Returns, per value, the value
+// whose buffer it shares (kNoValue: its own).
+std::vector<ir::ValueId> in_place_outputs(const ir::Graph& g, const InPlacePredicate& may_overwrite) {
   std::vector<ir::ValueId> share(g.value_count(), ir::kNoValue);
   std::vector<int64_t> last_read(g.value_count(), -1);
   const auto& nodes = g.nodes();
@@ -35,18 +58,11 @@ std::vector<ir::ValueId> in_place_residuals(const ir::Graph& g) {
       if (id != ir::kNoValue) last_read[static_cast<size_t>(id)] = static_cast<int64_t>(i);
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& n = nodes[i];
-    if (n.op != ir::OpKind::kConv || n.inputs.size() < 4 || n.inputs[3] == ir::kNoValue) continue;
-    const auto r = n.inputs[3], y = n.outputs[0];
-    const auto& rv = g.value(r);
-    const auto& yv = g.value(y);
-    const bool dies_here = last_read[static_cast<size_t>(r)] == static_cast<int64_t>(i) &&
-                           std::count(n.inputs.begin(), n.inputs.end(), r) == 1;
-    const bool plain = !rv.is_constant() && rv.alias_of == ir::kNoValue && yv.alias_of == ir::kNoValue &&
-                       !g.is_graph_output(r) &&
-                       std::find(g.inputs.begin(), g.inputs.end(), r) == g.inputs.end() &&
-                       !aliased_into(g, r) && !aliased_into(g, y);
-    if (dies_here && plain && rv.shape == yv.shape && rv.layout == yv.layout && rv.dtype == yv.dtype)
-      share[static_cast<size_t>(y)] = r;
+    if (!may_overwrite || n.outputs.empty()) continue;
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      if (n.inputs[k] == ir::kNoValue || !may_overwrite(g, n, k)) continue;
+      if (share_if_dies(g, n, i, k, last_read, share)) break;
+    }
   }
   return share;
 }
@@ -58,12 +74,12 @@ ir::ValueId buffer_root(const ir::Graph& graph, ir::ValueId id) {
   return id;
 }
 
-MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch) {
+MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch, const InPlacePredicate& may_overwrite) {
   const size_t n = graph.value_count();
   const int64_t end = static_cast<int64_t>(graph.nodes().size());
   std::vector<Interval> life(n);
   std::vector<bool> used(n, false);
-  const auto share = in_place_residuals(graph);
+  const auto share = in_place_outputs(graph, may_overwrite);
   auto root_of = [&](ir::ValueId id) {
     for (;;) {
       id = buffer_root(graph, id);

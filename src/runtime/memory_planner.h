@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "ir/graph.h"
@@ -22,8 +23,13 @@ struct MemoryPlan {
 
 inline constexpr int64_t kArenaAlignment = 64;
 
-// Sizes are taken at `max_batch` (dynamic dim 0), so any batch <= max_batch fits.
-MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch);
+// Whether a node may write its output 0 over input `input` when that input dies there
+// (the backend's answer: Backend::may_overwrite_input).
+using InPlacePredicate = std::function<bool(const ir::Graph&, const ir::Node&, size_t input)>;
+
+// Sizes are taken at `max_batch` (dynamic dim 0), so any batch <= max_batch fits. Without
+// a predicate no value shares another's buffer in place.
+MemoryPlan plan_memory(const ir::Graph& graph, int64_t max_batch, const InPlacePredicate& may_overwrite = {});
 
 // The value whose buffer `id` lives in (follows alias_of to the end).
 ir::ValueId buffer_root(const ir::Graph& graph, ir::ValueId id);

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
-#include "runtime/backend_registry.h"
 
 namespace inferd {
 namespace {
@@ -36,8 +36,7 @@ Status check_config_matches(const LoadedModel& m) {
   const auto& p = m.preprocess;
   if (inputs[0].shape[2] != p.height || inputs[0].shape[3] != p.width)
     return invalid_argument(m.folder.dir + ": config input " + std::to_string(p.width) + "x" +
-                            std::to_string(p.height) + " does not match the model's " +
-                            to_string(inputs[0].shape));
+                            std::to_string(p.height) + " does not match the model's " + to_string(inputs[0].shape));
   Shape per_sample = m.engine->outputs().at(0).shape;
   per_sample[0] = 1;
   const auto classes = static_cast<size_t>(element_count(per_sample));
@@ -56,10 +55,10 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   ASSIGN_OR_RETURN(m.folder, load_model(model, labels_path));
   const auto& cfg = m.folder.config;
   ASSIGN_OR_RETURN(auto backend, create_backend(options.backend.empty() ? cfg.instances.backend : options.backend,
-                                                BackendOptions{options.threads}));
+                                                BackendOptions{options.threads, options.gpu}));
   BuildOptions build;
   build.max_batch = options.max_batch > 0 ? options.max_batch : cfg.max_batch;
-  build.precision = cfg.instances.precision;
+  build.precision = options.precision.empty() ? cfg.instances.precision : options.precision;
   ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
                                                   : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));
@@ -74,8 +73,8 @@ Status image_to_tensor(const LoadedModel& model, std::span<const uint8_t> image_
   return image::decode_and_preprocess(image_bytes, model.preprocess, kMaxImagePixels, sample);
 }
 
-Result<std::vector<std::vector<Prediction>>> classify_batch(const LoadedModel& model, ExecutionContext& ctx,
-                                                            int batch, int k) {
+Result<std::vector<std::vector<Prediction>>> classify_batch(const LoadedModel& model, ExecutionContext& ctx, int batch,
+                                                            int k) {
   RETURN_IF_ERROR(ctx.execute(batch));
   const auto per_sample = static_cast<size_t>(element_count(ctx.output_shape(0, 1)));
   std::vector<std::vector<Prediction>> results;

@@ -18,9 +18,11 @@
 namespace inferd {
 
 struct LoadOptions {
-  int threads = 0;        // backend threads, 0 = all cores
-  int max_batch = 0;      // 0 = the model config's
-  std::string backend;    // "" = the model config's
+  int threads = 0;           // backend threads, 0 = all cores
+  int max_batch = 0;         // 0 = the model config's
+  std::string backend;       // "" = the model config's
+  std::string precision;     // "" = the model config's
+  int gpu = 0;               // the GPU a cuda backend runs on
   bool cache_plans = false;  // keep built plans in <model dir>/.inferd-cache (the server does)
 };
 
@@ -40,7 +42,7 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
 Status image_to_tensor(const LoadedModel& model, std::span<const uint8_t> image_bytes, float* sample);
 
 // Runs samples already written into ctx.input_data(0) and returns top-k per sample.
-Result<std::vector<std::vector<Prediction>>> classify_batch(const LoadedModel& model, ExecutionContext& ctx,
-                                                            int batch, int k);
+Result<std::vector<std::vector<Prediction>>> classify_batch(const LoadedModel& model, ExecutionContext& ctx, int batch,
+                                                            int k);
 
 }  // namespace inferd

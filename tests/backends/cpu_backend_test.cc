@@ -1,6 +1,8 @@
 // The CPU backend's answers to the planner (supports, layouts, strided outputs),
 // its errors, and the kernels the op harness cannot reach: the in-place Concat, a
 // residual that already lives in the output buffer, the thread-count option.
+#include "backends/cpu/cpu_backend.h"
+
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -8,8 +10,8 @@
 #include <cmath>
 #include <thread>
 
-#include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/reference.h"
+#include "backends/cpu/cpu_device.h"
+#include "backends/reference/reference.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -108,24 +110,27 @@ TEST(CpuBackend, StridedOutputOnlyWhereNoCopyIsNeeded) {
 }
 
 // Runs `op` once on dense views.
-void run_once(const PackedOp& op, std::vector<TensorView> in, std::vector<TensorView> out) {
+void run_once(const PackedOp& op, std::vector<ConstTensorView> in, std::vector<TensorView> out) {
   auto kernel = op.create_kernel();
   ASSERT_TRUE(kernel.is_ok()) << kernel.status().message();
   ASSERT_TRUE(kernel.value()->reshape(in, out).is_ok());
-  kernel.value()->run(in, out);
+  auto stream = cpu::CpuDevice().create_stream().value();
+  const Status ran = kernel.value()->enqueue(in, out, EnqueueContext{*stream});
+  ASSERT_TRUE(ran.is_ok()) << ran.message();
 }
 
-TensorView view_of(Tensor& t) { return {t.data<float>(), t.shape(), dense_strides(t.shape())}; }
+TensorView view_of(Tensor& t) {
+  return {t.data<float>(), t.shape(), dense_strides(t.shape())};
+}
 
 TEST(CpuBackend, InPlaceConcatLeavesItsOutputAlone) {
   const auto backend = cpu::make_cpu_backend();
-  OneNode concat(OpKind::kConcat, {{1, 2, 3, 3}, {1, 2, 3, 3}}, {{1, 4, 3, 3}},
-                 [] {
-                   ir::Attributes a;
-                   a.set("axis", int64_t{1});
-                   a.set("in_place", int64_t{1});
-                   return a;
-                 }());
+  OneNode concat(OpKind::kConcat, {{1, 2, 3, 3}, {1, 2, 3, 3}}, {{1, 4, 3, 3}}, [] {
+    ir::Attributes a;
+    a.set("axis", int64_t{1});
+    a.set("in_place", int64_t{1});
+    return a;
+  }());
   auto packed = backend->pack(concat.graph, *concat.node);
   ASSERT_TRUE(packed.is_ok());
   EXPECT_EQ(packed.value()->implementation(), "inplace:concat");
@@ -151,9 +156,9 @@ TEST(CpuBackend, ConvResidualInTheOutputBuffer) {
   Tensor x = random_tensor({1, 4, 5, 5}, 3), r = random_tensor({1, 6, 5, 5}, 4);
   Tensor wt = *conv.graph.value(w).constant, bt = *conv.graph.value(bias).constant;
   Tensor expected(DataType::kFloat32, {1, 6, 5, 5});
-  const std::vector<TensorView> ref_in{view_of(x), view_of(wt), view_of(bt), view_of(r)};
+  const std::vector<ConstTensorView> ref_in{view_of(x), view_of(wt), view_of(bt), view_of(r)};
   const std::vector<TensorView> ref_out{view_of(expected)};
-  cpu::reference_kernel(OpKind::kConv)(conv.node->attrs, ref_in, ref_out);
+  ref::reference_kernel(OpKind::kConv)(conv.node->attrs, ref_in, ref_out);
 
   Tensor y = r;  // output buffer == residual buffer
   run_once(*packed.value(), {view_of(x), view_of(wt), view_of(bt), view_of(y)}, {view_of(y)});
@@ -174,8 +179,8 @@ TEST(CpuBackend, ConvRepacksWeightsForAnotherLayout) {
 
   Tensor x = random_tensor({1, 16, 6, 6}, 2), wt = *conv.graph.value(w).constant;
   Tensor expected(DataType::kFloat32, {1, 32, 6, 6});
-  const std::vector<TensorView> ref_in{view_of(x), view_of(wt)};
-  cpu::reference_kernel(OpKind::kConv)(conv.node->attrs, ref_in, std::vector<TensorView>{view_of(expected)});
+  const std::vector<ConstTensorView> ref_in{view_of(x), view_of(wt)};
+  ref::reference_kernel(OpKind::kConv)(conv.node->attrs, ref_in, std::vector<TensorView>{view_of(expected)});
 
   std::vector<float> x_nhwc(static_cast<size_t>(x.size())), y_nhwc(static_cast<size_t>(expected.size()));
   const TensorView xv{x_nhwc.data(), x.shape(), nhwc_strides(x.shape())};

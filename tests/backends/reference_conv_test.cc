@@ -5,7 +5,7 @@
 #include <cmath>
 #include <random>
 
-#include "reference_test_views.h"
+#include "support/reference_test_views.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -74,7 +74,7 @@ TEST(ReferenceActivation, EveryFusedActivationByName) {
     ir::Attributes a;
     a.set("activation", name);
     for (auto& [k, v] : params) a.set(k, v);
-    return cpu::apply_activation(a, x);
+    return ref::apply_activation(a, x);
   };
   EXPECT_EQ(act("Relu", -2.0f), 0.0f);
   EXPECT_EQ(act("Relu", 1.5f), 1.5f);
@@ -89,8 +89,8 @@ TEST(ReferenceActivation, EveryFusedActivationByName) {
   EXPECT_FLOAT_EQ(act("HardSwish", 3.0f), 3.0f);
   EXPECT_FLOAT_EQ(act("HardSwish", -3.0f), 0.0f);
   EXPECT_FLOAT_EQ(act("HardSwish", 1.0f), 1.0f * (1.0f / 6.0f + 0.5f));
-  EXPECT_EQ(cpu::apply_activation(ir::Attributes{}, -3.0f), -3.0f);  // no activation
-  EXPECT_TRUE(std::isnan(act("Softplus", 1.0f)));  // unknown names cannot pass silently
+  EXPECT_EQ(ref::apply_activation(ir::Attributes{}, -3.0f), -3.0f);  // no activation
+  EXPECT_TRUE(std::isnan(act("Softplus", 1.0f)));                    // unknown names cannot pass silently
 }
 
 // The output spatial size of a convolution (ONNX, no ceil).
@@ -148,8 +148,8 @@ TEST(ReferenceConv, MatchesIm2colOnRandomShapes) {
     const Tensor b = random_tensor({M}, 300 + trial);
     const Tensor expected = conv_by_im2col(x, w, b, stride, pads, dil, group);
     const Tensor y = run_kernel1(OpKind::kConv, conv_attrs(stride, pads, dil, group), {x, w, b}, expected.shape());
-    EXPECT_TRUE(near(y, expected)) << "trial " << trial << " group " << group << " x " << to_string(x.shape())
-                                   << " w " << to_string(w.shape());
+    EXPECT_TRUE(near(y, expected)) << "trial " << trial << " group " << group << " x " << to_string(x.shape()) << " w "
+                                   << to_string(w.shape());
   }
 }
 
@@ -210,7 +210,8 @@ TEST(ReferenceMatMul, BroadcastBatchesMatchPerBatchGemm) {
       const Tensor ai = floats({3, 4}, {a.floats().begin() + i * 12, a.floats().begin() + (i + 1) * 12});
       const Tensor bj = floats({4, 5}, {b.floats().begin() + j * 20, b.floats().begin() + (j + 1) * 20});
       const Tensor expected = run_kernel1(OpKind::kGemm, gemm_attrs(1, 1, 0, 0), {ai, bj}, {3, 5});
-      const Tensor got = floats({3, 5}, {y.floats().begin() + (i * 3 + j) * 15, y.floats().begin() + (i * 3 + j + 1) * 15});
+      const Tensor got =
+          floats({3, 5}, {y.floats().begin() + (i * 3 + j) * 15, y.floats().begin() + (i * 3 + j + 1) * 15});
       EXPECT_TRUE(identical(got, expected)) << i << "," << j;
     }
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "reference_test_views.h"
+#include "support/reference_test_views.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -44,8 +44,7 @@ TEST(ReferenceAdd, BroadcastsPerChannelBias) {
   const Tensor x = random_tensor({2, 3, 2, 2}, 31);
   const Tensor bias = floats({1, 3, 1, 1}, {10, 20, 30});
   const Tensor y = run_kernel1(OpKind::kAdd, {}, {x, bias}, x.shape());
-  for (int64_t i = 0; i < x.size(); ++i)
-    EXPECT_EQ(y.floats()[i], x.floats()[i] + bias.floats()[(i / 4) % 3]) << i;
+  for (int64_t i = 0; i < x.size(); ++i) EXPECT_EQ(y.floats()[i], x.floats()[i] + bias.floats()[(i / 4) % 3]) << i;
   // The same with the broadcast operand first and shorter rank ([C,1,1] aligns right).
   const Tensor y2 = run_kernel1(OpKind::kAdd, {}, {floats({3, 1, 1}, {10, 20, 30}), x}, x.shape());
   EXPECT_TRUE(identical(y2, y));
@@ -60,8 +59,8 @@ TEST(ReferenceMul, BothOperandsBroadcast) {
 }
 
 TEST(ReferenceSum, ThreeInputsWithBroadcast) {
-  const Tensor y = run_kernel1(OpKind::kSum, {},
-                               {floats({2, 2}, {1, 2, 3, 4}), floats({2}, {10, 20}), floats({2, 1}, {100, 200})}, {2, 2});
+  const Tensor y = run_kernel1(
+      OpKind::kSum, {}, {floats({2, 2}, {1, 2, 3, 4}), floats({2}, {10, 20}), floats({2, 1}, {100, 200})}, {2, 2});
   EXPECT_EQ(values_of(y), (std::vector<float>{111, 122, 213, 224}));
 }
 

@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "reference_test_views.h"
+#include "support/reference_test_views.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -32,8 +32,8 @@ using Ints = std::vector<int64_t>;
 
 std::vector<OpCase> activation_and_pool_cases() {
   const Tensor x = random_tensor({2, 3, 5, 5}, 1, -3.0f, 3.0f);
-  const ir::Attributes pool = attrs_of({{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}},
-                                        {"pads", Ints{1, 0, 1, 1}}, {"ceil_mode", int64_t{1}}});
+  const ir::Attributes pool = attrs_of(
+      {{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 0, 1, 1}}, {"ceil_mode", int64_t{1}}});
   ir::Attributes avg_incl = pool, avg_excl = pool;
   avg_incl.set("count_include_pad", int64_t{1});
   avg_excl.set("count_include_pad", int64_t{0});
@@ -48,9 +48,14 @@ std::vector<OpCase> activation_and_pool_cases() {
       {"AveragePoolInclPad", OpKind::kAveragePool, avg_incl, {x}, {2, 3, 3, 3}},
       {"AveragePoolExclPad", OpKind::kAveragePool, avg_excl, {x}, {2, 3, 3, 3}},
       {"GlobalAveragePool", OpKind::kGlobalAveragePool, {}, {x}, {2, 3, 1, 1}},
-      {"LRN", OpKind::kLRN, attrs_of({{"size", int64_t{3}}, {"alpha", 0.2f}, {"beta", 0.75f}, {"bias", 1.0f}}),
-       {random_tensor({2, 5, 3, 3}, 2)}, {2, 5, 3, 3}},
-      {"BatchNormalization", OpKind::kBatchNormalization, attrs_of({{"epsilon", 1e-3f}}),
+      {"LRN",
+       OpKind::kLRN,
+       attrs_of({{"size", int64_t{3}}, {"alpha", 0.2f}, {"beta", 0.75f}, {"bias", 1.0f}}),
+       {random_tensor({2, 5, 3, 3}, 2)},
+       {2, 5, 3, 3}},
+      {"BatchNormalization",
+       OpKind::kBatchNormalization,
+       attrs_of({{"epsilon", 1e-3f}}),
        {x, random_tensor({3}, 3), random_tensor({3}, 4), random_tensor({3}, 5), random_tensor({3}, 6, 0.5f, 2.0f)},
        x.shape()},
   };
@@ -58,24 +63,35 @@ std::vector<OpCase> activation_and_pool_cases() {
 
 std::vector<OpCase> linear_and_elementwise_cases() {
   const Tensor x = random_tensor({2, 3, 4, 4}, 10);
-  const ir::Attributes conv = attrs_of({{"strides", Ints{2, 1}}, {"pads", Ints{1, 0, 2, 1}}, {"dilations", Ints{1, 2}},
-                                        {"group", int64_t{2}}, {"activation", std::string("LeakyRelu")},
+  const ir::Attributes conv = attrs_of({{"strides", Ints{2, 1}},
+                                        {"pads", Ints{1, 0, 2, 1}},
+                                        {"dilations", Ints{1, 2}},
+                                        {"group", int64_t{2}},
+                                        {"activation", std::string("LeakyRelu")},
                                         {"alpha", 0.1f}});
   // H: (5 + 1 + 2 - 3) / 2 + 1 = 3; W: (6 + 0 + 1 - 5) / 1 + 1 = 3.
   const std::vector<Tensor> conv_inputs{random_tensor({2, 4, 5, 6}, 11), random_tensor({6, 2, 3, 3}, 12),
                                         random_tensor({6}, 13), random_tensor({2, 6, 3, 3}, 14)};
   return {
       {"Conv", OpKind::kConv, conv, conv_inputs, {2, 6, 3, 3}},
-      {"Gemm", OpKind::kGemm,
-       attrs_of({{"alpha", 0.5f}, {"beta", 2.0f}, {"transA", int64_t{0}}, {"transB", int64_t{1}},
+      {"Gemm",
+       OpKind::kGemm,
+       attrs_of({{"alpha", 0.5f},
+                 {"beta", 2.0f},
+                 {"transA", int64_t{0}},
+                 {"transB", int64_t{1}},
                  {"activation", std::string("Relu")}}),
-       {random_tensor({3, 4}, 15), random_tensor({5, 4}, 16), random_tensor({5}, 17)}, {3, 5}},
+       {random_tensor({3, 4}, 15), random_tensor({5, 4}, 16), random_tensor({5}, 17)},
+       {3, 5}},
       {"MatMul", OpKind::kMatMul, {}, {random_tensor({2, 3, 4, 5}, 18), random_tensor({5, 2}, 19)}, {2, 3, 4, 2}},
       {"Add", OpKind::kAdd, {}, {x, random_tensor({1, 3, 1, 1}, 20)}, x.shape()},
       {"Mul", OpKind::kMul, {}, {x, random_tensor({2, 3, 4, 4}, 21)}, x.shape()},
       {"Sum", OpKind::kSum, {}, {x, random_tensor({3, 1, 4}, 22), random_tensor({2, 3, 4, 4}, 23)}, x.shape()},
       {"Softmax", OpKind::kSoftmax, attrs_of({{"axis", int64_t{1}}}), {x}, x.shape()},
-      {"SoftmaxLegacy2d", OpKind::kSoftmax, attrs_of({{"axis", int64_t{1}}, {"legacy_2d", int64_t{1}}}), {x},
+      {"SoftmaxLegacy2d",
+       OpKind::kSoftmax,
+       attrs_of({{"axis", int64_t{1}}, {"legacy_2d", int64_t{1}}}),
+       {x},
        x.shape()},
   };
 }
@@ -84,8 +100,11 @@ std::vector<OpCase> data_movement_cases() {
   const Tensor x = random_tensor({2, 3, 4, 5}, 30);
   const Tensor x5 = random_tensor({2, 5, 3, 3}, 31);
   return {
-      {"Concat", OpKind::kConcat, attrs_of({{"axis", int64_t{1}}}),
-       {random_tensor({2, 2, 3, 3}, 32), random_tensor({2, 3, 3, 3}, 33)}, {2, 5, 3, 3}},
+      {"Concat",
+       OpKind::kConcat,
+       attrs_of({{"axis", int64_t{1}}}),
+       {random_tensor({2, 2, 3, 3}, 32), random_tensor({2, 3, 3, 3}, 33)},
+       {2, 5, 3, 3}},
       {"Flatten", OpKind::kFlatten, attrs_of({{"axis", int64_t{1}}}), {x}, {2, 60}},
       {"Reshape", OpKind::kReshape, {}, {x, Tensor::from_int64s({2}, Ints{10, 12})}, {10, 12}},
       {"Transpose", OpKind::kTranspose, attrs_of({{"perm", Ints{0, 2, 3, 1}}}), {x}, {2, 4, 5, 3}},
@@ -93,9 +112,15 @@ std::vector<OpCase> data_movement_cases() {
       {"Unsqueeze", OpKind::kUnsqueeze, attrs_of({{"axes", Ints{2}}}), {random_tensor({2, 3, 4}, 35)}, {2, 3, 1, 4}},
       {"Identity", OpKind::kIdentity, {}, {x}, x.shape()},
       {"Pad", OpKind::kPad, attrs_of({{"pads", Ints{0, 0, 1, 2, 0, 0, 2, 1}}, {"value", 0.5f}}), {x5}, {2, 5, 6, 6}},
-      {"Gather", OpKind::kGather, attrs_of({{"axis", int64_t{1}}}), {x5, Tensor::from_int64s({3}, Ints{4, 0, -2})},
+      {"Gather",
+       OpKind::kGather,
+       attrs_of({{"axis", int64_t{1}}}),
+       {x5, Tensor::from_int64s({3}, Ints{4, 0, -2})},
        {2, 3, 3, 3}},
-      {"Slice", OpKind::kSlice, attrs_of({{"axis", int64_t{1}}, {"start", int64_t{1}}, {"end", int64_t{4}}}), {x5},
+      {"Slice",
+       OpKind::kSlice,
+       attrs_of({{"axis", int64_t{1}}, {"start", int64_t{1}}, {"end", int64_t{4}}}),
+       {x5},
        {2, 3, 3, 3}},
       {"Reorder", OpKind::kReorder, {}, {x}, x.shape()},
   };

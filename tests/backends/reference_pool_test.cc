@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "reference_test_views.h"
+#include "support/reference_test_views.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -123,8 +123,8 @@ TEST(ReferenceBatchNormalization, PerChannelAffine) {
   const Tensor y = run_kernel1(OpKind::kBatchNormalization, a, {x, scale, bias, mean, var}, x.shape());
   for (int64_t i = 0; i < x.size(); ++i) {
     const size_t c = static_cast<size_t>((i / 4) % 3);
-    const float expected = scale.floats()[c] * (x.floats()[i] - mean.floats()[c]) /
-                               std::sqrt(var.floats()[c] + 1e-3f) + bias.floats()[c];
+    const float expected =
+        scale.floats()[c] * (x.floats()[i] - mean.floats()[c]) / std::sqrt(var.floats()[c] + 1e-3f) + bias.floats()[c];
     EXPECT_NEAR(y.floats()[i], expected, 1e-5) << i;
   }
 }

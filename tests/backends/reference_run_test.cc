@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "reference_test_views.h"
+#include "support/reference_test_views.h"
 #include "support/test_util.h"
 
 namespace inferd::test {

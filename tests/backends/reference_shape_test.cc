@@ -2,7 +2,7 @@
 // Concat, Transpose, Pad, Gather, Slice, Reorder.
 #include <gtest/gtest.h>
 
-#include "reference_test_views.h"
+#include "support/reference_test_views.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -37,10 +37,10 @@ TEST(ReferenceCopies, ReadsAPermutedViewInLogicalOrder) {
 
 TEST(ReferenceReorder, WritesTheOtherLayout) {
   const Tensor x = iota({1, 2, 2, 2});
-  const TensorView in{const_cast<float*>(x.data<float>()), x.shape(), dense_strides(x.shape())};
+  const ConstTensorView in{x.raw(), x.shape(), dense_strides(x.shape())};
   std::vector<float> nhwc(8, -1.0f);
   const TensorView out{nhwc.data(), x.shape(), nhwc_strides(x.shape())};
-  cpu::reference_kernel(OpKind::kReorder)({}, std::span(&in, 1), std::span(&out, 1));
+  ref::reference_kernel(OpKind::kReorder)({}, std::span(&in, 1), std::span(&out, 1));
   // NCHW 0..7 is c0: [0 1; 2 3], c1: [4 5; 6 7]; NHWC interleaves the channels.
   EXPECT_EQ(nhwc, (std::vector<float>{0, 4, 1, 5, 2, 6, 3, 7}));
 }
@@ -48,8 +48,8 @@ TEST(ReferenceReorder, WritesTheOtherLayout) {
 TEST(ReferenceConcat, AlongChannelsAndLastAxis) {
   ir::Attributes channels;
   channels.set("axis", int64_t{1});
-  const Tensor y = run_kernel1(OpKind::kConcat, channels, {floats({1, 1, 1, 2}, {1, 2}), floats({1, 2, 1, 2}, {3, 4, 5, 6})},
-                               {1, 3, 1, 2});
+  const Tensor y = run_kernel1(OpKind::kConcat, channels,
+                               {floats({1, 1, 1, 2}, {1, 2}), floats({1, 2, 1, 2}, {3, 4, 5, 6})}, {1, 3, 1, 2});
   EXPECT_EQ(values_of(y), (std::vector<float>{1, 2, 3, 4, 5, 6}));
   ir::Attributes last;
   last.set("axis", int64_t{-1});
@@ -103,7 +103,7 @@ TEST(ReferenceSlice, ChannelRange) {
 TEST(ReferenceDispatch, EveryOpButShapeHasAKernel) {
   for (int k = 0; k <= static_cast<int>(OpKind::kReorder); ++k) {
     const auto op = static_cast<OpKind>(k);
-    EXPECT_EQ(cpu::reference_kernel(op) == nullptr, op == OpKind::kShape) << ir::to_string(op);
+    EXPECT_EQ(ref::reference_kernel(op) == nullptr, op == OpKind::kShape) << ir::to_string(op);
   }
 }
 

@@ -9,8 +9,8 @@
 #include <iostream>
 #include <span>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
-#include "runtime/backend_registry.h"
 #include "runtime/engine.h"
 #include "support/model_env.h"
 #include "support/ort_oracle.h"
@@ -33,7 +33,6 @@ std::string generated_model(const std::string& name) {
 class GeneratedModel : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(GeneratedModel, MatchesOnnxRuntime) {
-  register_test_backends();
   const std::string path = generated_model(GetParam());
   auto backend = create_backend("cpu", {});
   ASSERT_TRUE(backend.is_ok());

@@ -19,8 +19,9 @@ namespace {
 
 const LoadedModel& squeezenet() {
   static const LoadedModel model = [] {
-    register_test_backends();
-    auto m = load_classifier(test::source_dir() + "/models/squeezenet", "", {0, 32, ""});
+    LoadOptions options;
+    options.max_batch = 32;
+    auto m = load_classifier(test::source_dir() + "/models/squeezenet", "", options);
     EXPECT_TRUE(m.is_ok()) << m.status().message();
     return std::move(m).value();
   }();

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backends/cpu/reference.h"
+#include "backends/api/backend.h"
+#include "backends/reference/reference.h"
 #include "ir/shape_inference.h"
-#include "runtime/kernel.h"
 #include "support/reference_run.h"
 #include "support/test_util.h"
 
@@ -16,7 +16,9 @@ namespace inferd::test {
 using ir::OpKind;
 using ir::ValueId;
 
-GraphBuilder::GraphBuilder(std::string name, uint32_t seed) : seed_(seed) { g_.name = std::move(name); }
+GraphBuilder::GraphBuilder(std::string name, uint32_t seed) : seed_(seed) {
+  g_.name = std::move(name);
+}
 
 ValueId GraphBuilder::input(const std::string& name, Shape shape) {
   ir::Value v;
@@ -201,16 +203,19 @@ ir::Graph shape_chain_graph(int64_t batch, bool target_as_constant) {
 
 namespace {
 
-bool is_one_of(OpKind op, std::initializer_list<OpKind> ops) { return std::find(ops.begin(), ops.end(), op) != ops.end(); }
+bool is_one_of(OpKind op, std::initializer_list<OpKind> ops) {
+  return std::find(ops.begin(), ops.end(), op) != ops.end();
+}
 
-Status evaluate_reference(const ir::Node& node, const std::vector<const Tensor*>& inputs, std::vector<Tensor>& outputs) {
-  const cpu::ReferenceFn fn = cpu::reference_kernel(node.op);
+Status evaluate_reference(const ir::Node& node, const std::vector<const Tensor*>& inputs,
+                          std::vector<Tensor>& outputs) {
+  const ref::ReferenceFn fn = ref::reference_kernel(node.op);
   if (!fn) return unimplemented("no reference kernel for " + std::string(ir::to_string(node.op)));
-  std::vector<TensorView> in, out;
+  std::vector<ConstTensorView> in;
+  std::vector<TensorView> out;
   for (const Tensor* t : inputs)
-    in.push_back(t ? TensorView{const_cast<float*>(t->data<float>()), t->shape(), dense_strides(t->shape())}
-                   : TensorView{});
-  for (Tensor& t : outputs) out.push_back({t.data<float>(), t.shape(), dense_strides(t.shape())});
+    in.push_back(t ? ConstTensorView{t->raw(), t->shape(), dense_strides(t->shape()), t->dtype()} : ConstTensorView{});
+  for (Tensor& t : outputs) out.push_back({t.raw(), t.shape(), dense_strides(t.shape()), t.dtype()});
   fn(node.attrs, in, out);
   return Status::ok();
 }

@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
 #include "core/file.h"
-#include "runtime/backend_registry.h"
 #include "support/model_env.h"
 #include "support/ort_oracle.h"
 #include "support/test_util.h"
@@ -16,7 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(PlanCache, BuildsOnceThenLoadsAndSurvivesACorruptEntry) {
-  register_test_backends();
   auto backend = create_backend("cpu", {}).value();
   const fs::path dir = fs::path(test::temp_dir()) / "cache_model";
   fs::create_directories(dir);

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
 #include "core/version.h"
-#include "runtime/backend_registry.h"
 #include "runtime/engine.h"
 #include "support/model_env.h"
 #include "support/test_util.h"
@@ -15,7 +15,6 @@ namespace {
 class PlanTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    register_test_backends();
     backend_ = create_backend("cpu", {}).value();
     auto built = build_plan(test::source_dir() + "/models/squeezenet/1/model.onnx", *backend_, {4, "fp32"});
     ASSERT_TRUE(built.is_ok()) << built.status().message();
@@ -95,6 +94,57 @@ TEST_F(PlanTest, RandomByteFlipsNeverCrash) {
     copy[seed % std::min<size_t>(copy.size(), 200)] ^= static_cast<uint8_t>(1 + (seed >> 24) % 255);
     (void)deserialize_plan(copy, "x.plan");  // must return, error or not
   }
+}
+
+// Per-node backend choices (what Backend::tune picked) travel with the plan, byte for byte.
+TEST_F(PlanTest, BackendChoicesRoundTrip) {
+  Plan plan = *plan_;
+  plan.node_choices.assign(plan.graph.nodes().size(), {});
+  plan.node_choices.front() = {1, 2, 3};
+  plan.node_choices.back() = std::vector<uint8_t>(300, 0xab);
+  auto loaded = deserialize_plan(serialize_plan(plan), "x.plan");
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->node_choices, plan.node_choices);
+  // A plan without choices stores one empty blob per node.
+  Plan none = *plan_;
+  none.node_choices.clear();
+  auto empty = deserialize_plan(serialize_plan(none), "x.plan");
+  ASSERT_TRUE(empty.is_ok());
+  EXPECT_EQ(empty->node_choices, std::vector<std::vector<uint8_t>>(plan.graph.nodes().size()));
+}
+
+// Version-1 plans (before backend choices) are refused, saying to rebuild.
+TEST_F(PlanTest, OlderFormatVersionIsRefusedSayingToRebuild) {
+  auto bytes = serialize_plan(*plan_);
+  bytes[8] = 1;  // the u32 format version after the 8-byte magic
+  auto loaded = deserialize_plan(bytes, "old.plan");
+  ASSERT_FALSE(loaded.is_ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(loaded.status().message().find("plan format version 1, this inferd reads version 2: rebuild it"),
+            std::string::npos)
+      << loaded.status().message();
+}
+
+// The header records the device it was built for, and the engine checks it.
+TEST_F(PlanTest, TargetIsTheDevicesAndIsCheckedAtLoad) {
+  EXPECT_EQ(plan_->header.target, backend_->device().target());
+  Plan other = *plan_;
+  other.header.target = "riscv64";
+  auto engine = Engine::create(std::move(other), backend_);
+  ASSERT_FALSE(engine.is_ok());
+  EXPECT_EQ(engine.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(engine.status().message().find("'riscv64'"), std::string::npos) << engine.status().message();
+  EXPECT_NE(engine.status().message().find("rebuild the plan with `inferd build`"), std::string::npos);
+}
+
+TEST_F(PlanTest, PlanOfAnotherBackendIsRefusedNamingIt) {
+  Plan other = *plan_;
+  other.header.backend = "cuda";
+  auto engine = Engine::create(std::move(other), backend_);
+  ASSERT_FALSE(engine.is_ok());
+  EXPECT_NE(engine.status().message().find("plan built for the cuda backend; this engine uses cpu"),
+            std::string::npos)
+      << engine.status().message();
 }
 
 }  // namespace

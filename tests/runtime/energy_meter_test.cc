@@ -1,6 +1,6 @@
 // RAPL through powercap, on a fake sysfs tree: which zones count, wrap-around, and the
 // errors a user sees on a VM or without root.
-#include "runtime/energy_meter.h"
+#include "backends/api/energy_meter.h"
 
 #include <gtest/gtest.h>
 

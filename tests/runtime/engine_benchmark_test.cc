@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
-#include "runtime/backend_registry.h"
 #include "support/model_env.h"
 #include "support/test_util.h"
 
@@ -13,7 +13,6 @@ namespace inferd {
 namespace {
 
 std::unique_ptr<ExecutionContext> squeezenet_context(int max_batch) {
-  register_test_backends();
   auto backend = create_backend("cpu", {}).value();
   auto built = build_plan(test::source_dir() + "/models/squeezenet/1/model.onnx", *backend, {max_batch, "fp32"});
   EXPECT_TRUE(built.is_ok()) << built.status().message();
@@ -41,12 +40,16 @@ TEST(TimeBatch, RunsTheMinimumAndOrdersThePercentiles) {
   auto ctx = squeezenet_context(4);
   const auto t = time_batch(*ctx, 3, {1, 7, 0.0}, nullptr).value();
   EXPECT_EQ(t.batch, 3);
-  EXPECT_EQ(t.runs, 7);  // no minimum time: exactly the minimum count
+  EXPECT_EQ(t.runs, 7);  // no minimum time: exactly the minimum count of latency runs
   EXPECT_GT(t.min_ms, 0.0);
   EXPECT_LE(t.min_ms, t.median_ms);
   EXPECT_LE(t.median_ms, t.p90_ms);
   EXPECT_LE(t.p90_ms, t.p99_ms);
-  EXPECT_DOUBLE_EQ(t.images_per_s, 3000.0 / t.median_ms);
+  // Throughput comes from a back-to-back loop, not from the latency median: the same order
+  // of magnitude on the CPU, where each enqueue runs to completion: never faster than twice
+  // the fastest single batch (a loaded machine may make it much slower).
+  EXPECT_GT(t.images_per_s, 0.0);
+  EXPECT_LT(t.images_per_s, 2.0 * 3000.0 / t.min_ms);
   EXPECT_FALSE(t.watts.has_value());
   EXPECT_FALSE(t.joules_per_image.has_value());
 }

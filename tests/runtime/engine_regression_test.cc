@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "runtime/backend_registry.h"
+#include "backends/api/registry.h"
 #include "runtime/engine.h"
 #include "support/model_env.h"
 
@@ -22,10 +22,10 @@ ir::ValueId add_activation(ir::Graph& g, const std::string& name, const Shape& s
 // (and, now that contexts touch their arena, would be OOM-killed where overcommit lets the
 // allocation through). It must fail at load, naming the size.
 TEST(EngineRegression, ArenaLargerThanTheMachineIsRefusedAtCreate) {
-  register_test_backends();
   auto backend = create_backend("cpu", {}).value();
   Plan plan;
   plan.header.max_batch = 4096;
+  plan.header.target = backend->device().target();
   ir::Graph& g = plan.graph;
   const Shape shape{kDynamicDim, int64_t{1} << 31};
   const ir::ValueId x = add_activation(g, "x", shape);

@@ -4,8 +4,8 @@
 
 #include <thread>
 
+#include "backends/api/registry.h"
 #include "builder/builder.h"
-#include "runtime/backend_registry.h"
 #include "runtime/engine.h"
 #include "support/model_env.h"
 #include "support/test_util.h"
@@ -14,7 +14,6 @@ namespace inferd {
 namespace {
 
 std::shared_ptr<const Engine> squeezenet_engine(int max_batch) {
-  register_test_backends();
   auto backend = create_backend("cpu", {}).value();
   auto built = build_plan(test::source_dir() + "/models/squeezenet/1/model.onnx", *backend, {max_batch, "fp32"});
   EXPECT_TRUE(built.is_ok()) << built.status().message();

@@ -17,7 +17,9 @@ std::string read_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-std::string image(int i) { return read_bytes(source_dir() + "/images/" + std::to_string(i) + ".jpg"); }
+std::string image(int i) {
+  return read_bytes(source_dir() + "/images/" + std::to_string(i) + ".jpg");
+}
 
 std::string make_repository(const std::string& name, const TestServerConfig& c) {
   const fs::path repo = fs::path(temp_dir()) / name;
@@ -39,7 +41,6 @@ std::string make_repository(const std::string& name, const TestServerConfig& c) 
 }
 
 Result<std::unique_ptr<Server>> try_start_test_server(const TestServerConfig& config, const std::string& name) {
-  register_test_backends();
   ServerOptions o;
   o.model_repository = make_repository(name, config);
   o.http.port = 0;

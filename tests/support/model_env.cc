@@ -5,17 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "backends/cpu/cpu_backend.h"
-#include "runtime/backend_registry.h"
 #include "support/test_util.h"
 
 namespace inferd {
-
-void register_test_backends() {
-  register_backend("cpu", [](const BackendOptions& o) -> Result<std::shared_ptr<const Backend>> {
-    return std::shared_ptr<const Backend>(cpu::make_cpu_backend({o.threads}));
-  });
-}
 
 std::vector<std::string> bundled_photos() {
   std::vector<std::string> out;

@@ -6,9 +6,6 @@
 
 namespace inferd {
 
-// Registers the CPU backend under "cpu" (what the `inferd` binary's main does).
-void register_test_backends();
-
 // Every photo bundled with the project or in the shared assets (not the ImageNet sample).
 std::vector<std::string> bundled_photos();
 

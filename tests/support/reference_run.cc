@@ -3,8 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "backends/cpu/reference.h"
-#include "runtime/kernel.h"
+#include "backends/api/backend.h"
+#include "backends/reference/reference.h"
 
 namespace inferd::test {
 namespace {
@@ -21,9 +21,11 @@ Result<Shape> concrete_shape(const ir::Value& v, int64_t batch) {
   return shape;
 }
 
-TensorView view_of(const Tensor& t) {
-  // Kernels never write their inputs; the view type is shared with outputs.
-  return {const_cast<float*>(reinterpret_cast<const float*>(t.raw())), t.shape(), dense_strides(t.shape())};
+ConstTensorView view_of(const Tensor& t) {
+  return {t.raw(), t.shape(), dense_strides(t.shape()), t.dtype()};
+}
+TensorView view_of(Tensor& t) {
+  return {t.raw(), t.shape(), dense_strides(t.shape()), t.dtype()};
 }
 
 // Checks inputs against graph.inputs and returns the batch (inputs[0] dim 0).
@@ -53,11 +55,12 @@ class Interpreter {
 
   Status run_node(const ir::Node& node) {
     const std::string where = "reference_run: " + ir::describe(graph_, node);
-    const cpu::ReferenceFn fn = cpu::reference_kernel(node.op);
+    const ref::ReferenceFn fn = ref::reference_kernel(node.op);
     if (!fn) return unimplemented(where + ": no reference kernel for this op (fold it to a constant first)");
-    std::vector<TensorView> in, out;
+    std::vector<ConstTensorView> in;
+    std::vector<TensorView> out;
     for (ir::ValueId id : node.inputs) {
-      Result<TensorView> view = input_view(id);
+      Result<ConstTensorView> view = input_view(id);
       if (!view.is_ok()) return view.status().with_context(where);
       in.push_back(std::move(view).value());
     }
@@ -78,15 +81,16 @@ class Interpreter {
   Result<Tensor> result(ir::ValueId id) const {
     const ir::Value& v = graph_.value(id);
     if (v.is_constant()) return *v.constant;
-    if (!tensors_[static_cast<size_t>(id)]) return internal_error("reference_run: output '" + v.name + "' is never written");
+    if (!tensors_[static_cast<size_t>(id)])
+      return internal_error("reference_run: output '" + v.name + "' is never written");
     return *tensors_[static_cast<size_t>(id)];
   }
 
  private:
   // Constants are float32 or int64 (the kernel reinterprets the latter); activations
   // must have been written by an earlier node or bound as an input.
-  Result<TensorView> input_view(ir::ValueId id) const {
-    if (id == ir::kNoValue) return TensorView{};
+  Result<ConstTensorView> input_view(ir::ValueId id) const {
+    if (id == ir::kNoValue) return ConstTensorView{};
     const ir::Value& v = graph_.value(id);
     if (v.is_constant()) {
       const DataType dt = v.constant->dtype();

@@ -3,9 +3,11 @@
 #include <array>
 #include <utility>
 
+#include "backends/api/registry.h"
+#include "backends/cpu/cpu_device.h"
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
-#include "backends/cpu/reference.h"
+#include "backends/reference/reference.h"
 #include "core/log.h"
 
 namespace inferd::cpu {
@@ -89,13 +91,17 @@ class CpuBackend final : public Backend {
   }
 
   std::string_view name() const override { return "cpu"; }
+  const Device& device() const override { return device_; }
 
-  bool supports(const ir::Graph&, const ir::Node& node) const override {
+  bool supports(const ir::Graph& graph, const ir::Node& node) const override {
     if (node.op == OpKind::kShape) return false;  // always folded away by the builder
+    // The kernels compute in fp32 (int64 only for shape-like constants).
+    for (auto id : node.outputs)
+      if (graph.value(id).dtype != DataType::kFloat32) return false;
     if (node.op == OpKind::kConv || node.op == OpKind::kGemm) {
-      if (!fused_activation(node.attrs, node.op == OpKind::kGemm).is_ok()) return false;
+      if (!dnnl_fused_activation(node.attrs, node.op == OpKind::kGemm).is_ok()) return false;
     }
-    return onednn_family(node.op) != nullptr || reference_kernel(node.op) != nullptr;
+    return onednn_family(node.op) != nullptr || ref::reference_kernel(node.op) != nullptr;
   }
 
   ir::Layout preferred_layout(const ir::Graph& graph, const ir::Node& node) const override {
@@ -117,9 +123,15 @@ class CpuBackend final : public Backend {
            onednn_family(node.op) == nullptr;
   }
 
-  Result<std::unique_ptr<PackedOp>> pack(const ir::Graph& graph, const ir::Node& node) const override {
-    if (!supports(graph, node))
-      return unimplemented(ir::describe(graph, node) + ": not supported by the CPU backend");
+  // A Conv with a residual may accumulate onto the residual's buffer: its pipeline skips
+  // copying the residual into the output when both are one buffer (ResNet's 16 blocks).
+  bool may_overwrite_input(const ir::Graph&, const ir::Node& node, size_t input) const override {
+    return node.op == OpKind::kConv && input == 3;
+  }
+
+  Result<std::unique_ptr<PackedOp>> pack(const ir::Graph& graph, const ir::Node& node,
+                                         const PackOptions&) const override {
+    if (!supports(graph, node)) return unimplemented(ir::describe(graph, node) + ": not supported by the CPU backend");
     if (const PackFn family = onednn_family(node.op)) {
       PackResult packed = family(graph, node, opts_);
       // kUnimplemented: oneDNN refused the primitive; the reference kernel still can.
@@ -134,7 +146,19 @@ class CpuBackend final : public Backend {
 
  private:
   CpuBackendOptions opts_;
+  CpuDevice device_;
 };
+
+// Registers "cpu" when the binary starts (the library is linked whole, see src/CMakeLists.txt).
+const bool kRegistered = [] {
+  BackendRegistration reg;
+  reg.create = [](const BackendOptions& options) -> Result<std::shared_ptr<const Backend>> {
+    return std::shared_ptr<const Backend>(make_cpu_backend({options.threads}));
+  };
+  reg.devices = [] { return std::vector<DeviceDescription>{{0, "cpu", CpuDevice().target(), 0}}; };
+  register_backend("cpu", std::move(reg));
+  return true;
+}();
 
 }  // namespace
 

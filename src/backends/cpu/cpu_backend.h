@@ -4,12 +4,12 @@
 // reference kernels (reference.h) for everything else.
 //
 // Threading: the Backend and its PackedOps are immutable and may be shared across
-// threads; each Kernel belongs to one execution context (runtime/kernel.h).
+// threads; each Kernel belongs to one execution context (backends/api/backend.h).
 #pragma once
 
 #include <memory>
 
-#include "runtime/kernel.h"
+#include "backends/api/backend.h"
 
 namespace inferd::cpu {
 

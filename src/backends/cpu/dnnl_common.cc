@@ -9,6 +9,8 @@
 #include <numeric>
 #include <string_view>
 
+#include "ir/activation.h"
+
 namespace inferd::cpu {
 
 const dnnl::engine& cpu_engine() {
@@ -29,11 +31,13 @@ dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides)
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, st);
 }
 
-dnnl::memory::desc desc_of(const TensorView& v) { return desc_of(v.shape, v.strides); }
+dnnl::memory::desc desc_of(const ConstTensorView& v) {
+  return desc_of(v.shape, v.strides);
+}
 
 namespace {
 // Strides for `shape` with `layout`'s dim order (outermost = largest stride) but no gaps.
-std::vector<int64_t> compact_strides(const Shape& shape, const TensorView& layout) {
+std::vector<int64_t> compact_strides(const Shape& shape, const ConstTensorView& layout) {
   std::vector<size_t> order(shape.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
@@ -48,13 +52,17 @@ std::vector<int64_t> compact_strides(const Shape& shape, const TensorView& layou
 }
 }  // namespace
 
-dnnl::memory::desc compact_desc_of(const TensorView& v) { return desc_of(v.shape, compact_strides(v.shape, v)); }
+dnnl::memory::desc compact_desc_of(const ConstTensorView& v) {
+  return desc_of(v.shape, compact_strides(v.shape, v));
+}
 
-dnnl::memory::desc compact_desc_like(const Shape& shape, const TensorView& layout) {
+dnnl::memory::desc compact_desc_like(const Shape& shape, const ConstTensorView& layout) {
   return desc_of(shape, compact_strides(shape, layout));
 }
 
-bool is_compact(const TensorView& v) { return v.strides == compact_strides(v.shape, v); }
+bool is_compact(const ConstTensorView& v) {
+  return v.strides == compact_strides(v.shape, v);
+}
 
 TensorView representative_view(const ir::Graph& graph, ir::ValueId id, int64_t batch) {
   TensorView view;
@@ -87,12 +95,18 @@ dnnl::primitive_attr make_attr(const dnnl::post_ops& ops) {
 float EltwiseStep::apply(float x) const {
   using A = dnnl::algorithm;
   switch (algorithm) {
-    case A::eltwise_relu: return x > 0.0f ? x : alpha * x;
-    case A::eltwise_clip: return std::max(alpha, std::min(beta, x));
-    case A::eltwise_linear: return alpha * x + beta;
-    case A::eltwise_logistic: return 1.0f / (1.0f + std::exp(-x));
-    case A::eltwise_hardswish: return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
-    default: return std::numeric_limits<float>::quiet_NaN();
+    case A::eltwise_relu:
+      return x > 0.0f ? x : alpha * x;
+    case A::eltwise_clip:
+      return std::max(alpha, std::min(beta, x));
+    case A::eltwise_linear:
+      return alpha * x + beta;
+    case A::eltwise_logistic:
+      return 1.0f / (1.0f + std::exp(-x));
+    case A::eltwise_hardswish:
+      return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
+    default:
+      return std::numeric_limits<float>::quiet_NaN();
   }
 }
 
@@ -101,60 +115,38 @@ float apply(const Activation& act, float x) {
   return x;
 }
 
-namespace {
-struct ActivationParams {
-  float alpha, beta, min, max;
-};
-
-// ONNX defaults: LeakyRelu alpha 0.01, HardSigmoid alpha 0.2 / beta 0.5, Clip unbounded.
-ActivationParams defaults_of(ir::OpKind kind) {
-  const float inf = std::numeric_limits<float>::infinity();
-  if (kind == ir::OpKind::kLeakyRelu) return {0.01f, 0.0f, -inf, inf};
-  if (kind == ir::OpKind::kHardSigmoid) return {0.2f, 0.5f, -inf, inf};
-  return {0.0f, 0.0f, -inf, inf};
-}
-
-Result<Activation> activation_of(ir::OpKind kind, const ActivationParams& p) {
+Result<Activation> dnnl_activation(const ir::Activation& a) {
   using A = dnnl::algorithm;
-  switch (kind) {
-    case ir::OpKind::kRelu: return Activation{{A::eltwise_relu, 0.0f, 0.0f}};
-    case ir::OpKind::kLeakyRelu: return Activation{{A::eltwise_relu, p.alpha, 0.0f}};
-    case ir::OpKind::kClip: return Activation{{A::eltwise_clip, p.min, p.max}};
-    case ir::OpKind::kSigmoid: return Activation{{A::eltwise_logistic, 0.0f, 0.0f}};
+  using K = ir::Activation::Kind;
+  switch (a.kind) {
+    case K::kIdentity:
+      return Activation{};
+    case K::kRelu:
+      return Activation{{A::eltwise_relu, 0.0f, 0.0f}};
+    case K::kLeakyRelu:
+      return Activation{{A::eltwise_relu, a.alpha, 0.0f}};
+    case K::kClip:
+      return Activation{{A::eltwise_clip, a.min, a.max}};
+    case K::kSigmoid:
+      return Activation{{A::eltwise_logistic, 0.0f, 0.0f}};
     // oneDNN 2.6 has no hardsigmoid (added in 3.0): alpha*x+beta, then clip to [0,1].
-    case ir::OpKind::kHardSigmoid:
-      return Activation{{A::eltwise_linear, p.alpha, p.beta}, {A::eltwise_clip, 0.0f, 1.0f}};
+    case K::kHardSigmoid:
+      return Activation{{A::eltwise_linear, a.alpha, a.beta}, {A::eltwise_clip, 0.0f, 1.0f}};
     // 2.6's hardswish ignores alpha/beta: x * relu6(x + 3) / 6, which is ONNX's HardSwish.
-    case ir::OpKind::kHardSwish: return Activation{{A::eltwise_hardswish, 0.0f, 0.0f}};
-    default: return invalid_argument(std::string(ir::to_string(kind)) + " is not an activation");
+    case K::kHardSwish:
+      return Activation{{A::eltwise_hardswish, 0.0f, 0.0f}};
   }
-}
-}  // namespace
-
-Result<Activation> standalone_activation(ir::OpKind kind, const ir::Attributes& attrs) {
-  ActivationParams p = defaults_of(kind);
-  p.alpha = attrs.get_float("alpha", p.alpha);
-  p.beta = attrs.get_float("beta", p.beta);
-  p.min = attrs.get_float("min", p.min);
-  p.max = attrs.get_float("max", p.max);
-  return activation_of(kind, p);
+  return invalid_argument("activation without a oneDNN equivalent");
 }
 
-Result<Activation> fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta) {
-  const std::string name = attrs.get_string("activation", "");
-  if (name.empty()) return Activation{};
-  const std::optional<ir::OpKind> kind = ir::op_kind_from_string(name);
-  if (!kind) return invalid_argument("unknown fused activation '" + name + "'");
-  ActivationParams p = defaults_of(*kind);
-  if (!op_owns_alpha_beta) {
-    p.alpha = attrs.get_float("alpha", p.alpha);
-    p.beta = attrs.get_float("beta", p.beta);
-  }
-  p.alpha = attrs.get_float("activation_alpha", p.alpha);
-  p.beta = attrs.get_float("activation_beta", p.beta);
-  p.min = attrs.get_float("min", p.min);
-  p.max = attrs.get_float("max", p.max);
-  return activation_of(*kind, p);
+Result<Activation> dnnl_standalone_activation(ir::OpKind kind, const ir::Attributes& attrs) {
+  ASSIGN_OR_RETURN(ir::Activation a, ir::standalone_activation(kind, attrs));
+  return dnnl_activation(a);
+}
+
+Result<Activation> dnnl_fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta) {
+  ASSIGN_OR_RETURN(ir::Activation a, ir::fused_activation(attrs, op_owns_alpha_beta));
+  return dnnl_activation(a);
 }
 
 void append_post_ops(dnnl::post_ops& ops, const Activation& act) {
@@ -170,7 +162,9 @@ AlignedBuffer::AlignedBuffer(size_t bytes) : bytes_(bytes) {
   if (!data_) throw std::bad_alloc();
 }
 
-void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+void AlignedBuffer::Free::operator()(float* p) const {
+  std::free(p);
+}
 
 PackedTensor pack_tensor(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& want) {
   auto buffer = std::make_shared<AlignedBuffer>(want.get_size());

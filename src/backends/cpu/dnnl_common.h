@@ -7,23 +7,22 @@
 // Internal to src/backends/cpu/dnnl_*.cc and cpu_backend.cc.
 #pragma once
 
-#include <dnnl.hpp>
-
 #include <cstddef>
+#include <dnnl.hpp>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "backends/api/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "core/status.h"
 #include "ir/graph.h"
-#include "runtime/kernel.h"
 
 namespace inferd::cpu {
 
-using Inputs = std::span<const TensorView>;
+using Inputs = std::span<const ConstTensorView>;
 using Outputs = std::span<const TensorView>;
 
 // The one CPU engine of the process (oneDNN engines are thread-safe and cheap to share).
@@ -35,12 +34,12 @@ void apply_thread_count(int threads);
 
 // oneDNN descriptors of a view: logical dims in NCHW order, physical strides as given.
 dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides);
-dnnl::memory::desc desc_of(const TensorView& v);
+dnnl::memory::desc desc_of(const ConstTensorView& v);
 // The same dim order as `v` with no gaps (a channel slice becomes its own dense tensor).
-dnnl::memory::desc compact_desc_of(const TensorView& v);
+dnnl::memory::desc compact_desc_of(const ConstTensorView& v);
 // A compact descriptor of `shape` with the dim order of `layout` (same rank).
-dnnl::memory::desc compact_desc_like(const Shape& shape, const TensorView& layout);
-bool is_compact(const TensorView& v);
+dnnl::memory::desc compact_desc_like(const Shape& shape, const ConstTensorView& layout);
+bool is_compact(const ConstTensorView& v);
 // The strides of a graph value as the planner will lay it out (layout and concat alias
 // honoured), with a dynamic batch taken as `batch`. Used to pack for the likely layout.
 TensorView representative_view(const ir::Graph& graph, ir::ValueId id, int64_t batch);
@@ -58,12 +57,10 @@ struct EltwiseStep {
 };
 using Activation = std::vector<EltwiseStep>;  // empty = identity
 
-// The standalone activation op `kind` (Relu, Clip, ...) with its own attributes.
-Result<Activation> standalone_activation(ir::OpKind kind, const ir::Attributes& attrs);
-// The fused activation of Conv/Gemm (attr "activation"; alpha/beta from
-// "activation_alpha"/"activation_beta", else from "alpha"/"beta" unless the op owns
-// those names, as Gemm does). Same semantics as the reference kernels.
-Result<Activation> fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta);
+// The standalone activation op `kind` (Relu, Clip, ...) and the fused activation of
+// Conv/Gemm as oneDNN eltwise steps; the attributes are decoded by ir/activation.h.
+Result<Activation> dnnl_standalone_activation(ir::OpKind kind, const ir::Attributes& attrs);
+Result<Activation> dnnl_fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta);
 float apply(const Activation& act, float x);
 void append_post_ops(dnnl::post_ops& ops, const Activation& act);
 
@@ -108,13 +105,13 @@ class Pipeline {
   dnnl::memory weights_as(const PackedTensor& packed, const dnnl::memory::desc& want);
 
   // The input as `want` asks: the view itself, or a compact copy made before the next step.
-  dnnl::memory input_as(size_t index, const TensorView& v, const dnnl::memory::desc& want);
+  dnnl::memory input_as(size_t index, const ConstTensorView& v, const dnnl::memory::desc& want);
   // Where a primitive should write output `index`; finish_output() copies a staged
   // result into the view once the primitive has been added.
   struct OutputTarget {
     dnnl::memory compute, view;
   };
-  OutputTarget output_as(size_t index, const TensorView& v, const dnnl::memory::desc& want);
+  OutputTarget output_as(size_t index, const ConstTensorView& v, const dnnl::memory::desc& want);
   void finish_output(const OutputTarget& t);
 
   // `args` without the scratchpad: one is allocated when `pd` needs it.
@@ -126,8 +123,8 @@ class Pipeline {
   // one buffer (a residual already written where the convolution accumulates).
   void skip_last_step_when_aliased(size_t input, size_t output);
 
-  // Returns false (after logging) if oneDNN reported an error.
-  bool run(const dnnl::stream& stream, Inputs in, Outputs out) const;
+  // Fails, naming the primitives, if oneDNN reported an error.
+  Status run(const dnnl::stream& stream, Inputs in, Outputs out) const;
   // The implementations chosen, e.g. "reorder:simple:any + brgconv:avx512_core".
   const std::string& description() const { return description_; }
 
@@ -160,7 +157,7 @@ class Pipeline {
 // into y's layout, or dense row-major copies of both are tried (the Pipeline stages
 // the copies), and the first optimized implementation wins.
 template <typename MakePd>
-auto choose_pd(const TensorView& x, const TensorView& y, MakePd make) {
+auto choose_pd(const ConstTensorView& x, const ConstTensorView& y, MakePd make) {
   auto pd = make(desc_of(x), desc_of(y));
   if (!is_reference_impl(pd)) return pd;
   const dnnl::memory::desc candidates[][2] = {
@@ -177,7 +174,7 @@ auto choose_pd(const TensorView& x, const TensorView& y, MakePd make) {
 
 // Adds `pd`'s primitive reading input 0 and writing output 0 (staged as pd asks).
 template <typename Primitive, typename Pd>
-void add_unary(Pipeline& pl, const TensorView& x, const TensorView& y, const Pd& pd) {
+void add_unary(Pipeline& pl, const ConstTensorView& x, const ConstTensorView& y, const Pd& pd) {
   const dnnl::memory src = pl.input_as(0, x, pd.src_desc());
   const Pipeline::OutputTarget dst = pl.output_as(0, y, pd.dst_desc());
   pl.add(pd, Primitive(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst.compute}});

@@ -37,7 +37,7 @@ class ConvBuilder final : public PipelineBuilder {
         weights_dims_(std::move(weights_dims)) {}
 
   // Packs W (ONNX OIHW, grouped: [G, O/G, I/G, kh, kw]) and B for the primitive chosen for x/y.
-  void pack(const TensorView& x, const TensorView& y, const float* weights, const float* bias) {
+  void pack(const ConstTensorView& x, const ConstTensorView& y, const float* weights, const float* bias) {
     if (bias) bias_ = pack_tensor(bias_desc(), bias, bias_desc());
     const memory::desc user(weights_dims_, memory::data_type::f32,
                             weights_dims_.size() == 5 ? memory::format_tag::goihw : memory::format_tag::oihw);
@@ -73,18 +73,19 @@ class ConvBuilder final : public PipelineBuilder {
   conv_pd make_pd(const memory::desc& src, const memory::desc& dst) const {
     const memory::desc weights(weights_dims_, memory::data_type::f32, memory::format_tag::any);
     using dnnl::convolution_forward;
-    const auto desc = has_bias_
-        ? convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                    weights, bias_desc(), dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r)
-        : convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                    weights, dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r);
+    const auto desc =
+        has_bias_
+            ? convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                        weights, bias_desc(), dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r)
+            : convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                        weights, dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r);
     dnnl::post_ops ops;
     if (has_residual_) ops.append_sum(1.0f);
     append_post_ops(ops, act_);
     return conv_pd(desc, make_attr(ops), cpu_engine());
   }
 
-  conv_pd choose(const TensorView& x, const TensorView& y) const {
+  conv_pd choose(const ConstTensorView& x, const ConstTensorView& y) const {
     return choose_pd(x, y, [this](const memory::desc& s, const memory::desc& d) { return make_pd(s, d); });
   }
 
@@ -128,7 +129,7 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
     return invalid_argument(context + ": input has " + std::to_string(x.shape[1]) + " channels but weights " +
                             to_string(w.shape) + " with group " + std::to_string(group) + " expect " +
                             std::to_string(w.shape[1] * group));
-  ASSIGN_OR_RETURN(Activation act, fused_activation(node.attrs, /*op_owns_alpha_beta=*/false));
+  ASSIGN_OR_RETURN(Activation act, dnnl_fused_activation(node.attrs, /*op_owns_alpha_beta=*/false));
 
   memory::dims weights_dims(w.shape.begin(), w.shape.end());
   if (group > 1) weights_dims = {group, out_channels / group, w.shape[1], w.shape[2], w.shape[3]};

@@ -8,7 +8,7 @@
 
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
-#include "backends/cpu/reference.h"
+#include "backends/reference/reference.h"
 
 namespace inferd::cpu {
 namespace {
@@ -51,7 +51,8 @@ class AddBuilder final : public PipelineBuilder {
       const dnnl::binary::desc desc(dnnl::algorithm::binary_add, a, b, y);
       return dnnl::binary::primitive_desc(desc, make_attr(), cpu_engine());
     };
-    const TensorView &a = in[0], &b = in[1], &y = out[0];
+    const ConstTensorView &a = in[0], &b = in[1];
+    const TensorView& y = out[0];
     auto pd = make(desc_of(a), desc_of(b), desc_of(y));
     // The jit kernel wants compact views of one layout: stage slices and mixed layouts
     // through compact copies in the output's layout.
@@ -75,7 +76,8 @@ class SoftmaxBuilder final : public PipelineBuilder {
       : axis_(axis), legacy_2d_(legacy_2d), attrs_(std::move(attrs)) {}
 
   Pipeline build(Inputs in, Outputs out) const override {
-    const TensorView &x = in[0], &y = out[0];
+    const ConstTensorView& x = in[0];
+    const TensorView& y = out[0];
     const int64_t rank = static_cast<int64_t>(x.shape.size());
     const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
     Pipeline pl;
@@ -93,10 +95,10 @@ class SoftmaxBuilder final : public PipelineBuilder {
 
   // Opset < 13: softmax over the flattened [prod(dims < axis), prod(dims >= axis)] matrix,
   // which only a dense NCHW tensor is without copying.
-  Pipeline build_legacy(const TensorView& x, const TensorView& y, int64_t axis) const {
+  Pipeline build_legacy(const ConstTensorView& x, const ConstTensorView& y, int64_t axis) const {
     Pipeline pl;
-    if (!x.is_dense_nchw() || !y.is_dense_nchw()) {
-      pl.add_custom("reference:softmax", [fn = reference_kernel(ir::OpKind::kSoftmax), attrs = attrs_](
+    if (!x.is_dense() || !y.is_dense()) {
+      pl.add_custom("reference:softmax", [fn = ref::reference_kernel(ir::OpKind::kSoftmax), attrs = attrs_](
                                              Inputs i, Outputs o) { fn(attrs, i, o); });
       return pl;
     }
@@ -125,7 +127,7 @@ bool same_shapes(const ir::Graph& graph, const ir::Node& node) {
 PackResult pack_eltwise(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts) {
   if (node.inputs.empty() || node.outputs.empty() || graph.value(node.inputs[0]).shape.empty())
     return std::unique_ptr<PackedOp>();
-  ASSIGN_OR_RETURN(Activation act, standalone_activation(node.op, node.attrs));
+  ASSIGN_OR_RETURN(Activation act, dnnl_standalone_activation(node.op, node.attrs));
   return make_pipeline_op("onednn:eltwise", ir::describe(graph, node), std::make_shared<EltwiseBuilder>(std::move(act)),
                           opts);
 }

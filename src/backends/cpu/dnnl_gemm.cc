@@ -29,7 +29,7 @@ class GemmBuilder final : public PipelineBuilder {
       : n_(n), k_(k), has_bias_(has_bias), act_(std::move(act)) {}
 
   // `rows` is W as row-major [N, K] with alpha applied; `bias` has N values or is null.
-  void pack(const TensorView& a, const TensorView& y, const std::vector<float>& rows, const float* bias) {
+  void pack(const ConstTensorView& a, const ConstTensorView& y, const std::vector<float>& rows, const float* bias) {
     const memory::desc plain({n_, k_}, memory::data_type::f32, memory::format_tag::oi);
     const ip_pd pd = choose(a, y);
     // A format the GEMV cannot read is not worth a second copy: pack plain rows then,
@@ -45,13 +45,13 @@ class GemmBuilder final : public PipelineBuilder {
   }
 
   Pipeline build(Inputs in, Outputs out) const override {
-    const TensorView& a = in[0];
+    const ConstTensorView& a = in[0];
     Pipeline pl;
     if (a.shape[0] == 1 && a.strides[1] == 1) {
       // `this` outlives the step: kernels hold their builder (shared_ptr) and their pipelines.
       pl.add_custom("gemv", [this](Inputs i, Outputs o) {
-        gemv(layout_, weights_.buffer->data(), i[0].data, bias_.buffer ? bias_.buffer->data() : nullptr, act_,
-             o[0].data, o[0].strides[1]);
+        gemv(layout_, weights_.buffer->data(), i[0].f32(), bias_.buffer ? bias_.buffer->data() : nullptr, act_,
+             o[0].f32(), o[0].strides[1]);
       });
       return pl;
     }
@@ -80,7 +80,7 @@ class GemmBuilder final : public PipelineBuilder {
     return ip_pd(desc, make_attr(ops), cpu_engine());
   }
 
-  ip_pd choose(const TensorView& a, const TensorView& y) const {
+  ip_pd choose(const ConstTensorView& a, const ConstTensorView& y) const {
     return choose_pd(a, y, [this](const memory::desc& s, const memory::desc& d) { return make_pd(s, d); });
   }
 
@@ -134,7 +134,7 @@ PackResult pack_gemm(const ir::Graph& graph, const ir::Node& node, const CpuBack
   const bool has_c = has_input(node, 2);
   if (has_c && (!graph.value(node.inputs[2]).is_constant() || !is_column_bias(graph.value(node.inputs[2]), n)))
     return std::unique_ptr<PackedOp>();
-  ASSIGN_OR_RETURN(Activation act, fused_activation(node.attrs, /*op_owns_alpha_beta=*/true));
+  ASSIGN_OR_RETURN(Activation act, dnnl_fused_activation(node.attrs, /*op_owns_alpha_beta=*/true));
 
   const std::vector<float> rows = weight_rows(*b.constant, trans_b, node.attrs.get_float("alpha", 1.0f));
   std::vector<float> bias;

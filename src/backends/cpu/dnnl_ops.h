@@ -9,10 +9,10 @@
 
 #include <memory>
 
+#include "backends/api/backend.h"
 #include "backends/cpu/cpu_backend.h"
 #include "core/status.h"
 #include "ir/graph.h"
-#include "runtime/kernel.h"
 
 namespace inferd::cpu {
 

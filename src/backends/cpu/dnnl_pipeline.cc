@@ -39,7 +39,7 @@ dnnl::memory Pipeline::weights_as(const PackedTensor& packed, const dnnl::memory
   return repacked;
 }
 
-dnnl::memory Pipeline::input_as(size_t index, const TensorView& v, const dnnl::memory::desc& want) {
+dnnl::memory Pipeline::input_as(size_t index, const ConstTensorView& v, const dnnl::memory::desc& want) {
   dnnl::memory user = bind_input(index, desc_of(v));
   if (user.get_desc() == want) return user;
   dnnl::memory staged = scratch(want);
@@ -47,7 +47,7 @@ dnnl::memory Pipeline::input_as(size_t index, const TensorView& v, const dnnl::m
   return staged;
 }
 
-Pipeline::OutputTarget Pipeline::output_as(size_t index, const TensorView& v, const dnnl::memory::desc& want) {
+Pipeline::OutputTarget Pipeline::output_as(size_t index, const ConstTensorView& v, const dnnl::memory::desc& want) {
   dnnl::memory user = bind_output(index, desc_of(v));
   if (user.get_desc() == want) return {user, user};
   return {scratch(want), user};
@@ -94,13 +94,13 @@ void Pipeline::describe(const std::string& impl) {
   description_ += impl;
 }
 
-bool Pipeline::run(const dnnl::stream& stream, Inputs in, Outputs out) const {
+Status Pipeline::run(const dnnl::stream& stream, Inputs in, Outputs out) const {
   // The C API: the C++ execute() builds an unordered_map per call.
   for (const Bound& b : bound_) {
-    const TensorView& v = b.is_output ? out[b.index] : in[b.index];
-    if (dnnl_memory_set_data_handle_v2(b.memory.get(), v.data + b.offset, nullptr) != dnnl_success) {
-      log_error("onednn_bind_failed").kv("pipeline", description_);
-      return false;
+    // oneDNN takes a non-const handle for every memory; it writes only the outputs.
+    const float* base = b.is_output ? out[b.index].f32() : in[b.index].f32();
+    if (dnnl_memory_set_data_handle_v2(b.memory.get(), const_cast<float*>(base + b.offset), nullptr) != dnnl_success) {
+      return internal_error("oneDNN could not bind a buffer to " + description_);
     }
   }
   for (const Step& s : steps_) {
@@ -109,16 +109,18 @@ bool Pipeline::run(const dnnl::stream& stream, Inputs in, Outputs out) const {
       s.custom(in, out);
       continue;
     }
-    const dnnl_status_t st = dnnl_primitive_execute(s.primitive.get(), stream.get(),
-                                                    static_cast<int>(s.args.size()), s.args.data());
+    const dnnl_status_t st =
+        dnnl_primitive_execute(s.primitive.get(), stream.get(), static_cast<int>(s.args.size()), s.args.data());
     if (st != dnnl_success) {
-      log_error("onednn_execute_failed").kv("pipeline", description_).kv("status", static_cast<int>(st));
-      return false;
+      return internal_error("oneDNN failed to execute " + description_ + " (dnnl_status " +
+                            std::to_string(static_cast<int>(st)) + ")");
     }
   }
   // CPU primitives on the OpenMP runtime finish inside execute; the wait documents
   // (and guarantees) that outputs are complete when run() returns.
-  return dnnl_stream_wait(stream.get()) == dnnl_success;
+  if (dnnl_stream_wait(stream.get()) != dnnl_success)
+    return internal_error("oneDNN stream wait failed in " + description_);
+  return Status::ok();
 }
 
 Status catch_dnnl(const std::string& context, const std::function<void()>& fn) {
@@ -138,20 +140,21 @@ namespace {
 // for exactly one such key.
 std::vector<int64_t> shape_key(Inputs in, Outputs out) {
   std::vector<int64_t> key;
-  for (Inputs views : {in, out}) {
-    for (const TensorView& v : views) {
+  auto add_views = [&key](const auto& views) {
+    for (const auto& v : views) {
       key.push_back(v.data == nullptr ? -1 : static_cast<int64_t>(v.shape.size()));
       key.insert(key.end(), v.shape.begin(), v.shape.end());
       key.insert(key.end(), v.strides.begin(), v.strides.end());
     }
-  }
+  };
+  add_views(in);
+  add_views(out);
   return key;
 }
 
 class PipelineKernel final : public Kernel {
  public:
-  PipelineKernel(std::shared_ptr<const PipelineBuilder> builder, std::string context, int threads,
-                 dnnl::stream stream)
+  PipelineKernel(std::shared_ptr<const PipelineBuilder> builder, std::string context, int threads, dnnl::stream stream)
       : builder_(std::move(builder)), context_(std::move(context)), threads_(threads), stream_(std::move(stream)) {}
 
   Status reshape(Inputs in, Outputs out) override {
@@ -171,13 +174,10 @@ class PipelineKernel final : public Kernel {
     return Status::ok();
   }
 
-  void run(Inputs in, Outputs out) override {
+  Status enqueue(Inputs in, Outputs out, const EnqueueContext&) override {
     apply_thread_count(threads_);
-    if (current_ == nullptr) {
-      log_error("cpu_kernel_not_reshaped").kv("node", context_);
-      return;
-    }
-    current_->run(stream_, in, out);
+    if (current_ == nullptr) return failed_precondition(context_ + ": enqueued before reshape");
+    return current_->run(stream_, in, out);
   }
 
  private:

@@ -38,8 +38,8 @@ class PoolBuilder final : public PipelineBuilder {
   explicit PoolBuilder(PoolGeometry geo) : geo_(std::move(geo)) {}
 
   Pipeline build(Inputs in, Outputs out) const override {
-    const TensorView& x = in[0];
-    const TensorView& y = out[0];
+    const ConstTensorView& x = in[0];
+    const ConstTensorView& y = out[0];
     memory::dims kernel = geo_.kernel, strides = geo_.strides, pad_l = geo_.pad_l, pad_r = geo_.pad_r;
     if (geo_.global) {
       kernel = {x.shape[2], x.shape[3]};

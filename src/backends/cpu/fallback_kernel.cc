@@ -6,25 +6,37 @@
 #include <string>
 
 #include "backends/cpu/dnnl_ops.h"
-#include "backends/cpu/reference.h"
+#include "backends/reference/reference.h"
 
 namespace inferd::cpu {
 namespace {
 
 class ReferenceKernel final : public Kernel {
  public:
-  ReferenceKernel(ReferenceFn fn, std::shared_ptr<const ir::Attributes> attrs) : fn_(fn), attrs_(std::move(attrs)) {}
-  Status reshape(std::span<const TensorView>, std::span<const TensorView>) override { return Status::ok(); }
-  void run(std::span<const TensorView> in, std::span<const TensorView> out) override { fn_(*attrs_, in, out); }
+  ReferenceKernel(ref::ReferenceFn fn, std::shared_ptr<const ir::Attributes> attrs)
+      : fn_(fn), attrs_(std::move(attrs)) {}
+  Status reshape(std::span<const ConstTensorView> in, std::span<const TensorView> out) override {
+    for (const auto& v : in)
+      if (v.data != nullptr && v.dtype != DataType::kFloat32 && v.dtype != DataType::kInt64)
+        return unimplemented(std::string("the reference kernels read fp32 and int64, not ") + to_string(v.dtype));
+    for (const auto& v : out)
+      if (v.dtype != DataType::kFloat32)
+        return unimplemented(std::string("the reference kernels write fp32, not ") + to_string(v.dtype));
+    return Status::ok();
+  }
+  Status enqueue(std::span<const ConstTensorView> in, std::span<const TensorView> out, const EnqueueContext&) override {
+    fn_(*attrs_, in, out);
+    return Status::ok();
+  }
 
  private:
-  ReferenceFn fn_;
+  ref::ReferenceFn fn_;
   std::shared_ptr<const ir::Attributes> attrs_;
 };
 
 class ReferenceOp final : public PackedOp {
  public:
-  ReferenceOp(ReferenceFn fn, ir::Attributes attrs, std::string implementation)
+  ReferenceOp(ref::ReferenceFn fn, ir::Attributes attrs, std::string implementation)
       : fn_(fn),
         attrs_(std::make_shared<const ir::Attributes>(std::move(attrs))),
         implementation_(std::move(implementation)) {}
@@ -34,7 +46,7 @@ class ReferenceOp final : public PackedOp {
   std::string_view implementation() const override { return implementation_; }
 
  private:
-  ReferenceFn fn_;
+  ref::ReferenceFn fn_;
   std::shared_ptr<const ir::Attributes> attrs_;
   std::string implementation_;
 };
@@ -42,9 +54,8 @@ class ReferenceOp final : public PackedOp {
 }  // namespace
 
 PackResult pack_reference(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions&) {
-  const ReferenceFn fn = reference_kernel(node.op);
-  if (fn == nullptr)
-    return unimplemented(ir::describe(graph, node) + ": the CPU backend has no kernel for this op");
+  const ref::ReferenceFn fn = ref::reference_kernel(node.op);
+  if (fn == nullptr) return unimplemented(ir::describe(graph, node) + ": the CPU backend has no kernel for this op");
   std::string name = "reference:";
   for (char c : ir::to_string(node.op)) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return std::unique_ptr<PackedOp>(std::make_unique<ReferenceOp>(fn, node.attrs, std::move(name)));

@@ -1,20 +1,20 @@
 // Reference kernels for ops that move elements without arithmetic: the copies
 // (Identity, Flatten, Reshape, Squeeze, Unsqueeze, Reorder), Concat, Transpose,
 // Pad, Gather, Slice (ONNX semantics; Slice is inferd's channel-range op).
-#include "backends/cpu/reference_kernels.h"
+#include "backends/reference/reference_kernels.h"
 
-namespace inferd::cpu::ref {
+namespace inferd::ref {
 
 // Copies element i of x to element i of y, both in logical row-major order. The
 // shapes may differ (Reshape, Flatten, ...) but hold the same number of elements;
 // the output view carries the output shape, so shape inputs are not read.
 void copy_elements(const ir::Attributes&, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   if (y.size() == 0) return;
   std::vector<int64_t> xi(x.shape.size(), 0), yi(y.shape.size(), 0);
   do {
-    y.data[offset_of(y, yi)] = x.data[offset_of(x, xi)];
+    y.f32()[offset_of(y, yi)] = x.f32()[offset_of(x, xi)];
     next_index(xi, x.shape);
   } while (next_index(yi, y.shape));
 }
@@ -25,11 +25,11 @@ void concat(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis", 1), y.shape.size()));
   int64_t start = 0;
   std::vector<int64_t> yi;
-  for (const TensorView& x : in) {
+  for (const ConstTensorView& x : in) {
     for_each_index(x.shape, [&](const std::vector<int64_t>& idx) {
       yi = idx;
       yi[axis] += start;
-      y.data[offset_of(y, yi)] = x.data[offset_of(x, idx)];
+      y.f32()[offset_of(y, yi)] = x.f32()[offset_of(x, idx)];
     });
     start += x.shape[axis];
   }
@@ -37,7 +37,7 @@ void concat(const ir::Attributes& attrs, Inputs in, Outputs out) {
 
 // y dim d is x dim perm[d] (perm defaults to reversing the dims).
 void transpose(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const size_t rank = x.shape.size();
   std::vector<int64_t> perm = attrs.get_ints("perm");
@@ -46,14 +46,14 @@ void transpose(const ir::Attributes& attrs, Inputs in, Outputs out) {
   std::vector<int64_t> xi(rank);
   for_each_index(y.shape, [&](const std::vector<int64_t>& idx) {
     for (size_t d = 0; d < rank; ++d) xi[static_cast<size_t>(perm[d])] = idx[d];
-    y.data[offset_of(y, idx)] = x.data[offset_of(x, xi)];
+    y.f32()[offset_of(y, idx)] = x.f32()[offset_of(x, xi)];
   });
 }
 
 // Constant-mode Pad: pads = [begin_0 .. begin_{r-1}, end_0 .. end_{r-1}]; y[i] is
 // x[i - begin] where that lies inside x, else `value`. Negative pads crop.
 void pad(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const size_t rank = x.shape.size();
   const std::vector<int64_t> pads = attrs.get_ints("pads", std::vector<int64_t>(2 * rank, 0));
@@ -65,7 +65,7 @@ void pad(const ir::Attributes& attrs, Inputs in, Outputs out) {
       xi[d] = idx[d] - pads[d];
       inside = inside && xi[d] >= 0 && xi[d] < x.shape[d];
     }
-    y.data[offset_of(y, idx)] = inside ? x.data[offset_of(x, xi)] : value;
+    y.f32()[offset_of(y, idx)] = inside ? x.f32()[offset_of(x, xi)] : value;
   });
 }
 
@@ -73,8 +73,8 @@ void pad(const ir::Attributes& attrs, Inputs in, Outputs out) {
 // data.shape[:axis] + indices.shape + data.shape[axis+1:]. Indices are int64
 // (the view's data points at int64 values); negative ones count from the end.
 void gather(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& data = in[0];
-  const TensorView& indices = in[1];
+  const ConstTensorView& data = in[0];
+  const ConstTensorView& indices = in[1];
   const TensorView& y = out[0];
   const auto* index_values = reinterpret_cast<const int64_t*>(indices.data);
   const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis", 0), data.shape.size()));
@@ -87,13 +87,13 @@ void gather(const ir::Attributes& attrs, Inputs in, Outputs out) {
     for (size_t d = 0; d < axis; ++d) di[d] = idx[d];
     di[axis] = picked;
     for (size_t d = axis + 1; d < di.size(); ++d) di[d] = idx[d - 1 + index_rank];
-    y.data[offset_of(y, idx)] = data.data[offset_of(data, di)];
+    y.f32()[offset_of(y, idx)] = data.f32()[offset_of(data, di)];
   });
 }
 
 // The range [start, end) of x along `axis`; y's shape holds end - start there.
 void slice(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis", 1), x.shape.size()));
   int64_t start = attrs.get_int("start", 0);
@@ -102,8 +102,8 @@ void slice(const ir::Attributes& attrs, Inputs in, Outputs out) {
   for_each_index(y.shape, [&](const std::vector<int64_t>& idx) {
     xi = idx;
     xi[axis] += start;
-    y.data[offset_of(y, idx)] = x.data[offset_of(x, xi)];
+    y.f32()[offset_of(y, idx)] = x.f32()[offset_of(x, xi)];
   });
 }
 
-}  // namespace inferd::cpu::ref
+}  // namespace inferd::ref

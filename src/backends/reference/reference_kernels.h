@@ -1,30 +1,34 @@
 // Internal to the reference_*.cc files: the strided-indexing helpers every
 // reference kernel shares, and the kernel entry points reference.cc's dispatch
-// table names. Nothing outside src/backends/cpu/reference*.cc includes this.
+// table names. Nothing outside src/backends/reference/reference*.cc includes this.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
-#include "backends/cpu/reference.h"
+#include "backends/reference/reference.h"
+#include "ir/activation.h"
 
-namespace inferd::cpu::ref {
+namespace inferd::ref {
 
-using Inputs = std::span<const TensorView>;
+using Inputs = std::span<const ConstTensorView>;
 using Outputs = std::span<const TensorView>;
 
 // Element offset of logical index `idx` in `v` (idx has one entry per dim).
-inline int64_t offset_of(const TensorView& v, std::span<const int64_t> idx) {
+template <typename View>
+int64_t offset_of(const View& v, std::span<const int64_t> idx) {
   int64_t off = 0;
   for (size_t d = 0; d < idx.size(); ++d) off += idx[d] * v.strides[d];
   return off;
 }
 
-inline float& at4(const TensorView& v, int64_t n, int64_t c, int64_t h, int64_t w) {
-  return v.data[n * v.strides[0] + c * v.strides[1] + h * v.strides[2] + w * v.strides[3]];
+template <typename View>
+auto& at4(const View& v, int64_t n, int64_t c, int64_t h, int64_t w) {
+  return v.f32()[n * v.strides[0] + c * v.strides[1] + h * v.strides[2] + w * v.strides[3]];
 }
 
 // Advances `idx` through `shape` in row-major order; false after the last index.
@@ -48,7 +52,8 @@ void for_each_index(const Shape& shape, Fn&& fn) {
 
 // Offset in `v` of output index `out_idx` under numpy broadcasting: `v`'s dims
 // align to the right of the output's and size-1 dims repeat.
-inline int64_t broadcast_offset(const TensorView& v, std::span<const int64_t> out_idx) {
+template <typename View>
+int64_t broadcast_offset(const View& v, std::span<const int64_t> out_idx) {
   const size_t lead = out_idx.size() - v.shape.size();
   int64_t off = 0;
   for (size_t d = 0; d < v.shape.size(); ++d)
@@ -73,7 +78,8 @@ inline DimSplit split_dims(const Shape& shape, size_t first, size_t last) {
 }
 
 // Offsets in `v` of every index of `inner`, in row-major order.
-inline std::vector<int64_t> offsets_of(const TensorView& v, const Shape& inner) {
+template <typename View>
+std::vector<int64_t> offsets_of(const View& v, const Shape& inner) {
   std::vector<int64_t> offs;
   for_each_index(inner, [&](const std::vector<int64_t>& idx) { offs.push_back(offset_of(v, idx)); });
   return offs;
@@ -84,24 +90,25 @@ inline int64_t normalize_axis(int64_t axis, size_t rank) {
 }
 
 // Input `i` when present (absent optionals have data == nullptr or are missing).
-inline const TensorView* optional_input(Inputs in, size_t i) {
+inline const ConstTensorView* optional_input(Inputs in, size_t i) {
   return i < in.size() && in[i].data != nullptr ? &in[i] : nullptr;
 }
 
 // A resolved activation, so kernels look attributes up once rather than per element.
 struct Activation {
-  std::optional<ir::OpKind> kind;  // nullopt: identity
-  bool unknown = false;            // a name no kernel knows: yields NaN so it cannot pass a test
-  float alpha = 0, beta = 0, min = 0, max = 0;
-  float operator()(float x) const;
+  ir::Activation act;
+  bool unknown = false;  // a name no kernel knows: yields NaN so it cannot pass a test
+  float operator()(float x) const {
+    return unknown ? std::numeric_limits<float>::quiet_NaN() : ir::apply_activation(act, x);
+  }
 };
 
 // The standalone activation op `kind` with its own attributes (alpha, beta, min, max).
-Activation unary_activation(ir::OpKind kind, const ir::Attributes& attrs);
+Activation unary_act(ir::OpKind kind, const ir::Attributes& attrs);
 // The fused activation of Conv/Gemm (attr "activation"). Its alpha/beta come from
 // "activation_alpha"/"activation_beta" when set; otherwise from "alpha"/"beta" unless
 // the op uses those names itself (Gemm), in which case the op-level defaults apply.
-Activation fused_activation(const ir::Attributes& attrs, bool op_owns_alpha_beta);
+Activation fused_act(const ir::Attributes& attrs, bool op_owns_alpha_beta);
 
 // Kernels, grouped by the file that defines them.
 // reference_conv.cc
@@ -133,4 +140,4 @@ void pad(const ir::Attributes& attrs, Inputs in, Outputs out);
 void gather(const ir::Attributes& attrs, Inputs in, Outputs out);
 void slice(const ir::Attributes& attrs, Inputs in, Outputs out);
 
-}  // namespace inferd::cpu::ref
+}  // namespace inferd::ref

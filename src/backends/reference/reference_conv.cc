@@ -1,9 +1,9 @@
 // Reference kernels for the ops that contract over a dimension: Conv, Gemm and
 // MatMul (ONNX semantics). Sums accumulate in double so the oracle's own rounding
 // stays far below the tolerances the optimised kernels are held to.
-#include "backends/cpu/reference_kernels.h"
+#include "backends/reference/reference_kernels.h"
 
-namespace inferd::cpu::ref {
+namespace inferd::ref {
 namespace {
 
 struct ConvParams {
@@ -12,20 +12,20 @@ struct ConvParams {
 };
 
 ConvParams conv_params(const ir::Attributes& attrs) {
-  return {attrs.get_ints("strides", {1, 1}), attrs.get_ints("pads", {0, 0, 0, 0}),
-          attrs.get_ints("dilations", {1, 1}), attrs.get_int("group", 1)};
+  return {attrs.get_ints("strides", {1, 1}), attrs.get_ints("pads", {0, 0, 0, 0}), attrs.get_ints("dilations", {1, 1}),
+          attrs.get_int("group", 1)};
 }
 
 // sum over (ci, kh, kw) of x[n, c0 + ci, ih, iw] * w[m, ci, kh, kw], skipping taps
 // that fall into the zero padding.
-double conv_dot(const TensorView& x, const TensorView& w, const ConvParams& p, int64_t n, int64_t m,
+double conv_dot(const ConstTensorView& x, const ConstTensorView& w, const ConvParams& p, int64_t n, int64_t m,
                 int64_t c0, int64_t oh, int64_t ow) {
   const int64_t in_h = x.shape[2], in_w = x.shape[3];
   const int64_t h0 = oh * p.strides[0] - p.pads[0], w0 = ow * p.strides[1] - p.pads[1];
   double acc = 0;
   for (int64_t ci = 0; ci < w.shape[1]; ++ci) {
-    const float* x_plane = x.data + n * x.strides[0] + (c0 + ci) * x.strides[1];
-    const float* w_plane = w.data + m * w.strides[0] + ci * w.strides[1];
+    const float* x_plane = x.f32() + n * x.strides[0] + (c0 + ci) * x.strides[1];
+    const float* w_plane = w.f32() + m * w.strides[0] + ci * w.strides[1];
     for (int64_t kh = 0; kh < w.shape[2]; ++kh) {
       const int64_t ih = h0 + kh * p.dilations[0];
       if (ih < 0 || ih >= in_h) continue;
@@ -41,7 +41,8 @@ double conv_dot(const TensorView& x, const TensorView& w, const ConvParams& p, i
 }
 
 // The batch dims of a matrix operand (all but the last two), for broadcasting.
-TensorView batch_dims(const TensorView& v) {
+template <typename View>
+View batch_dims(const View& v) {
   const auto batch_rank = static_cast<std::ptrdiff_t>(v.shape.size() - 2);
   return {v.data, Shape(v.shape.begin(), v.shape.begin() + batch_rank),
           std::vector<int64_t>(v.strides.begin(), v.strides.begin() + batch_rank)};
@@ -51,13 +52,13 @@ TensorView batch_dims(const TensorView& v) {
 
 // Y = act(conv(X, W) + B + R); X [N,C,H,W], W [M,C/group,KH,KW], B [M], R like Y.
 void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
-  const TensorView& w = in[1];
-  const TensorView* bias = optional_input(in, 2);
-  const TensorView* residual = optional_input(in, 3);
+  const ConstTensorView& x = in[0];
+  const ConstTensorView& w = in[1];
+  const ConstTensorView* bias = optional_input(in, 2);
+  const ConstTensorView* residual = optional_input(in, 3);
   const TensorView& y = out[0];
   const ConvParams p = conv_params(attrs);
-  const Activation act = fused_activation(attrs, /*op_owns_alpha_beta=*/false);
+  const Activation act = fused_act(attrs, /*op_owns_alpha_beta=*/false);
   const int64_t out_per_group = y.shape[1] / p.group;
   for (int64_t n = 0; n < y.shape[0]; ++n)
     for (int64_t m = 0; m < y.shape[1]; ++m) {
@@ -65,7 +66,7 @@ void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
       for (int64_t oh = 0; oh < y.shape[2]; ++oh)
         for (int64_t ow = 0; ow < y.shape[3]; ++ow) {
           double acc = conv_dot(x, w, p, n, m, c0, oh, ow);
-          if (bias) acc += bias->data[m * bias->strides[0]];
+          if (bias) acc += bias->f32()[m * bias->strides[0]];
           if (residual) acc += at4(*residual, n, m, oh, ow);
           at4(y, n, m, oh, ow) = act(static_cast<float>(acc));
         }
@@ -75,15 +76,15 @@ void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
 // Y = act(alpha * A' B' + beta * C); A' = transA ? A^T : A (likewise B'), C
 // broadcast unidirectionally to [M, N].
 void gemm(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& a = in[0];
-  const TensorView& b = in[1];
-  const TensorView* c = optional_input(in, 2);
+  const ConstTensorView& a = in[0];
+  const ConstTensorView& b = in[1];
+  const ConstTensorView* c = optional_input(in, 2);
   const TensorView& y = out[0];
   const double alpha = attrs.get_float("alpha", 1.0f);
   const double beta = attrs.get_float("beta", 1.0f);
   const bool trans_a = attrs.get_int("transA", 0) != 0;
   const bool trans_b = attrs.get_int("transB", 0) != 0;
-  const Activation act = fused_activation(attrs, /*op_owns_alpha_beta=*/true);
+  const Activation act = fused_act(attrs, /*op_owns_alpha_beta=*/true);
   // Element strides of A' along m and k, and of B' along k and n.
   const int64_t a_m = a.strides[trans_a ? 1 : 0], a_k = a.strides[trans_a ? 0 : 1];
   const int64_t b_k = b.strides[trans_b ? 1 : 0], b_n = b.strides[trans_b ? 0 : 1];
@@ -92,20 +93,21 @@ void gemm(const ir::Attributes& attrs, Inputs in, Outputs out) {
     for (int64_t n = 0; n < y.shape[1]; ++n) {
       double acc = 0;
       for (int64_t k = 0; k < depth; ++k)
-        acc += static_cast<double>(a.data[m * a_m + k * a_k]) * b.data[k * b_k + n * b_n];
+        acc += static_cast<double>(a.f32()[m * a_m + k * a_k]) * b.f32()[k * b_k + n * b_n];
       double value = alpha * acc;
       if (c) {
         const int64_t idx[2] = {m, n};
-        value += beta * c->data[broadcast_offset(*c, idx)];
+        value += beta * c->f32()[broadcast_offset(*c, idx)];
       }
-      y.data[m * y.strides[0] + n * y.strides[1]] = act(static_cast<float>(value));
+      y.f32()[m * y.strides[0] + n * y.strides[1]] = act(static_cast<float>(value));
     }
 }
 
 // numpy.matmul: [..., M, K] x [..., K, N] -> [..., M, N] with broadcast batch dims;
 // a 1-D A acts as [1, K] and a 1-D B as [K, 1], the added dim absent from Y.
 void matmul(const ir::Attributes&, Inputs in, Outputs out) {
-  TensorView a = in[0], b = in[1], y = out[0];
+  ConstTensorView a = in[0], b = in[1];
+  TensorView y = out[0];
   const bool a_is_vector = a.shape.size() == 1, b_is_vector = b.shape.size() == 1;
   if (a_is_vector) a = {a.data, {1, a.shape[0]}, {0, a.strides[0]}};
   if (b_is_vector) b = {b.data, {b.shape[0], 1}, {b.strides[0], 0}};
@@ -118,12 +120,13 @@ void matmul(const ir::Attributes&, Inputs in, Outputs out) {
     y.strides.insert(y.strides.end() - 1, 0);
   }
   const size_t ra = a.shape.size(), rb = b.shape.size(), ry = y.shape.size();
-  const TensorView a_batch = batch_dims(a), b_batch = batch_dims(b), y_batch = batch_dims(y);
+  const ConstTensorView a_batch = batch_dims(a), b_batch = batch_dims(b);
+  const TensorView y_batch = batch_dims(y);
   const int64_t depth = a.shape[ra - 1];
   for_each_index(y_batch.shape, [&](const std::vector<int64_t>& idx) {
-    const float* as = a.data + broadcast_offset(a_batch, idx);
-    const float* bs = b.data + broadcast_offset(b_batch, idx);
-    float* ys = y.data + offset_of(y_batch, idx);
+    const float* as = a.f32() + broadcast_offset(a_batch, idx);
+    const float* bs = b.f32() + broadcast_offset(b_batch, idx);
+    float* ys = y.f32() + offset_of(y_batch, idx);
     for (int64_t m = 0; m < y.shape[ry - 2]; ++m)
       for (int64_t n = 0; n < y.shape[ry - 1]; ++n) {
         double acc = 0;
@@ -135,4 +138,4 @@ void matmul(const ir::Attributes&, Inputs in, Outputs out) {
   });
 }
 
-}  // namespace inferd::cpu::ref
+}  // namespace inferd::ref

@@ -1,4 +1,4 @@
-#include "runtime/energy_meter.h"
+#include "backends/api/energy_meter.h"
 
 #include <algorithm>
 #include <cstdint>

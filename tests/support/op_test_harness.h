@@ -1,7 +1,10 @@
-// The CPU backend's op-test harness: one list of cases (op, attributes, input
-// shapes and constants), each run through make_cpu_backend() -> pack() ->
-// create_kernel() -> reshape() -> run() in several memory layouts and batch sizes,
-// and compared with the op's reference kernel on the same random inputs.
+// The op-test harness, for every backend: one list of cases (op, attributes, input
+// shapes and constants: op_cases.h), each run through Backend::pack() -> create_kernel()
+// -> reshape() -> enqueue() on a stream of the backend's device in several memory layouts
+// and batch sizes, and compared with the op's reference kernel on the same random inputs.
+// A device backend gets its inputs copied into device memory (in the activation dtype
+// under test) and its outputs copied back; reduced precisions round the inputs first, so
+// the reference sees exactly the values the backend does.
 //
 // Layouts (Config): dense NCHW, NHWC, a channel slice of a larger NHWC or NCHW
 // buffer as the output (as concat elimination produces), channel-slice inputs, and
@@ -20,15 +23,16 @@
 #include <string>
 #include <vector>
 
+#include "backends/api/backend.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
 
 namespace inferd::test {
 
 struct CaseInput {
-  Shape shape;               // at batch 1; dim 0 scales with the batch unless constant
-  bool constant = false;     // a graph constant (weights), same for every batch
-  bool absent = false;       // an absent optional input
+  Shape shape;            // at batch 1; dim 0 scales with the batch unless constant
+  bool constant = false;  // a graph constant (weights), same for every batch
+  bool absent = false;    // an absent optional input
   float lo = -1.0f, hi = 1.0f;
   std::vector<int64_t> ints;  // an int64 constant (Reshape's shape, Gather's indices)
 };
@@ -68,12 +72,27 @@ struct OpCase {
 };
 
 // gtest prints parameters of failing tests: the name says it all.
-inline void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
+inline void PrintTo(const OpCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 // Attribute helpers so case lists read as data.
 ir::Attributes attrs(std::initializer_list<std::pair<const char*, ir::Attribute>> list);
 
+// A backend and the precision its kernels are tested in.
+struct BackendUnderTest {
+  std::string name;  // "cpu", "cuda_fp16"
+  std::shared_ptr<const Backend> backend;
+  DataType dtype = DataType::kFloat32;  // of every activation
+  std::string precision = "fp32";       // the plan precision pack() is given
+  float tolerance = 0;                  // 0: the case's own (fp32); else this (fp16: 1e-2)
+  bool check_implementation = false;    // `implementation` names the CPU backend's kernels
+};
+
+// The CPU backend in fp32, checking implementation names.
+const BackendUnderTest& cpu_backend_under_test();
+
 // Runs every configuration and batch of `c`; failures name the layout and batch.
-void run_case(const OpCase& c);
+void run_case(const OpCase& c, const BackendUnderTest& b);
 
 }  // namespace inferd::test

@@ -7,13 +7,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "backends/cpu/reference.h"
+#include "backends/api/backend.h"
+#include "backends/reference/reference.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
-#include "runtime/kernel.h"
 
 namespace inferd::test {
 
@@ -58,15 +59,20 @@ class ViewBuffer {
   ViewBuffer(ViewBuffer&&) = default;  // the heap buffer, and so view_.data, stays put
 
   const TensorView& view() const { return view_; }
+  // The whole buffer (the view and what lies around it), and where the view starts in it:
+  // what a test copies to and from a device to run a kernel there.
+  std::span<float> storage() { return storage_; }
+  std::span<const float> storage() const { return storage_; }
+  int64_t view_offset() const { return static_cast<const float*>(view_.data) - storage_.data(); }
 
   void write(const Tensor& t) {
     const float* src = t.data<float>();
-    for_each_logical([&](int64_t off) { view_.data[off] = *src++; });
+    for_each_logical([&](int64_t off) { view_.f32()[off] = *src++; });
   }
   Tensor read() const {
     Tensor t(DataType::kFloat32, view_.shape);
     float* dst = t.data<float>();
-    for_each_logical([&](int64_t off) { *dst++ = view_.data[off]; });
+    for_each_logical([&](int64_t off) { *dst++ = view_.f32()[off]; });
     return t;
   }
   // Buffer elements still holding the sentinel (those outside the view, if untouched).
@@ -107,17 +113,17 @@ class ViewBuffer {
 inline std::vector<Tensor> run_kernel(ir::OpKind op, const ir::Attributes& attrs, const std::vector<Tensor>& inputs,
                                       const std::vector<Shape>& output_shapes, ViewSpec in_spec = {},
                                       ViewSpec out_spec = {}) {
-  const cpu::ReferenceFn fn = cpu::reference_kernel(op);
+  const ref::ReferenceFn fn = ref::reference_kernel(op);
   EXPECT_NE(fn, nullptr) << ir::to_string(op);
   if (!fn) return {};
   std::vector<ViewBuffer> in_buffers, out_buffers;
-  std::vector<TensorView> in_views, out_views;
+  std::vector<ConstTensorView> in_views;
+  std::vector<TensorView> out_views;
   for (const Tensor& t : inputs) {
     if (t.byte_size() == 0) {
       in_views.push_back({});
     } else if (t.dtype() == DataType::kInt64) {
-      in_views.push_back({const_cast<float*>(reinterpret_cast<const float*>(t.raw())), t.shape(),
-                          dense_strides(t.shape())});
+      in_views.emplace_back(t.raw(), t.shape(), dense_strides(t.shape()), DataType::kInt64);
     } else {
       in_buffers.emplace_back(t.shape(), in_spec);
       in_buffers.back().write(t);
@@ -144,7 +150,9 @@ inline Tensor run_kernel1(ir::OpKind op, const ir::Attributes& attrs, const std:
   return outs.empty() ? Tensor() : std::move(outs[0]);
 }
 
-inline Tensor floats(Shape shape, std::vector<float> values) { return Tensor::from_floats(std::move(shape), values); }
+inline Tensor floats(Shape shape, std::vector<float> values) {
+  return Tensor::from_floats(std::move(shape), values);
+}
 
 inline std::vector<float> values_of(const Tensor& t) {
   auto f = t.floats();
@@ -154,7 +162,8 @@ inline std::vector<float> values_of(const Tensor& t) {
 // Element-wise |a - b| <= tol, with the first mismatch in the message.
 inline ::testing::AssertionResult near(const Tensor& actual, const Tensor& expected, float tol = 1e-4f) {
   if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shape " << to_string(actual.shape()) << " vs " << to_string(expected.shape());
+    return ::testing::AssertionFailure() << "shape " << to_string(actual.shape()) << " vs "
+                                         << to_string(expected.shape());
   auto a = actual.floats();
   auto b = expected.floats();
   for (size_t i = 0; i < a.size(); ++i)

@@ -1,13 +1,13 @@
 // The reference dispatch table: one row per op kind. The kernels live in
 // reference_{conv,pool,elementwise,shape}.cc, grouped by op family.
-#include "backends/cpu/reference.h"
+#include "backends/reference/reference.h"
 
 #include <array>
 #include <utility>
 
-#include "backends/cpu/reference_kernels.h"
+#include "backends/reference/reference_kernels.h"
 
-namespace inferd::cpu {
+namespace inferd::ref {
 namespace {
 
 using ir::OpKind;
@@ -54,7 +54,7 @@ ReferenceFn reference_kernel(ir::OpKind op) {
 }
 
 float apply_activation(const ir::Attributes& attrs, float x) {
-  return ref::fused_activation(attrs, /*op_owns_alpha_beta=*/false)(x);
+  return ref::fused_act(attrs, /*op_owns_alpha_beta=*/false)(x);
 }
 
-}  // namespace inferd::cpu
+}  // namespace inferd::ref

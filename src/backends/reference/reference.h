@@ -5,16 +5,17 @@
 
 #include <span>
 
+#include "backends/api/tensor_view.h"
 #include "ir/graph.h"
-#include "runtime/kernel.h"
 
-namespace inferd::cpu {
+namespace inferd::ref {
 
 // Computes `node`'s outputs from its inputs with the semantics documented in
 // ir/op.cc (fused activation / residual included). Inputs follow node.inputs
 // (constants included; data == nullptr for absent optionals).
-// int64 constant inputs arrive as TensorViews whose data points at int64 values.
-using ReferenceFn = void (*)(const ir::Attributes& attrs, std::span<const TensorView> inputs,
+// int64 constant inputs arrive as views whose dtype is kInt64. Views are host memory;
+// float views are fp32 (the oracle computes in fp32 whatever a backend stores).
+using ReferenceFn = void (*)(const ir::Attributes& attrs, std::span<const ConstTensorView> inputs,
                              std::span<const TensorView> outputs);
 
 // nullptr when the op has no reference kernel (only Shape, which is always folded).
@@ -23,4 +24,4 @@ ReferenceFn reference_kernel(ir::OpKind op);
 // The fused activations of Conv/Gemm (attr "activation"), applied to one value.
 float apply_activation(const ir::Attributes& attrs, float x);
 
-}  // namespace inferd::cpu
+}  // namespace inferd::ref

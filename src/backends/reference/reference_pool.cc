@@ -5,9 +5,9 @@
 #include <cmath>
 #include <limits>
 
-#include "backends/cpu/reference_kernels.h"
+#include "backends/reference/reference_kernels.h"
 
-namespace inferd::cpu::ref {
+namespace inferd::ref {
 namespace {
 
 struct PoolParams {
@@ -28,13 +28,15 @@ void for_each_tap(const PoolParams& p, int64_t oh, int64_t ow, Visit visit) {
 }
 
 // Entry c of a per-channel [C] parameter (BatchNormalization's scale, B, mean, var).
-float channel_param(const TensorView& v, int64_t c) { return v.data[c * v.strides[0]]; }
+float channel_param(const ConstTensorView& v, int64_t c) {
+  return v.f32()[c * v.strides[0]];
+}
 
 }  // namespace
 
 // Padding never wins: only taps inside the input take part in the maximum.
 void max_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const PoolParams p = pool_params(attrs);
   const int64_t in_h = x.shape[2], in_w = x.shape[3];
@@ -55,7 +57,7 @@ void max_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
 // bottom/right padding counts only up to its edge, as PyTorch and onnxruntime do),
 // otherwise the taps inside the unpadded input.
 void average_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const PoolParams p = pool_params(attrs);
   const bool count_include_pad = attrs.get_int("count_include_pad", 0) != 0;
@@ -67,8 +69,7 @@ void average_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
           double total = 0;
           int64_t inside = 0, inside_padded = 0;
           for_each_tap(p, oh, ow, [&](int64_t ih, int64_t iw) {
-            if (ih >= -p.pads[0] && ih < in_h + p.pads[2] && iw >= -p.pads[1] && iw < in_w + p.pads[3])
-              ++inside_padded;
+            if (ih >= -p.pads[0] && ih < in_h + p.pads[2] && iw >= -p.pads[1] && iw < in_w + p.pads[3]) ++inside_padded;
             if (ih >= 0 && ih < in_h && iw >= 0 && iw < in_w) {
               total += at4(x, n, c, ih, iw);
               ++inside;
@@ -81,22 +82,22 @@ void average_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
 
 // The mean over all spatial dims (2..rank-1); y has size 1 in those dims.
 void global_average_pool(const ir::Attributes&, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const DimSplit split = split_dims(x.shape, 2, x.shape.size());
   const std::vector<int64_t> plane = offsets_of(x, split.inner);
   for_each_index(split.outer, [&](const std::vector<int64_t>& idx) {
-    const float* xs = x.data + offset_of(x, idx);
+    const float* xs = x.f32() + offset_of(x, idx);
     double total = 0;
     for (int64_t off : plane) total += xs[off];
-    y.data[offset_of(y, idx)] = static_cast<float>(total / static_cast<double>(plane.size()));
+    y.f32()[offset_of(y, idx)] = static_cast<float>(total / static_cast<double>(plane.size()));
   });
 }
 
 // ONNX LRN: square_sum over channels [c - floor((size-1)/2), c + ceil((size-1)/2)]
 // clipped to the input, y = x / (bias + alpha / size * square_sum)^beta.
 void lrn(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const int64_t size = attrs.get_int("size", 1);
   const double alpha = attrs.get_float("alpha", 1e-4f);
@@ -106,30 +107,29 @@ void lrn(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const int64_t channels = x.shape[1];
   for_each_index(x.shape, [&](const std::vector<int64_t>& idx) {
     const int64_t c = idx[1];
-    const float* xs = x.data + offset_of(x, idx);  // x[.., c, ..]; neighbours differ by strides[1]
+    const float* xs = x.f32() + offset_of(x, idx);  // x[.., c, ..]; neighbours differ by strides[1]
     double square_sum = 0;
     for (int64_t i = std::max<int64_t>(0, c - below); i <= std::min(channels - 1, c + above); ++i) {
       const double v = xs[(i - c) * x.strides[1]];
       square_sum += v * v;
     }
     const double scale = std::pow(bias + alpha / static_cast<double>(size) * square_sum, beta);
-    y.data[offset_of(y, idx)] = static_cast<float>(*xs / scale);
+    y.f32()[offset_of(y, idx)] = static_cast<float>(*xs / scale);
   });
 }
 
 // Inference-mode BatchNormalization over dim 1: inputs X, scale, B, mean, var;
 // y = scale * (x - mean) / sqrt(var + epsilon) + B.
 void batch_normalization(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  const TensorView& x = in[0];
+  const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
   const double epsilon = attrs.get_float("epsilon", 1e-5f);
   for_each_index(x.shape, [&](const std::vector<int64_t>& idx) {
     const int64_t c = idx[1];
-    const double normalized = (x.data[offset_of(x, idx)] - static_cast<double>(channel_param(in[3], c))) /
+    const double normalized = (x.f32()[offset_of(x, idx)] - static_cast<double>(channel_param(in[3], c))) /
                               std::sqrt(static_cast<double>(channel_param(in[4], c)) + epsilon);
-    y.data[offset_of(y, idx)] =
-        static_cast<float>(channel_param(in[1], c) * normalized + channel_param(in[2], c));
+    y.f32()[offset_of(y, idx)] = static_cast<float>(channel_param(in[1], c) * normalized + channel_param(in[2], c));
   });
 }
 
-}  // namespace inferd::cpu::ref
+}  // namespace inferd::ref

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The GPU engine's device run (issue 12), in one call on the GPU machine, from the
+# repository root with device-assets/ carried (bench/gpu_pack.sh makes it here):
+#   1. the gpu-labelled tests (every op and fused pattern vs the reference kernels in fp32
+#      and fp16, models vs the CPU backend, fp16 vs fp32 on the ImageNet sample, graphs,
+#      threads, plan round trip, errors)
+#   2. inferd vs the GPU peer (../shared/tools/peer_torch.py), same run: per model the fp16
+#      plan's build time, plan load time, batch-1 latency, batch-256 images/s and images/s/W
+#   3. `inferd build --profile` per model (time per fused kernel), and inferd serve on the GPU
+# Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, profile.txt,
+# serve.txt, log.txt. Options: --skip-tests, --skip-peer, --models a,b, --peer-modes graphs,compile
+set -uo pipefail
+out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
+assets=device-assets
+models=resnet50,googlenet,alexnet,mobilenetv2,squeezenet
+peer_modes=graphs
+skip_tests=0; skip_peer=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --skip-tests) skip_tests=1 ;;
+    --skip-peer) skip_peer=1 ;;
+    --models) models=$2; shift ;;
+    --peer-modes) peer_modes=$2; shift ;;
+    *) echo "gpu.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+log=$out/log.txt
+if [ -f $assets/inferd-device.tar.xz ]; then  # bench/gpu_pack.sh's archive
+  xz -dc $assets/inferd-device.tar.xz | tar -C $assets -xf - || { echo "cannot unpack device assets" >&2; exit 1; }
+fi
+# The cuDNN the binary was built against (9.19): PyTorch's wheel carries it; the machine's
+# system cuDNN may be older. cuBLASLt and NVML come from the CUDA install and the driver.
+cudnn_dir=$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>>"$log")
+export LD_LIBRARY_PATH=$PWD/$assets/lib:${cudnn_dir:+$cudnn_dir:}/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export PYTHONUNBUFFERED=1 INFERD_ASSETS=$PWD/$assets/assets
+inferd=$assets/inferd
+{ nvidia-smi --query-gpu=name,driver_version,power.limit,memory.total,clocks.max.sm --format=csv
+  grep -m1 'model name' /proc/cpuinfo; nproc; echo "cudnn: $cudnn_dir"; date -u; } > "$out/gpu.txt" 2>&1
+$inferd info models/squeezenet/1/model.onnx >> "$out/gpu.txt" 2>&1 || true  # lists the devices
+
+gen=/tmp/models; mkdir -p "$gen"
+python3 tools/models/gen_models.py "$gen" >> "$log" 2>&1
+cp models/squeezenet/1/model.onnx "$gen/squeezenet.onnx"
+
+if [ $skip_tests = 0 ]; then
+  INFERD_GENERATED_MODELS=$gen timeout 300 $assets/test_gpu --gtest_brief=1 > "$out/tests.txt" 2>&1
+  echo "test_gpu exit $?" >> "$out/tests.txt"
+fi
+
+# inferd, fp16: build (algorithm timing included), plan load, then the engine at 1 and 256.
+: > "$out/inferd.jsonl"; : > "$out/profile.txt"
+for m in ${models//,/ }; do
+  plan=/tmp/$m.fp16.plan
+  start=$(date +%s.%N)
+  timeout 120 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 -o "$plan" >> "$log" 2>&1
+  build_s=$(echo "$(date +%s.%N) - $start" | bc)
+  timeout 120 $inferd bench --engine "$plan" --backend cuda --batch 1,8,256 --json --min-seconds 2 2>> "$log" |
+    sed "s|^{|{\"model\":\"$m\",\"engine\":\"inferd\",\"build_s\":$build_s,|" >> "$out/inferd.jsonl"
+  echo "== $m" >> "$out/profile.txt"
+  timeout 60 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 --profile \
+    -o /tmp/profile.plan 2>> "$log" | grep -v '^wrote' >> "$out/profile.txt"
+done
+
+# inferd serve on the GPU: the seed's rabbit, then a short /classify load at c=8.
+{
+  $inferd serve models/squeezenet --backend cuda --precision fp16 --port 18400 --quiet 2>> "$log" & server=$!
+  for i in $(seq 100); do curl -s localhost:18400/v2/health/ready >/dev/null && break; sleep 0.2; done
+  curl -s -XPOST --data-binary @images/1.jpg localhost:18400/classify; echo
+  timeout 30 $inferd bench -c 8 -z 5s -m POST --images images http://127.0.0.1:18400/classify 2>&1 | tail -n 12
+  kill -TERM $server; wait $server; echo "serve exit $?"
+} > "$out/serve.txt" 2>&1
+
+if [ $skip_peer = 0 ]; then
+  peer_models=$(echo "$models" | sed 's/mobilenetv2/mobilenet_v2/; s/squeezenet/squeezenet1_1/')
+  timeout 400 python3 $assets/peer_torch.py "$peer_models" 1,8,256 "$peer_modes" > "$out/peer.jsonl" 2>> "$log"
+fi
+echo "gpu.sh done" >> "$log"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Packs what bench/gpu.sh needs on the GPU machine into device-assets/ (git-ignored, carried
+# by the device tool): inferd and test_gpu built here with the CUDA backend, the shared
+# libraries a bare CUDA image lacks, the GPU peer, and the shared test assets the gpu tests
+# read (labels, photos, the ImageNet sample: never committed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${INFERD_ASSETS:-../shared/assets}
+cmake --build build --target inferd test_gpu >/dev/null
+rm -rf device-assets; mkdir -p device-assets/lib device-assets/assets/images
+cp build/inferd build/tests/test_gpu device-assets/
+for lib in libdnnl.so.2 libprotobuf.so.32 libturbojpeg.so.0 libspng.so.0 libboost_json.so.1.81.0 libOpenCL.so.1 \
+           libgomp.so.1; do
+  path=$(ldd build/inferd | awk -v l=$lib '$1 == l {print $3}')
+  [ -n "$path" ] && cp -L "$path" device-assets/lib/
+done
+cp ../shared/tools/peer_torch.py device-assets/
+cp -r "$shared/labels" device-assets/assets/
+for d in imagenet_sample seed_gre caffe winml opencv darknet misc; do
+  [ -d "$shared/images/$d" ] && cp -r "$shared/images/$d" device-assets/assets/images/
+done
+# One xz archive: oneDNN alone is 40 MB and the ImageNet sample 35 MB, over what a device
+# call carries (64 MiB) as plain files. bench/gpu.sh unpacks it first.
+tar -C device-assets -cf - . | xz -T2 -6 > /tmp/inferd-device.tar.xz
+rm -rf device-assets; mkdir -p device-assets; mv /tmp/inferd-device.tar.xz device-assets/
+du -sh device-assets

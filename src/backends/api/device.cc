@@ -1,0 +1,23 @@
+#include "backends/api/device.h"
+
+namespace inferd {
+
+Status Device::check_plan_target(const std::string& plan_target) const {
+  if (plan_target == target()) return Status::ok();
+  return failed_precondition("plan built for target '" + plan_target + "'; this device (" + name() + ") is '" +
+                             target() + "': rebuild the plan with `inferd build` on this machine");
+}
+
+Result<std::unique_ptr<StreamGraph>> Device::capture(Stream&, const std::function<Status()>&) const {
+  return unimplemented(name() + " has no stream graphs");
+}
+
+Result<std::unique_ptr<EnergyMeter>> Device::open_energy_meter() const {
+  return unimplemented(name() + " has no energy counter");
+}
+
+Result<DeviceMemoryInfo> Device::memory_info() const {
+  return unimplemented(name() + " reports no memory figures");
+}
+
+}  // namespace inferd

@@ -1,0 +1,49 @@
+// Backends register themselves here by name (each backend library does so from a static
+// registrar, so main() wires nothing by hand); the runtime, builder and tools look them up
+// here, never by including a backend's headers.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/api/backend.h"
+#include "core/status.h"
+
+namespace inferd {
+
+struct BackendOptions {
+  int threads = 0;  // CPU: threads per running kernel; 0 = all cores
+  int device = 0;   // GPU backends: the device index (as `--gpus` numbers them)
+};
+
+// One device a backend can run on, for `inferd info`, logs and `--gpus all`.
+struct DeviceDescription {
+  int index = 0;
+  std::string name;  // "NVIDIA H200"
+  std::string target;
+  uint64_t memory_bytes = 0;
+};
+
+struct BackendRegistration {
+  std::function<Result<std::shared_ptr<const Backend>>(const BackendOptions&)> create;
+  // The devices present now (an empty list: the backend is compiled in, but there is
+  // nothing to run it on, e.g. no GPU or no driver).
+  std::function<std::vector<DeviceDescription>()> devices;
+};
+
+// Thread-safe. Registering a name twice replaces the first registration.
+void register_backend(const std::string& name, BackendRegistration registration);
+// Names of the backends compiled into this binary.
+std::vector<std::string> registered_backends();
+// The devices of backend `name` (empty when it is not registered or has none).
+std::vector<DeviceDescription> backend_devices(const std::string& name);
+// "auto" picks cuda when it is registered and has a device, else cpu.
+Result<std::shared_ptr<const Backend>> create_backend(const std::string& name, const BackendOptions& options);
+// The name "auto" resolves to on this machine.
+std::string resolve_backend_name(const std::string& name);
+// "all" -> every device index of `backend`; "0,2" -> {0, 2}, each checked to exist.
+Result<std::vector<int>> parse_device_list(const std::string& backend, const std::string& list);
+
+}  // namespace inferd

@@ -1,0 +1,95 @@
+// Reference kernels for elementwise ops (activations, broadcasting Add/Mul/Sum)
+// and Softmax. Semantics follow the ONNX operator specs
+// (https://onnx.ai/onnx/operators/) with the canonical attributes of ir/op.cc.
+#include <cmath>
+#include <limits>
+
+#include "backends/reference/reference_kernels.h"
+
+namespace inferd::ref {
+namespace {
+
+using ir::OpKind;
+
+// y[i] = act(x[i]) for every logical index (shapes of x and y are equal).
+void map_unary(const ConstTensorView& x, const TensorView& y, const Activation& act) {
+  for_each_index(
+      y.shape, [&](const std::vector<int64_t>& idx) { y.f32()[offset_of(y, idx)] = act(x.f32()[offset_of(x, idx)]); });
+}
+
+// y = combine over all inputs, with numpy multidirectional broadcasting.
+template <typename Combine>
+void broadcast_reduce(Inputs in, const TensorView& y, Combine combine) {
+  for_each_index(y.shape, [&](const std::vector<int64_t>& idx) {
+    float acc = in[0].f32()[broadcast_offset(in[0], idx)];
+    for (size_t i = 1; i < in.size(); ++i) acc = combine(acc, in[i].f32()[broadcast_offset(in[i], idx)]);
+    y.f32()[offset_of(y, idx)] = acc;
+  });
+}
+
+}  // namespace
+
+Activation unary_act(OpKind kind, const ir::Attributes& attrs) {
+  auto act = ir::standalone_activation(kind, attrs);
+  return act.is_ok() ? Activation{act.value()} : Activation{{}, true};
+}
+
+Activation fused_act(const ir::Attributes& attrs, bool op_owns_alpha_beta) {
+  auto act = ir::fused_activation(attrs, op_owns_alpha_beta);
+  return act.is_ok() ? Activation{act.value()} : Activation{{}, true};
+}
+
+void relu(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kRelu, attrs));
+}
+void clip(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kClip, attrs));
+}
+void leaky_relu(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kLeakyRelu, attrs));
+}
+void sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kSigmoid, attrs));
+}
+void hard_sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kHardSigmoid, attrs));
+}
+void hard_swish(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kHardSwish, attrs));
+}
+
+void add(const ir::Attributes&, Inputs in, Outputs out) {
+  broadcast_reduce(in, out[0], [](float a, float b) { return a + b; });
+}
+void mul(const ir::Attributes&, Inputs in, Outputs out) {
+  broadcast_reduce(in, out[0], [](float a, float b) { return a * b; });
+}
+void sum(const ir::Attributes&, Inputs in, Outputs out) {
+  broadcast_reduce(in, out[0], [](float a, float b) { return a + b; });
+}
+
+// Softmax over `axis` (opset 13), or with legacy_2d over all dims >= axis as one
+// row (opset < 13 coerces the input to 2-D [prod(d<axis), prod(d>=axis)]).
+// The row maximum is subtracted first so exp() cannot overflow.
+void softmax(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  const ConstTensorView& x = in[0];
+  const TensorView& y = out[0];
+  const bool legacy_2d = attrs.get_int("legacy_2d", 0) != 0;
+  const size_t rank = x.shape.size();
+  const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis", legacy_2d ? 1 : -1), rank));
+  const DimSplit split = split_dims(x.shape, axis, legacy_2d ? rank : axis + 1);
+  const std::vector<int64_t> row_x = offsets_of(x, split.inner);
+  const std::vector<int64_t> row_y = offsets_of(y, split.inner);
+  for_each_index(split.outer, [&](const std::vector<int64_t>& idx) {
+    const float* xs = x.f32() + offset_of(x, idx);
+    float* ys = y.f32() + offset_of(y, idx);
+    float row_max = -std::numeric_limits<float>::infinity();
+    for (int64_t off : row_x) row_max = std::fmax(row_max, xs[off]);
+    double total = 0;
+    for (int64_t off : row_x) total += std::exp(static_cast<double>(xs[off]) - row_max);
+    for (size_t i = 0; i < row_x.size(); ++i)
+      ys[row_y[i]] = static_cast<float>(std::exp(static_cast<double>(xs[row_x[i]]) - row_max) / total);
+  });
+}
+
+}  // namespace inferd::ref

@@ -1,0 +1,63 @@
+// The element-wise activations that an activation op computes on its own, or that a
+// Conv/Gemm carries fused (attr "activation", ir/op.cc): decoded from attributes in
+// this one place, and applied by one function that host and device code share, so
+// that the reference kernels, the CPU backend and the CUDA backend cannot disagree.
+#pragma once
+
+#include <math.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+#if defined(__CUDACC__)
+#define INFERD_HOST_DEVICE __host__ __device__
+#else
+#define INFERD_HOST_DEVICE
+#endif
+
+namespace inferd::ir {
+
+struct Activation {
+  enum class Kind : uint8_t { kIdentity, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish };
+  Kind kind = Kind::kIdentity;
+  // LeakyRelu: alpha. HardSigmoid: alpha, beta. Clip: min, max (ONNX defaults: unbounded).
+  float alpha = 0, beta = 0;
+  float min = -std::numeric_limits<float>::infinity(), max = std::numeric_limits<float>::infinity();
+
+  bool is_identity() const { return kind == Kind::kIdentity; }
+};
+
+// The standalone activation op `op` (Relu, Clip, ...) with its own attributes.
+Result<Activation> standalone_activation(OpKind op, const Attributes& attrs);
+// The fused activation of Conv/Gemm (attr "activation", absent = identity). Its alpha/beta
+// come from "activation_alpha"/"activation_beta" when set; otherwise from "alpha"/"beta"
+// unless the op uses those names itself (Gemm: op_owns_alpha_beta), then ONNX's defaults.
+Result<Activation> fused_activation(const Attributes& attrs, bool op_owns_alpha_beta);
+// The OpKind an activation is named by in the IR (kIdentity for none).
+OpKind op_kind_of(const Activation& act);
+
+INFERD_HOST_DEVICE inline float apply_activation(const Activation& a, float x) {
+  switch (a.kind) {
+    case Activation::Kind::kIdentity:
+      return x;
+    case Activation::Kind::kRelu:
+      return x > 0.0f ? x : 0.0f;
+    case Activation::Kind::kClip:
+      return fminf(fmaxf(x, a.min), a.max);
+    case Activation::Kind::kLeakyRelu:
+      return x >= 0.0f ? x : a.alpha * x;
+    case Activation::Kind::kSigmoid:
+      return 1.0f / (1.0f + expf(-x));
+    case Activation::Kind::kHardSigmoid:
+      return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
+    // ONNX HardSwish: x * HardSigmoid(x) with alpha = 1/6, beta = 0.5.
+    case Activation::Kind::kHardSwish:
+      return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+  }
+  return x;
+}
+
+}  // namespace inferd::ir

@@ -1,0 +1,215 @@
+// The op-test case lists (see op_cases.h).
+#include "support/op_cases.h"
+
+namespace inferd::test {
+namespace {
+
+using ir::OpKind;
+using V = std::vector<int64_t>;
+
+ir::Attributes pool(V kernel, V strides, V pads, int64_t ceil_mode = 0, int64_t count_include_pad = 0) {
+  return attrs({{"kernel_shape", kernel},
+                {"strides", strides},
+                {"pads", pads},
+                {"ceil_mode", ceil_mode},
+                {"count_include_pad", count_include_pad}});
+}
+
+OpCase unary(std::string name, OpKind op, ir::Attributes a, Shape x, Shape y, std::string impl) {
+  return {std::move(name), op, std::move(a), {activation(std::move(x))}, {std::move(y)}, std::move(impl)};
+}
+
+ir::Attributes conv(V strides, V pads, V dilations = {1, 1}, int64_t group = 1) {
+  return attrs({{"strides", strides}, {"pads", pads}, {"dilations", dilations}, {"group", group}});
+}
+
+ir::Attributes with(ir::Attributes a, std::initializer_list<std::pair<const char*, ir::Attribute>> extra) {
+  for (const auto& [name, value] : extra) a.set(name, value);
+  return a;
+}
+
+OpCase conv_case(std::string name, ir::Attributes a, Shape x, Shape w, bool bias, Shape y, bool residual = false) {
+  std::vector<CaseInput> in{activation(x), weight(w), bias ? weight({w[0]}) : absent()};
+  if (residual) in.push_back(activation(y));
+  return {std::move(name), OpKind::kConv, std::move(a), std::move(in), {y}, "onednn:conv"};
+}
+
+OpCase gemm_case(std::string name, ir::Attributes a, Shape x, Shape b, CaseInput c, Shape y) {
+  return {std::move(name),
+          OpKind::kGemm,
+          std::move(a),
+          {activation(x), weight(b), std::move(c)},
+          {y},
+          "onednn:inner_product+gemv"};
+}
+
+}  // namespace
+
+std::vector<OpCase> pool_cases() {
+  return {
+      // ceil((12 - 3) / 2) + 1 = 6 where floor mode gives 5.
+      unary("max_ceil_mode", OpKind::kMaxPool, pool({3, 3}, {2, 2}, {0, 0, 0, 0}, 1), {1, 8, 12, 12}, {1, 8, 6, 6},
+            "onednn:max_pool"),
+      unary("max_padded", OpKind::kMaxPool, pool({3, 3}, {2, 2}, {1, 1, 1, 1}), {1, 8, 9, 9}, {1, 8, 5, 5},
+            "onednn:max_pool"),
+      unary("avg_exclude_pad", OpKind::kAveragePool, pool({3, 3}, {1, 1}, {1, 1, 1, 1}), {1, 8, 7, 7}, {1, 8, 7, 7},
+            "onednn:avg_pool"),
+      unary("avg_include_pad", OpKind::kAveragePool, pool({3, 3}, {1, 1}, {1, 1, 1, 1}, 0, 1), {1, 8, 7, 7},
+            {1, 8, 7, 7}, "onednn:avg_pool"),
+      // ceil((12 + 2 - 3) / 2) + 1 = 7: the last window runs past the declared padding.
+      unary("avg_ceil_exclude_pad", OpKind::kAveragePool, pool({3, 3}, {2, 2}, {1, 1, 1, 1}, 1), {1, 8, 12, 12},
+            {1, 8, 7, 7}, "onednn:avg_pool"),
+      // ONNX's divisor stops at the declared padding, oneDNN's would not: reference.
+      unary("avg_ceil_include_pad", OpKind::kAveragePool, pool({3, 3}, {2, 2}, {1, 1, 1, 1}, 1, 1), {1, 8, 12, 12},
+            {1, 8, 7, 7}, "reference:averagepool"),
+      unary("global_average", OpKind::kGlobalAveragePool, {}, {1, 16, 7, 7}, {1, 16, 1, 1}, "onednn:avg_pool"),
+  };
+}
+
+std::vector<OpCase> normalization_cases() {
+  const auto lrn = [](int64_t size) {
+    return attrs({{"size", size}, {"alpha", 0.5f}, {"beta", 0.75f}, {"bias", 2.0f}});
+  };
+  const ir::Attributes axis1 = attrs({{"axis", int64_t{1}}});
+  return {
+      unary("lrn_size5", OpKind::kLRN, lrn(5), {1, 16, 6, 6}, {1, 16, 6, 6}, "onednn:lrn"),
+      // Even sizes: ONNX's window is asymmetric, oneDNN's is not.
+      unary("lrn_size4", OpKind::kLRN, lrn(4), {1, 16, 6, 6}, {1, 16, 6, 6}, "reference:lrn"),
+      unary("softmax_2d", OpKind::kSoftmax, axis1, {1, 10}, {1, 10}, "onednn:softmax"),
+      unary("softmax_4d_axis1", OpKind::kSoftmax, axis1, {1, 6, 3, 3}, {1, 6, 3, 3}, "onednn:softmax"),
+      unary("softmax_legacy_2d", OpKind::kSoftmax, attrs({{"axis", int64_t{1}}, {"legacy_2d", int64_t{1}}}),
+            {1, 4, 3, 3}, {1, 4, 3, 3}, "onednn:softmax"),
+  };
+}
+
+std::vector<OpCase> elementwise_cases() {
+  const Shape s{1, 8, 5, 5};
+  std::vector<OpCase> cases{
+      unary("slice", OpKind::kSlice, attrs({{"axis", int64_t{1}}, {"start", int64_t{2}}, {"end", int64_t{6}}}), s,
+            {1, 4, 5, 5}, "onednn:slice"),
+      unary("relu", OpKind::kRelu, {}, s, s, "onednn:eltwise"),
+      unary("clip", OpKind::kClip, attrs({{"min", -1.0f}, {"max", 1.5f}}), s, s, "onednn:eltwise"),
+      unary("leaky_relu", OpKind::kLeakyRelu, attrs({{"alpha", 0.2f}}), s, s, "onednn:eltwise"),
+      unary("sigmoid", OpKind::kSigmoid, {}, s, s, "onednn:eltwise"),
+      unary("hard_sigmoid", OpKind::kHardSigmoid, attrs({{"alpha", 0.25f}, {"beta", 0.5f}}), s, s, "onednn:eltwise"),
+      unary("hard_swish", OpKind::kHardSwish, {}, s, s, "onednn:eltwise"),
+      {"add", OpKind::kAdd, {}, {activation(s), activation(s)}, {s}, "onednn:binary_add"},
+      {"add_broadcast", OpKind::kAdd, {}, {activation(s), activation({1, 8, 1, 1})}, {s}, "reference:add"},
+      unary("reorder", OpKind::kReorder, {}, s, s, "onednn:reorder"),
+      {"concat_channels",
+       OpKind::kConcat,
+       attrs({{"axis", int64_t{1}}}),
+       {activation({1, 4, 5, 5}), activation({1, 6, 5, 5}), activation({1, 2, 5, 5})},
+       {{1, 12, 5, 5}},
+       "onednn:concat"},
+      {"concat_width",
+       OpKind::kConcat,
+       attrs({{"axis", int64_t{-1}}}),
+       {activation({1, 4, 5, 2}), activation({1, 4, 5, 3})},
+       {{1, 4, 5, 5}},
+       "onednn:concat"},
+  };
+  for (OpCase& c : cases) {  // [-3, 3]: past every activation's saturation points
+    c.inputs[0].lo = -3.0f;
+    c.inputs[0].hi = 3.0f;
+  }
+  return cases;
+}
+
+// Ops without a oneDNN path: the reference adapter must pass views through untouched.
+std::vector<OpCase> reference_only_cases() {
+  const Shape s{1, 8, 5, 5};
+  return {
+      {"batch_normalization",
+       OpKind::kBatchNormalization,
+       attrs({{"epsilon", 1e-5f}}),
+       {activation(s), weight({8}), weight({8}), weight({8}), weight({8}, 0.5f, 1.5f)},
+       {s},
+       "reference:batchnormalization"},
+      {"mul", OpKind::kMul, {}, {activation(s), activation(s)}, {s}, "reference:mul"},
+      {"sum", OpKind::kSum, {}, {activation(s), activation(s), activation(s)}, {s}, "reference:sum"},
+      {"matmul", OpKind::kMatMul, {}, {activation({1, 16}), weight({16, 8})}, {{1, 8}}, "reference:matmul"},
+      unary("flatten", OpKind::kFlatten, attrs({{"axis", int64_t{1}}}), s, {1, 200}, "reference:flatten"),
+      {"reshape", OpKind::kReshape, {}, {activation(s), int64s({2}, {0, -1})}, {{1, 200}}, "reference:reshape"},
+      unary("transpose", OpKind::kTranspose, attrs({{"perm", V{0, 2, 3, 1}}}), s, {1, 5, 5, 8}, "reference:transpose"),
+      unary("squeeze", OpKind::kSqueeze, attrs({{"axes", V{2}}}), {1, 8, 1, 5}, {1, 8, 5}, "reference:squeeze"),
+      unary("unsqueeze", OpKind::kUnsqueeze, attrs({{"axes", V{1}}}), {1, 8, 5}, {1, 1, 8, 5}, "reference:unsqueeze"),
+      unary("identity", OpKind::kIdentity, {}, s, s, "reference:identity"),
+      unary("pad", OpKind::kPad, attrs({{"pads", V{0, 0, 1, 2, 0, 0, 2, 1}}, {"value", 0.5f}}), s, {1, 8, 8, 8},
+            "reference:pad"),
+      {"gather",
+       OpKind::kGather,
+       attrs({{"axis", int64_t{1}}}),
+       {activation(s), int64s({3}, {4, 0, 6})},
+       {{1, 3, 5, 5}},
+       "reference:gather"},
+  };
+}
+
+std::vector<OpCase> conv_cases() {
+  const ir::Attributes same3x3 = conv({1, 1}, {1, 1, 1, 1});
+  std::vector<OpCase> cases{
+      conv_case("pointwise_1x1", conv({1, 1}, {0, 0, 0, 0}), {1, 16, 7, 7}, {24, 16, 1, 1}, true, {1, 24, 7, 7}),
+      conv_case("k3_s1", same3x3, {1, 8, 9, 9}, {16, 8, 3, 3}, true, {1, 16, 9, 9}),
+      conv_case("k3_s2", conv({2, 2}, {1, 1, 1, 1}), {1, 8, 10, 10}, {16, 8, 3, 3}, true, {1, 16, 5, 5}),
+      // (15 + 3 + 2 - 7) / 2 + 1 = 7 rows; (15 + 2 + 3 - 7) / 2 + 1 = 7 columns.
+      conv_case("k7_s2_asymmetric_pads", conv({2, 2}, {3, 2, 2, 3}), {1, 3, 15, 15}, {8, 3, 7, 7}, true, {1, 8, 7, 7}),
+      conv_case("group2", conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 2), {1, 8, 8, 8}, {12, 4, 3, 3}, true, {1, 12, 8, 8}),
+      conv_case("depthwise", conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 16), {1, 16, 9, 9}, {16, 1, 3, 3}, true, {1, 16, 9, 9}),
+      conv_case("depthwise_s2", conv({2, 2}, {1, 1, 1, 1}, {1, 1}, 16), {1, 16, 9, 9}, {16, 1, 3, 3}, false,
+                {1, 16, 5, 5}),
+      conv_case("dilation2", conv({1, 1}, {2, 2, 2, 2}, {2, 2}), {1, 8, 11, 11}, {8, 8, 3, 3}, true, {1, 8, 11, 11}),
+      conv_case("no_bias", same3x3, {1, 8, 9, 9}, {16, 8, 3, 3}, false, {1, 16, 9, 9}),
+      conv_case("residual", same3x3, {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),
+      conv_case("residual_relu", with(same3x3, {{"activation", std::string("Relu")}}), {1, 8, 6, 6}, {8, 8, 3, 3},
+                false, {1, 8, 6, 6}, true),
+      conv_case("residual_clip", with(same3x3, {{"activation", std::string("Clip")}, {"min", 0.0f}, {"max", 1.0f}}),
+                {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),
+  };
+  // Each fused activation, on a small 1x1 convolution.
+  const std::vector<std::pair<std::string, ir::Attributes>> activations{
+      {"relu", attrs({{"activation", std::string("Relu")}})},
+      {"clip", attrs({{"activation", std::string("Clip")}, {"min", -0.5f}, {"max", 0.5f}})},
+      {"leaky_relu", attrs({{"activation", std::string("LeakyRelu")}, {"alpha", 0.1f}})},
+      {"sigmoid", attrs({{"activation", std::string("Sigmoid")}})},
+      {"hard_swish", attrs({{"activation", std::string("HardSwish")}})},
+      {"hard_sigmoid", attrs({{"activation", std::string("HardSigmoid")}, {"alpha", 0.3f}, {"beta", 0.4f}})},
+  };
+  for (const auto& [name, act] : activations) {
+    ir::Attributes a = conv({1, 1}, {0, 0, 0, 0});
+    for (const auto& [key, value] : act.all()) a.set(key, value);
+    // Inputs in [-2, 2] so that clip and hard-sigmoid saturate on both sides.
+    OpCase c = conv_case("act_" + name, a, {1, 8, 5, 5}, {8, 8, 1, 1}, true, {1, 8, 5, 5});
+    c.inputs[0].lo = -2.0f;
+    c.inputs[0].hi = 2.0f;
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+std::vector<OpCase> gemm_cases() {
+  const ir::Attributes trans_b = attrs({{"transB", int64_t{1}}});
+  std::vector<OpCase> cases{
+      gemm_case("trans_b_bias", trans_b, {1, 64}, {32, 64}, weight({32}), {1, 32}),
+      gemm_case("no_trans_b", {}, {1, 64}, {64, 32}, weight({32}), {1, 32}),
+      gemm_case("no_bias", trans_b, {1, 64}, {32, 64}, absent(), {1, 32}),
+      gemm_case("relu", with(trans_b, {{"activation", std::string("Relu")}}), {1, 64}, {32, 64}, weight({32}), {1, 32}),
+      // alpha folds into the weights, beta into the bias (C constant, per column).
+      gemm_case("alpha_beta", with(trans_b, {{"alpha", 0.5f}, {"beta", 2.0f}}), {1, 48}, {16, 48}, weight({1, 16}),
+                {1, 16}),
+      gemm_case("scalar_c", trans_b, {1, 48}, {16, 48}, weight({1}), {1, 16}),
+      // A classifier head: K = 2048. Accumulation order differs (SIMD partial sums in
+      // the GEMV, blocked in oneDNN); the sums reach ~20, so 1e-4 relative still holds.
+      gemm_case("classifier_k2048", trans_b, {1, 2048}, {100, 2048}, weight({100}), {1, 100}),
+  };
+  OpCase batch8 = gemm_case("batch1_then_8", trans_b, {1, 96}, {40, 96}, weight({40}), {1, 40});
+  batch8.batches = {1, 8};
+  cases.push_back(std::move(batch8));
+  // C per row and column ([M, N]) cannot be a bias: the reference kernel runs it.
+  OpCase full_c = gemm_case("full_c_reference", trans_b, {1, 16}, {8, 16}, activation({1, 8}), {1, 8});
+  full_c.implementation = "reference:gemm";
+  cases.push_back(std::move(full_c));
+  return cases;
+}
+
+}  // namespace inferd::test

@@ -1,0 +1,20 @@
+// The op-test case lists: one list per op family, run against the reference kernels on
+// every backend through the op-test harness (op_test_harness.h): the CPU backend in
+// tests/backends (label ops), the CUDA backend in tests/gpu (label gpu) in fp32 and fp16.
+// `implementation` names the CPU backend's choice; other backends do not check it.
+#pragma once
+
+#include <vector>
+
+#include "support/op_test_harness.h"
+
+namespace inferd::test {
+
+std::vector<OpCase> pool_cases();
+std::vector<OpCase> normalization_cases();  // LRN, Softmax, BatchNormalization
+std::vector<OpCase> elementwise_cases();
+std::vector<OpCase> reference_only_cases();  // ops the CPU backend runs on the reference adapter
+std::vector<OpCase> conv_cases();
+std::vector<OpCase> gemm_cases();
+
+}  // namespace inferd::test
