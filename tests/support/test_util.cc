@@ -20,7 +20,11 @@ std::string assets_dir() {
   return INFERD_ASSETS_DEFAULT;
 }
 
-std::string source_dir() { return INFERD_SOURCE_DIR; }
+// $INFERD_SOURCE_DIR lets a test binary run from another checkout (the GPU machine).
+std::string source_dir() {
+  if (const char* env = std::getenv("INFERD_SOURCE_DIR"); env && *env) return env;
+  return INFERD_SOURCE_DIR;
+}
 
 Diff compare(const Tensor& actual, const Tensor& expected) {
   Diff d;

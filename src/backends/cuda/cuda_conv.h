@@ -1,0 +1,96 @@
+// Internals shared by the Conv family's files (cuda_conv.cc: supports/pack/kernel,
+// cuda_conv_tune.cc: timing, cuda_conv_spec.cc: what both derive from the node):
+// the validated convolution geometry, cuDNN descriptors, and the tuning blob.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/cuda/cuda_common.h"
+#include "ir/activation.h"
+#include "ir/graph.h"
+
+namespace inferd::cuda {
+
+// Workspace cuDNN may use per convolution (tuning and the heuristic skip hungrier algos).
+inline constexpr size_t kConvWorkspaceCap = size_t{256} << 20;
+
+// A Conv node as the CUDA backend runs it; built only for nodes it supports.
+struct ConvSpec {
+  int stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1, group = 1;
+  int out_channels = 0, in_per_group = 0, kernel_h = 0, kernel_w = 0;  // W is [M, C/group, kH, kW]
+  DataType dtype = DataType::kFloat32;                                 // of X, R and Y
+  bool channels_last = true;  // X is NHWC in the graph: the filter is packed KRSC
+  bool strict_fp32 = false;   // precision "fp32" on fp32 data: no TF32
+  bool has_bias = false, has_residual = false;
+  bool output_is_slice = false;  // Y aliases a channel slice of a concat buffer
+  ir::Activation act;            // Clip(0, inf) normalised to Relu
+};
+
+// The spec of `node`, or why the backend cannot run it (asymmetric pads, rank, dtype...).
+Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision);
+
+// cudnnConvolutionBiasActivationForward applies only ReLU and identity.
+bool fusable_activation(const ir::Activation& act);
+// Math type per precision: tensor ops for fp16/bf16, FMA for strict fp32, default (TF32
+// allowed) for fp32 storage otherwise; a tuned math type is used only if allowed.
+cudnnMathType_t default_math(const ConvSpec& spec);
+bool math_allowed(const ConvSpec& spec, cudnnMathType_t math);
+const char* algo_name(cudnnConvolutionFwdAlgo_t algo);
+
+// Owns the descriptors of one convolution (move-less: kernels hold it by value).
+struct ConvDescriptors {
+  ConvDescriptors() = default;
+  ConvDescriptors(const ConvDescriptors&) = delete;
+  ConvDescriptors& operator=(const ConvDescriptors&) = delete;
+  ~ConvDescriptors();
+
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnActivationDescriptor_t act = nullptr;
+};
+// Creates them all and sets the shape-independent ones (filter, convolution with the
+// default math, bias [1,M,1,1], activation when fusable).
+Status init_conv_descriptors(ConvDescriptors& d, const ConvSpec& spec);
+// A 4-D tensor descriptor from logical NCHW dims and element strides.
+Status set_tensor_desc(cudnnTensorDescriptor_t desc, DataType dtype, std::span<const int64_t> dims,
+                       std::span<const int64_t> strides);
+// Strides of a packed NHWC (channels_last) or NCHW tensor of logical dims.
+std::vector<int64_t> packed_strides(std::span<const int64_t> dims, bool channels_last);
+
+// A cuDNN handle of `device` for calls that launch nothing or run at build time
+// (workspace sizes and heuristics at reshape, where no stream is at hand; timing in
+// tune). One per device for the process (never destroyed: kernels of any engine may
+// query it until exit); handles are not thread-safe, so holding one holds its lock.
+class QueryHandle {
+ public:
+  static Result<QueryHandle> acquire(int device);
+  cudnnHandle_t get() const { return handle_; }
+
+ private:
+  QueryHandle(std::unique_lock<std::mutex> lock, cudnnHandle_t handle) : lock_(std::move(lock)), handle_(handle) {}
+  std::unique_lock<std::mutex> lock_;
+  cudnnHandle_t handle_ = nullptr;
+};
+
+// ---- tuning blob ------------------------------------------------------------------------
+// Version 1: byte 0 = 1, byte 1 = entry count, then per entry 16 bytes little-endian:
+// int32 batch, uint8 algo, uint8 math type, uint16 zero, uint64 workspace bytes (what the
+// algo needed at that batch, informational). Entries ascend by batch.
+struct ConvChoice {
+  int32_t batch = 0;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  uint64_t workspace = 0;
+};
+std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices);
+Result<std::vector<ConvChoice>> decode_conv_choices(std::span<const uint8_t> blob);
+// The entry of the smallest tuned batch >= batch, else the largest; null when empty.
+const ConvChoice* choice_for_batch(std::span<const ConvChoice> choices, int64_t batch);
+
+}  // namespace inferd::cuda

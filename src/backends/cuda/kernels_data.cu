@@ -1,0 +1,277 @@
+// Data movement kernels: one strided copy with dtype conversion implements Reorder
+// (layout and dtype), Concat (a copy into each channel slice), Slice and the reshaping
+// copies; plus the loop-nest builder that every elementwise launcher shares.
+//
+// Threads map to elements in the destination's memory order, so writes coalesce; the
+// source is read through its own strides (a layout change reads it scattered, which the
+// caches absorb for the small tensors that are reordered in classifiers).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "backends/cuda/cuda_kernels.h"
+
+namespace inferd::cuda {
+
+// ---- loop nests ---------------------------------------------------------------------------
+
+bool LoopNest::contiguous(int operands) const {
+  for (int k = 0; k < operands; ++k) {
+    int64_t expected = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      if (dims[d] != 1 && strides[k][d] != expected) return false;
+      expected *= dims[d];
+    }
+  }
+  return true;
+}
+
+LoopNest make_loop_nest(int rank, const int64_t* dims, const int64_t* const* strides, int operands) {
+  // Dims that matter (size > 1), ordered by operand 0's strides, largest first; a stable
+  // sort keeps the logical order among equal strides.
+  int order[kMaxDims];
+  int kept = 0;
+  for (int d = 0; d < rank; ++d)
+    if (dims[d] != 1) order[kept++] = d;
+  std::stable_sort(order, order + kept, [&](int a, int b) { return strides[0][a] > strides[0][b]; });
+
+  LoopNest nest;
+  nest.rank = 0;
+  for (int i = 0; i < kept; ++i) {
+    const int d = order[i];
+    // Merge into the previous (outer) loop when, for every operand, stepping the outer
+    // dim once equals running through the whole of this one.
+    bool merge = nest.rank > 0;
+    for (int k = 0; merge && k < operands; ++k) merge = strides[k][order[i - 1]] == strides[k][d] * dims[d];
+    if (merge) {
+      nest.dims[nest.rank - 1] *= dims[d];
+      for (int k = 0; k < operands; ++k) nest.strides[k][nest.rank - 1] = strides[k][d];
+      continue;
+    }
+    nest.dims[nest.rank] = dims[d];
+    for (int k = 0; k < operands; ++k) nest.strides[k][nest.rank] = strides[k][d];
+    ++nest.rank;
+  }
+  if (nest.rank == 0) {  // a scalar, or all dims 1
+    nest.rank = 1;
+    nest.dims[0] = 1;
+    for (int k = 0; k < operands; ++k) nest.strides[k][0] = 1;
+  }
+  return nest;
+}
+
+namespace {
+
+// ---- element conversion -------------------------------------------------------------------
+__device__ __forceinline__ float to_float(float v) {
+  return v;
+}
+__device__ __forceinline__ float to_float(__half v) {
+  return __half2float(v);
+}
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
+  return __bfloat162float(v);
+}
+
+template <typename T>
+__device__ __forceinline__ T from_float(float v);
+template <>
+__device__ __forceinline__ float from_float<float>(float v) {
+  return v;
+}
+template <>
+__device__ __forceinline__ __half from_float<__half>(float v) {
+  return __float2half_rn(v);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+// Same types move bits untouched (integers, and floats without a round trip).
+template <typename Src, typename Dst>
+__device__ __forceinline__ Dst convert(Src v) {
+  if constexpr (std::is_same_v<Src, Dst>) {
+    return v;
+  } else {
+    return from_float<Dst>(to_float(v));
+  }
+}
+
+// The loop nest as a kernel argument: operand 0 is y, operand 1 is x.
+struct CopyArgs {
+  int rank;
+  int64_t dims[kMaxDims];
+  int64_t y_strides[kMaxDims], x_strides[kMaxDims];
+};
+
+// Generic strided copy; Index is uint32_t when the element count allows, since 64-bit
+// division costs several times more than 32-bit and every element decomposes its index.
+template <typename Src, typename Dst, typename Index>
+__global__ void strided_copy_kernel(const Src* __restrict__ x, Dst* __restrict__ y, CopyArgs a, Index total) {
+  for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += Index(gridDim.x) * blockDim.x) {
+    Index rem = i;
+    int64_t xo = 0, yo = 0;
+#pragma unroll
+    for (int d = kMaxDims - 1; d >= 0; --d) {
+      if (d >= a.rank) continue;
+      const Index dim = Index(a.dims[d]);
+      const Index q = rem / dim;
+      const int64_t c = int64_t(rem - q * dim);
+      rem = q;
+      xo += c * a.x_strides[d];
+      yo += c * a.y_strides[d];
+    }
+    y[yo] = convert<Src, Dst>(x[xo]);
+  }
+}
+
+// Dense to dense: no index arithmetic at all.
+template <typename Src, typename Dst>
+__global__ void flat_copy_kernel(const Src* __restrict__ x, Dst* __restrict__ y, int64_t total) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x)
+    y[i] = convert<Src, Dst>(x[i]);
+}
+
+constexpr int kThreads = 256;
+// Grid-stride loops cover the rest; this many blocks already fill any GPU many times over.
+constexpr int64_t kMaxBlocks = 1 << 16;
+
+unsigned grid_for(int64_t total) {
+  return static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks));
+}
+
+// Calls fn(T{}) with T the storage type of a float activation dtype; false for others.
+template <typename Fn>
+bool with_float_type(DataType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DataType::kFloat32:
+      fn(float{});
+      return true;
+    case DataType::kFloat16:
+      fn(__half{});
+      return true;
+    case DataType::kBFloat16:
+      fn(__nv_bfloat16{});
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Calls fn(Src{}, Dst{}) for the pair of storage types a copy moves: any float pair, or
+// an unsigned integer of the element size when the dtypes are equal.
+template <typename Fn>
+bool with_copy_types(DataType src, DataType dst, Fn&& fn) {
+  if (src == dst) {
+    switch (element_size(src)) {
+      case 1:
+        fn(uint8_t{}, uint8_t{});
+        return true;
+      case 2:
+        fn(uint16_t{}, uint16_t{});
+        return true;
+      case 4:
+        fn(uint32_t{}, uint32_t{});
+        return true;
+      case 8:
+        fn(uint64_t{}, uint64_t{});
+        return true;
+      default:
+        return false;
+    }
+  }
+  bool ok = false;
+  with_float_type(src, [&](auto s) { ok = with_float_type(dst, [&](auto d) { fn(s, d); }); });
+  return ok;
+}
+
+}  // namespace
+
+cudaError_t launch_flat_copy(const void* x, DataType x_dtype, void* y, DataType y_dtype, int64_t count,
+                             cudaStream_t stream) {
+  if (count <= 0) return cudaSuccess;
+  if (x_dtype == y_dtype) {
+    if (x == y) return cudaSuccess;  // an in-place reshape moves nothing
+    return cudaMemcpyAsync(y, x, static_cast<size_t>(count) * element_size(x_dtype), cudaMemcpyDeviceToDevice, stream);
+  }
+  const bool known = with_copy_types(x_dtype, y_dtype, [&](auto s, auto d) {
+    using Src = decltype(s);
+    using Dst = decltype(d);
+    flat_copy_kernel<Src, Dst>
+        <<<grid_for(count), kThreads, 0, stream>>>(static_cast<const Src*>(x), static_cast<Dst*>(y), count);
+  });
+  return known ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t launch_copy(const ConstDeviceTensor& x, const DeviceTensor& y, cudaStream_t stream) {
+  if (x.rank != y.rank || x.rank > kMaxDims) return cudaErrorInvalidValue;
+  for (int d = 0; d < x.rank; ++d)
+    if (x.dims[d] != y.dims[d]) return cudaErrorInvalidValue;
+  const int64_t total = y.size();
+  if (total <= 0) return cudaSuccess;
+  const int64_t* strides[2] = {y.strides, x.strides};
+  const LoopNest nest = make_loop_nest(y.rank, y.dims, strides, 2);
+  if (nest.contiguous(2)) return launch_flat_copy(x.data, x.dtype, y.data, y.dtype, total, stream);
+
+  CopyArgs args{};
+  args.rank = nest.rank;
+  for (int d = 0; d < nest.rank; ++d) {
+    args.dims[d] = nest.dims[d];
+    args.y_strides[d] = nest.strides[0][d];
+    args.x_strides[d] = nest.strides[1][d];
+  }
+  const bool small = total <= int64_t{UINT32_MAX};
+  const bool known = with_copy_types(x.dtype, y.dtype, [&](auto s, auto d) {
+    using Src = decltype(s);
+    using Dst = decltype(d);
+    const auto* src = static_cast<const Src*>(x.data);
+    auto* dst = static_cast<Dst*>(y.data);
+    if (small)
+      strided_copy_kernel<Src, Dst, uint32_t>
+          <<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint32_t(total));
+    else
+      strided_copy_kernel<Src, Dst, uint64_t>
+          <<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint64_t(total));
+  });
+  return known ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t upload_floats(const float* host, int64_t count, DataType dtype, void** device) {
+  *device = nullptr;
+  if (count < 0) return cudaErrorInvalidValue;
+  const size_t n = static_cast<size_t>(count);
+  std::vector<uint16_t> staged;
+  const void* src = host;
+  if (dtype == DataType::kFloat16 || dtype == DataType::kBFloat16) {
+    staged.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      // The host-side conversions of cuda_fp16.h / cuda_bf16.h round to nearest even.
+      if (dtype == DataType::kFloat16) {
+        const __half h = __float2half_rn(host[i]);
+        std::memcpy(&staged[i], &h, 2);
+      } else {
+        const __nv_bfloat16 b = __float2bfloat16_rn(host[i]);
+        std::memcpy(&staged[i], &b, 2);
+      }
+    }
+    src = staged.data();
+  } else if (dtype != DataType::kFloat32) {
+    return cudaErrorInvalidValue;
+  }
+  const size_t bytes = n * element_size(dtype);
+  cudaError_t err = cudaMalloc(device, std::max<size_t>(bytes, 1));
+  if (err != cudaSuccess) return err;
+  err = cudaMemcpy(*device, src, bytes, cudaMemcpyHostToDevice);
+  if (err != cudaSuccess) {
+    cudaFree(*device);
+    *device = nullptr;
+  }
+  return err;
+}
+
+}  // namespace inferd::cuda
