@@ -59,6 +59,19 @@ for m in ${models//,/ }; do
     sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"engine\":\"inferd\",\"plan_build_ms\":$build_ms|" >> "$out/inferd.jsonl"
 done
 
+# What horizontal fusion and concat elimination buy on the GPU: the same models built
+# without each (kernel launches = nodes of the plan, from `inferd build`'s line).
+: > "$out/passes.jsonl"
+for m in googlenet squeezenet; do
+  for off in none horizontal_conv_fusion concat_elimination horizontal_conv_fusion,concat_elimination; do
+    flag=""; [ $off != none ] && flag="--disable-pass $off"
+    nodes=$(timeout 120 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 $flag \
+            -o /tmp/ablation.plan 2>> "$log" | sed -n 's/^wrote [^ ]* (\([0-9]*\) nodes.*/\1/p')
+    timeout 60 $inferd bench --engine /tmp/ablation.plan --backend cuda --batch 1,256 --json --min-seconds 1 2>> "$log" |
+      sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"disabled\":\"$off\",\"kernels\":${nodes:-0}|" >> "$out/passes.jsonl"
+  done
+done
+
 if [ $skip_peer = 0 ]; then
   peer_models=$(echo "$models" | sed 's/mobilenetv2/mobilenet_v2/; s/squeezenet/squeezenet1_1/')
   timeout 300 python3 $assets/peer_torch.py "$peer_models" 1,8,256 "$peer_modes" > "$out/peer.jsonl" 2>> "$log"

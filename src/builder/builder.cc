@@ -98,7 +98,7 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
   BuildResult result;
   result.imported_nodes = graph.nodes().size();
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(result.passes, passes::optimize(graph, pass_context_for(backend)));
+  ASSIGN_OR_RETURN(result.passes, passes::optimize(graph, pass_context_for(backend), options.disabled_passes));
   RETURN_IF_ERROR(assign_precision(graph, backend, options.precision, result.passes));
   result.optimize_ms = ms_since(start);
 
@@ -153,8 +153,9 @@ std::string plan_cache_path(const std::string& model_path, std::span<const uint8
                             const BuildOptions& options) {
   // The device's target is part of the key: a plan tuned for one GPU (or library version)
   // is never picked up on another.
-  const std::string key_text = std::string(backend.name()) + "|" + backend.device().target() + "|" + options.precision +
+  std::string key_text = std::string(backend.name()) + "|" + backend.device().target() + "|" + options.precision +
                                "|" + std::to_string(options.max_batch) + "|" + kEngineVersion;
+  for (const auto& pass : options.disabled_passes) key_text += "|-" + pass;
   uint64_t h = plan_io::plan_checksum(model_bytes);
   for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
   char name[32];

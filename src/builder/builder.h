@@ -17,8 +17,11 @@
 namespace inferd {
 
 struct BuildOptions {
+  BuildOptions(int max_batch_ = 32, std::string precision_ = "fp32")
+      : max_batch(max_batch_), precision(std::move(precision_)) {}
   int max_batch = 32;  // for models with a dynamic batch; fixed-batch models keep theirs
   std::string precision = "fp32";
+  std::vector<std::string> disabled_passes;  // pass names left out (what a pass buys)
 };
 
 struct BuildResult {

@@ -42,6 +42,28 @@ void print_report(const BuildResult& r, const Backend& backend, std::ostream& os
   }
 }
 
+// What a kernel computes, named the way the GPU Inference Engine's profile names fused
+// layers: "3x3 CBR" (convolution + bias + ReLU), "1x1 CB+add" (with a residual), "FC BR";
+// a horizontally merged convolution lists what it merged, "1x1 CBR (a||b||c)".
+std::string kernel_label(const ir::Graph& g, const ir::Node& n) {
+  if (n.op != ir::OpKind::kConv && n.op != ir::OpKind::kGemm) return std::string(ir::to_string(n.op));
+  std::string label;
+  if (n.op == ir::OpKind::kConv) {
+    const auto& w = g.value(n.inputs[1]).shape;
+    label = w.size() == 4 ? std::to_string(w[2]) + "x" + std::to_string(w[3]) + " C" : "C";
+  } else {
+    label = "FC ";
+  }
+  if (n.inputs.size() > 2 && n.inputs[2] != ir::kNoValue) label += "B";
+  const std::string act = n.attrs.get_string("activation", "");
+  if (act == "Relu") label += "R";
+  else if (act == "Clip") label += "R6";
+  else if (!act.empty()) label += "+" + act;
+  if (n.op == ir::OpKind::kConv && n.inputs.size() > 3 && n.inputs[3] != ir::kNoValue) label += "+add";
+  if (n.attrs.has("merged")) label += " (" + n.attrs.get_string("merged", "") + ")";
+  return label;
+}
+
 // Runs the engine on a random input and prints per-layer times (median of runs).
 Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, std::ostream& os) {
   ASSIGN_OR_RETURN(auto engine, Engine::create(plan, std::move(backend)));
@@ -56,18 +78,22 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, s
     for (size_t i = 0; i < nodes.size(); ++i) times[i].push_back(ctx->node_times_ms()[i]);
   }
   double total = 0;
-  os << "per-layer time at batch 1 (median of 10 runs):\n";
+  std::vector<double> median(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     std::sort(times[i].begin(), times[i].end());
-    const double ms = times[i][times[i].size() / 2];
-    total += ms;
-    char line[256];
-    std::snprintf(line, sizeof line, "  %8.3f ms  %-18s %-32s %s\n", ms,
-                  std::string(ir::to_string(nodes[i].op)).c_str(), nodes[i].name.c_str(),
+    median[i] = times[i][times[i].size() / 2];
+    total += median[i];
+  }
+  os << "per-kernel time at batch 1 on " << engine->device().name() << " (median of 10 runs):\n";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    char line[512];
+    std::snprintf(line, sizeof line, "  %8.3f ms %5.1f%%  %-32s %-28s %s\n", median[i],
+                  total > 0 ? 100.0 * median[i] / total : 0.0, nodes[i].name.c_str(),
+                  kernel_label(engine->graph(), nodes[i]).c_str(),
                   std::string(engine->packed_op(i).implementation()).c_str());
     os << line;
   }
-  os << "  total " << total << " ms\n";
+  os << "  total " << total << " ms in " << nodes.size() << " kernels\n";
   return Status::ok();
 }
 
@@ -81,6 +107,7 @@ int build_command(const Argv& argv) {
   args.flag("precision", "fp32 | tf32 | fp16 | bf16 (tf32, fp16 and bf16 need cuda)", "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
+  args.flag("disable-pass", "comma-separated passes to leave out (to measure what one buys)", "");
   args.toggle("report", "print node counts per pass, fused groups, memory plan");
   args.toggle("profile", "run the plan once and print per-layer times");
   args.toggle("print-graph", "print the optimized graph");
@@ -103,7 +130,14 @@ int build_command(const Argv& argv) {
   auto backend = create_backend(args.get("backend"), {*threads, *gpu});
   if (!backend.is_ok()) return fail(backend.status().message());
   const auto start = std::chrono::steady_clock::now();
-  auto result = build_plan(model, **backend, {*max_batch, args.get("precision")});
+  BuildOptions options(*max_batch, args.get("precision"));
+  for (size_t pos = 0; !args.get("disable-pass").empty() && pos <= args.get("disable-pass").size();) {
+    const std::string list = args.get("disable-pass");
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    options.disabled_passes.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  auto result = build_plan(model, **backend, options);
   if (!result.is_ok()) return fail(result.status().message());
   const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 

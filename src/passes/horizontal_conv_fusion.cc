@@ -79,6 +79,10 @@ Merge build_merge(ir::Graph& g, const std::vector<const ir::Node*>& convs) {
   Merge m;
   m.conv = *convs[0];
   m.conv.name = unique_node_name(g, convs[0]->name + "_hmerged");
+  // The convolutions it computes, for profiles and reports ("a||b||c", as the GIE names them).
+  std::string merged;
+  for (const ir::Node* c : convs) merged += (merged.empty() ? "" : "||") + c->name;
+  m.conv.attrs.set("merged", merged);
   Shape out_shape = g.value(convs[0]->outputs[0]).shape;
   out_shape[1] = w.shape()[0];
   m.conv.inputs = {convs[0]->inputs[0], g.add_constant(unique_value_name(g, m.conv.name + "_weight"), std::move(w)),

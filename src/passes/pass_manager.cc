@@ -100,8 +100,17 @@ Result<std::vector<PassReport>> run_passes(ir::Graph& graph, const PassContext& 
   return reports;
 }
 
-Result<std::vector<PassReport>> optimize(ir::Graph& graph, const PassContext& ctx) {
-  return run_passes(graph, ctx, default_pass_order());
+Result<std::vector<PassReport>> optimize(ir::Graph& graph, const PassContext& ctx,
+                                         const std::vector<std::string>& disabled) {
+  auto passes = default_pass_order();
+  std::string known;
+  for (const auto& p : passes) known += (known.empty() ? "" : ", ") + std::string(p->name());
+  for (const auto& name : disabled) {
+    const auto before = passes.size();
+    std::erase_if(passes, [&](const std::unique_ptr<Pass>& p) { return p->name() == name; });
+    if (passes.size() == before) return invalid_argument("no pass '" + name + "' (passes: " + known + ")");
+  }
+  return run_passes(graph, ctx, passes);
 }
 
 }  // namespace inferd::passes

@@ -27,7 +27,10 @@ std::vector<std::unique_ptr<Pass>> default_pass_order();
 Result<std::vector<PassReport>> run_passes(ir::Graph& graph, const PassContext& ctx,
                                            const std::vector<std::unique_ptr<Pass>>& passes);
 
-// run_passes(graph, ctx, default_pass_order()).
-Result<std::vector<PassReport>> optimize(ir::Graph& graph, const PassContext& ctx);
+// run_passes(graph, ctx, default_pass_order()), without the passes named in `disabled`
+// (for measuring what a pass buys: `inferd build --disable-pass`); an unknown name fails,
+// listing the passes there are.
+Result<std::vector<PassReport>> optimize(ir::Graph& graph, const PassContext& ctx,
+                                         const std::vector<std::string>& disabled = {});
 
 }  // namespace inferd::passes

@@ -63,7 +63,9 @@ BasicDeviceTensor<Ptr> offset_by(BasicDeviceTensor<Ptr> t, int64_t elements) {
 
 // Reorder and the reshaping copies. Equal shapes copy index by index through both views'
 // strides; different shapes (Reshape, ...) copy in row-major order, which needs one side
-// contiguous: that side is then read as a dense tensor of the other's shape.
+// contiguous: that side is then read as a dense tensor of the other's shape. When neither
+// is (NHWC in, column-major 2-D out), the copy goes through a dense buffer in the
+// workspace: x into it with x's shape, then out of it with y's shape.
 class CopyKernel final : public Kernel {
  public:
   CopyKernel(DataType x_dtype, DataType y_dtype) : x_dtype_(x_dtype), y_dtype_(y_dtype) {}
@@ -77,6 +79,8 @@ class CopyKernel final : public Kernel {
     if (x.memory != MemoryKind::kDevice || y.memory != MemoryKind::kDevice)
       return invalid_argument("input or output is not in device memory");
     count_ = y.size();
+    staged_ = false;
+    workspace_ = 0;
     flat_ = contiguous(x) && contiguous(y);
     if (flat_) return Status::ok();
     if (x.shape == y.shape) {
@@ -86,17 +90,18 @@ class CopyKernel final : public Kernel {
     // One side contiguous: read it with the other side's shape and dense strides.
     if (contiguous(x)) {
       RETURN_IF_ERROR(bind_view(y, y_dtype_, "output", &y_));
-      RETURN_IF_ERROR(bind_view(ConstTensorView(x.data, y.shape, dense_strides(y.shape), x_dtype_, x.memory), x_dtype_,
-                                "input", &x_));
-    } else if (contiguous(y)) {
-      RETURN_IF_ERROR(bind_view(x, x_dtype_, "input", &x_));
-      RETURN_IF_ERROR(
-          bind_view(TensorView(y.data, x.shape, dense_strides(x.shape), y_dtype_, y.memory), y_dtype_, "output", &y_));
-    } else {
-      return unimplemented("a reshaping copy between two non-contiguous views");
+      return bind_view(ConstTensorView(x.data, y.shape, dense_strides(y.shape), x_dtype_, x.memory), x_dtype_, "input",
+                       &x_);
     }
-    return Status::ok();
+    if (contiguous(y)) {
+      RETURN_IF_ERROR(bind_view(x, x_dtype_, "input", &x_));
+      return bind_view(TensorView(y.data, x.shape, dense_strides(x.shape), y_dtype_, y.memory), y_dtype_, "output",
+                       &y_);
+    }
+    return plan_staging(x, y);
   }
+
+  size_t workspace_bytes() const override { return workspace_; }
 
   Status enqueue(Inputs in, Outputs out, const EnqueueContext& ctx) override {
     const cudaStream_t stream = cuda_stream(ctx).get();
@@ -106,16 +111,41 @@ class CopyKernel final : public Kernel {
     }
     x_.data = in[0].data;
     y_.data = out[0].data;
-    CUDA_RETURN_IF_ERROR(launch_copy(x_, y_, stream));
+    if (!staged_) {
+      CUDA_RETURN_IF_ERROR(launch_copy(x_, y_, stream));
+      return Status::ok();
+    }
+    if (ctx.workspace_bytes < workspace_ || (workspace_ > 0 && ctx.workspace == nullptr))
+      return internal_error("the copy needs " + std::to_string(workspace_) + " bytes of workspace");
+    into_.data = ctx.workspace;
+    out_of_.data = ctx.workspace;
+    CUDA_RETURN_IF_ERROR(launch_copy(x_, into_, stream));
+    CUDA_RETURN_IF_ERROR(launch_copy(out_of_, y_, stream));
     return Status::ok();
   }
 
  private:
+  // Both views strided and shaped differently: the workspace holds x densely, in x's dtype
+  // (the second copy converts, if anything does).
+  Status plan_staging(const ConstTensorView& x, const TensorView& y) {
+    RETURN_IF_ERROR(bind_view(x, x_dtype_, "input", &x_));
+    RETURN_IF_ERROR(bind_view(y, y_dtype_, "output", &y_));
+    RETURN_IF_ERROR(bind_view(TensorView(nullptr, x.shape, dense_strides(x.shape), x_dtype_, MemoryKind::kDevice),
+                              x_dtype_, "staged input", &into_));
+    RETURN_IF_ERROR(bind_view(ConstTensorView(nullptr, y.shape, dense_strides(y.shape), x_dtype_, MemoryKind::kDevice),
+                              x_dtype_, "staged output", &out_of_));
+    staged_ = true;
+    workspace_ = static_cast<size_t>(count_) * element_size(x_dtype_);
+    return Status::ok();
+  }
+
   DataType x_dtype_, y_dtype_;
   bool flat_ = true;
+  bool staged_ = false;  // through the workspace: x_ -> into_, then out_of_ -> y_
   int64_t count_ = 0;
-  ConstDeviceTensor x_;
-  DeviceTensor y_;
+  size_t workspace_ = 0;
+  ConstDeviceTensor x_, out_of_;
+  DeviceTensor y_, into_;
 };
 
 // Each input is copied into the window of the output that starts at its running offset
