@@ -8,17 +8,19 @@
 #      plan's build time, plan load time, batch-1 latency, batch-256 images/s and images/s/W
 #   3. `inferd build --profile` per model (time per fused kernel), and inferd serve on the GPU
 # Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, profile.txt,
-# serve.txt, log.txt. Options: --skip-tests, --skip-peer, --models a,b, --peer-modes graphs,compile
+# serve.txt, log.txt. Options: --skip-tests, --skip-peer, --only-engine, --models a,b,
+# --peer-modes graphs,compile
 set -uo pipefail
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
 assets=device-assets
 models=resnet50,googlenet,alexnet,mobilenetv2,squeezenet
 peer_modes=graphs
-skip_tests=0; skip_peer=0
+skip_tests=0; skip_peer=0; only_engine=0
 while [ $# -gt 0 ]; do
   case $1 in
     --skip-tests) skip_tests=1 ;;
     --skip-peer) skip_peer=1 ;;
+    --only-engine) only_engine=1 ;;  # the engine vs the peer only: no ablation, profiles, serve
     --models) models=$2; shift ;;
     --peer-modes) peer_modes=$2; shift ;;
     *) echo "gpu.sh: unknown option $1" >&2; exit 2 ;;
@@ -40,7 +42,8 @@ inferd=$assets/inferd
 $inferd info models/squeezenet/1/model.onnx >> "$out/gpu.txt" 2>&1 || true  # lists the devices
 
 gen=/tmp/models; mkdir -p "$gen"
-python3 tools/models/gen_models.py "$gen" >> "$log" 2>&1
+only=$(echo "$models" | tr ',' '\n' | grep -v squeezenet | paste -sd, -)
+[ -n "$only" ] && python3 tools/models/gen_models.py "$gen" --only "$only" >> "$log" 2>&1
 cp models/squeezenet/1/model.onnx "$gen/squeezenet.onnx"
 
 if [ $skip_tests = 0 ]; then
@@ -63,6 +66,7 @@ done
 # without each (kernel launches = nodes of the plan, from `inferd build`'s line).
 : > "$out/passes.jsonl"
 for m in googlenet squeezenet; do
+  [ $only_engine = 1 ] && break
   for off in none horizontal_conv_fusion concat_elimination horizontal_conv_fusion,concat_elimination; do
     flag=""; [ $off != none ] && flag="--disable-pass $off"
     nodes=$(timeout 120 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 $flag \
@@ -80,13 +84,14 @@ fi
 # Where the time goes: per fused kernel at batch 1 (a plan tuned for batch 1 only).
 : > "$out/profile.txt"
 for m in ${models//,/ }; do
+  [ $only_engine = 1 ] && break
   echo "== $m" >> "$out/profile.txt"
   timeout 60 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 1 --profile \
     -o /tmp/profile.plan 2>> "$log" | grep -v '^wrote' >> "$out/profile.txt"
 done
 
 # inferd serve on the GPU: the seed's rabbit, then a short /classify load at c=8.
-{
+[ $only_engine = 1 ] || {
   $inferd serve models/squeezenet --backend cuda --precision fp16 --port 18400 --quiet 2>> "$log" & server=$!
   for i in $(seq 100); do curl -s localhost:18400/v2/health/ready >/dev/null && break; sleep 0.2; done
   curl -s -XPOST --data-binary @images/1.jpg localhost:18400/classify; echo

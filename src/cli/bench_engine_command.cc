@@ -91,11 +91,12 @@ void print_row(const std::string& model, const LoadedEngine& e, int threads, con
     std::snprintf(line, sizeof line,
                   "{\"model\":%s,\"batch\":%d,\"threads\":%d,\"runs\":%d,\"median_ms\":%.3f,\"p90_ms\":%.3f,"
                   "\"p99_ms\":%.3f,\"min_ms\":%.3f,\"images_per_s\":%.1f,\"watts\":%s,\"images_per_joule\":%s,"
-                  "\"build_ms\":%.1f,\"plan_load_ms\":%.1f,\"nodes\":%zu,\"arena_mib\":%.2f}\n",
+                  "\"build_ms\":%.1f,\"plan_load_ms\":%.1f,\"nodes\":%zu,\"arena_mib\":%.2f,\"device\":%s}\n",
                   json_quote(model).c_str(), t.batch, threads, t.runs, t.median_ms, t.p90_ms, t.p99_ms, t.min_ms,
                   t.images_per_s, watts.empty() ? "null" : watts.c_str(), per_watt.empty() ? "null" : per_watt.c_str(),
                   e.build_ms, e.plan_load_ms, e.engine->graph().nodes().size(),
-                  static_cast<double>(e.engine->memory_plan().arena_bytes) / 1048576.0);
+                  static_cast<double>(e.engine->memory_plan().arena_bytes) / 1048576.0,
+                  json_quote(e.engine->device().name()).c_str());
   } else if (csv) {
     std::snprintf(line, sizeof line, "%d,%d,%.3f,%.3f,%.3f,%.1f,%s,%s\n", t.batch, t.runs, t.median_ms, t.p90_ms,
                   t.p99_ms, t.images_per_s, watts.c_str(), per_watt.c_str());

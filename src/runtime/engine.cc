@@ -90,12 +90,16 @@ Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<
   engine->inputs_ = bindings(g, g.inputs);
   engine->outputs_ = bindings(g, g.outputs);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  log_info("engine_created")
-      .kv("graph", g.name)
+  auto created = log_info("engine_created");
+  created.kv("graph", g.name)
       .kv("nodes", g.nodes().size())
       .kv("device", be.device().name())
       .kv("arena_bytes", engine->memory_.arena_bytes)
       .kv("ms", ms);
+  // On a GPU, what the device has left once the weights are packed: each context adds its
+  // arena (arena_bytes) and a workspace.
+  if (auto info = be.device().memory_info(); info.is_ok())
+    created.kv("device_free_bytes", info->free_bytes).kv("device_total_bytes", info->total_bytes);
   return std::shared_ptr<const Engine>(std::move(engine));
 }
 

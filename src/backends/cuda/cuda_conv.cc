@@ -1,17 +1,29 @@
-// Conv through cuDNN's legacy API: Y = act(conv(X, W) + B + R).
+// Conv through cuDNN: Y = act(conv(X, W) + B + R).
 //
-// Two ways to run, decided per shape (reshape) and per call (enqueue):
-//   fused    cudnnConvolutionBiasActivationForward: bias, residual (z, alpha2 = 1) and
-//            ReLU/identity in the convolution's own epilogue. cuDNN allows identity only
-//            with IMPLICIT_PRECOMP_GEMM, and only ReLU and identity at all; the output
-//            must be packed (NHWC or NCHW) and the residual laid out like it.
-//   unfused  cudnnConvolutionForward into a packed buffer (the output when it is packed,
-//            else a workspace slice), then one epilogue kernel of ours (cuda_epilogue.h)
-//            for bias + residual + any activation + the strided write (concat slices).
-//            A residual that shares the output's buffer is accumulated by cuDNN itself
-//            (beta = 1), which the library documents as in-place.
-// Should cuDNN turn a fused configuration down at run time (NOT_SUPPORTED), the kernel
-// switches to the unfused path for good; both need the same workspace.
+// Two APIs, chosen per batch by the tuned choice (cuda_conv.h's blob) or, untuned, graph
+// first:
+//   graph    cuDNN's backend API (cuda_conv_graph.h): one operation graph conv + bias +
+//            residual + activation, an engine picked by timing at build time. Its tensors
+//            are dense: a strided X (channel slice) and a residual laid out unlike the
+//            output, or sharing the output's buffer (in-place would be a read/write race
+//            inside one fused kernel), are first copied into the workspace; a strided Y,
+//            or an activation the graph cannot express, goes through a packed temp and
+//            our epilogue kernel (cuda_epilogue.h).
+//   legacy   cudnnConvolutionBiasActivationForward / cudnnConvolutionForward, when the
+//            tuned choice says so or the graph API has no engine for the shape:
+//     fused    bias, residual (z, alpha2 = 1) and ReLU/identity in the convolution's own
+//              epilogue. cuDNN allows identity only with IMPLICIT_PRECOMP_GEMM, and only
+//              ReLU and identity at all; the output must be packed (NHWC or NCHW) and
+//              the residual laid out like it.
+//     unfused  cudnnConvolutionForward into a packed buffer (the output when it is packed,
+//              else a workspace slice), then our epilogue for bias + residual + any
+//              activation + the strided write. A residual that shares the output's buffer
+//              is accumulated by cuDNN itself (beta = 1), which cuDNN documents as in-place.
+//     Should cuDNN turn a fused configuration down at run time (NOT_SUPPORTED), the kernel
+//     switches to the unfused path for good; both need the same workspace.
+// A strided X is staged into a packed workspace copy on both paths (cuDNN refuses it).
+//
+// Workspace layout: [output temp | staged X | staged R | cuDNN workspace], 256-aligned.
 //
 // Weights are converted to the activation dtype and, for NHWC activations, reordered to
 // KRSC (cuDNN's NHWC filter layout, what its tensor-core kernels read), once per engine.
@@ -22,7 +34,9 @@
 #include <set>
 #include <string>
 
+#include "backends/cuda/cuda_conv_graph.h"
 #include "backends/cuda/cuda_epilogue.h"
+#include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_ops.h"
 #include "backends/cuda/cuda_weights.h"
 
@@ -37,15 +51,54 @@ constexpr bool kFusedResidualInPlace = false;
 struct ConvPacked {
   int device = 0;
   ConvSpec spec;
-  std::vector<ConvChoice> choices;  // empty: cuDNN's heuristic at reshape
+  std::vector<ConvChoice> choices;  // empty: graph heuristic (else legacy heuristic) at reshape
   DeviceBuffer weights;             // KRSC (channels_last) or KCRS, activation dtype
   DeviceBuffer bias;                // [M] activation dtype; zeros when the node has none
   std::string implementation;
 };
 
-bool same_layout(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  return a == b;
+bool is_packed(const std::vector<int64_t>& strides, const std::vector<int64_t>& shape) {
+  return strides == packed_strides(shape, true) || strides == packed_strides(shape, false);
 }
+
+// The alignment (up to 16 bytes) a pointer has: what the graph may promise for it.
+int64_t alignment_of(const void* p) {
+  const auto a = reinterpret_cast<uintptr_t>(p);
+  int64_t align = 16;
+  while (align > 1 && a % static_cast<uintptr_t>(align) != 0) align /= 2;
+  return align;
+}
+
+GraphTensorLayout graph_layout(const std::vector<int64_t>& dims, const std::vector<int64_t>& strides) {
+  GraphTensorLayout l;
+  std::copy_n(dims.begin(), 4, l.dims.begin());
+  std::copy_n(strides.begin(), 4, l.strides.begin());
+  return l;
+}
+
+// Copies `v` into `dst`, dense with `strides` (same dims and dtype).
+Status stage(const ConstTensorView& v, const std::vector<int64_t>& strides, void* dst, cudaStream_t stream) {
+  ConstDeviceTensor from;
+  if (!to_device_tensor(v, &from)) return internal_error("Conv cannot stage a view of rank " + std::to_string(v.shape.size()));
+  DeviceTensor to;
+  to.data = dst;
+  to.dtype = v.dtype;
+  to.rank = from.rank;
+  for (int d = 0; d < to.rank; ++d) {
+    to.dims[d] = from.dims[d];
+    to.strides[d] = strides[static_cast<size_t>(d)];
+  }
+  CUDA_RETURN_IF_ERROR(launch_copy(from, to, stream));
+  return Status::ok();
+}
+
+// Where each part of the workspace starts.
+struct WorkspaceSlices {
+  void* temp = nullptr;
+  void* x = nullptr;
+  void* r = nullptr;
+  void* library = nullptr;
+};
 
 class ConvKernel final : public Kernel {
  public:
@@ -53,27 +106,45 @@ class ConvKernel final : public Kernel {
   Status init() { return init_conv_descriptors(d_, p_->spec); }
 
   Status reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) override;
-  size_t workspace_bytes() const override { return temp_bytes_ + cudnn_workspace_; }
+  size_t workspace_bytes() const override { return temp_bytes_ + x_stage_bytes_ + r_stage_bytes_ + library_bytes_; }
   Status enqueue(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs,
                  const EnqueueContext& ctx) override;
 
  private:
   Status check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const;
-  Status choose_algo(cudnnHandle_t handle, int64_t batch);
+  Status check_output_dims(const ConstTensorView& x, const TensorView& y);
+  ConvGraphState* prepare_graph(cudnnHandle_t handle, const ConstTensorView& x, const ConstTensorView* r,
+                                const TensorView& y, const GraphEngineChoice* preferred);
+  Status prepare_legacy(cudnnHandle_t handle, const ConvChoice* c, const ConstTensorView* r, const TensorView& y);
+  Status choose_algo(cudnnHandle_t handle, const ConvChoice* c);
   Status choose_by_heuristic(cudnnHandle_t handle);
-  Status run_unfused(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y, void* workspace,
+  WorkspaceSlices slices(void* workspace) const;
+  Status run_graph(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
+                   const CudaStream& stream);
+  Status run_legacy(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
+                    const CudaStream& stream);
+  Status run_unfused(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
                      cudaStream_t stream, cudnnHandle_t handle) const;
 
   std::shared_ptr<const ConvPacked> p_;
   ConvDescriptors d_;
-  // Set by reshape().
-  cudnnConvolutionFwdAlgo_t algo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-  size_t cudnn_workspace_ = 0, temp_bytes_ = 0;
-  bool out_packed_ = false;         // cuDNN writes Y directly
+  ConvGraphStates graph_states_;
+  // Set by reshape(), both paths.
+  bool out_packed_ = false;         // Y is dense: the library may write it directly
   bool out_channels_last_ = true;   // Y's channel stride is 1: the temp and the epilogue walk NHWC
-  bool fusable_ = false;            // the fused call applies at this shape (unless R aliases Y)
-  std::vector<int64_t> t_strides_;  // where cuDNN writes: Y's strides or the packed temp's
-  bool fused_refused_ = false;      // cuDNN said NOT_SUPPORTED once: unfused from then on
+  std::vector<int64_t> t_strides_;  // where the library writes: Y's strides or the packed temp's
+  bool x_staged_ = false;           // X is strided: copied dense into the workspace first
+  std::vector<int64_t> x_strides_;  // X's strides as the library reads it (staged or not)
+  size_t temp_bytes_ = 0, x_stage_bytes_ = 0, r_stage_bytes_ = 0, library_bytes_ = 0;
+  // Graph path (graph_ non-null).
+  ConvGraphState* graph_ = nullptr;
+  bool graph_writes_y_ = false;  // else it writes the temp and the epilogue writes Y
+  bool graph_fuses_act_ = false;
+  bool r_staged_ = false;
+  // Legacy path.
+  cudnnConvolutionFwdAlgo_t algo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  bool fusable_ = false;        // the fused call applies at this shape (unless R aliases Y)
+  bool fused_refused_ = false;  // cuDNN said NOT_SUPPORTED once: unfused from then on
 };
 
 Status ConvKernel::check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const {
@@ -90,18 +161,11 @@ Status ConvKernel::check_views(std::span<const ConstTensorView> inputs, std::spa
   return Status::ok();
 }
 
-Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) {
-  RETURN_IF_ERROR(check_views(inputs, outputs));
-  const ConstTensorView& x = inputs[0];
-  const TensorView& y = outputs[0];
+// Sets the legacy X/Y descriptors (the legacy path's, and cuDNN's output-size arithmetic).
+Status ConvKernel::check_output_dims(const ConstTensorView& x, const TensorView& y) {
   const ConvSpec& s = p_->spec;
-  RETURN_IF_ERROR(set_tensor_desc(d_.x, s.dtype, x.shape, x.strides));
-  out_channels_last_ = y.strides[1] == 1;
-  out_packed_ =
-      same_layout(y.strides, packed_strides(y.shape, true)) || same_layout(y.strides, packed_strides(y.shape, false));
-  t_strides_ = out_packed_ ? y.strides : packed_strides(y.shape, out_channels_last_);
+  RETURN_IF_ERROR(set_tensor_desc(d_.x, s.dtype, x.shape, x_strides_));
   RETURN_IF_ERROR(set_tensor_desc(d_.y, s.dtype, y.shape, t_strides_));
-
   int dims[4] = {};
   CUDNN_RETURN_IF_ERROR(
       cudnnGetConvolution2dForwardOutputDim(d_.conv, d_.x, d_.w, &dims[0], &dims[1], &dims[2], &dims[3]));
@@ -110,28 +174,84 @@ Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<co
       return invalid_argument("Conv of " + to_string(x.shape) + " gives [" + std::to_string(dims[0]) + "," +
                               std::to_string(dims[1]) + "," + std::to_string(dims[2]) + "," + std::to_string(dims[3]) +
                               "], but the output is " + to_string(y.shape));
-  {
-    ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(p_->device));
-    RETURN_IF_ERROR(choose_algo(handle.get(), x.shape[0]));
-  }
+  return Status::ok();
+}
+
+Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) {
+  RETURN_IF_ERROR(check_views(inputs, outputs));
+  const ConstTensorView& x = inputs[0];
+  const TensorView& y = outputs[0];
+  const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
+  const size_t es = element_size(p_->spec.dtype);
+  out_channels_last_ = y.strides[1] == 1;
+  out_packed_ = is_packed(y.strides, y.shape);
+  t_strides_ = out_packed_ ? y.strides : packed_strides(y.shape, out_channels_last_);
+  x_staged_ = !is_packed(x.strides, x.shape);
+  x_strides_ = x_staged_ ? packed_strides(x.shape, x.strides[1] == 1) : x.strides;
+  x_stage_bytes_ = x_staged_ ? align256(static_cast<size_t>(x.size()) * es) : 0;
+  RETURN_IF_ERROR(check_output_dims(x, y));
+
+  ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(p_->device));
+  const ConvChoice* c = choice_for_batch(p_->choices, x.shape[0]);
+  graph_ = nullptr;
+  // The operation graph describes X, W and Y in one layout: the one the filter was packed
+  // for. Mixed layouts (never planned, but legal views) run on the legacy API: the graph path
+  // gave wrong fp16 results for NCHW-in/NHWC-out on the H200 (2026-12-03 run), the legacy
+  // API refuses what it cannot do with an error.
+  const bool x_last = x.strides[1] == 1 || x.shape[1] == 1;
+  const bool one_layout = x_last == p_->spec.channels_last && out_channels_last_ == p_->spec.channels_last;
+  if (one_layout && (!c || c->kind == ConvChoiceKind::kGraph))
+    graph_ = prepare_graph(handle.get(), x, r, y, c ? &c->engine : nullptr);
+  if (graph_ == nullptr) return prepare_legacy(handle.get(), c, r, y);
+  temp_bytes_ = graph_writes_y_ ? 0 : align256(static_cast<size_t>(y.size()) * es);
+  r_stage_bytes_ = r_staged_ ? align256(static_cast<size_t>(y.size()) * es) : 0;
+  library_bytes_ = graph_->plan->workspace_bytes();
+  return Status::ok();
+}
+
+// The graph state for this shape when the graph API has an engine for it, else null.
+ConvGraphState* ConvKernel::prepare_graph(cudnnHandle_t handle, const ConstTensorView& x, const ConstTensorView* r,
+                                          const TensorView& y, const GraphEngineChoice* preferred) {
+  const ConvSpec& s = p_->spec;
+  graph_fuses_act_ = graph_activation_supported(s.act);
+  graph_writes_y_ = out_packed_ && graph_fuses_act_;
+  // R must be dense like what the graph writes, and must not be what it writes.
+  r_staged_ = r && (r->strides != t_strides_ || (graph_writes_y_ && r->data == y.data));
+  ConvGraphShape shape;
+  shape.x = graph_layout(x.shape, x_strides_);
+  shape.y = graph_layout(y.shape, t_strides_);
+  shape.x_alignment = x_staged_ ? 16 : alignment_of(x.data);
+  shape.y_alignment = graph_writes_y_ ? alignment_of(y.data) : 16;
+  shape.r_alignment = r && !r_staged_ ? alignment_of(r->data) : 16;
+  shape.fuse_activation = graph_fuses_act_;
+  ConvGraphState& state = graph_states_.find_or_build(handle, s, shape, preferred);
+  return state.plan ? &state : nullptr;
+}
+
+Status ConvKernel::prepare_legacy(cudnnHandle_t handle, const ConvChoice* c, const ConstTensorView* r,
+                                  const TensorView& y) {
+  const ConvSpec& s = p_->spec;
+  r_staged_ = false;
+  RETURN_IF_ERROR(choose_algo(handle, c && c->kind == ConvChoiceKind::kLegacy ? c : nullptr));
   temp_bytes_ = out_packed_ ? 0 : align256(static_cast<size_t>(y.size()) * element_size(s.dtype));
-  const bool residual_ok = !s.has_residual || same_layout(inputs[3].strides, y.strides);
+  r_stage_bytes_ = 0;
+  const bool residual_ok = !r || r->strides == y.strides;
   fusable_ = out_packed_ && residual_ok && fusable_activation(s.act) &&
              (s.act.kind == ir::Activation::Kind::kRelu || algo_ == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM);
   return Status::ok();
 }
 
-// The tuned entry for this batch when cuDNN still accepts it at this shape, else the heuristic.
-Status ConvKernel::choose_algo(cudnnHandle_t handle, int64_t batch) {
+// The tuned legacy entry when cuDNN still accepts it at this shape, else the heuristic.
+Status ConvKernel::choose_algo(cudnnHandle_t handle, const ConvChoice* c) {
   const ConvSpec& s = p_->spec;
-  if (const ConvChoice* c = choice_for_batch(p_->choices, batch)) {
+  if (c) {
     CUDNN_RETURN_IF_ERROR(cudnnSetConvolutionMathType(d_.conv, math_allowed(s, c->math) ? c->math : default_math(s)));
     size_t bytes = 0;
     if (cudnnGetConvolutionForwardWorkspaceSize(handle, d_.x, d_.w, d_.conv, d_.y, c->algo, &bytes) ==
             CUDNN_STATUS_SUCCESS &&
         bytes <= kConvWorkspaceCap) {
       algo_ = c->algo;
-      cudnn_workspace_ = bytes;
+      library_bytes_ = bytes;
       return Status::ok();
     }
   }
@@ -156,14 +276,24 @@ Status ConvKernel::choose_by_heuristic(cudnnHandle_t handle) {
         CUDNN_STATUS_SUCCESS)
       continue;
     algo_ = p.algo;
-    cudnn_workspace_ = bytes;
+    library_bytes_ = bytes;
     return Status::ok();
   }
   CUDNN_RETURN_IF_ERROR(cudnnSetConvolutionMathType(d_.conv, default_math(s)));
   algo_ = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   CUDNN_RETURN_IF_ERROR(
-      cudnnGetConvolutionForwardWorkspaceSize(handle, d_.x, d_.w, d_.conv, d_.y, algo_, &cudnn_workspace_));
+      cudnnGetConvolutionForwardWorkspaceSize(handle, d_.x, d_.w, d_.conv, d_.y, algo_, &library_bytes_));
   return Status::ok();
+}
+
+WorkspaceSlices ConvKernel::slices(void* workspace) const {
+  char* base = static_cast<char*>(workspace);
+  WorkspaceSlices ws;
+  ws.temp = base;
+  ws.x = base + temp_bytes_;
+  ws.r = base + temp_bytes_ + x_stage_bytes_;
+  ws.library = base + temp_bytes_ + x_stage_bytes_ + r_stage_bytes_;
+  return ws;
 }
 
 Status ConvKernel::enqueue(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs,
@@ -175,29 +305,78 @@ Status ConvKernel::enqueue(std::span<const ConstTensorView> inputs, std::span<co
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
+  const WorkspaceSlices ws = slices(ctx.workspace);
+  const void* x_data = x.data;
+  if (x_staged_) {
+    RETURN_IF_ERROR(stage(x, x_strides_, ws.x, stream.get()));
+    x_data = ws.x;
+  }
+  if (graph_) return run_graph(x_data, r, y, ws, stream);
+  return run_legacy(x_data, r, y, ws, stream);
+}
+
+Status ConvKernel::run_graph(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
+                             const CudaStream& stream) {
+  const ConvSpec& s = p_->spec;
+  const void* r_data = r ? r->data : nullptr;
+  if (r_staged_) {
+    RETURN_IF_ERROR(stage(*r, t_strides_, ws.r, stream.get()));
+    r_data = ws.r;
+  } else if (r && graph_writes_y_ && r->data == y.data) {
+    return internal_error("Conv's residual shares the output's buffer, which its reshape did not see");
+  }
+  GraphPointers p;
+  p.x = x;
+  p.w = p_->weights.data();
+  p.bias = s.has_bias ? p_->bias.data() : nullptr;
+  p.residual = r_data;
+  p.y = graph_writes_y_ ? y.data : ws.temp;
+  p.workspace = library_bytes_ > 0 ? ws.library : nullptr;
+  const ConvGraphShape& shape = graph_->shape;
+  if (alignment_of(p.x) < shape.x_alignment || alignment_of(p.y) < shape.y_alignment ||
+      (r_data && alignment_of(r_data) < shape.r_alignment))
+    return internal_error("Conv's pointers lost the alignment its reshape planned for");
+  ASSIGN_OR_RETURN(cudnnBackendDescriptor_t pack, graph_->packs.find_or_build(graph_->plan->graph(), p));
+  RETURN_IF_ERROR(execute_plan(stream.cudnn(), *graph_->plan, pack));
+  if (graph_writes_y_) return Status::ok();
+  // The temp holds act(conv + B + R), or conv + B + R when the graph cannot apply act.
+  EpilogueArgs a;
+  a.dtype = s.dtype;
+  a.t = ws.temp;
+  a.y = y.data;
+  if (!graph_fuses_act_) a.act = s.act;
+  a.channels_last = out_channels_last_;
+  for (int i = 0; i < 4; ++i) {
+    a.dims[i] = y.shape[i];
+    a.t_strides[i] = t_strides_[i];
+    a.y_strides[i] = y.strides[i];
+  }
+  return launch_epilogue(a, stream.get());
+}
+
+Status ConvKernel::run_legacy(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
+                              const CudaStream& stream) {
   const bool r_aliases_y = r && r->data == y.data;
-  void* cudnn_ws = static_cast<char*>(ctx.workspace) + temp_bytes_;
   if (fusable_ && !fused_refused_ && (!r_aliases_y || kFusedResidualInPlace)) {
     const float alpha1 = 1.0f, alpha2 = r ? 1.0f : 0.0f;
     const cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
-        stream.cudnn(), &alpha1, d_.x, x.data, d_.w, p_->weights.data(), d_.conv, algo_, cudnn_ws, cudnn_workspace_,
+        stream.cudnn(), &alpha1, d_.x, x, d_.w, p_->weights.data(), d_.conv, algo_, ws.library, library_bytes_,
         &alpha2, d_.y, r ? r->data : y.data, d_.bias, p_->bias.data(), d_.act, d_.y, y.data);
     if (st != CUDNN_STATUS_NOT_SUPPORTED) return cudnn_status(st, "cudnnConvolutionBiasActivationForward");
     fused_refused_ = true;
   }
-  return run_unfused(x, r, y, ctx.workspace, stream.get(), stream.cudnn());
+  return run_unfused(x, r, y, ws, stream.get(), stream.cudnn());
 }
 
-Status ConvKernel::run_unfused(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y, void* workspace,
+Status ConvKernel::run_unfused(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
                                cudaStream_t stream, cudnnHandle_t handle) const {
   const ConvSpec& s = p_->spec;
-  void* target = out_packed_ ? y.data : workspace;
+  void* target = out_packed_ ? y.data : ws.temp;
   // A residual living in the output buffer is already where cuDNN writes: blend it in.
   const bool residual_in_target = r && out_packed_ && r->data == y.data;
   const float alpha = 1.0f, beta = residual_in_target ? 1.0f : 0.0f;
-  CUDNN_RETURN_IF_ERROR(cudnnConvolutionForward(handle, &alpha, d_.x, x.data, d_.w, p_->weights.data(), d_.conv, algo_,
-                                                static_cast<char*>(workspace) + temp_bytes_, cudnn_workspace_, &beta,
-                                                d_.y, target));
+  CUDNN_RETURN_IF_ERROR(cudnnConvolutionForward(handle, &alpha, d_.x, x, d_.w, p_->weights.data(), d_.conv, algo_,
+                                                ws.library, library_bytes_, &beta, d_.y, target));
   const bool add_residual = r && !residual_in_target;
   if (out_packed_ && !s.has_bias && !add_residual && s.act.is_identity()) return Status::ok();
   EpilogueArgs a;
@@ -244,13 +423,18 @@ std::vector<float> filter_values(const Tensor& w, bool channels_last) {
   return out;
 }
 
+// "cudnn-graph:conv eng=12", "cudnn:conv implicit_precomp_gemm", or both joined by "/"
+// when tuned batches chose differently; untuned: the graph heuristic (legacy fallback).
 std::string implementation_name(std::span<const ConvChoice> choices) {
-  if (choices.empty()) return "cudnn:conv heuristic";
+  if (choices.empty()) return "cudnn-graph:conv heuristic";
   std::set<std::string> names;
   std::string joined;
-  for (const ConvChoice& c : choices)
-    if (names.insert(algo_name(c.algo)).second) joined += (joined.empty() ? "" : "/") + std::string(algo_name(c.algo));
-  return "cudnn:conv " + joined;
+  for (const ConvChoice& c : choices) {
+    const std::string name = c.kind == ConvChoiceKind::kGraph ? graph_engine_name(c.engine)
+                                                               : "cudnn:conv " + std::string(algo_name(c.algo));
+    if (names.insert(name).second) joined += (joined.empty() ? "" : "/") + name;
+  }
+  return joined;
 }
 
 Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,

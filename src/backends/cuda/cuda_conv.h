@@ -79,13 +79,36 @@ class QueryHandle {
 };
 
 // ---- tuning blob ------------------------------------------------------------------------
-// Version 1: byte 0 = 1, byte 1 = entry count, then per entry 16 bytes little-endian:
-// int32 batch, uint8 algo, uint8 math type, uint16 zero, uint64 workspace bytes (what the
-// algo needed at that batch, informational). Entries ascend by batch.
+// Version 2 (what tune writes): byte 0 = 2, byte 1 = entry count, then per entry a 16-byte
+// header, little-endian:
+//   int32 batch, uint8 kind (0 legacy algo, 1 graph engine), uint8 a, uint8 b, uint8 zero,
+//   uint64 workspace bytes (what the choice needed at that batch, informational)
+// kind 0: a = cudnnConvolutionFwdAlgo_t, b = cudnnMathType_t; nothing follows.
+// kind 1: a = knob count n (< CUDNN_KNOB_TYPE_COUNTS), b = 0; then int64 engine global index
+//         (CUDNN_ATTR_ENGINE_GLOBAL_INDEX) and n knobs of uint32 cudnnBackendKnobType_t +
+//         int64 value (CUDNN_ATTR_ENGINECFG_KNOB_CHOICES), 12 bytes each.
+// Entries ascend by batch. Version 1 (legacy entries only, the 16-byte header with kind
+// byte 0, a = algo, b = math) is still read, so plans built before the graph API load.
+enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1 };
+
+// A cuDNN graph-API engine configuration that can be rebuilt for a shape without timing.
+struct GraphEngineChoice {
+  struct Knob {
+    uint32_t type = 0;  // cudnnBackendKnobType_t
+    int64_t value = 0;
+    bool operator==(const Knob&) const = default;
+  };
+  int64_t engine = -1;  // global index
+  std::vector<Knob> knobs;
+  bool operator==(const GraphEngineChoice&) const = default;
+};
+
 struct ConvChoice {
   int32_t batch = 0;
-  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  ConvChoiceKind kind = ConvChoiceKind::kLegacy;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;  // kLegacy
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;                                  // kLegacy
+  GraphEngineChoice engine;                                                   // kGraph
   uint64_t workspace = 0;
 };
 std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices);

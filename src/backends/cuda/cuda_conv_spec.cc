@@ -210,8 +210,9 @@ Result<QueryHandle> QueryHandle::acquire(int device) {
 // ---- blob -------------------------------------------------------------------------------
 
 namespace {
-constexpr uint8_t kConvBlobVersion = 1;
-constexpr size_t kConvEntryBytes = 16;
+constexpr uint8_t kConvBlobVersion = 2;
+constexpr size_t kEntryHeaderBytes = 16;
+constexpr size_t kKnobBytes = 12;
 
 void put_le(std::vector<uint8_t>& out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -221,43 +222,82 @@ uint64_t get_le(const uint8_t* p, int bytes) {
   for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
   return v;
 }
+
+void encode_entry(std::vector<uint8_t>& out, const ConvChoice& c) {
+  const bool graph = c.kind == ConvChoiceKind::kGraph;
+  put_le(out, static_cast<uint32_t>(c.batch), 4);
+  put_le(out, static_cast<uint8_t>(c.kind), 1);
+  put_le(out, graph ? c.engine.knobs.size() : static_cast<uint64_t>(c.algo), 1);
+  put_le(out, graph ? 0 : static_cast<uint64_t>(c.math), 1);
+  put_le(out, 0, 1);
+  put_le(out, c.workspace, 8);
+  if (!graph) return;
+  put_le(out, static_cast<uint64_t>(c.engine.engine), 8);
+  for (const GraphEngineChoice::Knob& k : c.engine.knobs) {
+    put_le(out, k.type, 4);
+    put_le(out, static_cast<uint64_t>(k.value), 8);
+  }
+}
+
+// Reads the entry at `pos` (advanced past it), or says what is wrong with it.
+Result<ConvChoice> decode_entry(std::span<const uint8_t> blob, size_t& pos, uint8_t version) {
+  const auto bad = [](const std::string& why) { return data_loss("malformed cuDNN tuning choices in the plan: " + why); };
+  if (blob.size() - pos < kEntryHeaderBytes) return bad("an entry header is cut short");
+  const uint8_t* p = blob.data() + pos;
+  pos += kEntryHeaderBytes;
+  ConvChoice c;
+  c.batch = static_cast<int32_t>(get_le(p, 4));
+  c.workspace = get_le(p + 8, 8);
+  if (p[7] != 0) return bad("a reserved byte is not zero");
+  if (p[4] == static_cast<uint8_t>(ConvChoiceKind::kLegacy)) {
+    if (p[5] >= CUDNN_CONVOLUTION_FWD_ALGO_COUNT || p[6] > CUDNN_FMA_MATH)
+      return bad("a legacy entry names an unknown algorithm or math type");
+    c.algo = static_cast<cudnnConvolutionFwdAlgo_t>(p[5]);
+    c.math = static_cast<cudnnMathType_t>(p[6]);
+    return c;
+  }
+  if (version < 2 || p[4] != static_cast<uint8_t>(ConvChoiceKind::kGraph))
+    return bad("entry kind " + std::to_string(p[4]) + " is unknown");
+  const size_t knobs = p[5];
+  if (knobs >= CUDNN_KNOB_TYPE_COUNTS || p[6] != 0) return bad("a graph entry announces too many knobs");
+  if (blob.size() - pos < 8 + knobs * kKnobBytes) return bad("a graph entry is cut short");
+  c.kind = ConvChoiceKind::kGraph;
+  c.engine.engine = static_cast<int64_t>(get_le(blob.data() + pos, 8));
+  pos += 8;
+  if (c.engine.engine < 0) return bad("a graph entry has a negative engine index");
+  for (size_t i = 0; i < knobs; ++i, pos += kKnobBytes) {
+    GraphEngineChoice::Knob k;
+    k.type = static_cast<uint32_t>(get_le(blob.data() + pos, 4));
+    k.value = static_cast<int64_t>(get_le(blob.data() + pos + 4, 8));
+    if (k.type >= CUDNN_KNOB_TYPE_COUNTS) return bad("a graph entry names unknown knob type " + std::to_string(k.type));
+    c.engine.knobs.push_back(k);
+  }
+  return c;
+}
 }  // namespace
 
 std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices) {
   std::vector<uint8_t> out{kConvBlobVersion, static_cast<uint8_t>(choices.size())};
-  for (const ConvChoice& c : choices) {
-    put_le(out, static_cast<uint32_t>(c.batch), 4);
-    put_le(out, static_cast<uint64_t>(c.algo), 1);
-    put_le(out, static_cast<uint64_t>(c.math), 1);
-    put_le(out, 0, 2);
-    put_le(out, c.workspace, 8);
-  }
+  for (const ConvChoice& c : choices) encode_entry(out, c);
   return out;
 }
 
 Result<std::vector<ConvChoice>> decode_conv_choices(std::span<const uint8_t> blob) {
   std::vector<ConvChoice> choices;
   if (blob.empty()) return choices;
-  const auto bad = [](const std::string& why) {
-    return data_loss("malformed cuDNN tuning choices in the plan: " + why);
-  };
-  if (blob[0] != kConvBlobVersion) return bad("version " + std::to_string(blob[0]) + ", expected 1 (rebuild the plan)");
-  if (blob.size() < 2 || blob.size() != 2 + kConvEntryBytes * blob[1])
-    return bad(std::to_string(blob.size()) + " bytes do not hold the entries announced");
+  const auto bad = [](const std::string& why) { return data_loss("malformed cuDNN tuning choices in the plan: " + why); };
+  if (blob[0] != 1 && blob[0] != kConvBlobVersion)
+    return bad("version " + std::to_string(blob[0]) + ", expected 1 or 2 (rebuild the plan)");
+  if (blob.size() < 2) return bad("no entry count");
+  size_t pos = 2;
   for (size_t i = 0; i < blob[1]; ++i) {
-    const uint8_t* p = blob.data() + 2 + kConvEntryBytes * i;
-    ConvChoice c;
-    c.batch = static_cast<int32_t>(get_le(p, 4));
-    const uint64_t algo = p[4], math = p[5];
-    if (c.batch <= 0 || (!choices.empty() && c.batch <= choices.back().batch))
-      return bad("batches must be positive and ascending");
-    if (algo >= CUDNN_CONVOLUTION_FWD_ALGO_COUNT || math > CUDNN_FMA_MATH || get_le(p + 6, 2) != 0)
-      return bad("entry " + std::to_string(i) + " names an unknown algorithm or math type");
-    c.algo = static_cast<cudnnConvolutionFwdAlgo_t>(algo);
-    c.math = static_cast<cudnnMathType_t>(math);
-    c.workspace = get_le(p + 8, 8);
-    choices.push_back(c);
+    Result<ConvChoice> c = decode_entry(blob, pos, blob[0]);
+    if (!c.is_ok()) return c.status().with_context("entry " + std::to_string(i));
+    if (c.value().batch <= 0 || (!choices.empty() && c.value().batch <= choices.back().batch))
+      return bad("batches must be positive and ascending (entry " + std::to_string(i) + ")");
+    choices.push_back(std::move(c).value());
   }
+  if (pos != blob.size()) return bad(std::to_string(blob.size() - pos) + " bytes follow the last entry");
   return choices;
 }
 

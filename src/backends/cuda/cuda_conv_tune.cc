@@ -1,10 +1,17 @@
-// tune_conv: times cuDNN's forward algorithms for a Conv at each batch the plan asks for
-// (cudnnFindConvolutionForwardAlgorithmEx on scratch buffers) and stores the winners in
-// the plan (blob format: cuda_conv.h), so loading a plan never re-times anything.
+// tune_conv: for a Conv at each batch the plan asks for, times the legacy API's forward
+// algorithms (cudnnFindConvolutionForwardAlgorithmEx) and the graph API's top heuristic
+// engine configs (cuda_conv_graph.h, each run on the same scratch buffers), and stores the
+// winner per batch in the plan (blob format: cuda_conv.h), so loading a plan never
+// re-times anything.
+//
+// The comparison leans towards legacy: Find times the convolution alone, while a graph
+// engine's time includes its fused bias/residual/activation, which the legacy path may
+// still have to run as a separate epilogue pass.
 #include <algorithm>
 #include <string>
 
 #include "backends/cuda/cuda_conv.h"
+#include "backends/cuda/cuda_conv_graph.h"
 #include "backends/cuda/cuda_ops.h"
 #include "backends/cuda/cuda_weights.h"
 
@@ -16,8 +23,14 @@ namespace {
 // read and write of the output), which costs more than the difference.
 constexpr float kPrecompSlack = 1.15f;
 
+// Heuristic candidates of the graph API timed per batch, and the runs per candidate. 8
+// candidates made ResNet-50's fp16 build take 53 s on the H200 (finalizing runtime-compiled
+// engines dominates), over the 30 s target; the winner was nearly always among the first.
+constexpr size_t kGraphCandidates = 4;
+constexpr int kWarmupRuns = 3, kTimedRuns = 10;
+
 struct TuneBuffers {
-  DeviceBuffer x, w, y, workspace;
+  DeviceBuffer x, w, y, bias, residual, workspace;
 };
 
 // Scratch sized for the largest batch; the workspace shrinks until cudaMalloc succeeds.
@@ -28,6 +41,10 @@ Result<TuneBuffers> allocate_buffers(const ConvSpec& s, const Shape& x_shape, co
   ASSIGN_OR_RETURN(b.y, allocate_pattern(static_cast<size_t>(element_count(y_shape, max_batch)) * es));
   const size_t w_count = static_cast<size_t>(s.out_channels) * s.in_per_group * s.kernel_h * s.kernel_w;
   ASSIGN_OR_RETURN(b.w, allocate_pattern(w_count * es));
+  ASSIGN_OR_RETURN(b.bias, allocate_pattern(static_cast<size_t>(s.out_channels) * es));
+  if (s.has_residual) {
+    ASSIGN_OR_RETURN(b.residual, allocate_pattern(static_cast<size_t>(element_count(y_shape, max_batch)) * es));
+  }
   for (size_t bytes = kConvWorkspaceCap; bytes >= (size_t{1} << 20); bytes /= 2) {
     Result<DeviceBuffer> ws = DeviceBuffer::allocate(bytes);
     if (ws.is_ok()) {
@@ -54,8 +71,9 @@ const cudnnConvolutionFwdAlgoPerf_t* pick(const ConvSpec& s, const cudnnConvolut
   return best;
 }
 
-Result<ConvChoice> tune_batch(cudnnHandle_t handle, const ConvSpec& s, ConvDescriptors& d, TuneBuffers& b,
-                              const ir::Value& x, const ir::Value& y, int batch) {
+// The legacy API's best algorithm at `batch`, with its time in ms.
+Result<std::pair<ConvChoice, float>> tune_legacy(cudnnHandle_t handle, const ConvSpec& s, ConvDescriptors& d,
+                                                 TuneBuffers& b, const ir::Value& x, const ir::Value& y, int batch) {
   Shape xs = x.shape, ys = y.shape;
   xs[0] = ys[0] = batch;
   // As the kernel will see them: packed in the graph's layout (a concat slice output is
@@ -76,7 +94,79 @@ Result<ConvChoice> tune_batch(cudnnHandle_t handle, const ConvSpec& s, ConvDescr
   c.algo = best->algo;
   c.math = best->mathType;
   c.workspace = best->memory;
-  return c;
+  return std::pair{c, best->time};
+}
+
+// The median time in ms of `plan` over kTimedRuns runs after kWarmupRuns, each run
+// bracketed by events on the handle's stream; an error when the engine fails to run.
+Result<float> time_plan(cudnnHandle_t handle, const ConvExecutionPlan& plan, cudnnBackendDescriptor_t pack) {
+  cudaStream_t stream = nullptr;
+  CUDNN_RETURN_IF_ERROR(cudnnGetStream(handle, &stream));
+  for (int i = 0; i < kWarmupRuns; ++i) RETURN_IF_ERROR(execute_plan(handle, plan, pack));
+  std::vector<cudaEvent_t> events(kTimedRuns + 1, nullptr);
+  Status status = Status::ok();
+  for (cudaEvent_t& e : events)
+    if (status.is_ok()) status = cuda_status(cudaEventCreate(&e), "cudaEventCreate");
+  for (int i = 0; i < kTimedRuns && status.is_ok(); ++i) {
+    status = cuda_status(cudaEventRecord(events[i], stream), "cudaEventRecord");
+    if (status.is_ok()) status = execute_plan(handle, plan, pack);
+  }
+  if (status.is_ok()) status = cuda_status(cudaEventRecord(events[kTimedRuns], stream), "cudaEventRecord");
+  if (status.is_ok()) status = cuda_status(cudaEventSynchronize(events[kTimedRuns]), "cudaEventSynchronize");
+  std::vector<float> times(kTimedRuns, 0.0f);
+  for (int i = 0; i < kTimedRuns && status.is_ok(); ++i)
+    status = cuda_status(cudaEventElapsedTime(&times[i], events[i], events[i + 1]), "cudaEventElapsedTime");
+  for (cudaEvent_t e : events)
+    if (e) cudaEventDestroy(e);
+  RETURN_IF_ERROR(status);
+  std::nth_element(times.begin(), times.begin() + kTimedRuns / 2, times.end());
+  return times[kTimedRuns / 2];
+}
+
+// The graph shape the kernel will build at `batch` for tensors packed in the graph's
+// layouts (a strided X or output is staged or computed into such a packed buffer).
+ConvGraphShape graph_shape(const ConvSpec& s, const ir::Value& x, const ir::Value& y, int batch) {
+  Shape xs = x.shape, ys = y.shape;
+  xs[0] = ys[0] = batch;
+  const std::vector<int64_t> x_strides = packed_strides(xs, x.layout == ir::Layout::kNHWC);
+  const std::vector<int64_t> y_strides = packed_strides(ys, y.layout == ir::Layout::kNHWC);
+  ConvGraphShape shape;
+  std::copy_n(xs.begin(), 4, shape.x.dims.begin());
+  std::copy_n(x_strides.begin(), 4, shape.x.strides.begin());
+  std::copy_n(ys.begin(), 4, shape.y.dims.begin());
+  std::copy_n(y_strides.begin(), 4, shape.y.strides.begin());
+  shape.fuse_activation = graph_activation_supported(s.act);
+  return shape;
+}
+
+// The fastest of the graph API's heuristic candidates at `batch`, with its time in ms;
+// engine -1 when none finalizes and runs (groups the graph refuses, for one).
+Result<std::pair<ConvChoice, float>> tune_graph(cudnnHandle_t handle, const ConvSpec& s, TuneBuffers& b,
+                                                const ir::Value& x, const ir::Value& y, int batch) {
+  std::pair<ConvChoice, float> best{ConvChoice{}, -1.0f};
+  best.first.engine.engine = -1;
+  Result<std::shared_ptr<const ConvOpGraph>> graph = ConvOpGraph::build(handle, s, graph_shape(s, x, y, batch));
+  if (!graph.is_ok()) return best;
+  // The graph API failing here only means legacy wins, never that the build fails.
+  Result<std::vector<GraphEngineChoice>> candidates = heuristic_engine_choices(*graph.value(), s, kGraphCandidates);
+  if (!candidates.is_ok()) return best;
+  for (const GraphEngineChoice& candidate : candidates.value()) {
+    Result<std::unique_ptr<ConvExecutionPlan>> plan = ConvExecutionPlan::build(handle, graph.value(), candidate);
+    if (!plan.is_ok() || plan.value()->workspace_bytes() > b.workspace.bytes()) continue;
+    GraphPointers p{b.x.data(), b.w.data(), b.bias.data(), b.residual.data(), b.y.data(),
+                    plan.value()->workspace_bytes() > 0 ? b.workspace.data() : nullptr};
+    VariantPackCache packs;
+    Result<cudnnBackendDescriptor_t> pack = packs.find_or_build(*graph.value(), p);
+    if (!pack.is_ok()) continue;
+    Result<float> ms = time_plan(handle, *plan.value(), pack.value());
+    if (!ms.is_ok() || (best.second >= 0 && ms.value() >= best.second)) continue;
+    best.first.kind = ConvChoiceKind::kGraph;
+    best.first.batch = batch;
+    best.first.engine = candidate;
+    best.first.workspace = plan.value()->workspace_bytes();
+    best.second = ms.value();
+  }
+  return best;
 }
 
 Result<std::vector<uint8_t>> tune_conv_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
@@ -95,10 +185,13 @@ Result<std::vector<uint8_t>> tune_conv_impl(const CudaOpEnv& env, const ir::Grap
   ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(env.device));
   std::vector<ConvChoice> choices;
   for (int batch : batches) {
-    ASSIGN_OR_RETURN(ConvChoice c, tune_batch(handle.get(), s, d, buffers, x, y, batch));
-    choices.push_back(c);
+    ASSIGN_OR_RETURN(auto graph, tune_graph(handle.get(), s, buffers, x, y, batch));
+    Result<std::pair<ConvChoice, float>> legacy = tune_legacy(handle.get(), s, d, buffers, x, y, batch);
+    if (!legacy.is_ok() && graph.second < 0) return legacy.status();
+    const bool graph_wins = graph.second >= 0 && (!legacy.is_ok() || graph.second < legacy.value().second);
+    choices.push_back(graph_wins ? graph.first : legacy.value().first);
   }
-  // Find ran on the handle's (default) stream: make sure it is done before freeing.
+  // Find and the timed plans ran on the handle's (default) stream: finish before freeing.
   CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
   return encode_conv_choices(choices);
 }
