@@ -163,6 +163,21 @@ std::string plan_cache_path(const std::string& model_path, std::span<const uint8
   return (std::filesystem::path(model_path).parent_path() / ".inferd-cache" / name).string();
 }
 
+namespace {
+
+// The cache folder must be a real directory, not a symlink planted in a model folder to
+// make inferd write elsewhere; anything else only costs the cache (a warning, not a failure).
+Status prepare_cache_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directory(dir, ec);
+  const auto status = std::filesystem::symlink_status(dir, ec);
+  if (ec || status.type() != std::filesystem::file_type::directory)
+    return failed_precondition(dir.string() + " is not a directory (a symlink or file is there): plan not cached");
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<Plan> load_or_build_cached(const std::string& path, const Backend& backend, const BuildOptions& options) {
   ASSIGN_OR_RETURN(auto bytes, read_file(path));
   if (looks_like_plan(bytes)) return load_or_build(path, backend, options);
@@ -177,10 +192,11 @@ Result<Plan> load_or_build_cached(const std::string& path, const Backend& backen
     log_warn("plan_cache_unusable").kv("plan", cached).kv("error", plan.status().message());
   }
   ASSIGN_OR_RETURN(auto result, build_plan(path, backend, options));
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(cached).parent_path(), ec);
-  if (Status s = save_plan(result.plan, cached); !s.is_ok())
+  if (Status s = prepare_cache_dir(std::filesystem::path(cached).parent_path()); !s.is_ok()) {
     log_warn("plan_cache_not_written").kv("plan", cached).kv("error", s.message());
+  } else if (Status w = save_plan(result.plan, cached); !w.is_ok()) {
+    log_warn("plan_cache_not_written").kv("plan", cached).kv("error", w.message());
+  }
   return std::move(result.plan);
 }
 

@@ -13,15 +13,26 @@
 namespace inferd {
 
 Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return not_found(path + ": cannot open: " + std::strerror(errno));
-  const std::streamoff size = in.tellg();
-  if (size < 0) return data_loss(path + ": cannot tell the file size (not a regular file?)");
+  // O_NONBLOCK: opening a named pipe must not wait for a writer (a config.toml or token file
+  // that is a FIFO would hang the load forever); anything but a regular file is refused.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return not_found(path + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return invalid_argument(path + ": not a regular file (a directory, pipe or device): refused");
+  }
   // One read of the known size: a byte-wise iterator costs ~0.5 s on a 100 MB plan.
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), size);
-  if (in.gcount() != size) return data_loss(path + ": read failed");
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (done != bytes.size()) return data_loss(path + ": read failed");
   return bytes;
 }
 
@@ -55,15 +66,29 @@ MappedFile::~MappedFile() {
 }
 
 Status write_file(const std::string& path, std::span<const uint8_t> bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return not_found(path + ": cannot create: " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) return data_loss(path + ": write failed");
+  // The temporary file is created new (mkstemp: O_CREAT | O_EXCL, a fresh name), so a
+  // symlink planted at a predictable "<path>.tmp" is never followed; rename() then replaces
+  // `path` itself, a link there included, never the file a link points to.
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return not_found(path + ": cannot create: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return data_loss(path + ": rename failed: " + std::strerror(errno));
+  const bool closed = ::close(fd) == 0;
+  if (done != bytes.size() || !closed) {
+    ::unlink(tmp.c_str());
+    return data_loss(path + ": write failed: " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return data_loss(path + ": rename failed: " + why);
+  }
   return Status::ok();
 }
 

@@ -2,6 +2,7 @@
 
 #include <turbojpeg.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,14 @@ Status decode_status(tjhandle handle, int rc) {
   }
   return corrupt_jpeg(handle);
 }
+
+// Decode cost bounds, checked before any pixel is decoded. A progressive JPEG costs about
+// one pass over every coefficient per scan: ~900 scans over 8192x8192 took 12-14 s of CPU
+// (issue 13). Common encoders write 10 scans or fewer (libjpeg-turbo's and Pillow's
+// progressive mode: 10), so 64 leaves room for unusual scan scripts; the pixel-scan budget
+// admits the largest image inferd decodes (64 MP) with up to 16 scans, a 12 MP photo with 64.
+constexpr int kMaxJpegScans = 64;
+constexpr int64_t kMaxPixelScans = int64_t{1} << 30;
 
 uint8_t mul_div_255(int a, int b) { return static_cast<uint8_t>((a * b + 127) / 255); }
 
@@ -86,6 +95,18 @@ JpegScale choose_jpeg_scale(int width, int height, int min_width, int min_height
   return best;
 }
 
+Status check_jpeg_decode_cost(int width, int height, int scans) {
+  if (scans > kMaxJpegScans)
+    return invalid_argument("JPEG has " + std::to_string(scans) + " scans; at most " + std::to_string(kMaxJpegScans) +
+                            " are decoded (common encoders write 10 or fewer)");
+  const int64_t cost = int64_t{width} * height * std::max(scans, 1);
+  if (cost > kMaxPixelScans)
+    return invalid_argument("JPEG of " + std::to_string(width) + "x" + std::to_string(height) + " with " +
+                            std::to_string(scans) + " scans is too costly to decode (" + std::to_string(cost) +
+                            " pixel-scans; at most " + std::to_string(kMaxPixelScans) + ")");
+  return Status::ok();
+}
+
 void JpegDecoder::HandleCloser::operator()(void* handle) const { tjDestroy(handle); }
 
 Result<JpegDecoder> JpegDecoder::open(std::span<const uint8_t> bytes) {
@@ -99,6 +120,7 @@ Result<JpegDecoder> JpegDecoder::open(std::span<const uint8_t> bytes) {
   RETURN_IF_ERROR(decode_status(handle, rc));
   // A header cut short is only a warning to libjpeg, which returns 0 and a size of 0.
   if (width <= 0 || height <= 0) return corrupt_jpeg(handle);
+  decoder.scans_ = count_jpeg_scans(bytes);
   const JpegMarkers markers = scan_jpeg_markers(bytes);
   decoder.bytes_ = bytes;
   decoder.info_ = {ImageFormat::kJpeg, width, height, channels_of(colorspace),
@@ -109,6 +131,9 @@ Result<JpegDecoder> JpegDecoder::open(std::span<const uint8_t> bytes) {
 }
 
 Result<Image> JpegDecoder::decode(int min_width, int min_height) {
+  // After the caller's pixel limit (its message is the clearer one for a huge image),
+  // before any pixel is decoded.
+  RETURN_IF_ERROR(check_jpeg_decode_cost(info_.width, info_.height, scans_));
   const JpegScale scale = choose_jpeg_scale(info_.width, info_.height, min_width, min_height);
   tjhandle handle = handle_.get();
   Image image;
@@ -116,17 +141,18 @@ Result<Image> JpegDecoder::decode(int min_width, int min_height) {
   image.height = scale.height;
   const size_t pixels = size_t(scale.width) * size_t(scale.height);
   image.rgb.resize(pixels * 3);
-  // Flags 0: accurate integer IDCT and fancy upsampling, libjpeg's defaults, as PIL uses.
+  // Accurate integer IDCT and fancy upsampling, libjpeg's defaults, as PIL uses; libjpeg's
+  // own scan limit (TJFLAG_LIMITSCANS) stays on behind check_jpeg_decode_cost.
   if (cmyk_) {
     std::vector<uint8_t> cmyk(pixels * 4);
     RETURN_IF_ERROR(decode_status(
         handle, tjDecompress2(handle, bytes_.data(), bytes_.size(), cmyk.data(), scale.width,
-                              0, scale.height, TJPF_CMYK, 0)));
+                              0, scale.height, TJPF_CMYK, TJFLAG_LIMITSCANS)));
     cmyk_to_rgb(cmyk, has_adobe_, image.rgb.data());
   } else {
     RETURN_IF_ERROR(decode_status(
         handle, tjDecompress2(handle, bytes_.data(), bytes_.size(), image.rgb.data(),
-                              scale.width, 0, scale.height, TJPF_RGB, 0)));
+                              scale.width, 0, scale.height, TJPF_RGB, TJFLAG_LIMITSCANS)));
   }
   return image;
 }

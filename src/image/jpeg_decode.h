@@ -26,6 +26,11 @@ JpegScale choose_jpeg_scale(int width, int height, int min_width, int min_height
 // One JPEG stream: open() reads the header and the APP1/APP14 markers, decode() the
 // pixels. Owns its TurboJPEG handle: one decoder per image, never shared between threads.
 // The bytes must outlive the decoder.
+// What decoding a width x height JPEG with `scans` scans costs, against inferd's bounds
+// (a scan count and pixel-scans): invalid_argument naming the figures when over, so that a
+// hostile progressive image is refused before seconds of CPU are spent on it.
+Status check_jpeg_decode_cost(int width, int height, int scans);
+
 class JpegDecoder {
  public:
   static Result<JpegDecoder> open(std::span<const uint8_t> bytes);
@@ -48,6 +53,7 @@ class JpegDecoder {
   ImageInfo info_;
   bool cmyk_ = false;       // CMYK or YCCK colour space
   bool has_adobe_ = false;  // APP14 "Adobe" present: CMYK samples are stored inverted
+  int scans_ = 0;           // SOS segments in the file (count_jpeg_scans)
 };
 
 }  // namespace inferd::image

@@ -57,4 +57,30 @@ JpegMarkers scan_jpeg_markers(std::span<const uint8_t> jpeg) {
   return found;
 }
 
+int count_jpeg_scans(std::span<const uint8_t> jpeg) {
+  int scans = 0;
+  size_t pos = 2;  // after SOI
+  while (pos + 4 <= jpeg.size()) {
+    if (jpeg[pos] != 0xFF) {  // inside entropy-coded data: find the next real marker
+      ++pos;
+      continue;
+    }
+    const uint8_t marker = jpeg[pos + 1];
+    if (marker == 0xFF || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7)) {
+      pos += marker == 0xFF ? 1 : 2;  // fill byte, stuffed 0xFF, restart marker
+      continue;
+    }
+    if (marker == kEoi) break;
+    if (is_standalone(marker)) {
+      pos += 2;
+      continue;
+    }
+    const size_t length = (size_t{jpeg[pos + 2]} << 8) | jpeg[pos + 3];
+    if (length < 2) break;
+    scans += marker == kSos;
+    pos += 2 + length;  // entropy-coded data (after an SOS) is skipped byte by byte above
+  }
+  return scans;
+}
+
 }  // namespace inferd::image

@@ -1,5 +1,7 @@
 #include "runtime/model_config.h"
 
+#include <algorithm>
+
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -311,6 +313,25 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
+// A model folder is untrusted input (it may come from an upload or a shared volume): every
+// path it names must resolve inside it, symlinks included, or the server would read, and
+// serve as class names, a file the operator never meant to expose ("labels =
+// ../../secret.txt", an absolute path, a labels.txt symlink to /etc/passwd).
+Result<fs::path> resolve_inside(const fs::path& dir, const fs::path& relative, const std::string& what) {
+  if (relative.is_absolute())
+    return invalid_argument(what + " '" + relative.string() + "' is an absolute path: name a file inside the model folder");
+  std::error_code ec;
+  const fs::path root = fs::canonical(dir, ec);
+  if (ec) return not_found(dir.string() + ": cannot resolve the model folder: " + ec.message());
+  const fs::path target = fs::weakly_canonical(dir / relative, ec);
+  if (ec) return not_found(what + " '" + relative.string() + "': cannot resolve: " + ec.message());
+  const auto [r, t] = std::mismatch(root.begin(), root.end(), target.begin(), target.end());
+  if (r != root.end())
+    return invalid_argument(what + " '" + relative.string() + "' resolves to " + target.string() +
+                            ", outside the model folder " + root.string() + ": refused");
+  return target;
+}
+
 Result<ModelConfig> read_config_file(const fs::path& path) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
@@ -330,8 +351,9 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
   ModelFolder folder;
   folder.dir = dir;
   const fs::path config_path = fs::path(dir) / "config.toml";
-  if (fs::exists(config_path, ec)) {
-    ASSIGN_OR_RETURN(folder.config, read_config_file(config_path));
+  if (fs::exists(fs::symlink_status(config_path, ec))) {
+    ASSIGN_OR_RETURN(const fs::path inside, resolve_inside(dir, "config.toml", "config.toml"));
+    ASSIGN_OR_RETURN(folder.config, read_config_file(inside));
   }
   if (folder.config.name.empty()) folder.config.name = folder_name(dir);
 
@@ -340,6 +362,8 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
   // model.onnx first: a plan is tied to one engine build and GPU, the ONNX file is not.
   for (const char* file : {"model.onnx", "model.plan"}) {
     if (is_file(version_dir / file)) {
+      const fs::path relative = fs::path(std::to_string(folder.version)) / file;
+      RETURN_IF_ERROR(resolve_inside(dir, relative, "model file").status());
       folder.model_path = (version_dir / file).string();
       break;
     }
@@ -349,10 +373,12 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
 
   const std::string& labels = folder.config.output.labels;
   if (!labels.empty()) {
-    const fs::path labels_path = fs::path(dir) / labels;  // an absolute labels path stays as is
+    const fs::path labels_path = fs::path(dir) / labels;
     const bool is_default = labels == OutputConfig().labels;
-    if (!is_default || is_file(labels_path)) {
-      Result<std::vector<std::string>> read = read_labels(labels_path.string());
+    if (!is_default || fs::exists(fs::symlink_status(labels_path, ec))) {
+      Result<fs::path> inside = resolve_inside(dir, labels, "output.labels");
+      if (!inside.is_ok()) return inside.status().with_context(config_path.string());
+      Result<std::vector<std::string>> read = read_labels(inside->string());
       if (!read.is_ok() && !is_default)
         return read.status().with_context(config_path.string() + ": output.labels");
       if (!read.is_ok()) return read.status();

@@ -24,7 +24,8 @@ bool is_space(char c) {
 // Reads a small regular file whole; errors name the flag and the path.
 Result<std::string> read_small_file(const std::string& path, const std::string& flag) {
   const std::string what = flag + " " + path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a named pipe is refused below instead of hanging start-up on its open.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return not_found(what + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

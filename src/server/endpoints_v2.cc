@@ -1,6 +1,7 @@
 // KServe v2 / Triton-compatible REST: server and model metadata, readiness, config,
 // inference (JSON tensors, binary tensor data extension, BYTES images, FP32 tensors,
 // the classification extension), and the repository extension (load/unload).
+#include <algorithm>
 #include <mutex>
 
 #include "core/json.h"
@@ -93,10 +94,14 @@ kserve::InferResult result_of(const ServedModel& m, const kserve::InferRequest& 
     kserve::TensorData t;
     t.name = w.name;
     if (w.classification > 0) {
+      // More classes asked for than the model has: all of them, and the shape says so
+      // (the extension's classification_output clamps the same way).
+      const int k = rows.empty() ? w.classification
+                                 : static_cast<int>(std::min<size_t>(static_cast<size_t>(w.classification), rows[0].size()));
       t.datatype = "BYTES";
-      t.shape = {static_cast<int64_t>(rows.size()), w.classification};
+      t.shape = {static_cast<int64_t>(rows.size()), k};
       for (const auto& row : rows)
-        for (const auto& p : m.predictions(row, w.classification))
+        for (const auto& p : m.predictions(row, k))
           t.bytes.push_back(kserve::classification_string(p.confidence, p.index, p.label));
     } else {
       t.datatype = "FP32";

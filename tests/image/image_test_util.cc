@@ -14,11 +14,20 @@
 
 namespace inferd::image::test {
 
-Bytes read_asset(const std::string& relative) {
-  const std::string path = inferd::test::assets_dir() + "/" + relative;
+namespace {
+
+Bytes read_or_fail(const std::string& path) {
   auto bytes = read_file(path);
   EXPECT_TRUE(bytes.is_ok()) << bytes.status().message();
   return bytes.is_ok() ? std::move(bytes).value() : Bytes{};
+}
+
+}  // namespace
+
+Bytes read_asset(const std::string& relative) { return read_or_fail(inferd::test::asset_path(relative)); }
+
+Bytes read_source_file(const std::string& relative) {
+  return read_or_fail(inferd::test::source_dir() + "/" + relative);
 }
 
 Image random_image(int width, int height, uint32_t seed) {
@@ -105,6 +114,10 @@ Bytes exif_tiff_with_orientation(int orientation, bool little_endian) {
 }
 
 Bytes insert_exif_app1(const Bytes& jpeg, const Bytes& tiff) {
+  if (jpeg.size() < 2) {  // an unread file: reading jpeg[0] would crash the test
+    ADD_FAILURE() << "insert_exif_app1: " << jpeg.size() << " bytes is no JPEG";
+    return jpeg;
+  }
   Bytes payload = {'E', 'x', 'i', 'f', 0, 0};
   payload.insert(payload.end(), tiff.begin(), tiff.end());
   const size_t length = payload.size() + 2;

@@ -7,13 +7,21 @@
 #include <vector>
 
 #include "image/image.h"
+#include "support/test_util.h"
 
 namespace inferd::image::test {
 
 using Bytes = std::vector<uint8_t>;
+using inferd::test::missing_assets;  // test::missing_assets in the image tests too
 
 // The bytes of $INFERD_ASSETS/<relative>; fails the test (and returns empty) if unreadable.
+// The shared assets are absent from a bare clone: check with inferd::test::missing_assets
+// first and skip.
 Bytes read_asset(const std::string& relative);
+
+// The bytes of <repository>/<relative> (images/1.jpg..5.jpg, byte-identical to the assets'
+// images/seed_gre/1.jpg..5.jpg); fails the test (and returns empty) if unreadable.
+Bytes read_source_file(const std::string& relative);
 
 // Uniform random bytes from a fixed seed.
 Image random_image(int width, int height, uint32_t seed);
@@ -33,7 +41,8 @@ Bytes encode_png(const std::vector<uint8_t>& samples, int width, int height, int
 // A TIFF structure whose IFD0 holds only the orientation tag (0x0112, SHORT).
 Bytes exif_tiff_with_orientation(int orientation, bool little_endian);
 
-// The JPEG with an APP1 "Exif" segment carrying `tiff` inserted right after SOI.
+// The JPEG with an APP1 "Exif" segment carrying `tiff` inserted right after SOI (fails
+// the test and returns `jpeg` if it is too short to hold an SOI).
 Bytes insert_exif_app1(const Bytes& jpeg, const Bytes& tiff);
 
 // The JPEG with the size in its SOF segment overwritten (nothing else changes).

@@ -210,6 +210,9 @@ TEST(PillowMatch, SeededImagesAtSeveralScalesAreBitIdentical) {
 }
 
 TEST(PillowMatch, PhotosAreBitIdentical) {
+  std::vector<std::string> paths;
+  for (const PillowAsset& asset : kPillowAssets) paths.push_back(std::string("images/") + asset.path);
+  if (auto missing = test::missing_assets(paths); !missing.empty()) GTEST_SKIP() << missing;
   const PreprocessConfig cfg = raw_pixels_config(224, 224, 256);
   for (const PillowAsset& asset : kPillowAssets) {
     SCOPED_TRACE(asset.path);

@@ -269,7 +269,7 @@ std::vector<float> run_decode_and_preprocess(const Bytes& bytes, const Preproces
 
 TEST(DecodeAndPreprocess, SmallImageIsDecodedAtFullSize) {
   // 227x227 < 256: no DCT scaling, so exactly decode then preprocess.
-  const Bytes bytes = test::read_asset("images/seed_gre/1.jpg");
+  const Bytes bytes = test::read_source_file("images/1.jpg");
   auto image = decode_image(bytes);
   ASSERT_TRUE(image.is_ok());
   const PreprocessConfig cfg;
@@ -285,6 +285,7 @@ double mean_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(DecodeAndPreprocess, MediumPhotoIsDecodedAtFullSize) {
   // 773x512 -> 387x256: 1/2 would still cover the resized size, but not twice it
   // (kDctReducingGap), so the result is exactly decode + preprocess.
+  if (auto missing = test::missing_assets({"images/darknet/eagle.jpg"}); !missing.empty()) GTEST_SKIP() << missing;
   const Bytes bytes = test::read_asset("images/darknet/eagle.jpg");
   auto image = decode_image(bytes);
   ASSERT_TRUE(image.is_ok());
@@ -296,6 +297,8 @@ TEST(DecodeAndPreprocess, DctScaledDecodeStaysCloseToFullDecode) {
   // The dog doubled to 3092x2426 (a camera-sized photo) plans 326x256 and is decoded at
   // 1/4 (773x607, the last row half a block): the result differs from full decode +
   // resize by filtering detail only.
+  if (auto missing = test::missing_assets({"images/misc/pytorch_hub_dog.jpg"}); !missing.empty())
+    GTEST_SKIP() << missing;
   auto dog = decode_image(test::read_asset("images/misc/pytorch_hub_dog.jpg"));
   ASSERT_TRUE(dog.is_ok());
   std::vector<uint8_t> big(size_t(dog->width * 2) * (dog->height * 2) * 3);
@@ -332,6 +335,8 @@ TEST(DecodeAndPreprocess, ExifOrientationIsPlannedOnTheTurnedImage) {
   // swaps which axis is filtered (and rounded) first, and a mirrored axis computes its
   // weights from mirrored centres, equal only to the last bit. That holds only if the
   // half-block last row of the 1/2 decode is placed where the turn put it (SourceSpan).
+  if (auto missing = test::missing_assets({"images/misc/pytorch_hub_dog.jpg"}); !missing.empty())
+    GTEST_SKIP() << missing;
   const Bytes plain = test::read_asset("images/misc/pytorch_hub_dog.jpg");
   const PreprocessConfig cfg = raw_pixels_config();
   const std::vector<float> a = run_decode_and_preprocess(plain, cfg);
@@ -366,7 +371,7 @@ TEST(DecodeAndPreprocess, Errors) {
   const PreprocessConfig cfg;
   std::vector<float> out(3 * 224 * 224);
   EXPECT_EQ(decode_and_preprocess({}, cfg, 1 << 20, out.data()).message(), "empty image");
-  const Bytes bomb = test::patch_jpeg_size(test::read_asset("images/seed_gre/1.jpg"), 30000, 30000);
+  const Bytes bomb = test::patch_jpeg_size(test::read_source_file("images/1.jpg"), 30000, 30000);
   const Status status = decode_and_preprocess(bomb, cfg, 1 << 20, out.data());
   EXPECT_EQ(status.code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(status.message(), "image is 30000x30000, limit is 1048576 pixels");

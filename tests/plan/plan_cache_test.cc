@@ -46,5 +46,23 @@ TEST(PlanCache, BuildsOnceThenLoadsAndSurvivesACorruptEntry) {
   EXPECT_GT(fs::file_size(cached), 1000u) << "the corrupt entry is rebuilt";
 }
 
+// A .inferd-cache symlink planted in a model folder must not make inferd write through it:
+// the model still loads, the plan is simply not cached, the link's target stays untouched.
+TEST(PlanCache, ACacheFolderSymlinkIsNotWrittenThrough) {
+  auto backend = create_backend("cpu", {}).value();
+  const fs::path dir = fs::path(test::temp_dir()) / "cache_symlink_model";
+  const fs::path elsewhere = fs::path(test::temp_dir()) / "cache_symlink_elsewhere";
+  fs::remove_all(dir);
+  fs::remove_all(elsewhere);
+  fs::create_directories(dir);
+  fs::create_directories(elsewhere);
+  const fs::path model = dir / "model.onnx";
+  fs::copy_file(test::source_dir() + "/models/squeezenet/1/model.onnx", model);
+  fs::create_directory_symlink(elsewhere, dir / ".inferd-cache");
+  auto plan = load_or_build_cached(model.string(), *backend, {2, "fp32"});
+  ASSERT_TRUE(plan.is_ok()) << plan.status().message();
+  EXPECT_TRUE(fs::is_empty(elsewhere)) << "a plan was written through the symlink";
+}
+
 }  // namespace
 }  // namespace inferd

@@ -42,6 +42,17 @@ TEST_F(ServerKServe, JsonBytesImage) {
   EXPECT_NE(out.find(":81:n01796340 ptarmigan"), std::string::npos) << out;
 }
 
+// More classes than the model has: every class, and a shape that matches the strings.
+TEST_F(ServerKServe, ClassificationCountIsClampedToTheClasses) {
+  const std::string out = client("squeezenet " + source_dir() + "/images/4.jpg --classification 5000");
+  // One "score:index:wnid label" string per class (every ImageNet wnid starts n0 or n1).
+  size_t strings = 0;
+  for (size_t at = out.find(":n"); at != std::string::npos; at = out.find(":n", at + 1))
+    strings += at + 2 < out.size() && (out[at + 2] == '0' || out[at + 2] == '1');
+  EXPECT_EQ(strings, 1000u) << out.substr(0, 600);
+  EXPECT_EQ(out.find("5000"), std::string::npos) << out.substr(0, 600);
+}
+
 TEST_F(ServerKServe, Fp32TensorsGiveRawOutputs) {
   const std::string out = client("squeezenet --fp32-random --batch 2");
   EXPECT_NE(out.find("\"datatype\": \"FP32\""), std::string::npos) << out.substr(0, 400);

@@ -27,9 +27,9 @@ std::string make_repository(const std::string& name, const TestServerConfig& c) 
   fs::create_directories(model / "1");
   const fs::path src = fs::path(source_dir()) / "models" / "squeezenet";
   fs::copy_file(src / "labels.txt", model / "labels.txt", fs::copy_options::overwrite_existing);
-  // A symlink: the 5 MB model need not be copied for every test server.
+  // A copy, not a symlink: a model folder's files must resolve inside it (model_config.cc).
   fs::remove(model / "1" / "model.onnx");
-  fs::create_symlink(fs::absolute(src / "1" / "model.onnx"), model / "1" / "model.onnx");
+  fs::copy_file(src / "1" / "model.onnx", model / "1" / "model.onnx", fs::copy_options::overwrite_existing);
   std::ofstream(model / "config.toml") << "max_batch = " << c.max_batch << "\n"
                                        << "[input]\nchannel_order = \"bgr\"\nscale = 1.0\n"
                                        << "mean = [104.0, 117.0, 123.0]\nstd = [1.0, 1.0, 1.0]\n"

@@ -14,7 +14,8 @@ struct OrtPrediction {
   int ground_truth = -1;
   int ort_top1 = -1;
 };
-// images/imagenet_sample/ort_squeezenet1.1_predictions.tsv
+// $INFERD_ASSETS/<kOrtPredictionsFile>; empty when the shared assets are absent.
+inline constexpr const char* kOrtPredictionsFile = "images/imagenet_sample/ort_squeezenet1.1_predictions.tsv";
 std::vector<OrtPrediction> read_ort_predictions();
 
 }  // namespace inferd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 
 namespace inferd::test {
@@ -24,6 +25,25 @@ std::string assets_dir() {
 std::string source_dir() {
   if (const char* env = std::getenv("INFERD_SOURCE_DIR"); env && *env) return env;
   return INFERD_SOURCE_DIR;
+}
+
+std::string asset_path(const std::string& relative) { return assets_dir() + "/" + relative; }
+
+std::string missing_assets(const std::vector<std::string>& relative_paths) {
+  std::vector<std::string> missing;
+  for (const auto& relative : relative_paths) {
+    std::error_code ec;  // an unreadable path counts as missing rather than throwing
+    if (!std::filesystem::exists(asset_path(relative), ec)) missing.push_back(relative);
+  }
+  if (missing.empty()) return "";
+  // A long table (the ImageNet sample) would bury the advice: name the first few only.
+  constexpr size_t kNamed = 5;
+  std::string names;
+  for (size_t i = 0; i < missing.size() && i < kNamed; ++i) names += (i ? ", " : "") + missing[i];
+  if (missing.size() > kNamed) names += " and " + std::to_string(missing.size() - kNamed) + " more";
+  return "shared assets missing from " + assets_dir() + ": " + names +
+         " (they come from ../shared/assets, which a bare clone lacks; set INFERD_ASSETS to "
+         "that folder to run this test)";
 }
 
 Diff compare(const Tensor& actual, const Tensor& expected) {

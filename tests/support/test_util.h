@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -15,6 +16,19 @@ Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float 
 // $INFERD_ASSETS, else the build-time default (../shared/assets).
 std::string assets_dir();
 std::string source_dir();  // the repository root
+
+// assets_dir() + "/" + relative.
+std::string asset_path(const std::string& relative);
+
+// The shared assets are not in the repository, and the README promises that the test
+// command passes from a bare clone. So a test that needs them checks first and skips,
+// never fails or crashes on a missing file:
+//   if (auto missing = test::missing_assets({"images/winml/fish.png"}); !missing.empty())
+//     GTEST_SKIP() << missing;
+// Returns "" when every file (or folder) is there, else a message naming the missing ones
+// and where they come from. Prefer a file the repository carries (models/squeezenet,
+// images/1.jpg..5.jpg) where any such file would do, so the test still runs.
+std::string missing_assets(const std::vector<std::string>& relative_paths);
 
 struct Diff {
   float max_abs = 0;  // max |a - b|

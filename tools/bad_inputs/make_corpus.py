@@ -18,6 +18,7 @@ import os
 import shutil
 import struct
 import subprocess
+import tempfile
 import sys
 import zlib
 
@@ -133,6 +134,21 @@ def jpegtran(args, source):
     if tool is None:
         sys.exit("make_corpus.py: jpegtran not found: apt-get install libjpeg-turbo-progs")
     return subprocess.run([tool] + args + [source], check=True, capture_output=True).stdout
+
+
+def scan_bomb(source, scans=99):
+    """A progressive JPEG of `source` with one scan per AC coefficient: every scan is another
+    pass over the whole image (jpegtran's scan scripts allow at most 100 scans)."""
+    lines = ["0,1,2: 0-0, 0, 0;"]
+    for c in (0, 1, 2):
+        for k in range(1, 64):
+            lines.append("%d: %d-%d, 0, 0;" % (c, k, k))
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as script:
+        script.write("\n".join(lines[:scans]) + "\n")
+    try:
+        return jpegtran(["-scans", script.name, "-copy", "none"], source)
+    finally:
+        os.unlink(script.name)
 
 
 # --- PNG -------------------------------------------------------------------------------
@@ -307,6 +323,7 @@ def main():
         "cmyk_adobe.jpg": cmyk_jpeg(),
         "progressive.jpg": jpegtran(["-progressive", "-copy", "none"], source),
         "grayscale.jpg": jpegtran(["-grayscale", "-copy", "none"], source),
+        "scan_bomb_99_scans.jpg": scan_bomb(source),
         "bomb_100000x100000.png": png(100000, 100000, zlib.compress(b"\x00" * 64)),
         "over_decoder_limit.png": png(0x7FFFFFFF, 1, zlib.compress(b"\x00" * 64)),
         "ihdr_bad_crc.png": with_bad_chunk_crc(black_png(16), b"IHDR"),
