@@ -130,6 +130,15 @@ void infer(EndpointContext& ctx, std::shared_ptr<ServedModel> m, http::Request r
       return respond(http::error_response(400, "model '" + m->name() + "' has no output '" + o.name + "'"));
   const auto& in = req->inputs[0];
   const bool images = in.datatype == "BYTES";
+  // At most one batch per request, checked before any decode or inference is queued: one
+  // request of 4 M empty BYTES elements fits in a 16 MiB body and used to queue 4 M decode
+  // tasks from this I/O thread (issue 13).
+  const size_t elements = images ? in.bytes.size() : static_cast<size_t>(in.shape.empty() ? 0 : in.shape[0]);
+  const auto max_batch = static_cast<size_t>(m->model().engine->max_batch());
+  if (elements > max_batch)
+    return respond(http::error_response(400, "input '" + in.name + "' has " + std::to_string(elements) +
+                                                 " elements; model '" + m->name() + "' takes at most " +
+                                                 std::to_string(max_batch) + " per request (its max batch)"));
   std::vector<std::vector<float>> samples;
   if (!images) {
     auto s = fp32_samples(in, *m);

@@ -53,6 +53,21 @@ TEST_F(ServerKServe, ClassificationCountIsClampedToTheClasses) {
   EXPECT_EQ(out.find("5000"), std::string::npos) << out.substr(0, 600);
 }
 
+// More elements than one batch: refused at admission, before any decode task is queued
+// (a 16 MiB body holds millions of empty BYTES elements).
+TEST_F(ServerKServe, MoreElementsThanTheMaxBatchAreRefusedUpFront) {
+  std::string data;
+  for (int i = 0; i < 100000; ++i) data += i ? ",\"\"" : "\"\"";
+  HttpClient c(server_->port());
+  auto r = c.request("POST", "/v2/models/squeezenet/infer",
+                     R"({"inputs":[{"name":"x","datatype":"BYTES","shape":[100000],"data":[)" + data + "]}]}",
+                     {"Content-Type: application/json"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("has 100000 elements; model 'squeezenet' takes at most 8 per request"), std::string::npos)
+      << r->body;
+}
+
 TEST_F(ServerKServe, Fp32TensorsGiveRawOutputs) {
   const std::string out = client("squeezenet --fp32-random --batch 2");
   EXPECT_NE(out.find("\"datatype\": \"FP32\""), std::string::npos) << out.substr(0, 400);
