@@ -84,17 +84,35 @@ void ServedModel::infer(std::vector<float> sample, Clock::time_point deadline,
   if (Status s = batcher_->submit(std::move(request)); !s.is_ok()) done(s);
 }
 
+namespace {
+std::string ms_between(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+}
+}  // namespace
+
 void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
                                std::function<void(Result<std::vector<float>>)> done) {
   // The pool task keeps this model alive until the request is answered.
-  decoders.submit([self = shared_from_this(), image = std::move(image), deadline, done = std::move(done)]() mutable {
-    std::vector<float> sample(self->sample_size_);
+  const auto queued = Clock::now();
+  decoders.submit([self = shared_from_this(), image = std::move(image), deadline, queued,
+                   done = std::move(done)]() mutable {
+    // The deadline is checked before and after decoding too, not only at the batcher: a
+    // request that expired while it waited for a decoder, or while decoding, is answered
+    // now instead of after the rest of the pipeline.
     const auto start = Clock::now();
+    if (start > deadline)
+      return done(deadline_exceeded("deadline exceeded while waiting " + ms_between(queued, start) +
+                                    " ms for an image decoder"));
+    std::vector<float> sample(self->sample_size_);
     Status s = image_to_tensor(self->model_, {reinterpret_cast<const uint8_t*>(image.data()), image.size()},
                                sample.data());
-    if (self->on_decode_) self->on_decode_(std::chrono::duration<double>(Clock::now() - start).count());
+    const auto decoded = Clock::now();
+    if (self->on_decode_) self->on_decode_(std::chrono::duration<double>(decoded - start).count());
     // Every decode failure is the client's image (bad bytes, too many pixels): a 400.
     if (!s.is_ok()) return done(invalid_argument(s.message()));
+    if (decoded > deadline)
+      return done(deadline_exceeded("deadline exceeded while decoding the image (" +
+                                    ms_between(start, decoded) + " ms)"));
     self->infer(std::move(sample), deadline, std::move(done));
   });
 }

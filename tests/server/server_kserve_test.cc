@@ -2,6 +2,9 @@
 // written from the published protocol, not from our server code.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <cstdio>
 
 #include "http_client.h"
@@ -66,6 +69,19 @@ TEST_F(ServerKServe, MoreElementsThanTheMaxBatchAreRefusedUpFront) {
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find("has 100000 elements; model 'squeezenet' takes at most 8 per request"), std::string::npos)
       << r->body;
+}
+
+// A deadline that passes while the image waits for or occupies a decoder is answered there
+// (504 naming where it expired), not only at the batcher after the decode.
+TEST_F(ServerKServe, ADeadlineIsCheckedAroundTheDecode) {
+  std::ifstream file(source_dir() + "/tests/server/bad_inputs/files/black_2048.png", std::ios::binary);
+  const std::string png((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  ASSERT_GT(png.size(), 1000u);
+  HttpClient c(server_->port());
+  auto r = c.request("POST", "/classify", png, {"Content-Type: image/png", "X-Request-Timeout-Ms: 1"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  EXPECT_NE(r->body.find("deadline exceeded while"), std::string::npos) << r->body;
 }
 
 TEST_F(ServerKServe, Fp32TensorsGiveRawOutputs) {
