@@ -59,6 +59,24 @@ std::string_view to_string(OpKind kind) {
   return "?";
 }
 
+bool follows_convolution_layout(OpKind kind) {
+  switch (kind) {
+    case OpKind::kMaxPool:
+    case OpKind::kAveragePool:
+    case OpKind::kGlobalAveragePool:
+    case OpKind::kLRN:
+    case OpKind::kAdd:
+    case OpKind::kMul:
+    case OpKind::kSum:
+    case OpKind::kBatchNormalization:
+    case OpKind::kConcat:
+    case OpKind::kSlice:
+      return true;
+    default:
+      return is_activation(kind);
+  }
+}
+
 bool is_activation(OpKind kind) {
   switch (kind) {
     case OpKind::kRelu:

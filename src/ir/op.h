@@ -44,6 +44,11 @@ enum class OpKind {
 std::string_view to_string(OpKind kind);
 // The element-wise activations a Conv or Gemm can carry fused (attr "activation").
 bool is_activation(OpKind kind);
+// Ops that compute per element, per channel or per spatial window and so run in whichever
+// layout their input has (pools, LRN, activations, Add/Mul/Sum, BatchNormalization, Concat,
+// Slice): backends that want convolutions in NHWC ask for it here too, so that no Reorder
+// sits between a convolution and these.
+bool follows_convolution_layout(OpKind kind);
 std::optional<OpKind> op_kind_from_string(std::string_view name);
 
 }  // namespace inferd::ir

@@ -55,30 +55,7 @@ bool has_4d_input(const ir::Graph& graph, const ir::Node& node) {
 // between them; the elementwise reference ops index through strides, so NHWC costs
 // them nothing. (Softmax stays NCHW: 2.6 has no jit softmax over a non-innermost axis
 // of NCHW, and classifier softmaxes are 2-D anyway.)
-bool prefers_nhwc(OpKind op) {
-  switch (op) {
-    case OpKind::kConv:
-    case OpKind::kMaxPool:
-    case OpKind::kAveragePool:
-    case OpKind::kGlobalAveragePool:
-    case OpKind::kLRN:
-    case OpKind::kRelu:
-    case OpKind::kClip:
-    case OpKind::kLeakyRelu:
-    case OpKind::kSigmoid:
-    case OpKind::kHardSigmoid:
-    case OpKind::kHardSwish:
-    case OpKind::kAdd:
-    case OpKind::kMul:
-    case OpKind::kSum:
-    case OpKind::kBatchNormalization:
-    case OpKind::kConcat:
-    case OpKind::kSlice:
-      return true;
-    default:
-      return false;
-  }
-}
+bool prefers_nhwc(OpKind op) { return op == OpKind::kConv || ir::follows_convolution_layout(op); }
 
 class CpuBackend final : public Backend {
  public:

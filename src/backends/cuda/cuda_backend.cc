@@ -60,30 +60,7 @@ const Family* family_of(OpKind op) {
 
 // As on the CPU, convolutions want NHWC (cuDNN's tensor-core kernels read NHWC without a
 // transpose) and the ops between them follow, so that no Reorder sits between two convs.
-bool prefers_nhwc(OpKind op) {
-  switch (op) {
-    case OpKind::kConv:
-    case OpKind::kMaxPool:
-    case OpKind::kAveragePool:
-    case OpKind::kGlobalAveragePool:
-    case OpKind::kLRN:
-    case OpKind::kRelu:
-    case OpKind::kClip:
-    case OpKind::kLeakyRelu:
-    case OpKind::kSigmoid:
-    case OpKind::kHardSigmoid:
-    case OpKind::kHardSwish:
-    case OpKind::kAdd:
-    case OpKind::kMul:
-    case OpKind::kSum:
-    case OpKind::kBatchNormalization:
-    case OpKind::kConcat:
-    case OpKind::kSlice:
-      return true;
-    default:
-      return false;
-  }
-}
+bool prefers_nhwc(OpKind op) { return op == OpKind::kConv || ir::follows_convolution_layout(op); }
 
 class CudaBackend final : public Backend {
  public:

@@ -15,6 +15,7 @@
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_ops.h"
+#include "backends/cuda/cuda_views.h"
 
 namespace inferd::cuda {
 namespace {
@@ -22,16 +23,6 @@ namespace {
 using Inputs = std::span<const ConstTensorView>;
 using Outputs = std::span<const TensorView>;
 using ir::OpKind;
-
-template <typename View, typename Ptr>
-Status bind_view(const View& v, DataType dtype, const std::string& what, BasicDeviceTensor<Ptr>* out) {
-  if (v.memory != MemoryKind::kDevice) return invalid_argument(what + " is not in device memory");
-  if (v.dtype != dtype) return invalid_argument(what + " is " + to_string(v.dtype) + ", expected " + to_string(dtype));
-  if (!to_device_tensor(v, out))
-    return unimplemented(what + " has rank " + std::to_string(v.shape.size()) + " (at most " +
-                         std::to_string(kMaxDims) + ")");
-  return Status::ok();
-}
 
 // Row-major contiguous, ignoring the strides of size-1 dims (an NHWC [N,C,1,1] is).
 template <typename View>

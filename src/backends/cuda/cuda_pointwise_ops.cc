@@ -13,22 +13,13 @@
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_ops.h"
+#include "backends/cuda/cuda_views.h"
 
 namespace inferd::cuda {
 namespace {
 
 using Inputs = std::span<const ConstTensorView>;
 using Outputs = std::span<const TensorView>;
-
-template <typename View, typename Ptr>
-Status bind_view(const View& v, DataType dtype, const std::string& what, BasicDeviceTensor<Ptr>* out) {
-  if (v.memory != MemoryKind::kDevice) return invalid_argument(what + " is not in device memory");
-  if (v.dtype != dtype) return invalid_argument(what + " is " + to_string(v.dtype) + ", expected " + to_string(dtype));
-  if (!to_device_tensor(v, out))
-    return unimplemented(what + " has rank " + std::to_string(v.shape.size()) + " (at most " +
-                         std::to_string(kMaxDims) + ")");
-  return Status::ok();
-}
 
 bool is_binary(ir::OpKind op) {
   return op == ir::OpKind::kAdd || op == ir::OpKind::kMul || op == ir::OpKind::kSum;

@@ -11,6 +11,7 @@
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/cuda_ops.h"
+#include "backends/cuda/cuda_views.h"
 
 namespace inferd::cuda {
 namespace {
@@ -28,18 +29,6 @@ struct Config {
   int64_t axis = -1;  // softmax, possibly negative
   bool legacy_2d = false;
 };
-
-// `v` as a kernel argument, once it is known to be device memory of `dtype`.
-template <typename View, typename Ptr>
-Status bind_view(const View& v, DataType dtype, const char* what, BasicDeviceTensor<Ptr>* out) {
-  if (v.memory != MemoryKind::kDevice) return invalid_argument(std::string(what) + " is not in device memory");
-  if (v.dtype != dtype)
-    return invalid_argument(std::string(what) + " is " + to_string(v.dtype) + ", expected " + to_string(dtype));
-  if (!to_device_tensor(v, out))
-    return unimplemented(std::string(what) + " has rank " + std::to_string(v.shape.size()) + " (at most " +
-                         std::to_string(kMaxDims) + ")");
-  return Status::ok();
-}
 
 bool same_dims(const ConstDeviceTensor& x, const DeviceTensor& y) {
   if (x.rank != y.rank) return false;
