@@ -7,26 +7,28 @@
 #   2. inferd vs the GPU peer (../shared/tools/peer_torch.py), same run: per model the fp16
 #      plan's build time, plan load time, batch-1 latency, batch-256 images/s and images/s/W
 #   3. `inferd build --profile` per model (time per fused kernel), and inferd serve on the GPU
-# Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, profile.txt,
-# serve.txt, log.txt. Options: --skip-tests, --skip-peer, --only-engine, --models a,b,
-# --peer-modes graphs,compile
+# Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, passes.jsonl,
+# profile.txt, serve.txt, log.txt. Options: --stages tests,engine,passes,peer,profile,serve
+# (default all), --models a,b, --peer-modes graphs,compile, --peer-batches 1,8,256,
+# --profile-batch N (default 256: where throughput goes; 1 for latency)
 set -uo pipefail
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
 assets=device-assets
 models=resnet50,googlenet,alexnet,mobilenetv2,squeezenet
-peer_modes=graphs
-skip_tests=0; skip_peer=0; only_engine=0
+stages=tests,engine,passes,peer,profile,serve
+peer_modes=graphs; peer_batches=1,8,256; profile_batch=256
 while [ $# -gt 0 ]; do
   case $1 in
-    --skip-tests) skip_tests=1 ;;
-    --skip-peer) skip_peer=1 ;;
-    --only-engine) only_engine=1 ;;  # the engine vs the peer only: no ablation, profiles, serve
+    --stages) stages=$2; shift ;;
     --models) models=$2; shift ;;
     --peer-modes) peer_modes=$2; shift ;;
+    --peer-batches) peer_batches=$2; shift ;;
+    --profile-batch) profile_batch=$2; shift ;;
     *) echo "gpu.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+stage() { [[ ",$stages," == *",$1,"* ]]; }
 log=$out/log.txt
 if [ -f $assets/inferd-device.tar.xz ]; then  # bench/gpu_pack.sh's archive
   xz -dc $assets/inferd-device.tar.xz | tar -C $assets -xf - || { echo "cannot unpack device assets" >&2; exit 1; }
@@ -46,27 +48,33 @@ only=$(echo "$models" | tr ',' '\n' | grep -v squeezenet | paste -sd, -)
 [ -n "$only" ] && python3 tools/models/gen_models.py "$gen" --only "$only" >> "$log" 2>&1
 cp models/squeezenet/1/model.onnx "$gen/squeezenet.onnx"
 
-if [ $skip_tests = 0 ]; then
-  INFERD_GENERATED_MODELS=$gen timeout 200 $assets/test_gpu --gtest_brief=1 > "$out/tests.txt" 2>&1
+if stage tests; then
+  INFERD_GENERATED_MODELS=$gen timeout 240 $assets/test_gpu > "$out/tests.txt" 2>&1
   echo "test_gpu exit $?" >> "$out/tests.txt"
 fi
 
-# inferd, fp16: build (algorithm timing included), plan load, then the engine at 1, 8, 256.
-: > "$out/inferd.jsonl"
+# inferd, fp16: build (algorithm timing included; with the profile stage, the plan is also
+# profiled at --profile-batch, per fused kernel and summed per op and library, into
+# profile.txt), plan load, then the engine at 1, 8, 256.
+: > "$out/inferd.jsonl"; : > "$out/profile.txt"
 for m in ${models//,/ }; do
+  stage engine || stage profile || break
   plan=/tmp/$m.fp16.plan
-  start=$(date +%s%N)
-  timeout 120 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 -o "$plan" >> "$log" 2>&1
-  build_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  profile=""; stage profile && profile="--profile --profile-batch $profile_batch"
+  echo "== $m" >> "$out/profile.txt"
+  timeout 150 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 $profile -o "$plan" \
+    >> "$out/profile.txt" 2>> "$log"
+  build_ms=$(sed -n "s|^wrote $plan .*built in \([0-9]*\).*|\1|p" "$out/profile.txt" | tail -n 1)
+  stage engine || continue
   timeout 120 $inferd bench --engine "$plan" --backend cuda --batch 1,8,256 --json --min-seconds 2 2>> "$log" |
-    sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"engine\":\"inferd\",\"plan_build_ms\":$build_ms|" >> "$out/inferd.jsonl"
+    sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"engine\":\"inferd\",\"plan_build_ms\":${build_ms:-0}|" >> "$out/inferd.jsonl"
 done
 
 # What horizontal fusion and concat elimination buy on the GPU: the same models built
 # without each (kernel launches = nodes of the plan, from `inferd build`'s line).
 : > "$out/passes.jsonl"
 for m in googlenet squeezenet; do
-  [ $only_engine = 1 ] && break
+  stage passes || break
   for off in none horizontal_conv_fusion concat_elimination horizontal_conv_fusion,concat_elimination; do
     flag=""; [ $off != none ] && flag="--disable-pass $off"
     nodes=$(timeout 120 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 $flag \
@@ -76,22 +84,13 @@ for m in googlenet squeezenet; do
   done
 done
 
-if [ $skip_peer = 0 ]; then
+if stage peer; then
   peer_models=$(echo "$models" | sed 's/mobilenetv2/mobilenet_v2/; s/squeezenet/squeezenet1_1/')
-  timeout 300 python3 $assets/peer_torch.py "$peer_models" 1,8,256 "$peer_modes" > "$out/peer.jsonl" 2>> "$log"
+  timeout 400 python3 $assets/peer_torch.py "$peer_models" "$peer_batches" "$peer_modes" > "$out/peer.jsonl" 2>> "$log"
 fi
 
-# Where the time goes: per fused kernel at batch 1 (a plan tuned for batch 1 only).
-: > "$out/profile.txt"
-for m in ${models//,/ }; do
-  [ $only_engine = 1 ] && break
-  echo "== $m" >> "$out/profile.txt"
-  timeout 60 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 1 --profile \
-    -o /tmp/profile.plan 2>> "$log" | grep -v '^wrote' >> "$out/profile.txt"
-done
-
 # inferd serve on the GPU: the seed's rabbit, then a short /classify load at c=8.
-[ $only_engine = 1 ] || {
+stage serve && {
   $inferd serve models/squeezenet --backend cuda --precision fp16 --port 18400 --quiet 2>> "$log" & server=$!
   for i in $(seq 100); do curl -s localhost:18400/v2/health/ready >/dev/null && break; sleep 0.2; done
   curl -s -XPOST --data-binary @images/1.jpg localhost:18400/classify; echo

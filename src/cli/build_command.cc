@@ -64,16 +64,40 @@ std::string kernel_label(const ir::Graph& g, const ir::Node& n) {
   return label;
 }
 
-// Runs the engine on a random input and prints per-layer times (median of runs).
-Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, std::ostream& os) {
+// Where the time goes by op and library ("Conv cudnn-graph:conv", "Slice cuda:slice", ...),
+// largest first.
+void print_profile_by_implementation(const Engine& engine, const std::vector<double>& median, double total,
+                                     std::ostream& os) {
+  std::map<std::string, std::pair<double, int>> by_impl;
+  for (size_t i = 0; i < median.size(); ++i) {
+    const std::string_view impl = engine.packed_op(i).implementation();
+    auto& entry = by_impl[std::string(ir::to_string(engine.graph().nodes()[i].op)) + " " +
+                          std::string(impl.substr(0, impl.find(' ')))];
+    entry.first += median[i];
+    entry.second += 1;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_impl.begin(), by_impl.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+  os << "by op and library:\n";
+  for (const auto& [impl, entry] : rows) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %8.3f ms %5.1f%%  %3d x %s\n", entry.first,
+                  total > 0 ? 100.0 * entry.first / total : 0.0, entry.second, impl.c_str());
+    os << line;
+  }
+}
+
+// Runs the engine on a random input of `batch` images and prints per-layer times (median
+// of runs): batch 1 shows latency, the plan's max batch where throughput goes.
+Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, int batch, std::ostream& os) {
   ASSIGN_OR_RETURN(auto engine, Engine::create(plan, std::move(backend)));
   ASSIGN_OR_RETURN(auto ctx, engine->create_context());
-  fill_random_input(*ctx, 1);
+  fill_random_input(*ctx, batch);
   ctx->set_profiling(true);
   const auto& nodes = engine->graph().nodes();
   std::vector<std::vector<double>> times(nodes.size());
   for (int run = 0; run < 11; ++run) {
-    RETURN_IF_ERROR(ctx->execute(1));
+    RETURN_IF_ERROR(ctx->execute(batch));
     if (run == 0) continue;  // warm-up: primitive creation, caches
     for (size_t i = 0; i < nodes.size(); ++i) times[i].push_back(ctx->node_times_ms()[i]);
   }
@@ -84,7 +108,7 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, s
     median[i] = times[i][times[i].size() / 2];
     total += median[i];
   }
-  os << "per-kernel time at batch 1 on " << engine->device().name() << " (median of 10 runs):\n";
+  os << "per-kernel time at batch " << batch << " on " << engine->device().name() << " (median of 10 runs):\n";
   for (size_t i = 0; i < nodes.size(); ++i) {
     char line[512];
     std::snprintf(line, sizeof line, "  %8.3f ms %5.1f%%  %-32s %-28s %s\n", median[i],
@@ -94,6 +118,7 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, s
     os << line;
   }
   os << "  total " << total << " ms in " << nodes.size() << " kernels\n";
+  print_profile_by_implementation(*engine, median, total, os);
   return Status::ok();
 }
 
@@ -109,7 +134,8 @@ int build_command(const Argv& argv) {
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
   args.flag("disable-pass", "comma-separated passes to leave out (to measure what one buys)", "");
   args.toggle("report", "print node counts per pass, fused groups, memory plan");
-  args.toggle("profile", "run the plan once and print per-layer times");
+  args.toggle("profile", "run the plan and print per-layer times");
+  args.flag("profile-batch", "the batch size --profile runs (at most --max-batch)", "1");
   args.toggle("print-graph", "print the optimized graph");
   args.toggle("help", "show this help");
   const char* usage = "inferd build MODEL [options]";
@@ -121,6 +147,8 @@ int build_command(const Argv& argv) {
   auto gpu = args.get_int("gpu", 0, 1024);
   if (!gpu.is_ok()) return fail(gpu.status().message(), 2);
   if (!max_batch.is_ok()) return fail(max_batch.status().message(), 2);
+  auto profile_batch = args.get_int("profile-batch", 1, *max_batch);
+  if (!profile_batch.is_ok()) return fail(profile_batch.status().message(), 2);
   if (!threads.is_ok()) return fail(threads.status().message(), 2);
 
   // A model folder builds its versioned model file; a file builds itself.
@@ -147,7 +175,7 @@ int build_command(const Argv& argv) {
   if (args.on("report")) print_report(*result, **backend, std::cout);
   if (args.on("print-graph")) std::cout << ir::print_graph(result->plan.graph);
   if (args.on("profile")) {
-    if (Status s = print_profile(result->plan, *backend, std::cout); !s.is_ok()) return fail(s.message());
+    if (Status s = print_profile(result->plan, *backend, *profile_batch, std::cout); !s.is_ok()) return fail(s.message());
   }
   std::cout << "wrote " << out << " (" << result->plan.graph.nodes().size() << " nodes, " << result->plan.header.backend
             << " " << result->plan.header.precision << " for " << result->plan.header.target << ", built in "

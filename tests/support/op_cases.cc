@@ -158,6 +158,16 @@ std::vector<OpCase> conv_cases() {
       conv_case("depthwise", conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 16), {1, 16, 9, 9}, {16, 1, 3, 3}, true, {1, 16, 9, 9}),
       conv_case("depthwise_s2", conv({2, 2}, {1, 1, 1, 1}, {1, 1}, 16), {1, 16, 9, 9}, {16, 1, 3, 3}, false,
                 {1, 16, 5, 5}),
+      // MobileNetV2's block: depthwise + bias + ReLU6 + a residual, 24 channels (16-byte
+      // packs in fp16, 4-wide in fp32, narrower in the channel-slice layouts).
+      conv_case("depthwise_relu6_residual",
+                with(conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 24), {{"activation", std::string("Clip")}, {"min", 0.0f}, {"max", 6.0f}}),
+                {1, 24, 7, 7}, {24, 1, 3, 3}, true, {1, 24, 7, 7}, true),
+      conv_case("depthwise_k5_s2_dilated", conv({2, 2}, {4, 4, 4, 4}, {2, 2}, 8), {1, 8, 13, 11}, {8, 1, 5, 5}, true,
+                {1, 8, 7, 6}),
+      // An RGB image's first layer: fp16/bf16 pad the 3 channels to 8 for cuDNN.
+      conv_case("rgb_k7_s2", with(conv({2, 2}, {3, 3, 3, 3}), {{"activation", std::string("Relu")}}), {1, 3, 15, 15},
+                {8, 3, 7, 7}, true, {1, 8, 8, 8}),
       conv_case("dilation2", conv({1, 1}, {2, 2, 2, 2}, {2, 2}), {1, 8, 11, 11}, {8, 8, 3, 3}, true, {1, 8, 11, 11}),
       conv_case("no_bias", same3x3, {1, 8, 9, 9}, {16, 8, 3, 3}, false, {1, 16, 9, 9}),
       conv_case("residual", same3x3, {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),

@@ -37,6 +37,7 @@
 #include "backends/cuda/cuda_conv_graph.h"
 #include "backends/cuda/cuda_epilogue.h"
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/kernels_nhwc.h"
 #include "backends/cuda/cuda_ops.h"
 #include "backends/cuda/cuda_weights.h"
 
@@ -54,6 +55,7 @@ struct ConvPacked {
   std::vector<ConvChoice> choices;  // empty: graph heuristic (else legacy heuristic) at reshape
   DeviceBuffer weights;             // KRSC (channels_last) or KCRS, activation dtype
   DeviceBuffer bias;                // [M] activation dtype; zeros when the node has none
+  DeviceBuffer depthwise_filter;    // [kH][kW][C] activation dtype, for the own depthwise kernel
   std::string implementation;
 };
 
@@ -92,6 +94,15 @@ Status stage(const ConstTensorView& v, const std::vector<int64_t>& strides, void
   return Status::ok();
 }
 
+// Copies `v` into `dst` as packed NHWC of `channels` channels, the ones v lacks zero.
+Status stage_padded(const ConstTensorView& v, int64_t channels, void* dst, cudaStream_t stream) {
+  ConstDeviceTensor from;
+  if (!to_device_tensor(v, &from) || from.rank != 4)
+    return internal_error("Conv cannot stage a view of rank " + std::to_string(v.shape.size()));
+  CUDA_RETURN_IF_ERROR(launch_pad_channels_nhwc(from, dst, channels, stream));
+  return Status::ok();
+}
+
 // Where each part of the workspace starts.
 struct WorkspaceSlices {
   void* temp = nullptr;
@@ -112,7 +123,7 @@ class ConvKernel final : public Kernel {
 
  private:
   Status check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const;
-  Status check_output_dims(const ConstTensorView& x, const TensorView& y);
+  Status check_output_dims(const TensorView& y);
   ConvGraphState* prepare_graph(cudnnHandle_t handle, const ConstTensorView& x, const ConstTensorView* r,
                                 const TensorView& y, const GraphEngineChoice* preferred);
   Status prepare_legacy(cudnnHandle_t handle, const ConvChoice* c, const ConstTensorView* r, const TensorView& y);
@@ -125,6 +136,8 @@ class ConvKernel final : public Kernel {
                     const CudaStream& stream);
   Status run_unfused(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
                      cudaStream_t stream, cudnnHandle_t handle) const;
+  Status run_depthwise(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y,
+                       cudaStream_t stream) const;
 
   std::shared_ptr<const ConvPacked> p_;
   ConvDescriptors d_;
@@ -133,9 +146,11 @@ class ConvKernel final : public Kernel {
   bool out_packed_ = false;         // Y is dense: the library may write it directly
   bool out_channels_last_ = true;   // Y's channel stride is 1: the temp and the epilogue walk NHWC
   std::vector<int64_t> t_strides_;  // where the library writes: Y's strides or the packed temp's
-  bool x_staged_ = false;           // X is strided: copied dense into the workspace first
+  bool x_staged_ = false;           // X is strided or channel-padded: copied dense into the workspace first
+  std::vector<int64_t> x_dims_;     // X's dims as the library reads it (channels padded or not)
   std::vector<int64_t> x_strides_;  // X's strides as the library reads it (staged or not)
   size_t temp_bytes_ = 0, x_stage_bytes_ = 0, r_stage_bytes_ = 0, library_bytes_ = 0;
+  bool depthwise_ = false;  // the own depthwise kernel runs it (no workspace, any pixel strides)
   // Graph path (graph_ non-null).
   ConvGraphState* graph_ = nullptr;
   bool graph_writes_y_ = false;  // else it writes the temp and the epilogue writes Y
@@ -162,16 +177,16 @@ Status ConvKernel::check_views(std::span<const ConstTensorView> inputs, std::spa
 }
 
 // Sets the legacy X/Y descriptors (the legacy path's, and cuDNN's output-size arithmetic).
-Status ConvKernel::check_output_dims(const ConstTensorView& x, const TensorView& y) {
+Status ConvKernel::check_output_dims(const TensorView& y) {
   const ConvSpec& s = p_->spec;
-  RETURN_IF_ERROR(set_tensor_desc(d_.x, s.dtype, x.shape, x_strides_));
+  RETURN_IF_ERROR(set_tensor_desc(d_.x, s.dtype, x_dims_, x_strides_));
   RETURN_IF_ERROR(set_tensor_desc(d_.y, s.dtype, y.shape, t_strides_));
   int dims[4] = {};
   CUDNN_RETURN_IF_ERROR(
       cudnnGetConvolution2dForwardOutputDim(d_.conv, d_.x, d_.w, &dims[0], &dims[1], &dims[2], &dims[3]));
   for (int i = 0; i < 4; ++i)
     if (dims[i] != y.shape[i])
-      return invalid_argument("Conv of " + to_string(x.shape) + " gives [" + std::to_string(dims[0]) + "," +
+      return invalid_argument("Conv of " + to_string(x_dims_) + " gives [" + std::to_string(dims[0]) + "," +
                               std::to_string(dims[1]) + "," + std::to_string(dims[2]) + "," + std::to_string(dims[3]) +
                               "], but the output is " + to_string(y.shape));
   return Status::ok();
@@ -186,19 +201,31 @@ Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<co
   out_channels_last_ = y.strides[1] == 1;
   out_packed_ = is_packed(y.strides, y.shape);
   t_strides_ = out_packed_ ? y.strides : packed_strides(y.shape, out_channels_last_);
-  x_staged_ = !is_packed(x.strides, x.shape);
-  x_strides_ = x_staged_ ? packed_strides(x.shape, x.strides[1] == 1) : x.strides;
-  x_stage_bytes_ = x_staged_ ? align256(static_cast<size_t>(x.size()) * es) : 0;
-  RETURN_IF_ERROR(check_output_dims(x, y));
+  const bool padded = pads_input_channels(p_->spec);
+  x_dims_ = library_input_dims(p_->spec, x.shape);
+  x_staged_ = padded || !is_packed(x.strides, x.shape);
+  x_strides_ = x_staged_ ? packed_strides(x_dims_, padded || x.strides[1] == 1) : x.strides;
+  x_stage_bytes_ = x_staged_ ? align256(static_cast<size_t>(element_count(x_dims_)) * es) : 0;
+  RETURN_IF_ERROR(check_output_dims(y));
 
-  ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(p_->device));
   const ConvChoice* c = choice_for_batch(p_->choices, x.shape[0]);
   graph_ = nullptr;
+  // Depthwise: the own kernel where tuning chose it, and by default (untuned); it reads
+  // and writes channels-last views of any pixel strides, so nothing is staged.
+  const bool channels_last_views = x.strides[1] == 1 && out_channels_last_ && (!r || r->strides[1] == 1);
+  depthwise_ = p_->spec.depthwise && p_->depthwise_filter.data() != nullptr && channels_last_views &&
+               (!c || c->kind == ConvChoiceKind::kDepthwise);
+  if (depthwise_) {
+    temp_bytes_ = x_stage_bytes_ = r_stage_bytes_ = library_bytes_ = 0;
+    x_staged_ = false;
+    return Status::ok();
+  }
+  ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(p_->device));
   // The operation graph describes X, W and Y in one layout: the one the filter was packed
   // for. Mixed layouts (never planned, but legal views) run on the legacy API: the graph path
   // gave wrong fp16 results for NCHW-in/NHWC-out on the H200 (2026-12-03 run), the legacy
   // API refuses what it cannot do with an error.
-  const bool x_last = x.strides[1] == 1 || x.shape[1] == 1;
+  const bool x_last = x_strides_[1] == 1 || x_dims_[1] == 1;
   const bool one_layout = x_last == p_->spec.channels_last && out_channels_last_ == p_->spec.channels_last;
   if (one_layout && (!c || c->kind == ConvChoiceKind::kGraph))
     graph_ = prepare_graph(handle.get(), x, r, y, c ? &c->engine : nullptr);
@@ -218,7 +245,7 @@ ConvGraphState* ConvKernel::prepare_graph(cudnnHandle_t handle, const ConstTenso
   // R must be dense like what the graph writes, and must not be what it writes.
   r_staged_ = r && (r->strides != t_strides_ || (graph_writes_y_ && r->data == y.data));
   ConvGraphShape shape;
-  shape.x = graph_layout(x.shape, x_strides_);
+  shape.x = graph_layout(x_dims_, x_strides_);
   shape.y = graph_layout(y.shape, t_strides_);
   shape.x_alignment = x_staged_ ? 16 : alignment_of(x.data);
   shape.y_alignment = graph_writes_y_ ? alignment_of(y.data) : 16;
@@ -305,9 +332,13 @@ Status ConvKernel::enqueue(std::span<const ConstTensorView> inputs, std::span<co
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
+  if (depthwise_) return run_depthwise(x, r, y, stream.get());
   const WorkspaceSlices ws = slices(ctx.workspace);
   const void* x_data = x.data;
-  if (x_staged_) {
+  if (x_staged_ && pads_input_channels(p_->spec)) {
+    RETURN_IF_ERROR(stage_padded(x, x_dims_[1], ws.x, stream.get()));
+    x_data = ws.x;
+  } else if (x_staged_) {
     RETURN_IF_ERROR(stage(x, x_strides_, ws.x, stream.get()));
     x_data = ws.x;
   }
@@ -396,6 +427,30 @@ Status ConvKernel::run_unfused(const void* x, const ConstTensorView* r, const Te
   return launch_epilogue(a, stream);
 }
 
+Status ConvKernel::run_depthwise(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y,
+                                 cudaStream_t stream) const {
+  const ConvSpec& s = p_->spec;
+  ConstDeviceTensor xt, rt;
+  DeviceTensor yt;
+  if (!to_device_tensor(x, &xt) || !to_device_tensor(y, &yt) || (r && !to_device_tensor(*r, &rt)))
+    return internal_error("Conv cannot pass its views to the depthwise kernel");
+  DepthwiseConvParams p;
+  p.channels = s.out_channels;
+  p.kernel[0] = s.kernel_h;
+  p.kernel[1] = s.kernel_w;
+  p.strides[0] = s.stride_h;
+  p.strides[1] = s.stride_w;
+  p.pads[0] = s.pad_h;
+  p.pads[1] = s.pad_w;
+  p.dilations[0] = s.dilation_h;
+  p.dilations[1] = s.dilation_w;
+  p.act = s.act;
+  CUDA_RETURN_IF_ERROR(launch_depthwise_conv_nhwc(xt, p_->depthwise_filter.data(),
+                                                  s.has_bias ? p_->bias.data() : nullptr, r ? &rt : nullptr, yt, p,
+                                                  stream));
+  return Status::ok();
+}
+
 class ConvOp final : public PackedOp {
  public:
   explicit ConvOp(std::shared_ptr<const ConvPacked> p) : p_(std::move(p)) {}
@@ -410,28 +465,17 @@ class ConvOp final : public PackedOp {
   std::shared_ptr<const ConvPacked> p_;
 };
 
-// W [M, C/g, kH, kW] as KRSC [M, kH, kW, C/g] (cuDNN's NHWC filter) or unchanged.
-std::vector<float> filter_values(const Tensor& w, bool channels_last) {
-  const std::span<const float> src = w.floats();
-  if (!channels_last) return {src.begin(), src.end()};
-  const int64_t m = w.shape()[0], c = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
-  std::vector<float> out(src.size());
-  for (int64_t o = 0; o < m; ++o)
-    for (int64_t i = 0; i < c; ++i)
-      for (int64_t h = 0; h < kh; ++h)
-        for (int64_t v = 0; v < kw; ++v) out[((o * kh + h) * kw + v) * c + i] = src[((o * c + i) * kh + h) * kw + v];
-  return out;
-}
-
-// "cudnn-graph:conv eng=12", "cudnn:conv implicit_precomp_gemm", or both joined by "/"
-// when tuned batches chose differently; untuned: the graph heuristic (legacy fallback).
-std::string implementation_name(std::span<const ConvChoice> choices) {
-  if (choices.empty()) return "cudnn-graph:conv heuristic";
+// "cudnn-graph:conv eng=12", "cudnn:conv implicit_precomp_gemm", "cuda:depthwise_conv", or
+// several joined by "/" when tuned batches chose differently; untuned: the own depthwise
+// kernel for depthwise convolutions, else the graph heuristic (legacy fallback).
+std::string implementation_name(const ConvSpec& spec, std::span<const ConvChoice> choices) {
+  if (choices.empty()) return spec.depthwise ? "cuda:depthwise_conv" : "cudnn-graph:conv heuristic";
   std::set<std::string> names;
   std::string joined;
   for (const ConvChoice& c : choices) {
-    const std::string name = c.kind == ConvChoiceKind::kGraph ? graph_engine_name(c.engine)
-                                                               : "cudnn:conv " + std::string(algo_name(c.algo));
+    const std::string name = c.kind == ConvChoiceKind::kGraph       ? graph_engine_name(c.engine)
+                             : c.kind == ConvChoiceKind::kDepthwise ? "cuda:depthwise_conv"
+                                                                     : "cudnn:conv " + std::string(algo_name(c.algo));
     if (names.insert(name).second) joined += (joined.empty() ? "" : "/") + name;
   }
   return joined;
@@ -445,14 +489,17 @@ Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir:
   ASSIGN_OR_RETURN(p->choices, decode_conv_choices(options.choices));
   CUDA_RETURN_IF_ERROR(cudaSetDevice(env.device));
   const Tensor& w = *graph.value(node.inputs[1]).constant;
-  ASSIGN_OR_RETURN(p->weights, upload_weights(filter_values(w, p->spec.channels_last), p->spec.dtype));
+  ASSIGN_OR_RETURN(p->weights, upload_weights(filter_values(w, p->spec.channels_last, p->spec.in_per_group), p->spec.dtype));
   std::vector<float> bias(static_cast<size_t>(p->spec.out_channels), 0.0f);
   if (p->spec.has_bias) {
     const std::span<const float> b = graph.value(node.inputs[2]).constant->floats();
     std::copy(b.begin(), b.end(), bias.begin());
   }
   ASSIGN_OR_RETURN(p->bias, upload_weights(bias, p->spec.dtype));
-  p->implementation = implementation_name(p->choices);
+  if (p->spec.depthwise) {
+    ASSIGN_OR_RETURN(p->depthwise_filter, upload_weights(depthwise_filter_values(w), p->spec.dtype));
+  }
+  p->implementation = implementation_name(p->spec, p->choices);
   return std::unique_ptr<PackedOp>(std::make_unique<ConvOp>(std::move(p)));
 }
 

@@ -23,16 +23,35 @@ inline constexpr size_t kConvWorkspaceCap = size_t{256} << 20;
 struct ConvSpec {
   int stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1, group = 1;
   int out_channels = 0, in_per_group = 0, kernel_h = 0, kernel_w = 0;  // W is [M, C/group, kH, kW]
+  // X's channels in the graph. An fp16/bf16 channels-last X of fewer than 8 channels (an
+  // RGB image) is run as 8: in_per_group says 8, the kernel stages X with zero channels
+  // added and the filter is packed with zeros for them. cuDNN's tensor-core kernels want
+  // channels in multiples of 8; at C = 3, ResNet-50's conv1 ran at ~40 TFLOP/s and took
+  // 17 % of the network's batch-256 time on the H200 (2026-12-03 profile).
+  int input_channels = 0;
   DataType dtype = DataType::kFloat32;                                 // of X, R and Y
   bool channels_last = true;  // X is NHWC in the graph: the filter is packed KRSC
   bool strict_fp32 = false;   // precision "fp32" on fp32 data: no TF32
   bool has_bias = false, has_residual = false;
   bool output_is_slice = false;  // Y aliases a channel slice of a concat buffer
+  // One filter per channel (group = channels = outputs) on channels-last data: the own
+  // depthwise kernel is a candidate besides cuDNN.
+  bool depthwise = false;
   ir::Activation act;            // Clip(0, inf) normalised to Relu
 };
 
 // The spec of `node`, or why the backend cannot run it (asymmetric pads, rank, dtype...).
 Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision);
+
+// Whether X is padded with zero channels before the library sees it (see input_channels).
+inline bool pads_input_channels(const ConvSpec& s) {
+  return s.in_per_group * s.group != s.input_channels;
+}
+// X's logical NCHW dims as the library sees them (channels padded or not).
+inline std::vector<int64_t> library_input_dims(const ConvSpec& s, std::vector<int64_t> x_dims) {
+  x_dims[1] = int64_t{s.in_per_group} * s.group;
+  return x_dims;
+}
 
 // cudnnConvolutionBiasActivationForward applies only ReLU and identity.
 bool fusable_activation(const ir::Activation& act);
@@ -84,12 +103,13 @@ class QueryHandle {
 //   int32 batch, uint8 kind (0 legacy algo, 1 graph engine), uint8 a, uint8 b, uint8 zero,
 //   uint64 workspace bytes (what the choice needed at that batch, informational)
 // kind 0: a = cudnnConvolutionFwdAlgo_t, b = cudnnMathType_t; nothing follows.
+// kind 2: the own depthwise kernel (kernels_nhwc.h); a = b = 0; nothing follows.
 // kind 1: a = knob count n (< CUDNN_KNOB_TYPE_COUNTS), b = 0; then int64 engine global index
 //         (CUDNN_ATTR_ENGINE_GLOBAL_INDEX) and n knobs of uint32 cudnnBackendKnobType_t +
 //         int64 value (CUDNN_ATTR_ENGINECFG_KNOB_CHOICES), 12 bytes each.
 // Entries ascend by batch. Version 1 (legacy entries only, the 16-byte header with kind
 // byte 0, a = algo, b = math) is still read, so plans built before the graph API load.
-enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1 };
+enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1, kDepthwise = 2 };
 
 // A cuDNN graph-API engine configuration that can be rebuilt for a shape without timing.
 struct GraphEngineChoice {

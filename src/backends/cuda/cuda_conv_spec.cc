@@ -94,6 +94,10 @@ Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::st
   s.channels_last = x.layout == ir::Layout::kNHWC;
   s.strict_fp32 = y.dtype == DataType::kFloat32 && precision == "fp32";
   s.output_is_slice = y.alias_of != ir::kNoValue;
+  s.depthwise = s.channels_last && s.in_per_group == 1 && s.group > 1 && s.out_channels == s.group;
+  s.input_channels = s.in_per_group * s.group;
+  const bool half_width = s.dtype == DataType::kFloat16 || s.dtype == DataType::kBFloat16;
+  if (s.channels_last && half_width && s.group == 1 && s.in_per_group < 8) s.in_per_group = 8;
   return s;
 }
 
@@ -227,8 +231,9 @@ void encode_entry(std::vector<uint8_t>& out, const ConvChoice& c) {
   const bool graph = c.kind == ConvChoiceKind::kGraph;
   put_le(out, static_cast<uint32_t>(c.batch), 4);
   put_le(out, static_cast<uint8_t>(c.kind), 1);
-  put_le(out, graph ? c.engine.knobs.size() : static_cast<uint64_t>(c.algo), 1);
-  put_le(out, graph ? 0 : static_cast<uint64_t>(c.math), 1);
+  const bool legacy = c.kind == ConvChoiceKind::kLegacy;
+  put_le(out, graph ? c.engine.knobs.size() : legacy ? static_cast<uint64_t>(c.algo) : 0, 1);
+  put_le(out, legacy ? static_cast<uint64_t>(c.math) : 0, 1);
   put_le(out, 0, 1);
   put_le(out, c.workspace, 8);
   if (!graph) return;
@@ -254,6 +259,11 @@ Result<ConvChoice> decode_entry(std::span<const uint8_t> blob, size_t& pos, uint
       return bad("a legacy entry names an unknown algorithm or math type");
     c.algo = static_cast<cudnnConvolutionFwdAlgo_t>(p[5]);
     c.math = static_cast<cudnnMathType_t>(p[6]);
+    return c;
+  }
+  if (version >= 2 && p[4] == static_cast<uint8_t>(ConvChoiceKind::kDepthwise)) {
+    if (p[5] != 0 || p[6] != 0) return bad("a depthwise entry has non-zero parameters");
+    c.kind = ConvChoiceKind::kDepthwise;
     return c;
   }
   if (version < 2 || p[4] != static_cast<uint8_t>(ConvChoiceKind::kGraph))

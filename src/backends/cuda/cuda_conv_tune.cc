@@ -1,6 +1,7 @@
 // tune_conv: for a Conv at each batch the plan asks for, times the legacy API's forward
-// algorithms (cudnnFindConvolutionForwardAlgorithmEx) and the graph API's top heuristic
-// engine configs (cuda_conv_graph.h, each run on the same scratch buffers), and stores the
+// algorithms (cudnnFindConvolutionForwardAlgorithmEx), the graph API's top heuristic
+// engine configs (cuda_conv_graph.h, each run on the same scratch buffers) and, for a
+// depthwise convolution, the own kernel (kernels_nhwc.h), and stores the
 // winner per batch in the plan (blob format: cuda_conv.h), so loading a plan never
 // re-times anything.
 //
@@ -14,6 +15,7 @@
 #include "backends/cuda/cuda_conv_graph.h"
 #include "backends/cuda/cuda_ops.h"
 #include "backends/cuda/cuda_weights.h"
+#include "backends/cuda/kernels_nhwc.h"
 
 namespace inferd::cuda {
 namespace {
@@ -37,7 +39,7 @@ struct TuneBuffers {
 Result<TuneBuffers> allocate_buffers(const ConvSpec& s, const Shape& x_shape, const Shape& y_shape, int max_batch) {
   const size_t es = element_size(s.dtype);
   TuneBuffers b;
-  ASSIGN_OR_RETURN(b.x, allocate_pattern(static_cast<size_t>(element_count(x_shape, max_batch)) * es));
+  ASSIGN_OR_RETURN(b.x, allocate_pattern(static_cast<size_t>(element_count(library_input_dims(s, x_shape), max_batch)) * es));
   ASSIGN_OR_RETURN(b.y, allocate_pattern(static_cast<size_t>(element_count(y_shape, max_batch)) * es));
   const size_t w_count = static_cast<size_t>(s.out_channels) * s.in_per_group * s.kernel_h * s.kernel_w;
   ASSIGN_OR_RETURN(b.w, allocate_pattern(w_count * es));
@@ -74,10 +76,10 @@ const cudnnConvolutionFwdAlgoPerf_t* pick(const ConvSpec& s, const cudnnConvolut
 // The legacy API's best algorithm at `batch`, with its time in ms.
 Result<std::pair<ConvChoice, float>> tune_legacy(cudnnHandle_t handle, const ConvSpec& s, ConvDescriptors& d,
                                                  TuneBuffers& b, const ir::Value& x, const ir::Value& y, int batch) {
-  Shape xs = x.shape, ys = y.shape;
+  Shape xs = library_input_dims(s, x.shape), ys = y.shape;
   xs[0] = ys[0] = batch;
   // As the kernel will see them: packed in the graph's layout (a concat slice output is
-  // computed into a packed temp of that layout).
+  // computed into a packed temp of that layout; few channels are padded).
   RETURN_IF_ERROR(set_tensor_desc(d.x, s.dtype, xs, packed_strides(xs, x.layout == ir::Layout::kNHWC)));
   RETURN_IF_ERROR(set_tensor_desc(d.y, s.dtype, ys, packed_strides(ys, y.layout == ir::Layout::kNHWC)));
   CUDNN_RETURN_IF_ERROR(cudnnSetConvolutionMathType(d.conv, default_math(s)));
@@ -97,19 +99,18 @@ Result<std::pair<ConvChoice, float>> tune_legacy(cudnnHandle_t handle, const Con
   return std::pair{c, best->time};
 }
 
-// The median time in ms of `plan` over kTimedRuns runs after kWarmupRuns, each run
-// bracketed by events on the handle's stream; an error when the engine fails to run.
-Result<float> time_plan(cudnnHandle_t handle, const ConvExecutionPlan& plan, cudnnBackendDescriptor_t pack) {
-  cudaStream_t stream = nullptr;
-  CUDNN_RETURN_IF_ERROR(cudnnGetStream(handle, &stream));
-  for (int i = 0; i < kWarmupRuns; ++i) RETURN_IF_ERROR(execute_plan(handle, plan, pack));
+// The median time in ms of `run` over kTimedRuns runs after kWarmupRuns, each run
+// bracketed by events on `stream`; an error when a run fails.
+template <typename Run>
+Result<float> median_ms(cudaStream_t stream, Run&& run) {
+  for (int i = 0; i < kWarmupRuns; ++i) RETURN_IF_ERROR(run());
   std::vector<cudaEvent_t> events(kTimedRuns + 1, nullptr);
   Status status = Status::ok();
   for (cudaEvent_t& e : events)
     if (status.is_ok()) status = cuda_status(cudaEventCreate(&e), "cudaEventCreate");
   for (int i = 0; i < kTimedRuns && status.is_ok(); ++i) {
     status = cuda_status(cudaEventRecord(events[i], stream), "cudaEventRecord");
-    if (status.is_ok()) status = execute_plan(handle, plan, pack);
+    if (status.is_ok()) status = run();
   }
   if (status.is_ok()) status = cuda_status(cudaEventRecord(events[kTimedRuns], stream), "cudaEventRecord");
   if (status.is_ok()) status = cuda_status(cudaEventSynchronize(events[kTimedRuns]), "cudaEventSynchronize");
@@ -123,10 +124,48 @@ Result<float> time_plan(cudnnHandle_t handle, const ConvExecutionPlan& plan, cud
   return times[kTimedRuns / 2];
 }
 
+// The own depthwise kernel at `batch` on packed NHWC scratch (what a planned graph gives
+// it), with its time in ms; the filter scratch has the same size as the real one.
+Result<std::pair<ConvChoice, float>> tune_depthwise(cudnnHandle_t handle, const ConvSpec& s, TuneBuffers& b,
+                                                    const ir::Value& x, const ir::Value& y, int batch) {
+  cudaStream_t stream = nullptr;
+  CUDNN_RETURN_IF_ERROR(cudnnGetStream(handle, &stream));
+  Shape xs = x.shape, ys = y.shape;
+  xs[0] = ys[0] = batch;
+  ConstDeviceTensor xt, rt;
+  DeviceTensor yt;
+  const auto fill = [](auto& t, void* data, const Shape& shape, DataType dtype) {
+    const std::vector<int64_t> strides = packed_strides(shape, true);
+    t.data = data;
+    t.dtype = dtype;
+    t.rank = 4;
+    for (int d = 0; d < 4; ++d) t.dims[d] = shape[static_cast<size_t>(d)], t.strides[d] = strides[static_cast<size_t>(d)];
+  };
+  fill(xt, b.x.data(), xs, s.dtype);
+  fill(yt, b.y.data(), ys, s.dtype);
+  if (s.has_residual) fill(rt, b.residual.data(), ys, s.dtype);
+  DepthwiseConvParams p;
+  p.channels = s.out_channels;
+  p.kernel[0] = s.kernel_h, p.kernel[1] = s.kernel_w;
+  p.strides[0] = s.stride_h, p.strides[1] = s.stride_w;
+  p.pads[0] = s.pad_h, p.pads[1] = s.pad_w;
+  p.dilations[0] = s.dilation_h, p.dilations[1] = s.dilation_w;
+  p.act = s.act;
+  ASSIGN_OR_RETURN(float ms, median_ms(stream, [&]() -> Status {
+                     CUDA_RETURN_IF_ERROR(launch_depthwise_conv_nhwc(xt, b.w.data(), b.bias.data(),
+                                                                     s.has_residual ? &rt : nullptr, yt, p, stream));
+                     return Status::ok();
+                   }));
+  ConvChoice c;
+  c.batch = batch;
+  c.kind = ConvChoiceKind::kDepthwise;
+  return std::pair{c, ms};
+}
+
 // The graph shape the kernel will build at `batch` for tensors packed in the graph's
 // layouts (a strided X or output is staged or computed into such a packed buffer).
 ConvGraphShape graph_shape(const ConvSpec& s, const ir::Value& x, const ir::Value& y, int batch) {
-  Shape xs = x.shape, ys = y.shape;
+  Shape xs = library_input_dims(s, x.shape), ys = y.shape;
   xs[0] = ys[0] = batch;
   const std::vector<int64_t> x_strides = packed_strides(xs, x.layout == ir::Layout::kNHWC);
   const std::vector<int64_t> y_strides = packed_strides(ys, y.layout == ir::Layout::kNHWC);
@@ -158,7 +197,9 @@ Result<std::pair<ConvChoice, float>> tune_graph(cudnnHandle_t handle, const Conv
     VariantPackCache packs;
     Result<cudnnBackendDescriptor_t> pack = packs.find_or_build(*graph.value(), p);
     if (!pack.is_ok()) continue;
-    Result<float> ms = time_plan(handle, *plan.value(), pack.value());
+    cudaStream_t stream = nullptr;
+    if (cudnnGetStream(handle, &stream) != CUDNN_STATUS_SUCCESS) continue;
+    Result<float> ms = median_ms(stream, [&] { return execute_plan(handle, *plan.value(), pack.value()); });
     if (!ms.is_ok() || (best.second >= 0 && ms.value() >= best.second)) continue;
     best.first.kind = ConvChoiceKind::kGraph;
     best.first.batch = batch;
@@ -189,7 +230,12 @@ Result<std::vector<uint8_t>> tune_conv_impl(const CudaOpEnv& env, const ir::Grap
     Result<std::pair<ConvChoice, float>> legacy = tune_legacy(handle.get(), s, d, buffers, x, y, batch);
     if (!legacy.is_ok() && graph.second < 0) return legacy.status();
     const bool graph_wins = graph.second >= 0 && (!legacy.is_ok() || graph.second < legacy.value().second);
-    choices.push_back(graph_wins ? graph.first : legacy.value().first);
+    std::pair<ConvChoice, float> best = graph_wins ? graph : legacy.value();
+    if (s.depthwise) {
+      ASSIGN_OR_RETURN(auto own, tune_depthwise(handle.get(), s, buffers, x, y, batch));
+      if (own.second < best.second) best = own;
+    }
+    choices.push_back(best.first);
   }
   // Find and the timed plans ran on the handle's (default) stream: finish before freeing.
   CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());

@@ -76,4 +76,30 @@ Result<DeviceBuffer> allocate_pattern(size_t bytes) {
   return buffer;
 }
 
+// W [M, C/g, kH, kW] as KRSC [M, kH, kW, padded_c] (cuDNN's NHWC filter; the channels past
+// C/g zero) or unchanged.
+std::vector<float> filter_values(const Tensor& w, bool channels_last, int64_t padded_c) {
+  const std::span<const float> src = w.floats();
+  if (!channels_last) return {src.begin(), src.end()};
+  const int64_t m = w.shape()[0], c = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+  std::vector<float> out(static_cast<size_t>(m * kh * kw * padded_c), 0.0f);  // padded channels stay zero
+  for (int64_t o = 0; o < m; ++o)
+    for (int64_t i = 0; i < c; ++i)
+      for (int64_t h = 0; h < kh; ++h)
+        for (int64_t v = 0; v < kw; ++v)
+          out[((o * kh + h) * kw + v) * padded_c + i] = src[((o * c + i) * kh + h) * kw + v];
+  return out;
+}
+
+// A depthwise filter [C, 1, kH, kW] as the own kernel reads it: [kH][kW][C], channel fastest.
+std::vector<float> depthwise_filter_values(const Tensor& w) {
+  const int64_t c = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
+  const std::span<const float> src = w.floats();
+  std::vector<float> out(src.size());
+  for (int64_t o = 0; o < c; ++o)
+    for (int64_t h = 0; h < kh; ++h)
+      for (int64_t v = 0; v < kw; ++v) out[(h * kw + v) * c + o] = src[(o * kh + h) * kw + v];
+  return out;
+}
+
 }  // namespace inferd::cuda

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/device_math.cuh"
 
 namespace inferd::cuda {
 
@@ -65,32 +66,6 @@ LoopNest make_loop_nest(int rank, const int64_t* dims, const int64_t* const* str
 }
 
 namespace {
-
-// ---- element conversion -------------------------------------------------------------------
-__device__ __forceinline__ float to_float(float v) {
-  return v;
-}
-__device__ __forceinline__ float to_float(__half v) {
-  return __half2float(v);
-}
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half from_float<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
 
 // Same types move bits untouched (integers, and floats without a round trip).
 template <typename Src, typename Dst>
@@ -145,24 +120,6 @@ unsigned grid_for(int64_t total) {
   return static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks));
 }
 
-// Calls fn(T{}) with T the storage type of a float activation dtype; false for others.
-template <typename Fn>
-bool with_float_type(DataType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DataType::kFloat32:
-      fn(float{});
-      return true;
-    case DataType::kFloat16:
-      fn(__half{});
-      return true;
-    case DataType::kBFloat16:
-      fn(__nv_bfloat16{});
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Calls fn(Src{}, Dst{}) for the pair of storage types a copy moves: any float pair, or
 // an unsigned integer of the element size when the dtypes are equal.
 template <typename Fn>
@@ -188,6 +145,53 @@ bool with_copy_types(DataType src, DataType dst, Fn&& fn) {
   bool ok = false;
   with_float_type(src, [&](auto s) { ok = with_float_type(dst, [&](auto d) { fn(s, d); }); });
   return ok;
+}
+
+// A copy between equal dtypes whose innermost loop is a contiguous run in both tensors
+// (a channel slice of NHWC data: what Slice and the concat copies move) runs on wider
+// elements: 16, 8 or 4 bytes, as the run length, the outer strides and the pointers allow.
+// Rewrites args in those units and returns the width in bytes; 0 leaves args untouched.
+int widen_copy(CopyArgs& args, const void* x, const void* y, int element_bytes) {
+  const int inner = args.rank - 1;
+  if (args.x_strides[inner] != 1 || args.y_strides[inner] != 1) return 0;
+  for (int bytes = 16; bytes > element_bytes && bytes >= 4; bytes /= 2) {
+    const int64_t k = bytes / element_bytes;
+    bool ok = reinterpret_cast<uintptr_t>(x) % bytes == 0 && reinterpret_cast<uintptr_t>(y) % bytes == 0 &&
+              args.dims[inner] % k == 0;
+    for (int d = 0; ok && d < inner; ++d) ok = args.x_strides[d] % k == 0 && args.y_strides[d] % k == 0;
+    if (!ok) continue;
+    args.dims[inner] /= k;
+    for (int d = 0; d < inner; ++d) {
+      args.x_strides[d] /= k;
+      args.y_strides[d] /= k;
+    }
+    return bytes;
+  }
+  return 0;
+}
+
+template <typename Word>
+cudaError_t launch_words(const CopyArgs& args, const void* x, void* y, cudaStream_t stream) {
+  int64_t total = 1;
+  for (int d = 0; d < args.rank; ++d) total *= args.dims[d];
+  const auto* src = static_cast<const Word*>(x);
+  auto* dst = static_cast<Word*>(y);
+  if (total <= int64_t{UINT32_MAX})
+    strided_copy_kernel<Word, Word, uint32_t><<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint32_t(total));
+  else
+    strided_copy_kernel<Word, Word, uint64_t><<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint64_t(total));
+  return cudaGetLastError();
+}
+
+cudaError_t launch_wide_copy(const CopyArgs& args, const void* x, void* y, int bytes, cudaStream_t stream) {
+  switch (bytes) {
+    case 16:
+      return launch_words<uint4>(args, x, y, stream);
+    case 8:
+      return launch_words<uint2>(args, x, y, stream);
+    default:
+      return launch_words<uint32_t>(args, x, y, stream);
+  }
 }
 
 }  // namespace
@@ -224,6 +228,10 @@ cudaError_t launch_copy(const ConstDeviceTensor& x, const DeviceTensor& y, cudaS
     args.dims[d] = nest.dims[d];
     args.y_strides[d] = nest.strides[0][d];
     args.x_strides[d] = nest.strides[1][d];
+  }
+  if (x.dtype == y.dtype) {
+    if (const int bytes = widen_copy(args, x.data, y.data, static_cast<int>(element_size(x.dtype))); bytes > 0)
+      return launch_wide_copy(args, x.data, y.data, bytes, stream);
   }
   const bool small = total <= int64_t{UINT32_MAX};
   const bool known = with_copy_types(x.dtype, y.dtype, [&](auto s, auto d) {

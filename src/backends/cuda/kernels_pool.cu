@@ -1,44 +1,22 @@
 // Pooling, LRN and softmax kernels (semantics: reference_pool.cc, reference_elementwise.cc).
 //
-// Windowed ops (max/average pool, LRN) give each thread one output element, threads
-// ordered by the output's memory order: on NHWC the channel is the fastest index, so a
-// warp reads and writes 32 neighbouring channels of one pixel, both coalesced. Global
+// Windowed ops (max/average pool, LRN) on channels-last tensors run kernels_nhwc.cu's
+// packed kernels; other layouts give each thread one output element, threads ordered by
+// the output's memory order (coalesced writes, reads through the caches). Global
 // average pooling and softmax are reductions and pick a thread mapping per layout.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <algorithm>
 #include <cfloat>
+#include <utility>
 
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/device_math.cuh"
+#include "backends/cuda/kernels_nhwc.h"
 
 namespace inferd::cuda {
 namespace {
-
-__device__ __forceinline__ float to_float(float v) {
-  return v;
-}
-__device__ __forceinline__ float to_float(__half v) {
-  return __half2float(v);
-}
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half from_float<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
 
 constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = 1 << 16;  // grid-stride loops cover the rest
@@ -50,20 +28,7 @@ unsigned grid_for(int64_t total, int threads = kThreads) {
 // Calls fn(T{}) for the storage type of y's dtype (x must share it); false otherwise.
 template <typename Fn>
 bool with_type(const ConstDeviceTensor& x, const DeviceTensor& y, Fn&& fn) {
-  if (x.dtype != y.dtype) return false;
-  switch (y.dtype) {
-    case DataType::kFloat32:
-      fn(float{});
-      return true;
-    case DataType::kFloat16:
-      fn(__half{});
-      return true;
-    case DataType::kBFloat16:
-      fn(__nv_bfloat16{});
-      return true;
-    default:
-      return false;
-  }
+  return x.dtype == y.dtype && with_float_type(y.dtype, std::forward<Fn>(fn));
 }
 
 // A loop nest as a kernel argument, for kOps operands.
@@ -154,6 +119,7 @@ cudaError_t launch_pool2d(const ConstDeviceTensor& x, const DeviceTensor& y, con
   if (x.rank != 4 || y.rank != 4 || x.dims[0] != y.dims[0] || x.dims[1] != y.dims[1]) return cudaErrorInvalidValue;
   const int64_t total = y.size();
   if (total <= 0) return cudaSuccess;
+  if (const cudaError_t err = launch_pool2d_nhwc(x, y, p, kMax, stream); err != cudaErrorNotSupported) return err;
   const int64_t x_nc[kMaxDims] = {x.strides[0], x.strides[1], 0, 0};
   const int64_t row[kMaxDims] = {0, 0, 1, 0}, col[kMaxDims] = {0, 0, 0, 1};
   const int64_t* strides[4] = {y.strides, x_nc, row, col};
@@ -353,6 +319,7 @@ cudaError_t launch_lrn(const ConstDeviceTensor& x, const DeviceTensor& y, const 
     if (x.dims[d] != y.dims[d]) return cudaErrorInvalidValue;
   const int64_t total = y.size();
   if (total <= 0) return cudaSuccess;
+  if (const cudaError_t err = launch_lrn_nhwc(x, y, p, stream); err != cudaErrorNotSupported) return err;
   const int64_t channel[kMaxDims] = {0, 1};
   const int64_t* strides[3] = {y.strides, x.strides, channel};
   LrnArgs args{nest_args<3>(make_loop_nest(y.rank, y.dims, strides, 3)),

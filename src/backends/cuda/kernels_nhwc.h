@@ -1,0 +1,42 @@
+// Channels-last fast paths of the windowed ops (kernels_nhwc.cu): pooling and LRN, which
+// the general launchers of kernels_pool.cu try first, and the depthwise convolution that
+// the Conv kernel runs instead of cuDNN where it was timed faster (cuda_conv.cc).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "backends/cuda/cuda_kernels.h"
+#include "ir/activation.h"
+
+namespace inferd::cuda {
+
+// cudaErrorNotSupported, without launching, when x or y is not channels-last (channel
+// stride 1, rank 4) or the thread count needs 64-bit indices: the caller takes its
+// general kernel then.
+cudaError_t launch_pool2d_nhwc(const ConstDeviceTensor& x, const DeviceTensor& y, const Pool2dParams& p, bool max,
+                               cudaStream_t stream);
+cudaError_t launch_lrn_nhwc(const ConstDeviceTensor& x, const DeviceTensor& y, const LrnParams& p,
+                            cudaStream_t stream);
+
+// Packed NHWC y of `channels` channels (a multiple of 8, above x's) from a 4-D x of any
+// strides: x's channels, then zeros. What a convolution over few channels (an RGB image)
+// reads, so that the library's tensor-core kernels take it.
+cudaError_t launch_pad_channels_nhwc(const ConstDeviceTensor& x, void* y, int64_t channels, cudaStream_t stream);
+
+// y = act(depthwise_conv(x, filter) + bias + residual), one filter per channel (group =
+// channels, one output channel each). filter: [kernel_h][kernel_w][channels], bias:
+// [channels] or null, both in y's dtype; residual: null or shaped like y. x, y and the
+// residual must be channels-last (cudaErrorInvalidValue otherwise); the residual may be y.
+struct DepthwiseConvParams {
+  int channels = 0;
+  int kernel[2] = {1, 1};
+  int strides[2] = {1, 1};
+  int pads[2] = {0, 0};  // top, left (the bottom/right ones follow from the output size)
+  int dilations[2] = {1, 1};
+  ir::Activation act;
+};
+cudaError_t launch_depthwise_conv_nhwc(const ConstDeviceTensor& x, const void* filter, const void* bias,
+                                       const ConstDeviceTensor* residual, const DeviceTensor& y,
+                                       const DepthwiseConvParams& p, cudaStream_t stream);
+
+}  // namespace inferd::cuda
