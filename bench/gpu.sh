@@ -41,7 +41,6 @@ export PYTHONUNBUFFERED=1 INFERD_ASSETS=$PWD/$assets/assets INFERD_SOURCE_DIR=$P
 inferd=$assets/inferd
 { nvidia-smi --query-gpu=name,driver_version,power.limit,memory.total,clocks.max.sm --format=csv
   grep -m1 'model name' /proc/cpuinfo; nproc; echo "cudnn: $cudnn_dir"; date -u; } > "$out/gpu.txt" 2>&1
-$inferd info models/squeezenet/1/model.onnx >> "$out/gpu.txt" 2>&1 || true  # lists the devices
 
 gen=/tmp/models; mkdir -p "$gen"
 only=$(echo "$models" | tr ',' '\n' | grep -v squeezenet | paste -sd, -)

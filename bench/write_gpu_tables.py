@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes the GPU engine section of docs/benchmarks.md (between the gpu-engine markers) from
-one bench/gpu.sh run's files: gpu.txt, inferd.jsonl, peer.jsonl, passes.jsonl, tests.txt.
-Usage: python3 bench/write_gpu_tables.py RESULTS_DIR [DOC]  (RESULTS_DIR: e.g. bench/results/gpu-h200)
+bench/gpu.sh runs' files (gpu.txt, inferd.jsonl, peer.jsonl, passes.jsonl, tests.txt), one
+subsection per run.
+Usage: python3 bench/write_gpu_tables.py RESULTS_DIR [RESULTS_DIR ...] [--doc DOC]
+       (RESULTS_DIR: e.g. bench/results/gpu-h200)
 Ratios are inferd / peer from the same run: latency below 1 and img/s above 1 favour inferd."""
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,32 +71,47 @@ def passes_table(passes):
     return "\n".join(rows)
 
 
-def main():
-    d = sys.argv[1]
-    doc = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md")
+def run_section(d):
+    """The tables of one bench/gpu.sh run: inferd against each peer mode it ran, the pass
+    ablation, the gpu tests' summary."""
     gpu = open(os.path.join(d, "gpu.txt")).read().splitlines()
     inferd = read_jsonl(os.path.join(d, "inferd.jsonl"))
     peer = read_jsonl(os.path.join(d, "peer.jsonl"))
     header = next((r for r in peer if "gpu" in r), {})
-    tests = open(os.path.join(d, "tests.txt")).read().splitlines() if os.path.exists(os.path.join(d, "tests.txt")) else []
-    summary = [l for l in tests if l.startswith("[  PASSED") or l.startswith("[  FAILED  ] ") and "," not in l
-               or l.startswith("[  SKIPPED") or l.startswith("[==========]") or "imagenet sample on the GPU" in l]
-    parts = [f"Machine: {gpu[1] if len(gpu) > 1 else '?'} (nvidia-smi: name, driver, power limit, memory, max SM clock); "
-             f"host: {gpu[2].split(':')[-1].strip() if len(gpu) > 2 else '?'}; run {gpu[5] if len(gpu) > 5 else ''}. "
-             f"Peer: PyTorch {header.get('torch', '?')} with cuDNN {header.get('cudnn', '?')}, same run.",
+    tests_path = os.path.join(d, "tests.txt")
+    tests = open(tests_path).read().splitlines() if os.path.exists(tests_path) else []
+    counts = re.compile(r"^\[  (PASSED|FAILED|SKIPPED) +\] \d+ tests?[,.]|^\[==========\] .* ran\.")
+    summary = [l for l in tests if counts.match(l) or "imagenet sample on the GPU" in l]
+    parts = [f"### Run of {gpu[5] if len(gpu) > 5 else '?'} (`{os.path.relpath(d, os.path.join(os.path.dirname(__file__), '..'))}`)",
              "",
-             "**inferd fp16 vs PyTorch fp16 channels_last + CUDA graph (`peer_torch.py ... graphs`)**: median latency "
-             "of one batch with its synchronization; img/s from batches back to back; board watts from NVML over that loop.",
-             "", engine_table(inferd, peer, "graphs")]
-    if any(r.get("mode") == "compile" for r in peer):
-        parts += ["", "**Against torch.compile (mode=reduce-overhead), same run:**", "", engine_table(inferd, peer, "compile")]
+             f"Machine: {gpu[1] if len(gpu) > 1 else '?'} (nvidia-smi: name, driver, power limit, memory, max SM clock); "
+             f"host: {gpu[2].split(':')[-1].strip() if len(gpu) > 2 else '?'}. "
+             f"Peer: PyTorch {header.get('torch', '?')} with cuDNN {header.get('cudnn', '?')}, same run. Median latency "
+             "of one batch with its synchronization; img/s from batches back to back; board watts from NVML over that loop."]
+    titles = {"compile": "**inferd fp16 vs torch.compile (mode=reduce-overhead) fp16 channels_last (`peer_torch.py ... compile`)**:",
+              "graphs": "**inferd fp16 vs PyTorch eager fp16 channels_last + CUDA graph (`peer_torch.py ... graphs`)**:"}
+    for mode, title in titles.items():
+        if any(r.get("mode") == mode for r in peer):
+            parts += ["", title, "", engine_table(inferd, peer, mode)]
     passes = read_jsonl(os.path.join(d, "passes.jsonl"))
     if passes:
         parts += ["", "**What horizontal fusion and concat elimination buy on the GPU** (fp16, same run; kernels = plan nodes):",
                   "", passes_table(passes)]
     if summary:
         parts += ["", "gpu tests (`test_gpu`, same run):", "```", *summary, "```"]
-    write_section(doc, "gpu-engine", "\n".join(parts))
+    return "\n".join(parts)
+
+
+def main():
+    args = sys.argv[1:]
+    doc = os.path.join(os.path.dirname(__file__), "..", "docs", "benchmarks.md")
+    if "--doc" in args:
+        i = args.index("--doc")
+        doc = args[i + 1]
+        del args[i:i + 2]
+    if not args:
+        sys.exit(__doc__)
+    write_section(doc, "gpu-engine", "\n\n".join(run_section(d) for d in args))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ TEST(ConvChoices, MalformedBlobsAreRefused) {
   const size_t depthwise_header = good.size() - 16;  // the last entry: a header alone
   std::vector<uint8_t> bad = good;
   bad[depthwise_header + 5] = 1;  // a depthwise entry with a parameter
-  EXPECT_NE(decode_conv_choices(bad).status().message().find("depthwise entry"), std::string::npos);
+  EXPECT_NE(decode_conv_choices(bad).status().message().find("own-kernel entry"), std::string::npos);
   bad = good;
   bad[depthwise_header + 4] = 7;  // no such kind
   EXPECT_NE(decode_conv_choices(bad).status().message().find("kind 7 is unknown"), std::string::npos);

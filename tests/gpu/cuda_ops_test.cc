@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "backends/api/registry.h"
+#include "backends/cuda/cuda_conv.h"
 #include "support/op_cases.h"
 
 namespace inferd::test {
@@ -89,6 +90,43 @@ TEST_P(CudaOps, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, CudaOps, ::testing::ValuesIn(all_cases()),
                          [](const auto& info) { return info.param.op.name + "_" + info.param.precision; });
+
+// The own convolution kernels, forced through a tuning blob that names them for every
+// batch: the cases they cannot run (group, channels, layout) must fall back to cuDNN and
+// still match.
+struct OwnKernelCase {
+  OpCase op;
+  std::string precision;
+  cuda::ConvChoiceKind kind;
+};
+void PrintTo(const OwnKernelCase& c, std::ostream* os) { *os << c.op.name << " " << c.precision; }
+
+std::vector<OwnKernelCase> own_kernel_cases() {
+  std::vector<OwnKernelCase> out;
+  for (const OpCase& c : conv_cases())
+    for (const char* precision : {"fp32", "fp16"})
+      for (auto kind : {cuda::ConvChoiceKind::kDepthwise, cuda::ConvChoiceKind::kDirect}) out.push_back({c, precision, kind});
+  return out;
+}
+
+class CudaOwnConvKernels : public ::testing::TestWithParam<OwnKernelCase> {};
+
+TEST_P(CudaOwnConvKernels, MatchReference) {
+  const OwnKernelCase& c = GetParam();
+  auto b = cuda_under_test(c.precision);
+  if (!b) GTEST_SKIP() << "no CUDA GPU on this machine";
+  if (!supported(*b, c.op)) GTEST_SKIP() << c.op.name << ": not supported by the cuda backend";
+  cuda::ConvChoice forced;
+  forced.batch = 1 << 20;  // covers every batch the harness runs
+  forced.kind = c.kind;
+  b->choices = cuda::encode_conv_choices(std::span<const cuda::ConvChoice>(&forced, 1));
+  run_case(c.op, *b);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, CudaOwnConvKernels, ::testing::ValuesIn(own_kernel_cases()), [](const auto& info) {
+  const char* kind = info.param.kind == cuda::ConvChoiceKind::kDepthwise ? "depthwise" : "direct";
+  return info.param.op.name + "_" + info.param.precision + "_" + kind;
+});
 
 }  // namespace
 }  // namespace inferd::test

@@ -182,6 +182,7 @@ Result<std::unique_ptr<PackedOp>> pack_case(const BackendUnderTest& b, const OpC
   EXPECT_TRUE(b.backend->supports(g, node));
   PackOptions options;
   options.precision = b.precision;
+  options.choices = b.choices;
   return b.backend->pack(g, g.add_node(std::move(node)), options);
 }
 
@@ -298,7 +299,7 @@ ir::Attributes attrs(std::initializer_list<std::pair<const char*, ir::Attribute>
 }
 
 const BackendUnderTest& cpu_backend_under_test() {
-  static const BackendUnderTest cpu{"cpu", create_backend("cpu", {}).value(), DataType::kFloat32, "fp32", 0, true};
+  static const BackendUnderTest cpu{"cpu", create_backend("cpu", {}).value(), DataType::kFloat32, "fp32", 0, true, {}};
   return cpu;
 }
 

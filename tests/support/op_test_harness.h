@@ -87,6 +87,7 @@ struct BackendUnderTest {
   std::string precision = "fp32";       // the plan precision pack() is given
   float tolerance = 0;                  // 0: the case's own (fp32); else this (fp16: 1e-2)
   bool check_implementation = false;    // `implementation` names the CPU backend's kernels
+  std::vector<uint8_t> choices;         // the tuning blob pack() is given (a forced kernel choice)
 };
 
 // The CPU backend in fp32, checking implementation names.

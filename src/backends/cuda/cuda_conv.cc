@@ -56,6 +56,7 @@ struct ConvPacked {
   DeviceBuffer weights;             // KRSC (channels_last) or KCRS, activation dtype
   DeviceBuffer bias;                // [M] activation dtype; zeros when the node has none
   DeviceBuffer depthwise_filter;    // [kH][kW][C] activation dtype, for the own depthwise kernel
+  DeviceBuffer direct_filter;       // [kH][kW][C][M] activation dtype, for the own direct kernel
   std::string implementation;
 };
 
@@ -136,8 +137,7 @@ class ConvKernel final : public Kernel {
                     const CudaStream& stream);
   Status run_unfused(const void* x, const ConstTensorView* r, const TensorView& y, const WorkspaceSlices& ws,
                      cudaStream_t stream, cudnnHandle_t handle) const;
-  Status run_depthwise(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y,
-                       cudaStream_t stream) const;
+  Status run_own(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y, cudaStream_t stream) const;
 
   std::shared_ptr<const ConvPacked> p_;
   ConvDescriptors d_;
@@ -150,7 +150,10 @@ class ConvKernel final : public Kernel {
   std::vector<int64_t> x_dims_;     // X's dims as the library reads it (channels padded or not)
   std::vector<int64_t> x_strides_;  // X's strides as the library reads it (staged or not)
   size_t temp_bytes_ = 0, x_stage_bytes_ = 0, r_stage_bytes_ = 0, library_bytes_ = 0;
-  bool depthwise_ = false;  // the own depthwise kernel runs it (no workspace, any pixel strides)
+  // The own kernel that runs it, if any (kDepthwise, kDirect; none: kLegacy): no workspace,
+  // channels-last views of any pixel strides.
+  ConvChoiceKind own_ = ConvChoiceKind::kLegacy;
+  const DeviceBuffer* own_filter_ = nullptr;
   // Graph path (graph_ non-null).
   ConvGraphState* graph_ = nullptr;
   bool graph_writes_y_ = false;  // else it writes the temp and the epilogue writes Y
@@ -210,12 +213,15 @@ Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<co
 
   const ConvChoice* c = choice_for_batch(p_->choices, x.shape[0]);
   graph_ = nullptr;
-  // Depthwise: the own kernel where tuning chose it, and by default (untuned); it reads
-  // and writes channels-last views of any pixel strides, so nothing is staged.
+  // An own kernel where tuning chose it, and the depthwise one by default (untuned); they
+  // read and write channels-last views of any pixel strides, so nothing is staged.
   const bool channels_last_views = x.strides[1] == 1 && out_channels_last_ && (!r || r->strides[1] == 1);
-  depthwise_ = p_->spec.depthwise && p_->depthwise_filter.data() != nullptr && channels_last_views &&
-               (!c || c->kind == ConvChoiceKind::kDepthwise);
-  if (depthwise_) {
+  const ConvChoiceKind wanted = c ? c->kind : ConvChoiceKind::kDepthwise;
+  own_ = channels_last_views && own_kernel_applies(p_->spec, wanted) ? wanted : ConvChoiceKind::kLegacy;
+  own_filter_ = own_ == ConvChoiceKind::kDepthwise ? &p_->depthwise_filter
+                : own_ == ConvChoiceKind::kDirect  ? &p_->direct_filter
+                                                    : nullptr;
+  if (own_filter_) {
     temp_bytes_ = x_stage_bytes_ = r_stage_bytes_ = library_bytes_ = 0;
     x_staged_ = false;
     return Status::ok();
@@ -332,7 +338,7 @@ Status ConvKernel::enqueue(std::span<const ConstTensorView> inputs, std::span<co
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
-  if (depthwise_) return run_depthwise(x, r, y, stream.get());
+  if (own_filter_) return run_own(x, r, y, stream.get());
   const WorkspaceSlices ws = slices(ctx.workspace);
   const void* x_data = x.data;
   if (x_staged_ && pads_input_channels(p_->spec)) {
@@ -427,28 +433,14 @@ Status ConvKernel::run_unfused(const void* x, const ConstTensorView* r, const Te
   return launch_epilogue(a, stream);
 }
 
-Status ConvKernel::run_depthwise(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y,
-                                 cudaStream_t stream) const {
-  const ConvSpec& s = p_->spec;
+Status ConvKernel::run_own(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y,
+                           cudaStream_t stream) const {
   ConstDeviceTensor xt, rt;
   DeviceTensor yt;
   if (!to_device_tensor(x, &xt) || !to_device_tensor(y, &yt) || (r && !to_device_tensor(*r, &rt)))
-    return internal_error("Conv cannot pass its views to the depthwise kernel");
-  DepthwiseConvParams p;
-  p.channels = s.out_channels;
-  p.kernel[0] = s.kernel_h;
-  p.kernel[1] = s.kernel_w;
-  p.strides[0] = s.stride_h;
-  p.strides[1] = s.stride_w;
-  p.pads[0] = s.pad_h;
-  p.pads[1] = s.pad_w;
-  p.dilations[0] = s.dilation_h;
-  p.dilations[1] = s.dilation_w;
-  p.act = s.act;
-  CUDA_RETURN_IF_ERROR(launch_depthwise_conv_nhwc(xt, p_->depthwise_filter.data(),
-                                                  s.has_bias ? p_->bias.data() : nullptr, r ? &rt : nullptr, yt, p,
-                                                  stream));
-  return Status::ok();
+    return internal_error("Conv cannot pass its views to its own kernel");
+  return launch_own_conv(own_, p_->spec, own_filter_->data(), p_->spec.has_bias ? p_->bias.data() : nullptr, xt,
+                         r ? &rt : nullptr, yt, stream);
 }
 
 class ConvOp final : public PackedOp {
@@ -470,11 +462,13 @@ class ConvOp final : public PackedOp {
 // kernel for depthwise convolutions, else the graph heuristic (legacy fallback).
 std::string implementation_name(const ConvSpec& spec, std::span<const ConvChoice> choices) {
   if (choices.empty()) return spec.depthwise ? "cuda:depthwise_conv" : "cudnn-graph:conv heuristic";
+  // A tuned own kernel the spec cannot run falls back to the graph heuristic at reshape.
   std::set<std::string> names;
   std::string joined;
   for (const ConvChoice& c : choices) {
     const std::string name = c.kind == ConvChoiceKind::kGraph       ? graph_engine_name(c.engine)
                              : c.kind == ConvChoiceKind::kDepthwise ? "cuda:depthwise_conv"
+                             : c.kind == ConvChoiceKind::kDirect    ? "cuda:direct_conv"
                                                                      : "cudnn:conv " + std::string(algo_name(c.algo));
     if (names.insert(name).second) joined += (joined.empty() ? "" : "/") + name;
   }
@@ -498,6 +492,12 @@ Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir:
   ASSIGN_OR_RETURN(p->bias, upload_weights(bias, p->spec.dtype));
   if (p->spec.depthwise) {
     ASSIGN_OR_RETURN(p->depthwise_filter, upload_weights(depthwise_filter_values(w), p->spec.dtype));
+  }
+  const auto wants = [&](ConvChoiceKind kind) {
+    return std::any_of(p->choices.begin(), p->choices.end(), [&](const ConvChoice& c) { return c.kind == kind; });
+  };
+  if (p->spec.direct && wants(ConvChoiceKind::kDirect)) {
+    ASSIGN_OR_RETURN(p->direct_filter, upload_weights(direct_filter_values(w), p->spec.dtype));
   }
   p->implementation = implementation_name(p->spec, p->choices);
   return std::unique_ptr<PackedOp>(std::make_unique<ConvOp>(std::move(p)));

@@ -11,10 +11,15 @@
 #include <vector>
 
 #include "backends/cuda/cuda_common.h"
+#include "backends/cuda/cuda_kernels.h"
 #include "ir/activation.h"
 #include "ir/graph.h"
 
 namespace inferd::cuda {
+
+// The most input channels the own direct kernel is timed for (its work per output grows
+// with them, on the CUDA cores).
+inline constexpr int kDirectMaxChannels = 32;
 
 // Workspace cuDNN may use per convolution (tuning and the heuristic skip hungrier algos).
 inline constexpr size_t kConvWorkspaceCap = size_t{256} << 20;
@@ -37,6 +42,9 @@ struct ConvSpec {
   // One filter per channel (group = channels = outputs) on channels-last data: the own
   // depthwise kernel is a candidate besides cuDNN.
   bool depthwise = false;
+  // Group 1 over at most kDirectMaxChannels input channels, channels-last: the own direct
+  // kernel is a candidate besides cuDNN.
+  bool direct = false;
   ir::Activation act;            // Clip(0, inf) normalised to Relu
 };
 
@@ -97,6 +105,16 @@ class QueryHandle {
   cudnnHandle_t handle_ = nullptr;
 };
 
+// ---- the own kernels (cuda_conv_own.cc) ---------------------------------------------------
+enum class ConvChoiceKind : uint8_t;
+// Whether the own kernel of `kind` (kDepthwise, kDirect) can run this convolution.
+bool own_kernel_applies(const ConvSpec& s, ConvChoiceKind kind);
+// Enqueues it: x, y and the residual channels-last, the filter in the kernel's layout
+// (cuda_weights.h), the bias [M] or null, all in the spec's dtype.
+Status launch_own_conv(ConvChoiceKind kind, const ConvSpec& s, const void* filter, const void* bias,
+                       const ConstDeviceTensor& x, const ConstDeviceTensor* residual, const DeviceTensor& y,
+                       cudaStream_t stream);
+
 // ---- tuning blob ------------------------------------------------------------------------
 // Version 2 (what tune writes): byte 0 = 2, byte 1 = entry count, then per entry a 16-byte
 // header, little-endian:
@@ -104,12 +122,13 @@ class QueryHandle {
 //   uint64 workspace bytes (what the choice needed at that batch, informational)
 // kind 0: a = cudnnConvolutionFwdAlgo_t, b = cudnnMathType_t; nothing follows.
 // kind 2: the own depthwise kernel (kernels_nhwc.h); a = b = 0; nothing follows.
+// kind 3: the own direct kernel for few input channels (kernels_nhwc.h); likewise.
 // kind 1: a = knob count n (< CUDNN_KNOB_TYPE_COUNTS), b = 0; then int64 engine global index
 //         (CUDNN_ATTR_ENGINE_GLOBAL_INDEX) and n knobs of uint32 cudnnBackendKnobType_t +
 //         int64 value (CUDNN_ATTR_ENGINECFG_KNOB_CHOICES), 12 bytes each.
 // Entries ascend by batch. Version 1 (legacy entries only, the 16-byte header with kind
 // byte 0, a = algo, b = math) is still read, so plans built before the graph API load.
-enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1, kDepthwise = 2 };
+enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1, kDepthwise = 2, kDirect = 3 };
 
 // A cuDNN graph-API engine configuration that can be rebuilt for a shape without timing.
 struct GraphEngineChoice {

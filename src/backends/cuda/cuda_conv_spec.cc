@@ -13,10 +13,6 @@ bool fits_int(int64_t v) {
   return v >= 0 && v <= std::numeric_limits<int>::max();
 }
 
-bool is_float_activation(DataType t) {
-  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
-}
-
 bool has_input(const ir::Node& node, size_t i) {
   return node.inputs.size() > i && node.inputs[i] != ir::kNoValue;
 }
@@ -96,6 +92,7 @@ Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::st
   s.output_is_slice = y.alias_of != ir::kNoValue;
   s.depthwise = s.channels_last && s.in_per_group == 1 && s.group > 1 && s.out_channels == s.group;
   s.input_channels = s.in_per_group * s.group;
+  s.direct = s.channels_last && s.group == 1 && s.input_channels <= kDirectMaxChannels;
   const bool half_width = s.dtype == DataType::kFloat16 || s.dtype == DataType::kBFloat16;
   if (s.channels_last && half_width && s.group == 1 && s.in_per_group < 8) s.in_per_group = 8;
   return s;
@@ -261,9 +258,10 @@ Result<ConvChoice> decode_entry(std::span<const uint8_t> blob, size_t& pos, uint
     c.math = static_cast<cudnnMathType_t>(p[6]);
     return c;
   }
-  if (version >= 2 && p[4] == static_cast<uint8_t>(ConvChoiceKind::kDepthwise)) {
-    if (p[5] != 0 || p[6] != 0) return bad("a depthwise entry has non-zero parameters");
-    c.kind = ConvChoiceKind::kDepthwise;
+  if (version >= 2 && (p[4] == static_cast<uint8_t>(ConvChoiceKind::kDepthwise) ||
+                       p[4] == static_cast<uint8_t>(ConvChoiceKind::kDirect))) {
+    if (p[5] != 0 || p[6] != 0) return bad("an own-kernel entry has non-zero parameters");
+    c.kind = static_cast<ConvChoiceKind>(p[4]);
     return c;
   }
   if (version < 2 || p[4] != static_cast<uint8_t>(ConvChoiceKind::kGraph))

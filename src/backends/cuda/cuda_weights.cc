@@ -102,4 +102,15 @@ std::vector<float> depthwise_filter_values(const Tensor& w) {
   return out;
 }
 
+std::vector<float> direct_filter_values(const Tensor& w) {
+  const int64_t m = w.shape()[0], c = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+  const std::span<const float> src = w.floats();
+  std::vector<float> out(src.size());
+  for (int64_t o = 0; o < m; ++o)
+    for (int64_t i = 0; i < c; ++i)
+      for (int64_t h = 0; h < kh; ++h)
+        for (int64_t v = 0; v < kw; ++v) out[((h * kw + v) * c + i) * m + o] = src[((o * c + i) * kh + h) * kw + v];
+  return out;
+}
+
 }  // namespace inferd::cuda

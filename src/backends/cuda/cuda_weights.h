@@ -50,10 +50,12 @@ Result<DeviceBuffer> allocate_pattern(size_t bytes);
 
 // Convolution filters as the kernels read them, from the graph's fp32 [M, C/g, kH, kW]:
 // KRSC [M, kH, kW, padded_c] (cuDNN's NHWC filter; channels past C/g zero) when
-// channels_last, else unchanged; and a depthwise [C, 1, kH, kW] as [kH][kW][C], channel
+// channels_last, else unchanged; a depthwise [C, 1, kH, kW] as [kH][kW][C], channel
 // fastest (the own depthwise kernel's).
 std::vector<float> filter_values(const Tensor& w, bool channels_last, int64_t padded_c);
 std::vector<float> depthwise_filter_values(const Tensor& w);
+// A group-1 filter [M, C, kH, kW] as the own direct kernel reads it: [kH][kW][C][M].
+std::vector<float> direct_filter_values(const Tensor& w);
 
 // Rounds `bytes` up to a multiple of 256 (how workspace slices are laid out).
 inline size_t align256(size_t bytes) {

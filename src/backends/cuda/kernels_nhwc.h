@@ -1,6 +1,7 @@
 // Channels-last fast paths of the windowed ops (kernels_nhwc.cu): pooling and LRN, which
-// the general launchers of kernels_pool.cu try first, and the depthwise convolution that
-// the Conv kernel runs instead of cuDNN where it was timed faster (cuda_conv.cc).
+// the general launchers of kernels_pool.cu try first; and the own convolution kernels that
+// the Conv kernel runs instead of cuDNN where they were timed faster (cuda_conv.cc):
+// depthwise (kernels_nhwc.cu) and direct over few input channels (kernels_direct_conv.cu).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -27,16 +28,27 @@ cudaError_t launch_pad_channels_nhwc(const ConstDeviceTensor& x, void* y, int64_
 // channels, one output channel each). filter: [kernel_h][kernel_w][channels], bias:
 // [channels] or null, both in y's dtype; residual: null or shaped like y. x, y and the
 // residual must be channels-last (cudaErrorInvalidValue otherwise); the residual may be y.
-struct DepthwiseConvParams {
-  int channels = 0;
+// The geometry the own convolution kernels share.
+struct DirectConvParams {
   int kernel[2] = {1, 1};
   int strides[2] = {1, 1};
   int pads[2] = {0, 0};  // top, left (the bottom/right ones follow from the output size)
   int dilations[2] = {1, 1};
   ir::Activation act;
 };
+struct DepthwiseConvParams : DirectConvParams {
+  int channels = 0;
+};
 cudaError_t launch_depthwise_conv_nhwc(const ConstDeviceTensor& x, const void* filter, const void* bias,
                                        const ConstDeviceTensor* residual, const DeviceTensor& y,
                                        const DepthwiseConvParams& p, cudaStream_t stream);
+
+// y = act(conv(x, filter) + bias + residual), group 1, on channels-last x, y and residual
+// (cudaErrorInvalidValue otherwise). filter: [kernel_h][kernel_w][C][M] in y's dtype, M
+// (output channels) fastest; bias: [M] or null. Meant for few input channels (the work per
+// output is C x kernel_h x kernel_w multiply-adds on the CUDA cores).
+cudaError_t launch_direct_conv_nhwc(const ConstDeviceTensor& x, const void* filter, const void* bias,
+                                    const ConstDeviceTensor* residual, const DeviceTensor& y,
+                                    const DirectConvParams& p, cudaStream_t stream);
 
 }  // namespace inferd::cuda
