@@ -26,6 +26,9 @@ Result<ServerOptions> server_options(const Args& args) {
   ASSIGN_OR_RETURN(o.http.port, args.get_int("port", 0, 65535));
   ASSIGN_OR_RETURN(o.http.io_threads, args.get_int("io-threads", 1, 256));
   ASSIGN_OR_RETURN(o.decode_threads, args.get_int("decode-threads", 0, 256));
+  ASSIGN_OR_RETURN(o.max_decode_queue, args.get_int("max-decode-queue", 0, 1000000));
+  ASSIGN_OR_RETURN(int decode_queue_mib, args.get_int("max-decode-queue-mib", 1, 1 << 20));
+  o.max_decode_queue_bytes = int64_t{decode_queue_mib} << 20;
   ASSIGN_OR_RETURN(o.load.threads, args.get_int("threads", 0, 1024));
   ASSIGN_OR_RETURN(o.load.gpu, args.get_int("gpu", 0, 1024));
   o.load.backend = args.get("backend");
@@ -51,6 +54,8 @@ void print_config(const ServerOptions& o) {
       .kv("port", o.http.port)
       .kv("io_threads", o.http.io_threads)
       .kv("decode_threads", o.decode_threads)
+      .kv("max_decode_queue", o.max_decode_queue)
+      .kv("max_decode_queue_bytes", o.max_decode_queue_bytes)
       .kv("max_body_bytes", o.http.max_body_bytes)
       .kv("max_connections", o.http.max_connections)
       .kv("request_timeout_ms", o.default_timeout_ms)
@@ -91,6 +96,8 @@ int serve_command(const Argv& argv) {
   args.flag("port", "TCP port (0 = any free port)", "8000");
   args.flag("io-threads", "HTTP I/O threads", "2");
   args.flag("decode-threads", "image decode threads (0 = cores)", "0");
+  args.flag("max-decode-queue", "images admitted but not yet decoded, at most (0 = 32 per decode thread)", "0");
+  args.flag("max-decode-queue-mib", "bytes of images admitted but not yet decoded, at most", "256");
   args.flag("threads", "engine threads per instance (0 = cores)", "0");
   args.flag("backend", "cpu | cuda | auto, for every model (default: each model's config.toml)", "");
   args.flag("precision", "fp32 | tf32 | fp16 | bf16, for every model (default: each config.toml)", "");

@@ -63,6 +63,12 @@ Batcher::Batcher(BatchPolicy policy, BatcherOptions options, std::vector<std::un
 
 Batcher::~Batcher() { drain(); }
 
+namespace {
+std::string ms_string(BatchTime::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+}  // namespace
+
 Status Batcher::submit(BatchRequest request) {
   if (!request.done) return invalid_argument("batch request has no completion callback");
   if (request.input.size() != input_size_) {
@@ -79,7 +85,15 @@ Status Batcher::submit(BatchRequest request) {
       ++stats_.rejected;
       return resource_exhausted("queue is full (" + std::to_string(queue_.size()) + " waiting)");
     }
-    queue_.push_back(Entry{std::move(request), clock_->now()});
+    const BatchTime now = clock_->now();
+    // Expired before it was queued (the earlier stages took the time): say so, rather
+    // than queue it and report "waited 0 ms".
+    if (request.deadline != BatchTime::max() && now > request.deadline) {
+      ++stats_.expired;
+      return deadline_exceeded("deadline exceeded " + ms_string(now - request.deadline) +
+                               " ms before the request reached the batch queue");
+    }
+    queue_.push_back(Entry{std::move(request), now});
   }
   wake_.notify_one();
   return Status::ok();
@@ -159,9 +173,8 @@ void Batcher::answer_expired(std::vector<Entry>& expired) {
   if (expired.empty()) return;
   const BatchTime now = clock_->now();
   for (Entry& entry : expired) {
-    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - entry.enqueued).count();
-    entry.request.done(
-        deadline_exceeded("deadline exceeded before execution (waited " + std::to_string(waited) + " ms)"));
+    entry.request.done(deadline_exceeded("deadline exceeded after waiting " + ms_string(now - entry.enqueued) +
+                                         " ms in the batch queue (no instance was free in time)"));
   }
   expired.clear();
 }

@@ -94,8 +94,12 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
                                std::function<void(Result<std::vector<float>>)> done) {
   // The pool task keeps this model alive until the request is answered.
   const auto queued = Clock::now();
-  decoders.submit([self = shared_from_this(), image = std::move(image), deadline, queued,
-                   done = std::move(done)]() mutable {
+  const size_t bytes = image.size();
+  // `done` is shared: a refused task never ran it, and the refusal answers through it.
+  auto answer = std::make_shared<std::function<void(Result<std::vector<float>>)>>(std::move(done));
+  Status admitted = decoders.try_submit([self = shared_from_this(), image = std::move(image), deadline, queued,
+                                         answer]() mutable {
+    auto& done = *answer;
     // The deadline is checked before and after decoding too, not only at the batcher: a
     // request that expired while it waited for a decoder, or while decoding, is answered
     // now instead of after the rest of the pipeline.
@@ -114,7 +118,8 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
       return done(deadline_exceeded("deadline exceeded while decoding the image (" +
                                     ms_between(start, decoded) + " ms)"));
     self->infer(std::move(sample), deadline, std::move(done));
-  });
+  }, bytes);
+  if (!admitted.is_ok()) (*answer)(admitted);
 }
 
 void ServedModel::classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,

@@ -34,7 +34,12 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
     return invalid_argument("serve needs --model-repository DIR or a MODEL");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  s->decoders_ = std::make_unique<WorkerPool>(options.decode_threads > 0 ? options.decode_threads : cores, "inferd-decode");
+  const int decode_threads = options.decode_threads > 0 ? options.decode_threads : cores;
+  WorkerPool::Limits decode_limits;
+  decode_limits.max_tasks =
+      static_cast<size_t>(options.max_decode_queue > 0 ? options.max_decode_queue : 32 * decode_threads);
+  decode_limits.max_bytes = static_cast<size_t>(std::max<int64_t>(options.max_decode_queue_bytes, 1));
+  s->decoders_ = std::make_unique<WorkerPool>(decode_threads, "inferd-decode", decode_limits);
   s->ctx_ = {s->models_.get(), s->decoders_.get(), m, &s->ready_, options.enable_management, options.default_timeout_ms};
   add_classify_routes(s->router_, s->ctx_);
   add_ops_routes(s->router_, s->ctx_);

@@ -22,6 +22,10 @@ struct ServerOptions {
   std::string model;             // one model folder or file (the short form)
   std::string labels;            // labels for a model file
   int decode_threads = 0;        // 0 = cores
+  // Images admitted but not yet decoded, and their bytes: over either, 503 + Retry-After.
+  // 0 images = 32 per decode thread.
+  int max_decode_queue = 0;
+  int64_t max_decode_queue_bytes = int64_t{256} << 20;
   LoadOptions load;
   bool enable_management = false;  // POST /v2/repository/models/{name}/load|unload
   int default_timeout_ms = 0;      // per-request deadline when the client sends none (0 = none)

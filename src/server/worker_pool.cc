@@ -1,10 +1,12 @@
 #include "server/worker_pool.h"
 
+#include <string>
+
 #include "core/thread_name.h"
 
 namespace inferd {
 
-WorkerPool::WorkerPool(int threads, const std::string& name) {
+WorkerPool::WorkerPool(int threads, const std::string& name, Limits limits) : limits_(limits) {
   for (int i = 0; i < std::max(1, threads); ++i) {
     threads_.emplace_back([this, name] {
       set_thread_name(name);
@@ -28,6 +30,44 @@ void WorkerPool::submit(std::function<void()> task) {
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();
+}
+
+Status WorkerPool::try_submit(std::function<void()> task, size_t bytes) {
+  {
+    std::lock_guard lock(mu_);
+    const bool tasks_full = limits_.max_tasks > 0 && pending_tasks_ + 1 > limits_.max_tasks;
+    const bool bytes_full = limits_.max_bytes > 0 && pending_bytes_ + bytes > limits_.max_bytes;
+    if (tasks_full || bytes_full) {
+      constexpr size_t kKiB = 1024;
+      return resource_exhausted("server busy: " + std::to_string(pending_tasks_) + " images (" +
+                                std::to_string((pending_bytes_ + kKiB - 1) / kKiB) +
+                                " KiB) are waiting for a decoder; the limits are " +
+                                std::to_string(limits_.max_tasks) + " images and " +
+                                std::to_string(limits_.max_bytes / kKiB) + " KiB (retry later)");
+    }
+    ++pending_tasks_;
+    pending_bytes_ += bytes;
+    // Released when the task has run: the bytes it holds die with it.
+    tasks_.push_back([this, bytes, task = std::move(task)]() mutable {
+      task();
+      task = nullptr;
+      std::lock_guard done(mu_);
+      --pending_tasks_;
+      pending_bytes_ -= bytes;
+    });
+  }
+  cv_.notify_one();
+  return Status::ok();
+}
+
+size_t WorkerPool::pending_tasks() const {
+  std::lock_guard lock(mu_);
+  return pending_tasks_;
+}
+
+size_t WorkerPool::pending_bytes() const {
+  std::lock_guard lock(mu_);
+  return pending_bytes_;
 }
 
 size_t WorkerPool::queued() const {

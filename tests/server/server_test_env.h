@@ -23,6 +23,8 @@ struct TestServerConfig {
   int max_connections = HttpServerOptions().max_connections;
   AuthOptions auth;
   int64_t max_instance_bytes = ServerOptions().max_instance_bytes;
+  int max_decode_queue = ServerOptions().max_decode_queue;
+  int64_t max_decode_queue_bytes = ServerOptions().max_decode_queue_bytes;
 };
 
 // Writes <temp>/<name>/squeezenet/{config.toml,labels.txt,1/model.onnx} and returns the
