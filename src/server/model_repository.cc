@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <system_error>
 
 #include "core/log.h"
 
@@ -37,20 +38,58 @@ Status ModelRepository::install(std::shared_ptr<ServedModel> model, const std::s
 
 void ModelRepository::retire(std::shared_ptr<ServedModel> model) {
   std::lock_guard lock(mu_);
-  reapers_.emplace_back([model = std::move(model)]() mutable {
-    while (model.use_count() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    model->drain();
-    model.reset();
-  });
+  retired_.push_back(std::move(model));
+  if (!reaper_.joinable()) {
+    try {
+      reaper_ = std::thread([this] { reap(); });
+    } catch (const std::system_error& e) {
+      // No thread now: the model waits in retired_ for a later retire() or the destructor.
+      log_error("reaper_thread_failed").kv("error", e.what());
+    }
+  }
+  reap_wake_.notify_one();
+}
+
+void ModelRepository::reap() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    // Take the models no request holds any more; drain them outside the lock.
+    std::vector<std::shared_ptr<ServedModel>> done;
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      if (it->use_count() == 1) {
+        done.push_back(std::move(*it));
+        it = retired_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!done.empty()) {
+      lock.unlock();
+      for (auto& model : done) model->drain();
+      done.clear();
+      lock.lock();
+      continue;
+    }
+    if (stopping_ && retired_.empty()) return;
+    // Requests let go of a model without telling the repository: look again shortly.
+    if (retired_.empty()) reap_wake_.wait(lock, [this] { return stopping_ || !retired_.empty(); });
+    else reap_wake_.wait_for(lock, std::chrono::milliseconds(5));
+  }
+}
+
+size_t ModelRepository::retired_count() const {
+  std::lock_guard lock(mu_);
+  return retired_.size();
 }
 
 ModelRepository::~ModelRepository() {
-  std::vector<std::thread> reapers;
   {
     std::lock_guard lock(mu_);
-    reapers.swap(reapers_);
+    stopping_ = true;
   }
-  for (auto& t : reapers) t.join();
+  reap_wake_.notify_one();
+  if (reaper_.joinable()) reaper_.join();
+  for (auto& model : retired_) model->drain();  // only if the reaper never started
 }
 
 std::vector<std::string> ModelRepository::available() const {
@@ -113,10 +152,12 @@ Status ModelRepository::unload(const std::string& name) {
 }
 
 Status ModelRepository::reload_all() {
+  // The models loaded now: one unloaded through the API stays unloaded until loaded again.
   std::vector<std::pair<std::string, std::string>> sources;
   {
     std::lock_guard lock(mu_);
-    sources.assign(sources_.begin(), sources_.end());
+    for (const auto& [name, path] : sources_)
+      if (models_.count(name)) sources.emplace_back(name, path);
   }
   for (const auto& [name, path] : sources) {
     auto model = ServedModel::load(path, options_);
