@@ -16,6 +16,7 @@ namespace inferd {
 struct EndpointContext {
   ModelRepository* models = nullptr;
   WorkerPool* decoders = nullptr;
+  WorkerPool* management = nullptr;        // model load/unload run here, never on an I/O thread
   ServerMetrics* metrics = nullptr;
   std::atomic<bool>* ready = nullptr;      // false while starting or draining
   bool management_enabled = false;         // /v2/repository/models/{name}/load|unload

@@ -200,11 +200,21 @@ void add_repository_routes(Router& router, EndpointContext& ctx) {
     router.add("POST", "/v2/repository/models/{model}/" + verb, [&ctx, verb](http::Request, PathParams p, http::Respond respond) {
       if (!ctx.management_enabled)
         return respond(http::error_response(403, "model management is disabled (start with --enable-management)"));
-      const Status s = verb == "load" ? ctx.models->load(p["model"]) : ctx.models->unload(p["model"]);
-      if (!s.is_ok()) return respond(http::error_response(http_status_for(s) == 503 ? 400 : http_status_for(s), s.message()));
-      http::Response r;
-      r.body = "{}";
-      respond(std::move(r));
+      // A load builds a plan (seconds for a large model): on the management thread, so the
+      // I/O thread that received it goes on serving.
+      const Status admitted = ctx.management->try_submit(
+          [&ctx, verb, name = p["model"], respond]() {
+            const Status s = verb == "load" ? ctx.models->load(name) : ctx.models->unload(name);
+            if (!s.is_ok())
+              return respond(http::error_response(http_status_for(s) == 503 ? 400 : http_status_for(s), s.message()));
+            http::Response r;
+            r.body = "{}";
+            respond(std::move(r));
+          },
+          0);
+      if (!admitted.is_ok())
+        respond(error_for(resource_exhausted("model management is busy: " + std::to_string(ctx.management->pending_tasks()) +
+                                             " loads/unloads are queued (retry later)")));
     });
   }
 }

@@ -40,7 +40,11 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
       static_cast<size_t>(options.max_decode_queue > 0 ? options.max_decode_queue : 32 * decode_threads);
   decode_limits.max_bytes = static_cast<size_t>(std::max<int64_t>(options.max_decode_queue_bytes, 1));
   s->decoders_ = std::make_unique<WorkerPool>(decode_threads, "inferd-decode", decode_limits);
-  s->ctx_ = {s->models_.get(), s->decoders_.get(), m, &s->ready_, options.enable_management, options.default_timeout_ms};
+  // One thread: loads and unloads run one at a time, each taking seconds for a large
+  // model, while the I/O threads keep answering (health probes included). A few may wait.
+  s->management_ = std::make_unique<WorkerPool>(1, "inferd-manage", WorkerPool::Limits{4, 0});
+  s->ctx_ = {s->models_.get(),  s->decoders_.get(),         s->management_.get(), m,
+             &s->ready_,        options.enable_management, options.default_timeout_ms};
   add_classify_routes(s->router_, s->ctx_);
   add_ops_routes(s->router_, s->ctx_);
   add_v2_routes(s->router_, s->ctx_);

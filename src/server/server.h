@@ -54,6 +54,7 @@ class Server {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<WorkerPool> decoders_;
+  std::unique_ptr<WorkerPool> management_;  // model load/unload, off the I/O threads
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
   AccessPolicy access_;

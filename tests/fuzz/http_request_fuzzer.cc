@@ -53,6 +53,7 @@ struct ServerUnderTest {
   std::unique_ptr<ServerMetrics> metrics;
   std::unique_ptr<ModelRepository> models;
   std::unique_ptr<WorkerPool> decoders;
+  std::unique_ptr<WorkerPool> management;
   std::atomic<bool> ready{true};
   AccessPolicy access;
   EndpointContext ctx;
@@ -64,8 +65,10 @@ struct ServerUnderTest {
     std::filesystem::create_directories(repository);
     metrics = ServerMetrics::create(64).value();
     models = std::make_unique<ModelRepository>(repository, ServeModelOptions{});
-    decoders = std::make_unique<WorkerPool>(1, "fuzz-decode");
-    ctx = {models.get(), decoders.get(), metrics.get(), &ready, /*management_enabled=*/true, /*default_timeout_ms=*/0};
+    decoders = std::make_unique<WorkerPool>(1, "fuzz-decode", WorkerPool::Limits{64, 64 << 20});
+    management = std::make_unique<WorkerPool>(1, "fuzz-manage", WorkerPool::Limits{4, 0});
+    ctx = {models.get(),  decoders.get(), management.get(), metrics.get(),
+           &ready,        /*management_enabled=*/true,      /*default_timeout_ms=*/0};
     add_classify_routes(router, ctx);
     add_ops_routes(router, ctx);
     add_v2_routes(router, ctx);

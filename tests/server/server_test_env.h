@@ -21,6 +21,7 @@ struct TestServerConfig {
   int header_timeout_ms = HttpServerOptions().header_timeout_ms;
   int body_timeout_ms = HttpServerOptions().body_timeout_ms;
   int max_connections = HttpServerOptions().max_connections;
+  int io_threads = HttpServerOptions().io_threads;
   AuthOptions auth;
   int64_t max_instance_bytes = ServerOptions().max_instance_bytes;
   int max_decode_queue = ServerOptions().max_decode_queue;
