@@ -123,6 +123,9 @@ Result<BuildResult> build_plan(const std::string& model_path, const Backend& bac
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(auto graph, import_onnx(model_path));
   const double import_ms = ms_since(start);
+  if (options.max_nodes > 0 && graph.nodes().size() > options.max_nodes)
+    return resource_exhausted(model_path + ": the model has " + std::to_string(graph.nodes().size()) +
+                              " nodes; the limit is " + std::to_string(options.max_nodes) + " (--max-nodes)");
   ASSIGN_OR_RETURN(auto result, optimize_graph(std::move(graph), backend, options));
   result.import_ms = import_ms;
   log_info("plan_built")

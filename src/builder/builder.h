@@ -22,6 +22,10 @@ struct BuildOptions {
   int max_batch = 32;  // for models with a dynamic batch; fixed-batch models keep theirs
   std::string precision = "fp32";
   std::vector<std::string> disabled_passes;  // pass names left out (what a pass buys)
+  // Models with more nodes are refused after import: a model file is untrusted input,
+  // and building costs time and memory per node (about 2.3 s for 100,000 nodes here).
+  size_t max_nodes = kDefaultMaxNodes;
+  static constexpr size_t kDefaultMaxNodes = 200000;
 };
 
 struct BuildResult {

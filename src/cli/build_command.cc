@@ -132,6 +132,7 @@ int build_command(const Argv& argv) {
   args.flag("precision", "fp32 | tf32 | fp16 | bf16 (tf32, fp16 and bf16 need cuda)", "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
+  args.flag("max-nodes", "refuse models with more nodes (0 = no limit)", std::to_string(BuildOptions::kDefaultMaxNodes));
   args.flag("disable-pass", "comma-separated passes to leave out (to measure what one buys)", "");
   args.toggle("report", "print node counts per pass, fused groups, memory plan");
   args.toggle("profile", "run the plan and print per-layer times");
@@ -144,6 +145,8 @@ int build_command(const Argv& argv) {
   if (args.positional().size() != 1) return fail("build needs exactly one MODEL\n" + args.help(usage), 2);
   auto max_batch = args.get_int("max-batch", 1, 4096);
   auto threads = args.get_int("threads", 0, 1024);
+  auto max_nodes = args.get_int("max-nodes", 0, 1 << 30);
+  if (!max_nodes.is_ok()) return fail(max_nodes.status().message(), 2);
   auto gpu = args.get_int("gpu", 0, 1024);
   if (!gpu.is_ok()) return fail(gpu.status().message(), 2);
   if (!max_batch.is_ok()) return fail(max_batch.status().message(), 2);
@@ -159,6 +162,7 @@ int build_command(const Argv& argv) {
   if (!backend.is_ok()) return fail(backend.status().message());
   const auto start = std::chrono::steady_clock::now();
   BuildOptions options(*max_batch, args.get("precision"));
+  options.max_nodes = static_cast<size_t>(*max_nodes);
   for (size_t pos = 0; !args.get("disable-pass").empty() && pos <= args.get("disable-pass").size();) {
     const std::string list = args.get("disable-pass");
     const size_t comma = std::min(list.find(',', pos), list.size());

@@ -30,6 +30,8 @@ Result<ServerOptions> server_options(const Args& args) {
   ASSIGN_OR_RETURN(int decode_queue_mib, args.get_int("max-decode-queue-mib", 1, 1 << 20));
   o.max_decode_queue_bytes = int64_t{decode_queue_mib} << 20;
   ASSIGN_OR_RETURN(o.load.threads, args.get_int("threads", 0, 1024));
+  ASSIGN_OR_RETURN(int max_nodes, args.get_int("max-nodes", 0, 1 << 30));
+  o.load.max_nodes = static_cast<size_t>(max_nodes);
   ASSIGN_OR_RETURN(o.load.gpu, args.get_int("gpu", 0, 1024));
   o.load.backend = args.get("backend");
   o.load.precision = args.get("precision");
@@ -99,6 +101,7 @@ int serve_command(const Argv& argv) {
   args.flag("max-decode-queue", "images admitted but not yet decoded, at most (0 = 32 per decode thread)", "0");
   args.flag("max-decode-queue-mib", "bytes of images admitted but not yet decoded, at most", "256");
   args.flag("threads", "engine threads per instance (0 = cores)", "0");
+  args.flag("max-nodes", "refuse models with more nodes (0 = no limit)", std::to_string(BuildOptions::kDefaultMaxNodes));
   args.flag("backend", "cpu | cuda | auto, for every model (default: each model's config.toml)", "");
   args.flag("precision", "fp32 | tf32 | fp16 | bf16, for every model (default: each config.toml)", "");
   args.flag("gpu", "the GPU models run on with the cuda backend", "0");

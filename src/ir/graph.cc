@@ -36,8 +36,10 @@ std::vector<int64_t> Attributes::get_ints(const std::string& name, std::vector<i
 }
 
 ValueId Graph::add_value(Value v) {
+  const auto id = static_cast<ValueId>(values_.size());
+  first_by_name_.emplace(v.name, id);  // keeps the first value of a name
   values_.push_back(std::move(v));
-  return static_cast<ValueId>(values_.size() - 1);
+  return id;
 }
 
 ValueId Graph::add_constant(std::string name, Tensor t) {
@@ -55,9 +57,18 @@ Node& Graph::add_node(Node n) {
 }
 
 std::optional<ValueId> Graph::find_value(const std::string& name) const {
-  for (size_t i = 0; i < values_.size(); ++i)
-    if (values_[i].name == name) return static_cast<ValueId>(i);
-  return std::nullopt;
+  const auto it = first_by_name_.find(name);
+  if (it == first_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Graph::unique_value_name(const std::string& base) const {
+  if (!find_value(base)) return base;
+  int& next = next_name_suffix_[base];
+  for (next = std::max(next, 2);; ++next) {
+    std::string candidate = base + "_" + std::to_string(next);
+    if (!find_value(candidate)) return candidate;
+  }
 }
 
 std::vector<size_t> Graph::consumers(ValueId id) const {
@@ -120,6 +131,8 @@ void Graph::compact() {
   for (auto& id : outputs) fix(id);
   for (auto& v : kept) fix(v.alias_of);
   values_ = std::move(kept);
+  first_by_name_.clear();
+  for (size_t i = 0; i < values_.size(); ++i) first_by_name_.emplace(values_[i].name, static_cast<ValueId>(i));
 }
 
 // Kahn's algorithm: linear in nodes + edges, so a hostile model listing its nodes

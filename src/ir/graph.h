@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -70,9 +71,14 @@ class Graph {
   ValueId add_constant(std::string name, Tensor t);
   Node& add_node(Node n);
 
+  // A value's name is fixed once it is added: find_value() indexes names at add_value().
   Value& value(ValueId id) { return values_.at(static_cast<size_t>(id)); }
   const Value& value(ValueId id) const { return values_.at(static_cast<size_t>(id)); }
+  // The first value named `name` (O(1): passes ask it for every name they invent).
   std::optional<ValueId> find_value(const std::string& name) const;
+  // `base`, or `base_2`, `base_3`, ... : the first name no value has. Remembers where each
+  // base's search ended, so that inventing n names from one base costs O(n), not O(n^2).
+  std::string unique_value_name(const std::string& base) const;
   size_t value_count() const { return values_.size(); }
 
   std::vector<Node>& nodes() { return nodes_; }
@@ -97,6 +103,8 @@ class Graph {
  private:
   std::vector<Value> values_;
   std::vector<Node> nodes_;
+  std::unordered_map<std::string, ValueId> first_by_name_;        // of values_
+  mutable std::unordered_map<std::string, int> next_name_suffix_;  // unique_value_name's hints
 };
 
 std::string describe(const Graph& g, const Node& n);  // "node 'conv1' (Conv)"

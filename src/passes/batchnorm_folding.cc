@@ -112,16 +112,18 @@ void fold_into(ir::Graph& g, size_t p_index, const ChannelAffine& a, ir::ValueId
 Result<PassResult> BatchNormFolding::run(ir::Graph& g, const PassContext&) const {
   PassResult result;
   std::vector<bool> erase(g.nodes().size(), false);
+  UseIndex uses(g);  // a fold moves the BatchNorm's output to the producer (set_producer)
   for (size_t i = 0; i < g.nodes().size(); ++i) {
     const ir::Node& bn = g.nodes()[i];
     if (bn.op != ir::OpKind::kBatchNormalization || bn.inputs.empty() || bn.outputs.size() != 1) continue;
-    const auto p_index = g.producer(bn.inputs[0]);
-    if (!p_index || only_reader(g, bn.inputs[0]) != i) continue;
+    const auto p_index = uses.producer(bn.inputs[0]);
+    if (!p_index || uses.only_reader(g, bn.inputs[0]) != i) continue;
     const int64_t channels = foldable_channels(g, g.nodes()[*p_index]);
     if (channels == 0) continue;
     const auto affine = bn_affine(g, bn, channels);
     if (!affine) continue;
     const std::string bn_name = bn.name;
+    uses.set_producer(bn.outputs[0], *p_index);
     fold_into(g, *p_index, *affine, bn.outputs[0]);
     detach(g.nodes()[i]);
     erase[i] = true;

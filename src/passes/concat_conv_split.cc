@@ -43,12 +43,12 @@ bool pointwise_conv(const ir::Graph& g, const ir::Node& n) {
 }
 
 // The index of the Concat that Conv `conv_index` may be split over.
-std::optional<size_t> concat_to_split(const ir::Graph& g, size_t conv_index) {
+std::optional<size_t> concat_to_split(const ir::Graph& g, const UseIndex& uses, size_t conv_index) {
   const ir::Node& conv = g.nodes()[conv_index];
   if (!pointwise_conv(g, conv)) return std::nullopt;
   const ir::ValueId x = conv.inputs[0];
-  const auto p = g.producer(x);
-  if (!p || only_reader(g, x) != conv_index) return std::nullopt;  // also rules out graph outputs
+  const auto p = uses.producer(x);
+  if (!p || uses.only_reader(g, x) != conv_index) return std::nullopt;  // also rules out graph outputs
   const ir::Node& concat = g.nodes()[*p];
   if (!splittable_concat(g, concat)) return std::nullopt;
   int64_t channels = 0;
@@ -122,8 +122,11 @@ Result<PassResult> ConcatConvSplit::run(ir::Graph& g, const PassContext& ctx) co
   PassResult result;
   const size_t count = g.nodes().size();
   std::vector<bool> erase(count, false);
+  // Built once: a split replaces a Concat reading each part by one chain Conv reading it,
+  // which only_reader() counts alike, and leaves every producer in place.
+  const UseIndex uses(g);
   for (size_t i = 0; i < count; ++i) {
-    const auto concat_index = concat_to_split(g, i);
+    const auto concat_index = concat_to_split(g, uses, i);
     if (!concat_index) continue;
     const ir::Node conv = g.nodes()[i];
     const std::vector<ir::ValueId> xs = g.nodes()[*concat_index].inputs;

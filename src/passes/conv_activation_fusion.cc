@@ -29,12 +29,12 @@ void set_activation(ir::Attributes& dst, const ir::Node& act) {
 }
 
 // The Conv/Gemm producing `act`'s input, if the activation can move into it.
-std::optional<size_t> fusable_producer(const ir::Graph& g, size_t act_index) {
+std::optional<size_t> fusable_producer(const ir::Graph& g, const UseIndex& uses, size_t act_index) {
   const ir::Node& act = g.nodes()[act_index];
   // A Clip with min/max still as inputs (not canonicalized) cannot be expressed as attrs.
   if (!ir::is_activation(act.op) || act.inputs.size() != 1 || act.outputs.size() != 1) return std::nullopt;
-  const auto p = g.producer(act.inputs[0]);
-  if (!p || only_reader(g, act.inputs[0]) != act_index) return std::nullopt;
+  const auto p = uses.producer(act.inputs[0]);
+  if (!p || uses.only_reader(g, act.inputs[0]) != act_index) return std::nullopt;
   const ir::Node& prod = g.nodes()[*p];
   if ((prod.op != ir::OpKind::kConv && prod.op != ir::OpKind::kGemm) || prod.outputs.size() != 1 ||
       prod.attrs.has("activation"))
@@ -47,8 +47,9 @@ std::optional<size_t> fusable_producer(const ir::Graph& g, size_t act_index) {
 Result<PassResult> ConvActivationFusion::run(ir::Graph& g, const PassContext& ctx) const {
   PassResult result;
   std::vector<bool> erase(g.nodes().size(), false);
+  UseIndex uses(g);  // a fusion moves the activation's output to the producer (set_producer)
   for (size_t i = 0; i < g.nodes().size(); ++i) {
-    const auto p = fusable_producer(g, i);
+    const auto p = fusable_producer(g, uses, i);
     if (!p) continue;
     const ir::Node& act = g.nodes()[i];
     ir::Node fused = g.nodes()[*p];
@@ -57,6 +58,7 @@ Result<PassResult> ConvActivationFusion::run(ir::Graph& g, const PassContext& ct
     if (!ctx.node_supported(g, fused)) continue;
     result.changes.push_back("fused " + fused.name + " + " + act.name + " -> " + fused.name + " (" +
                              std::string(ir::to_string(act.op)) + ")");
+    uses.set_producer(fused.outputs[0], *p);
     g.nodes()[*p] = std::move(fused);
     detach(g.nodes()[i]);
     erase[i] = true;

@@ -14,6 +14,49 @@ std::optional<size_t> only_reader(const ir::Graph& g, ir::ValueId id) {
   return readers[0];
 }
 
+UseIndex::UseIndex(const ir::Graph& g) : producer_(g.value_count(), -1), readers_(g.value_count()) {
+  const auto& nodes = g.nodes();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (ir::ValueId id : nodes[i].outputs)
+      if (id != ir::kNoValue && producer_[static_cast<size_t>(id)] < 0) producer_[static_cast<size_t>(id)] = int64_t(i);
+    for (ir::ValueId id : nodes[i].inputs) {
+      if (id == ir::kNoValue) continue;
+      auto& readers = readers_[static_cast<size_t>(id)];
+      if (readers.empty() || readers.back() != i) readers.push_back(i);  // a node reading twice counts once
+    }
+  }
+}
+
+std::optional<size_t> UseIndex::producer(ir::ValueId id) const {
+  if (id == ir::kNoValue || static_cast<size_t>(id) >= producer_.size() || producer_[static_cast<size_t>(id)] < 0)
+    return std::nullopt;
+  return static_cast<size_t>(producer_[static_cast<size_t>(id)]);
+}
+
+const std::vector<size_t>& UseIndex::consumers(ir::ValueId id) const {
+  static const std::vector<size_t> kNone;
+  if (id == ir::kNoValue || static_cast<size_t>(id) >= readers_.size()) return kNone;
+  return readers_[static_cast<size_t>(id)];
+}
+
+std::optional<size_t> UseIndex::only_reader(const ir::Graph& g, ir::ValueId id) const {
+  if (id == ir::kNoValue || g.is_graph_output(id)) return std::nullopt;
+  const auto& readers = consumers(id);
+  if (readers.size() != 1) return std::nullopt;
+  const auto& ins = g.nodes()[readers[0]].inputs;
+  if (std::count(ins.begin(), ins.end(), id) != 1) return std::nullopt;
+  return readers[0];
+}
+
+void UseIndex::set_producer(ir::ValueId id, size_t node) {
+  if (id == ir::kNoValue) return;
+  if (static_cast<size_t>(id) >= producer_.size()) {
+    producer_.resize(static_cast<size_t>(id) + 1, -1);
+    readers_.resize(static_cast<size_t>(id) + 1);
+  }
+  producer_[static_cast<size_t>(id)] = static_cast<int64_t>(node);
+}
+
 const Tensor* constant_of(const ir::Graph& g, ir::ValueId id) {
   if (id == ir::kNoValue) return nullptr;
   const auto& v = g.value(id);
@@ -36,7 +79,7 @@ std::string first_free_name(const std::string& base, Taken taken) {
 }  // namespace
 
 std::string unique_value_name(const ir::Graph& g, const std::string& base) {
-  return first_free_name(base, [&](const std::string& s) { return g.find_value(s).has_value(); });
+  return g.unique_value_name(base);
 }
 
 std::string unique_node_name(const ir::Graph& g, const std::string& base) {

@@ -28,15 +28,17 @@ bool same_configuration(const ir::Graph& g, const ir::Node& a, const ir::Node& b
   return a.inputs[0] == b.inputs[0] && a.attrs == b.attrs && wa[1] == wb[1] && wa[2] == wb[2] && wa[3] == wb[3];
 }
 
-// Groups of >= 2 node indices that can merge; each group in node order.
+// Groups of >= 2 node indices that can merge; each group in node order. Candidates are
+// the other readers of the Conv's input (comparing every pair of nodes was quadratic).
 std::vector<std::vector<size_t>> find_groups(const ir::Graph& g) {
   std::vector<std::vector<size_t>> groups;
   std::vector<bool> taken(g.nodes().size(), false);
+  const UseIndex uses(g);
   for (size_t i = 0; i < g.nodes().size(); ++i) {
     if (taken[i] || !mergeable(g, g.nodes()[i])) continue;
     std::vector<size_t> group{i};
-    for (size_t j = i + 1; j < g.nodes().size(); ++j)
-      if (!taken[j] && mergeable(g, g.nodes()[j]) && same_configuration(g, g.nodes()[i], g.nodes()[j]))
+    for (size_t j : uses.consumers(g.nodes()[i].inputs[0]))  // ascending node order
+      if (j > i && !taken[j] && mergeable(g, g.nodes()[j]) && same_configuration(g, g.nodes()[i], g.nodes()[j]))
         group.push_back(j);
     if (group.size() < 2) continue;
     for (size_t k : group) taken[k] = true;

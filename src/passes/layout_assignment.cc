@@ -49,13 +49,13 @@ void add_reorder(ir::Graph& g, Edits& e, std::optional<size_t> producer, ir::Val
 }
 
 // Assigns the layout of activation `v` and reroutes readers that want the other one.
-void assign(ir::Graph& g, ir::ValueId v, const PassContext& ctx, Edits& e) {
+void assign(ir::Graph& g, const UseIndex& uses, ir::ValueId v, const PassContext& ctx, Edits& e) {
   if (layout_free(g.value(v))) {
     g.value(v).layout = Layout::kNCHW;
     return;
   }
-  const auto producer = g.producer(v);
-  const auto readers = g.consumers(v);
+  const auto producer = uses.producer(v);
+  const auto& readers = uses.consumers(v);
   const Layout produced = producer ? wanted(g, g.nodes()[*producer], v, ctx) : Layout::kNCHW;
   std::array<ir::ValueId, 2> version{ir::kNoValue, ir::kNoValue};  // indexed by Layout
   version[static_cast<size_t>(produced)] = v;
@@ -89,13 +89,16 @@ Result<PassResult> LayoutAssignment::run(ir::Graph& g, const PassContext& ctx) c
   Edits e;
   e.after.resize(g.nodes().size() + 1);
   const auto original_values = static_cast<ir::ValueId>(g.value_count());
+  // Built once: each value is assigned once, and the edits below only rename the outputs
+  // and inputs of values already assigned, so the index stays right for those to come.
+  const UseIndex uses(g);
   for (ir::ValueId v = 0; v < original_values; ++v) {
     ir::Value& value = g.value(v);
     if (!is_activation_4d(value)) {
       value.layout = Layout::kNCHW;
       continue;
     }
-    assign(g, v, ctx, e);
+    assign(g, uses, v, ctx, e);
   }
   std::vector<ir::Node> nodes;
   for (auto& r : e.after[0]) nodes.push_back(std::move(r));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "builder/builder.h"
 #include "image/preprocess.h"
 #include "runtime/engine.h"
 #include "runtime/model_config.h"
@@ -24,6 +25,7 @@ struct LoadOptions {
   std::string precision;     // "" = the model config's
   int gpu = 0;               // the GPU a cuda backend runs on
   bool cache_plans = false;  // keep built plans in <model dir>/.inferd-cache (the server does)
+  size_t max_nodes = BuildOptions::kDefaultMaxNodes;  // larger models are refused (0 = no limit)
 };
 
 struct LoadedModel {
