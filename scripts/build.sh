@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Configures (once) and builds inferd into build/ with ninja and ccache.
+# Configures (once) and builds into build/ with ninja and ccache: everything, or only the
+# targets named (scripts/quickstart.sh builds just `inferd`; the tests come with test.sh).
+# Usage: scripts/build.sh [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra=()
@@ -7,4 +9,8 @@ extra=()
 if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${extra[@]}"
 fi
-cmake --build build
+if (($#)); then
+  cmake --build build --target "$@"
+else
+  cmake --build build
+fi

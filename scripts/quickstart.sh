@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh inferd  # the tests are built by scripts/test.sh
 port=${INFERD_PORT:-8000}
 ./build/inferd serve models/squeezenet --port "$port" --quiet &
 server=$!

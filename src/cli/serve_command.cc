@@ -39,6 +39,8 @@ Result<ServerOptions> server_options(const Args& args) {
   o.http.max_body_bytes = static_cast<size_t>(max_body_mib) << 20;
   ASSIGN_OR_RETURN(o.http.max_connections, args.get_int("max-connections", 1, 1000000));
   ASSIGN_OR_RETURN(o.default_timeout_ms, args.get_int("request-timeout-ms", 0, 3600000));
+  ASSIGN_OR_RETURN(int drain_s, args.get_int("drain-timeout-s", 0, 3600));
+  o.drain_timeout_ms = drain_s * 1000;
   o.enable_management = args.on("enable-management");
   o.auth.token_file = args.get("auth-token-file");
   o.auth.management_token_file = args.get("management-token-file");
@@ -61,6 +63,7 @@ void print_config(const ServerOptions& o) {
       .kv("max_body_bytes", o.http.max_body_bytes)
       .kv("max_connections", o.http.max_connections)
       .kv("request_timeout_ms", o.default_timeout_ms)
+      .kv("drain_timeout_ms", o.drain_timeout_ms)
       .kv("management", o.enable_management)
       .kv("auth_token_file", o.auth.token_file)
       .kv("management_token_file", o.auth.management_token_file)
@@ -108,6 +111,7 @@ int serve_command(const Argv& argv) {
   args.flag("max-body-mib", "largest request body", "16");
   args.flag("max-connections", "open connections at most", "1024");
   args.flag("request-timeout-ms", "deadline for requests without X-Request-Timeout-Ms (0 = none)", "0");
+  args.flag("drain-timeout-s", "on SIGTERM, serve what is in flight this long, then answer it 503", "30");
   args.toggle("enable-management", "allow POST /v2/repository/models/{name}/load|unload");
   args.flag("auth-token-file", "file holding the bearer token for inference and metadata endpoints", "");
   args.flag("management-token-file", "file holding the bearer token for model load/unload", "");

@@ -42,6 +42,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   s->decoders_ = std::make_unique<WorkerPool>(decode_threads, "inferd-decode", decode_limits);
   // One thread: loads and unloads run one at a time, each taking seconds for a large
   // model, while the I/O threads keep answering (health probes included). A few may wait.
+  s->drain_timeout_ms_ = options.drain_timeout_ms;
   s->management_ = std::make_unique<WorkerPool>(1, "inferd-manage", WorkerPool::Limits{4, 0});
   s->ctx_ = {s->models_.get(),  s->decoders_.get(),         s->management_.get(), m,
              &s->ready_,        options.enable_management, options.default_timeout_ms};
@@ -113,13 +114,26 @@ void Server::shutdown() {
   ready_ = false;
   http_->stop_accepting();
   // Everything already received is served normally (batchers still running) until it
-  // is answered and written; bounded so that a stuck client cannot hold the exit.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  // is answered and written, for at most the drain time.
+  const auto start = std::chrono::steady_clock::now();
+  const auto give_up = start + std::chrono::milliseconds(drain_timeout_ms_);
   while (http_->in_flight() > 0 && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (const size_t unanswered = http_->in_flight(); unanswered > 0) {
+    // Out of time: whatever is left is answered 503 now, and the work not started yet
+    // (images waiting for a decoder) is dropped rather than done for nobody.
+    http_->abandon_unanswered(503, "the server is shutting down: the request could not be served within the " +
+                                       std::to_string(drain_timeout_ms_) + " ms drain time");
+    const size_t dropped = decoders_->discard_queued();
+    const auto written = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (http_->abandoned_unwritten() > 0 && std::chrono::steady_clock::now() < written)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    log_warn("drain_timed_out").kv("drain_timeout_ms", drain_timeout_ms_).kv("answered_503", unanswered).kv("decodes_dropped", dropped);
+  }
   models_->drain_all();
   http_->stop();
-  log_info("server_stopped");
+  log_info("server_stopped").kv(
+      "drain_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 Server::~Server() { shutdown(); }

@@ -26,6 +26,8 @@ struct ServerOptions {
   // 0 images = 32 per decode thread.
   int max_decode_queue = 0;
   int64_t max_decode_queue_bytes = int64_t{256} << 20;
+  // SIGTERM: requests in flight are served for at most this long, then answered 503.
+  int drain_timeout_ms = 30000;
   LoadOptions load;
   bool enable_management = false;  // POST /v2/repository/models/{name}/load|unload
   int default_timeout_ms = 0;      // per-request deadline when the client sends none (0 = none)
@@ -57,6 +59,7 @@ class Server {
   std::unique_ptr<WorkerPool> management_;  // model load/unload, off the I/O threads
   std::atomic<bool> ready_{false};
   bool stopped_ = false;
+  int drain_timeout_ms_ = 30000;
   AccessPolicy access_;
   EndpointContext ctx_;
   Router router_;

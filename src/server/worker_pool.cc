@@ -27,7 +27,7 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::submit(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
-    tasks_.push_back(std::move(task));
+    tasks_.push_back({std::move(task), 0, false});
   }
   cv_.notify_one();
 }
@@ -47,14 +47,7 @@ Status WorkerPool::try_submit(std::function<void()> task, size_t bytes) {
     }
     ++pending_tasks_;
     pending_bytes_ += bytes;
-    // Released when the task has run: the bytes it holds die with it.
-    tasks_.push_back([this, bytes, task = std::move(task)]() mutable {
-      task();
-      task = nullptr;
-      std::lock_guard done(mu_);
-      --pending_tasks_;
-      pending_bytes_ -= bytes;
-    });
+    tasks_.push_back({std::move(task), bytes, true});  // released when it has run (work())
   }
   cv_.notify_one();
   return Status::ok();
@@ -77,7 +70,7 @@ size_t WorkerPool::queued() const {
 
 void WorkerPool::work() {
   for (;;) {
-    std::function<void()> task;
+    Task task;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
@@ -85,8 +78,28 @@ void WorkerPool::work() {
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
-    task();
+    task.fn();
+    task.fn = nullptr;  // the bytes it holds die before they are released
+    if (task.admitted) {
+      std::lock_guard lock(mu_);
+      --pending_tasks_;
+      pending_bytes_ -= task.bytes;
+    }
   }
+}
+
+size_t WorkerPool::discard_queued() {
+  std::deque<Task> dropped;
+  {
+    std::lock_guard lock(mu_);
+    dropped.swap(tasks_);
+    for (const Task& t : dropped) {
+      if (!t.admitted) continue;
+      --pending_tasks_;
+      pending_bytes_ -= t.bytes;
+    }
+  }
+  return dropped.size();  // destroyed here, outside the lock
 }
 
 }  // namespace inferd

@@ -43,6 +43,9 @@ class WorkerPool {
   // kResourceExhausted naming what is pending and the limits, and the task is dropped.
   Status try_submit(std::function<void()> task, size_t bytes);
   size_t queued() const;
+  // Drops the tasks not started yet (a drain out of time: their requests were answered
+  // already); returns how many. Each task's captures are destroyed, never run.
+  size_t discard_queued();
   // Admitted by try_submit and not yet finished: tasks and their bytes.
   size_t pending_tasks() const;
   size_t pending_bytes() const;
@@ -52,7 +55,12 @@ class WorkerPool {
   void work();
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
+  struct Task {
+    std::function<void()> fn;
+    size_t bytes = 0;
+    bool admitted = false;  // by try_submit: counted in pending_tasks_ / pending_bytes_
+  };
+  std::deque<Task> tasks_;
   bool stopping_ = false;
   Limits limits_;
   size_t pending_tasks_ = 0, pending_bytes_ = 0;

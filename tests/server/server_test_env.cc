@@ -49,6 +49,7 @@ Result<std::unique_ptr<Server>> try_start_test_server(const TestServerConfig& co
   o.http.body_timeout_ms = config.body_timeout_ms;
   o.http.max_connections = config.max_connections;
   o.http.io_threads = config.io_threads;
+  o.drain_timeout_ms = config.drain_timeout_ms;
   o.decode_threads = 2;
   o.enable_management = config.management;
   o.auth = config.auth;

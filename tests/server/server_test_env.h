@@ -22,6 +22,7 @@ struct TestServerConfig {
   int body_timeout_ms = HttpServerOptions().body_timeout_ms;
   int max_connections = HttpServerOptions().max_connections;
   int io_threads = HttpServerOptions().io_threads;
+  int drain_timeout_ms = ServerOptions().drain_timeout_ms;
   AuthOptions auth;
   int64_t max_instance_bytes = ServerOptions().max_instance_bytes;
   int max_decode_queue = ServerOptions().max_decode_queue;

@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <iterator>
 #include <limits>
+#include <stdexcept>
+#include <string_view>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -13,6 +16,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "core/log.h"
+#include "server/http/http_framing.h"
 #include "server/http/http_wire.h"
 
 namespace inferd::http {
@@ -84,6 +88,14 @@ void ServerCore::remove_connection(uint64_t id) {
 std::vector<std::shared_ptr<Connection>> ServerCore::begin_stopping() {
   std::lock_guard lock(registry_mutex_);
   stopping_ = true;
+  std::vector<std::shared_ptr<Connection>> open;
+  for (auto& [id, weak] : connections_)
+    if (auto connection = weak.lock()) open.push_back(std::move(connection));
+  return open;
+}
+
+std::vector<std::shared_ptr<Connection>> ServerCore::open_now() {
+  std::lock_guard lock(registry_mutex_);
   std::vector<std::shared_ptr<Connection>> open;
   for (auto& [id, weak] : connections_)
     if (auto connection = weak.lock()) open.push_back(std::move(connection));
@@ -167,21 +179,26 @@ void Connection::parse_buffered() {
       if (!first_request_) arm_read_timer(core_->options.header_timeout_ms);
     }
     error_code ec;
-    const size_t used = parser_->put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec == bhttp::error::need_more) break;
-    if (ec == bhttp::error::header_limit) {
-      answer_with_error(431, "request headers are over the limit of " +
-                                 std::to_string(core_->options.max_header_bytes) + " bytes");
+    size_t used = 0;
+    try {
+      used = put_buffered(ec);
+    } catch (const std::length_error&) {
+      // Beast stores a field's name and value in at most 65535 bytes each and throws past
+      // that (reachable with max_header_bytes above 64 KiB).
+      answer_with_error(431, "a header or trailer field is over 65535 bytes");
       break;
     }
-    if (ec == bhttp::error::body_limit) {  // only chunked bodies get here: they are counted as they arrive
-      const std::string limit = std::to_string(core_->options.max_body_bytes);
-      answer_with_error(413, "body is more than " + limit + " bytes, limit is " + limit);
+    if (ec == bhttp::error::need_more) {
+      if (!in_chunked_body()) break;
+      if (used > 0) continue;  // chunk data went through: parse again from the line after it
+      if (buffer_.size() >= core_->options.max_header_bytes) {
+        const std::string_view pending(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+        answer_with(long_chunk_framing_refusal(pending, core_->options.max_header_bytes));
+      }
       break;
     }
     if (ec) {
-      answer_with_error(400, "malformed HTTP request: " + ec.message());
+      answer_with(parse_error_refusal(ec, *parser_, core_->options));
       break;
     }
     if (!header_checked_ && parser_->is_header_done() && !on_header_done()) break;
@@ -193,10 +210,30 @@ void Connection::parse_buffered() {
   }
 }
 
+// A chunked body keeps unconsumed in the buffer only a chunk-size line or a trailer section
+// that is not whole yet (chunk data is consumed as it arrives). The parser is shown at most
+// max_header_bytes of the buffer, so a line or trailer longer than that is refused however
+// it arrives, instead of being buffered without bound.
+size_t Connection::put_buffered(error_code& ec) {
+  auto data = buffer_.data();
+  if (in_chunked_body()) data = asio::buffer(data, core_->options.max_header_bytes);
+  const size_t used = parser_->put(data, ec);
+  buffer_.consume(used);
+  return used;
+}
+
+bool Connection::in_chunked_body() const { return parser_ && header_checked_ && parser_->chunked(); }
+
 bool Connection::on_header_done() {
   header_checked_ = true;
+  const Request head = wire::to_request_head(parser_->get());
+  if (auto refusal = framing_refusal(head, *parser_)) {
+    answer_with(*refusal);
+    return false;
+  }
+  header_fields_ = static_cast<size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
   if (core_->head_check) {
-    if (auto refusal = core_->head_check(wire::to_request_head(parser_->get()))) {
+    if (auto refusal = core_->head_check(head)) {
       if (!parser_->is_done()) {
         refuse_and_close(std::move(*refusal));
         return false;
@@ -227,6 +264,7 @@ bool Connection::on_header_done() {
 void Connection::dispatch_request() {
   wire::BeastRequest message = parser_->release();
   parser_.reset();
+  wire::drop_trailer_fields(message, header_fields_);  // before keep_alive(): a trailer cannot close
   header_checked_ = false;
   request_started_ = false;
   first_request_ = false;
@@ -271,6 +309,8 @@ void Connection::answer_with_error(int status, const std::string& message) {
   refuse_and_close(error_response(status, message));
 }
 
+void Connection::answer_with(const Refusal& refusal) { answer_with_error(refusal.status, refusal.message); }
+
 void Connection::refuse_and_close(Response response) {
   no_more_requests_ = true;
   parser_.reset();
@@ -303,16 +343,46 @@ void Connection::deliver(uint64_t seq, Response response) {
 }
 
 void Connection::on_response(uint64_t seq, Response response) {
-  if (closed_) {
+  // Unanswered slots are never popped, except those abandon() answered: such a slot may be
+  // gone already, and the handler's late answer only settles the in_flight count it kept.
+  const bool in_slots = !slots_.empty() && seq >= slots_.front().seq && seq - slots_.front().seq < slots_.size();
+  if (closed_ || !in_slots || slots_[seq - slots_.front().seq].abandoned) {
     core_->in_flight.fetch_sub(1);
     return;
   }
-  Slot& slot = slots_[seq - slots_.front().seq];  // unanswered slots are never popped
+  Slot& slot = slots_[seq - slots_.front().seq];
   const wire::ResponseFraming framing{
       .close = slot.close_after, .keep_alive_10 = slot.keep_alive_10, .head_only = slot.head_only};
   slot.head = wire::response_head(response, framing);
   slot.body = std::move(response.body);
   slot.ready = true;
+  write_ready();
+}
+
+void Connection::abandon(Response response) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), r = std::move(response)] { self->abandon_on_strand(r); });
+}
+
+void Connection::abandon_on_strand(const Response& response) {
+  if (closed_) return;
+  bool any = false;
+  for (Slot& slot : slots_) {
+    if (slot.ready || !slot.counts_in_flight) continue;
+    // The in_flight count stays with the handler's answer, which still comes (a dropped
+    // `respond` answers 500): the write below must not settle it too.
+    slot.counts_in_flight = false;
+    slot.abandoned = true;
+    slot.ready = true;
+    slot.close_after = true;
+    Response answer = response;  // response_head() completes the headers it is given
+    slot.head = wire::response_head(answer, {.close = true, .head_only = slot.head_only});
+    slot.body = slot.head_only ? std::string() : std::move(answer.body);
+    core_->abandoned_unwritten.fetch_add(1);
+    any = true;
+  }
+  if (!any) return;
+  no_more_requests_ = true;
   write_ready();
 }
 
@@ -349,6 +419,10 @@ void Connection::on_write(error_code ec) {
     const Slot& slot = slots_.front();
     if (slot.counts_in_flight) {
       core_->in_flight.fetch_sub(1);
+      --requests_queued_;
+    }
+    if (slot.abandoned) {
+      core_->abandoned_unwritten.fetch_sub(1);
       --requests_queued_;
     }
     close = close || slot.close_after;
@@ -431,6 +505,10 @@ void Connection::close_now() {
     if (slot.ready && slot.counts_in_flight) {
       slot.counts_in_flight = false;
       core_->in_flight.fetch_sub(1);
+    }
+    if (slot.ready && slot.abandoned && slot.close_after) {
+      slot.close_after = false;  // counted once: the slot stays until its write is aborted
+      core_->abandoned_unwritten.fetch_sub(1);
     }
   }
   parser_.reset();

@@ -22,11 +22,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
+#include "server/http/http_framing.h"
 #include "server/http/http_server.h"
 #include "server/http/http_types.h"
+#include "server/http/http_wire.h"
 
 namespace inferd::http {
 
@@ -54,6 +54,10 @@ struct ServerCore {
   void remove_connection(uint64_t id);
   // Marks the core stopping and returns the connections still open.
   std::vector<std::shared_ptr<Connection>> begin_stopping();
+  // The connections open now.
+  std::vector<std::shared_ptr<Connection>> open_now();
+  // Answers abandon() gave that are not yet written (or dropped with their connection).
+  std::atomic<size_t> abandoned_unwritten{0};
 
  private:
   std::mutex registry_mutex_;
@@ -75,6 +79,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_from_server();
   // The handler's answer to request `seq`; any thread. Consumes one in_flight count.
   void deliver(uint64_t seq, Response response);
+  // Answers every request the handler has not answered yet with `response`, then closes
+  // (a drain that ran out of time); any thread. The handler's later answers are dropped.
+  void abandon(Response response);
 
  private:
   // One answer in the order the connection owes them: a request's response (counts in
@@ -86,21 +93,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool close_after = false;
     bool head_only = false;
     bool keep_alive_10 = false;
+    bool abandoned = false;  // answered by abandon(): the handler's answer is still to come
     std::string head;
     std::string body;
   };
-  using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  using Parser = wire::BeastRequestParser;
 
   void start_on_strand();
   void read_more();
   void on_read(boost::system::error_code ec, size_t bytes);
   void parse_buffered();
+  size_t put_buffered(boost::system::error_code& ec);
+  bool in_chunked_body() const;
   bool on_header_done();
   void dispatch_request();
   void call_handler(Request request, uint64_t seq);
   void answer_with_error(int status, const std::string& message);
+  void answer_with(const Refusal& refusal);
   void refuse_and_close(Response response);
   void on_response(uint64_t seq, Response response);
+  void abandon_on_strand(const Response& response);
   void write_ready();
   void on_write(boost::system::error_code ec);
   void on_peer_eof();
@@ -125,6 +137,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t requests_queued_ = 0;  // request slots not yet written (the pipelining window)
   size_t slots_writing_ = 0;    // slots at the front of slots_ in the current write
   size_t drained_bytes_ = 0;
+  size_t header_fields_ = 0;    // the header section's fields (any after them are a trailer)
   bool registered_ = false;
   bool reading_ = false;
   bool writing_ = false;

@@ -211,4 +211,11 @@ size_t HttpServer::in_flight() const { return impl_->core->in_flight.load(); }
 
 void HttpServer::stop() { impl_->stop(); }
 
+void HttpServer::abandon_unanswered(int status, const std::string& message) {
+  const http::Response response = http::error_response(status, message);
+  for (const auto& connection : impl_->core->open_now()) connection->abandon(response);
+}
+
+size_t HttpServer::abandoned_unwritten() const { return impl_->core->abandoned_unwritten.load(); }
+
 }  // namespace inferd

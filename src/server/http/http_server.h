@@ -22,7 +22,9 @@
 // - Exceptions never leave the handler boundary or an I/O thread: a throwing handler
 //   answers 500 and the exception is logged.
 //
-// Graceful shutdown (SIGTERM): stop_accepting(); wait until in_flight() == 0; stop().
+// Graceful shutdown (SIGTERM): stop_accepting(); wait until in_flight() == 0 or the drain
+// time is up; then abandon_unanswered(503, ...) and wait for abandoned_unwritten() == 0
+// (bounded too); stop().
 // in_flight() counts a request until its response has been written to the socket (or
 // dropped because its connection closed), so nothing answered is lost by stop().
 #pragma once
@@ -41,7 +43,9 @@ struct HttpServerOptions {
   int port = 8000;                     // 0 = pick a free port (tests); see port()
   int io_threads = 2;
   size_t max_body_bytes = 16 << 20;    // larger -> 413, judged from Content-Length before reading the body
-  size_t max_header_bytes = 16 << 10;  // request line + headers; larger -> 431
+  // Request line + headers (larger: 414 for the line, 431 for the headers); also bounds a
+  // chunked body's chunk-size lines (400) and its trailer section (431).
+  size_t max_header_bytes = 16 << 10;
   int header_timeout_ms = 10000;       // from the first byte of a request (or from accept) to the end of its headers
   int body_timeout_ms = 30000;         // from the end of the headers to the end of the body; also bounds one write
   int idle_timeout_ms = 60000;         // keep-alive connection with nothing to answer and no request started
@@ -65,8 +69,16 @@ class HttpServer {
   void stop_accepting();
 
   size_t open_connections() const;
-  // Requests handed to the handler whose response has not been written out yet.
+  // Requests handed to the handler whose response has not been written out yet (an
+  // abandoned one counts until its handler answers, though its 503 is written).
   size_t in_flight() const;
+
+  // Graceful drain, when its time is up: every request the handler has not answered yet
+  // is answered `status` + `message` at once and its connection closed after the write;
+  // the handler's later answers are dropped. Any thread but an I/O thread.
+  void abandon_unanswered(int status, const std::string& message);
+  // Answers abandon_unanswered() gave that are not written yet: 0 once they are all out.
+  size_t abandoned_unwritten() const;
 
   // Closes the listener and every connection (answers not yet written are dropped) and
   // joins the I/O threads. Idempotent.

@@ -50,6 +50,12 @@ Request to_request(BeastRequest&& message) {
   return request;
 }
 
+void drop_trailer_fields(BeastRequest& message, size_t header_fields) {
+  auto field = message.begin();
+  for (size_t i = 0; i < header_fields && field != message.end(); ++i) ++field;
+  while (field != message.end()) field = message.erase(field);
+}
+
 std::string response_head(Response& response, const ResponseFraming& framing) {
   auto code = bhttp::int_to_status(static_cast<unsigned>(response.status));
   if (code == bhttp::status::unknown || response.status < 100 || response.status > 599) {
