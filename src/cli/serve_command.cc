@@ -1,5 +1,7 @@
 // `inferd serve (--model-repository DIR | MODEL) [--host 127.0.0.1] [--port 8000] ...`
 // SIGTERM/SIGINT: graceful drain, exit 0. SIGHUP: reload every model from its files.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -71,6 +73,32 @@ void print_config(const ServerOptions& o) {
       .kv("max_instance_bytes", o.max_instance_bytes);
 }
 
+// Every connection holds a descriptor, and so do model files, plans, logs and the event
+// machinery. Under the common soft limit of 1024 descriptors, new connections failed
+// before the 1024-connection limit was reached (accept: EMFILE) and health probes got no
+// answer. Raise the soft limit to the hard one, and size the connection limit (plus the
+// health probes' reserve) to what is left after a margin for everything else.
+void fit_connections_to_descriptors(ServerOptions& o) {
+  constexpr rlim_t kOtherDescriptors = 128;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const rlim_t reserve = static_cast<rlim_t>(o.http.reserve_connections);
+  const rlim_t wanted = static_cast<rlim_t>(o.http.max_connections) + reserve + kOtherDescriptors;
+  if (limit.rlim_cur >= wanted) return;
+  const rlim_t room = limit.rlim_cur > reserve + kOtherDescriptors + 1 ? limit.rlim_cur - reserve - kOtherDescriptors : 1;
+  log_warn("connections_capped_by_descriptors")
+      .kv("max_connections", o.http.max_connections)
+      .kv("now", static_cast<int64_t>(room))
+      .kv("descriptor_limit", static_cast<int64_t>(limit.rlim_cur))
+      .kv("fix", "raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower --max-connections");
+  o.http.max_connections = static_cast<int>(room);
+}
+
 // Waits for a signal on this thread (the others have them blocked).
 int wait_for_signals(Server& server) {
   sigset_t set;
@@ -126,6 +154,7 @@ int serve_command(const Argv& argv) {
   auto options = server_options(args);
   if (!options.is_ok()) return fail(options.status().message() + "\n" + args.help(usage), 2);
   set_log_level(args.on("quiet") ? LogLevel::kWarn : LogLevel::kInfo);
+  fit_connections_to_descriptors(*options);
   print_config(*options);
 
   // Block the signals in every thread the server starts; only wait_for_signals takes them.

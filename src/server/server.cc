@@ -55,8 +55,11 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   // server read (and buffer) a body. Without tokens there is no check (and no copy of the head).
   http::HeadCheck check_token;
   if (s->access_.enabled()) check_token = [self](const http::Request& head) { return self->access_.check(head); };
+  HttpServerOptions http_options = options.http;
+  // The health probes keep a few connections of their own beyond the limit.
+  http_options.reserve_paths = {"/v2/health/live", "/v2/health/ready"};
   ASSIGN_OR_RETURN(s->http_, HttpServer::start(
-                                 options.http,
+                                 http_options,
                                  [self](http::Request request, http::Respond respond) {
                                    self->router_.dispatch(std::move(request), std::move(respond));
                                  },

@@ -31,6 +31,24 @@ Run inferd(const std::string& args) {
 
 const std::string kModel = test::source_dir() + "/models/squeezenet";
 
+// Under a descriptor limit too small for --max-connections, serve says so and lowers the
+// connection limit rather than failing accepts (EMFILE) at the limit.
+TEST(Cli, ServeFitsItsConnectionLimitToTheDescriptorLimit) {
+  const std::string cmd = "sh -c 'ulimit -n 300 && exec timeout 3 " + std::string(INFERD_BINARY_DIR) +
+                          "/inferd serve " + kModel + " --port 0' 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  pclose(pipe);
+  EXPECT_NE(out.find("event=connections_capped_by_descriptors max_connections=1024 now=164 descriptor_limit=300"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("max_connections=164"), std::string::npos) << out;
+  EXPECT_NE(out.find("serving on http://127.0.0.1:"), std::string::npos) << out;
+}
+
 TEST(Cli, ClassifyPrintsTheSeedsRabbit) {
   const auto r = inferd("classify " + kModel + " " + test::source_dir() + "/images/1.jpg");
   EXPECT_EQ(r.code, 0) << r.out;

@@ -102,11 +102,12 @@ std::vector<std::shared_ptr<Connection>> ServerCore::open_now() {
   return open;
 }
 
-Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket)
+Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, bool reserve_only)
     : core_(std::move(core)),
       socket_(std::move(socket)),
       read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()) {}
+      write_timer_(socket_.get_executor()),
+      reserve_only_(reserve_only) {}
 
 void Connection::start() {
   // Registered here, on the accepting thread, so that max_connections sees it at once.
@@ -232,6 +233,17 @@ bool Connection::on_header_done() {
     return false;
   }
   header_fields_ = static_cast<size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
+  if (reserve_only_) {
+    const auto& paths = core_->options.reserve_paths;
+    if (std::find(paths.begin(), paths.end(), head.path()) == paths.end()) {
+      Response busy = error_response(503, "server has " + std::to_string(core_->options.max_connections) +
+                                              " connections open, the limit; retry later");
+      busy.headers["Retry-After"] = "1";
+      refuse_and_close(std::move(busy));
+      return false;
+    }
+    no_more_requests_ = true;  // the reserve serves one probe per connection (closed after it)
+  }
   if (core_->head_check) {
     if (auto refusal = core_->head_check(head)) {
       if (!parser_->is_done()) {
@@ -271,7 +283,7 @@ void Connection::dispatch_request() {
   const bool keep_alive = message.keep_alive();
   Slot& slot = push_slot();
   slot.counts_in_flight = true;
-  slot.close_after = !keep_alive;
+  slot.close_after = !keep_alive || reserve_only_;
   slot.head_only = message.method() == bhttp::verb::head;
   slot.keep_alive_10 = keep_alive && message.version() < 11;
   const uint64_t seq = slot.seq;

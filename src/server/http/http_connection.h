@@ -69,7 +69,8 @@ struct ServerCore {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `socket` must have been accepted on its own strand (its executor).
-  Connection(std::shared_ptr<ServerCore> core, boost::asio::ip::tcp::socket socket);
+  // `reserve_only`: accepted over max_connections, on the reserve for the health paths.
+  Connection(std::shared_ptr<ServerCore> core, boost::asio::ip::tcp::socket socket, bool reserve_only = false);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -147,6 +148,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool lingering_ = false;
   bool request_started_ = false;   // bytes of the next request have arrived
   bool first_request_ = true;
+  bool reserve_only_ = false;  // one request to HttpServerOptions::reserve_paths, then close
   bool header_checked_ = false;
 };
 

@@ -34,6 +34,7 @@ Status check_options(const HttpServerOptions& o) {
   if (o.max_header_bytes < 256) return bad("max_header_bytes is " + std::to_string(o.max_header_bytes) + ", needs at least 256");
   if (o.header_timeout_ms <= 0 || o.body_timeout_ms <= 0 || o.idle_timeout_ms <= 0) return bad("timeouts must be positive");
   if (o.max_connections < 1) return bad("max_connections is " + std::to_string(o.max_connections) + ", needs at least 1");
+  if (o.reserve_connections < 0) return bad("reserve_connections is negative");
   return Status::ok();
 }
 
@@ -75,6 +76,8 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   bool accepting = false;
+  size_t accept_failures = 0;                           // since the last log line
+  std::chrono::steady_clock::time_point last_accept_log;  // both under acceptor_mutex
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   int port = 0;
@@ -121,7 +124,15 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
   std::lock_guard lock(acceptor_mutex);
   if (!accepting) return;
   if (ec) {
-    log_warn("http_accept_failed").kv("error", ec.message());
+    // Out of descriptors (EMFILE) fails every accept until one frees up: one line per
+    // second with a count, not a line per try (20 a second) flooding the log.
+    ++accept_failures;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_accept_log >= std::chrono::seconds(1)) {
+      log_warn("http_accept_failed").kv("error", ec.message()).kv("failures", accept_failures);
+      accept_failures = 0;
+      last_accept_log = now;
+    }
     accept_retry.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
     accept_retry.async_wait([this](error_code wait_ec) {
       std::lock_guard retry_lock(acceptor_mutex);
@@ -130,11 +141,14 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
     return;
   }
   const auto limit = static_cast<size_t>(core->options.max_connections);
-  if (core->open_connections.load() >= limit) {
-    log_warn("http_connection_refused").kv("open_connections", core->open_connections.load()).kv("limit", limit);
+  const size_t open = core->open_connections.load();
+  const size_t reserve = core->options.reserve_paths.empty() ? 0 : static_cast<size_t>(core->options.reserve_connections);
+  if (open >= limit + reserve) {
+    log_warn("http_connection_refused").kv("open_connections", open).kv("limit", limit);
     refuse_connection(std::move(socket), core->options.max_connections);
   } else {
-    std::make_shared<http::Connection>(core, std::move(socket))->start();
+    // Over the limit, within the reserve: the connection serves one health probe at most.
+    std::make_shared<http::Connection>(core, std::move(socket), /*reserve_only=*/open >= limit)->start();
   }
   accept_next();
 }

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "server/http/http_types.h"
@@ -49,7 +50,13 @@ struct HttpServerOptions {
   int header_timeout_ms = 10000;       // from the first byte of a request (or from accept) to the end of its headers
   int body_timeout_ms = 30000;         // from the end of the headers to the end of the body; also bounds one write
   int idle_timeout_ms = 60000;         // keep-alive connection with nothing to answer and no request started
-  int max_connections = 1024;          // one more is answered 503 and closed
+  int max_connections = 1024;          // one more is answered 503 and closed...
+  // ...except that `reserve_connections` more are kept for requests to `reserve_paths`
+  // (the health probes): an orchestrator probing a busy server gets its answer instead of
+  // a 503 that would make it restart the pod. On the reserve, other requests are answered
+  // 503 + Retry-After, and each connection closes after one answer.
+  int reserve_connections = 8;
+  std::vector<std::string> reserve_paths;
 };
 
 class HttpServer {
