@@ -85,6 +85,8 @@ TEST(SqueezeNet, MatchesOnnxRuntimeOnEveryBundledPhoto) {
   const Tensor input = preprocess_all(photos);
   const auto ours = run_engine(input);
   auto theirs = test::run_onnx_runtime(test::source_dir() + "/models/squeezenet/1/model.onnx", input);
+  // A clone without scripts/setup.sh has no ONNX Runtime: skipped, naming what to run.
+  if (theirs.status().code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << theirs.status().message();
   ASSERT_TRUE(theirs.is_ok()) << theirs.status().message();
   const size_t classes = ours.at(0).size();
   ASSERT_EQ(static_cast<size_t>(theirs->size()), classes * photos.size());

@@ -27,6 +27,8 @@ Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& inp
   const std::string script = source_dir() + "/tools/ort/run_model.js";
   if (!std::filesystem::exists(source_dir() + "/tools/ort/node_modules/onnxruntime-node"))
     return failed_precondition("onnxruntime-node is not installed: run scripts/setup.sh");
+  if (std::system("node --version > /dev/null 2>&1") != 0)
+    return failed_precondition("node is not installed: run scripts/setup.sh");
   static int counter = 0;
   const std::string stem = temp_dir() + "/ort" + std::to_string(counter++);
   const std::string in_path = stem + ".in.bin", out_path = stem + ".out.bin";
