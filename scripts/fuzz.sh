@@ -49,6 +49,17 @@ max_len() {
     model_config) echo 4096 ;;
   esac
 }
+# Per harness: the most one input may take (libFuzzer -timeout, seconds; a slower input is
+# a failure). Decode cost is a bug class here: a 200 KB progressive JPEG once took 12-14 s,
+# so the image harness gets room for the worst input the decode bounds allow (2^30
+# pixel-scans, ~1-3 s with sanitizers) and no more; the others are far quicker.
+input_timeout() {
+  case "$1" in
+    image_preprocess) echo 10 ;;
+    http_request) echo 10 ;;  # a pipelined input may classify up to 16 images
+    *) echo 5 ;;
+  esac
+}
 dictionary() {
   case "$1" in
     onnx_import) echo onnx ;;
@@ -94,7 +105,7 @@ for h in "${HARNESSES[@]}"; do
   artifacts="$BUILD_DIR/fuzz-artifacts/$h"
   log="$BUILD_DIR/fuzz-logs/$h.log"
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
-  args=(-max_total_time="$SECONDS_EACH" -max_len="$(max_len "$h")" -rss_limit_mb=2048 -timeout=25
+  args=(-max_total_time="$SECONDS_EACH" -max_len="$(max_len "$h")" -rss_limit_mb=2048 -timeout="$(input_timeout "$h")"
         -print_final_stats=1 -artifact_prefix="$artifacts/")
   dict=$(dictionary "$h")
   [[ -n "$dict" ]] && args+=(-dict="$ROOT/tests/fuzz/dictionaries/$dict.dict")

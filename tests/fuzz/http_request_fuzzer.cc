@@ -2,11 +2,12 @@
 // a client sends on one connection. It goes through the server's own http::Connection
 // (the Beast parser with the server's header and body limits, pipelining, Expect:
 // 100-continue, error answers, lingering close) into the router with every endpoint
-// group of `inferd serve` (classify, ops, KServe v2 with management enabled) over an
-// empty model repository: /classify answers 503, model paths 404, /v2 and /metrics answer.
+// group of `inferd serve` (classify, ops, KServe v2 with management enabled) over a
+// repository serving the bundled SqueezeNet: a request can reach image decoding (bounded
+// admission), the batcher and the engine, as in production.
 //
-// The connection runs over a socketpair on the harness thread (no I/O threads, so every
-// run is deterministic); the harness writes the input, half-closes, and reads answers
+// The connection runs over a socketpair on the harness thread (no I/O threads; answers
+// computed on the decode and batcher threads are posted back to it); the harness writes the input, half-closes, and reads answers
 // until the server closes. Checked: the server closes once the client has (no hang),
 // nothing stays in flight or open, and no answer is a 500 (a handler that dropped its
 // request or threw).
@@ -63,8 +64,16 @@ struct ServerUnderTest {
   ServerUnderTest() {
     repository = (std::filesystem::temp_directory_path() / ("inferd-fuzz-http-" + std::to_string(getpid()))).string();
     std::filesystem::create_directories(repository);
+    // The bundled model, so that a request can get past routing into decode, the batcher
+    // and the engine (an empty repository only ever answered 404 and 503).
+    std::filesystem::copy(std::string(INFERD_SOURCE_DIR) + "/models/squeezenet", repository + "/squeezenet",
+                          std::filesystem::copy_options::recursive);
     metrics = ServerMetrics::create(64).value();
     models = std::make_unique<ModelRepository>(repository, ServeModelOptions{});
+    if (Status s = models->load_all(); !s.is_ok()) {
+      std::fprintf(stderr, "fuzz_http_request: cannot serve the bundled model: %s\n", s.message().c_str());
+      std::abort();
+    }
     decoders = std::make_unique<WorkerPool>(1, "fuzz-decode", WorkerPool::Limits{64, 64 << 20});
     management = std::make_unique<WorkerPool>(1, "fuzz-manage", WorkerPool::Limits{4, 0});
     ctx = {models.get(),  decoders.get(), management.get(), metrics.get(),
@@ -174,8 +183,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string received;
   s.core->io.restart();
   const auto give_up = std::chrono::steady_clock::now() + kMaxRunTime;
-  while (!s.core->io.stopped()) {
+  for (;;) {
     send_some(fds[0], input, &sent, &half_closed);
+    if (s.core->io.stopped()) {
+      // Out of work: done, unless an answer is still being computed on a decode or batcher
+      // thread, which will post it here (the io_context has nothing to wait on meanwhile).
+      if (s.core->in_flight.load() == 0) break;
+      s.core->io.restart();
+    }
     s.core->io.run_one_for(std::chrono::milliseconds(1));
     receive_some(fds[0], &received);
     FUZZ_CHECK(std::chrono::steady_clock::now() < give_up, "the connection did not close after the client did");
