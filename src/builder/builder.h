@@ -1,6 +1,6 @@
 // The build phase (as TensorRT's IBuilder): model file -> import -> optimize for a
-// backend -> Plan. Sits above import/, passes/ and runtime/ (a folder DESIGN.md's
-// table did not name: both the CLI and the server's model repository build plans).
+// backend -> Plan. Sits above import/, passes/ and plan/, below server/ and cli/, which
+// both build plans (docs/architecture.md).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// `inferd classify MODEL IMAGE... [--top k] [--json]` (the contract in DESIGN.md).
+// `inferd classify MODEL IMAGE... [--top k] [--json]` (its output is a contract: the README's Commands section).
 #include <algorithm>
 #include <cstdio>
 #include <iostream>

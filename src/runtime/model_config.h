@@ -1,5 +1,5 @@
-// The per-model config.toml and the model folder around it (DESIGN.md, "Model repository
-// and command line": a contract users and scripts rely on). Every key is optional; the
+// The per-model config.toml and the model folder around it (docs/model-repository.md:
+// a contract users and scripts rely on). Every key is optional; the
 // defaults below are the documented ones. This is plain data: the image, batching and
 // backend code read it, and nothing here depends on them.
 //

@@ -1,5 +1,5 @@
 // When to run a batch: the dynamic batcher's rules as a pure function of the queue and
-// the time (DESIGN.md: "the batch policy is a pure class with an injected clock").
+// the time (a pure class with an injected clock, so that its tests control time).
 // BatchPolicy owns no thread, no clock and no request: the Batcher (batcher.h) asks it
 // what to do, passing `now`, and does it. Tests drive it with made-up time points.
 //

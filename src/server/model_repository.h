@@ -1,5 +1,5 @@
 // The models a server serves, by name: loaded from a repository folder (one model
-// folder per subfolder, DESIGN.md) or from a single model path (the short form).
+// folder per subfolder, docs/model-repository.md) or from a single model path (the short form).
 //
 // Threading: all methods may be called from any thread. find() returns a shared_ptr,
 // so a request keeps its model alive across a concurrent unload or reload: the old

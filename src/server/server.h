@@ -1,5 +1,5 @@
 // `inferd serve`: the HTTP server, the model repository and the endpoint groups wired
-// together. A thin adapter over the engine's public API (DESIGN.md).
+// together. A thin adapter over the engine's public API (docs/architecture.md).
 //
 // Threading: start() and shutdown() from one controlling thread (main); reload() may
 // be called from any thread. Requests are served on the HTTP server's I/O threads,
