@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "backends/cuda/device_math.cuh"
+#include "backends/cuda/window.cuh"
 #include "backends/cuda/kernels_nhwc.h"
 
 namespace inferd::cuda {
@@ -43,41 +44,22 @@ __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict_
     rest /= g.out_w;
     const uint32_t oh = rest % g.out_h, n = rest / g.out_h;
     float acc[V];
-    if (bias) {
-      load_floats<T, V>(bias + m0, acc);
-    } else {
-#pragma unroll
-      for (int k = 0; k < V; ++k) acc[k] = 0.0f;
-    }
+    load_bias<T, V>(bias ? bias + m0 : nullptr, acc);
     const int h0 = int(oh) * p.strides[0] - p.pads[0], w0 = int(ow) * p.strides[1] - p.pads[1];
     const T* image = x + n * g.xs[0];
-    for (int kh = 0; kh < p.kernel[0]; ++kh) {
-      const int ih = h0 + kh * p.dilations[0];
-      if (ih < 0 || ih >= g.in_h) continue;
-      for (int kw = 0; kw < p.kernel[1]; ++kw) {
-        const int iw = w0 + kw * p.dilations[1];
-        if (iw < 0 || iw >= g.in_w) continue;
-        const T* pixel = image + ih * g.xs[1] + iw * g.xs[2];
-        const T* taps = w + (int64_t(kh * p.kernel[1] + kw) * g.in_c) * g.out_c + m0;
-        for (int c = 0; c < g.in_c; ++c) {
-          const float v = to_float(pixel[c]);
-          float f[V];
-          load_floats<T, V>(taps + int64_t(c) * g.out_c, f);
+    for_each_tap(p.kernel, p.dilations, h0, w0, g.in_h, g.in_w, [&](int kh, int kw, int ih, int iw) {
+      const T* pixel = image + ih * g.xs[1] + iw * g.xs[2];
+      const T* taps = w + (int64_t(kh * p.kernel[1] + kw) * g.in_c) * g.out_c + m0;
+      for (int c = 0; c < g.in_c; ++c) {
+        const float v = to_float(pixel[c]);
+        float f[V];
+        load_floats<T, V>(taps + int64_t(c) * g.out_c, f);
 #pragma unroll
-          for (int k = 0; k < V; ++k) acc[k] = fmaf(v, f[k], acc[k]);
-        }
+        for (int k = 0; k < V; ++k) acc[k] = fmaf(v, f[k], acc[k]);
       }
-    }
-    // r may alias y: each thread reads its own elements before writing them.
-    if (r) {
-      float res[V];
-      load_floats<T, V>(r + n * g.rs[0] + oh * g.rs[1] + ow * g.rs[2] + m0, res);
-#pragma unroll
-      for (int k = 0; k < V; ++k) acc[k] += res[k];
-    }
-#pragma unroll
-    for (int k = 0; k < V; ++k) acc[k] = ir::apply_activation(p.act, acc[k]);
-    store_floats<T, V>(y + n * g.ys[0] + oh * g.ys[1] + ow * g.ys[2] + m0, acc);
+    });
+    finish_conv_pack<T, V>(acc, r ? r + n * g.rs[0] + oh * g.rs[1] + ow * g.rs[2] + m0 : nullptr, p.act,
+                           y + n * g.ys[0] + oh * g.ys[1] + ow * g.ys[2] + m0);
   }
 }
 

@@ -10,34 +10,11 @@
 
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_epilogue.h"
+#include "backends/cuda/device_math.cuh"
 
 namespace inferd::cuda {
 namespace {
 
-template <typename T>
-__device__ inline float load(const T* p) {
-  return static_cast<float>(*p);
-}
-template <>
-__device__ inline float load(const __half* p) {
-  return __half2float(*p);
-}
-template <>
-__device__ inline float load(const __nv_bfloat16* p) {
-  return __bfloat162float(*p);
-}
-template <typename T>
-__device__ inline void store(T* p, float v) {
-  *p = static_cast<T>(v);
-}
-template <>
-__device__ inline void store(__half* p, float v) {
-  *p = __float2half_rn(v);
-}
-template <>
-__device__ inline void store(__nv_bfloat16* p, float v) {
-  *p = __float2bfloat16_rn(v);
-}
 
 // The loop dims in physical order (slowest first) and each tensor's strides permuted to
 // match; `channel_pos` is where the channel dim sits in that order (1 for NCHW, 3 for NHWC).
@@ -62,11 +39,11 @@ __global__ void epilogue_kernel(LoopParams<Index> p, const T* t, const T* __rest
     const Index i0 = rest / p.dims[1];
     // t and r may alias y (no __restrict__ on them): each thread reads its own element
     // before writing it, and no other thread touches that element.
-    float v = load(t + (i0 * p.t_strides[0] + i1 * p.t_strides[1] + i2 * p.t_strides[2] + i3 * p.t_strides[3]));
-    if (bias) v += load(bias + (p.channel_pos == 3 ? i3 : i1));
-    if (r) v += load(r + (i0 * p.r_strides[0] + i1 * p.r_strides[1] + i2 * p.r_strides[2] + i3 * p.r_strides[3]));
-    store(y + (i0 * p.y_strides[0] + i1 * p.y_strides[1] + i2 * p.y_strides[2] + i3 * p.y_strides[3]),
-          ir::apply_activation(act, v));
+    float v = to_float(t[i0 * p.t_strides[0] + i1 * p.t_strides[1] + i2 * p.t_strides[2] + i3 * p.t_strides[3]]);
+    if (bias) v += to_float(bias[p.channel_pos == 3 ? i3 : i1]);
+    if (r) v += to_float(r[i0 * p.r_strides[0] + i1 * p.r_strides[1] + i2 * p.r_strides[2] + i3 * p.r_strides[3]]);
+    y[i0 * p.y_strides[0] + i1 * p.y_strides[1] + i2 * p.y_strides[2] + i3 * p.y_strides[3]] =
+        from_float<T>(ir::apply_activation(act, v));
   }
 }
 

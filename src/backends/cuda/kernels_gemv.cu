@@ -13,35 +13,12 @@
 
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_gemv.h"
+#include "backends/cuda/device_math.cuh"
 
 namespace inferd::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 8;
-
-__device__ inline float to_f32(float v) {
-  return v;
-}
-__device__ inline float to_f32(__half v) {
-  return __half2float(v);
-}
-__device__ inline float to_f32(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-template <typename T>
-__device__ inline T from_f32(float v);
-template <>
-__device__ inline float from_f32<float>(float v) {
-  return v;
-}
-template <>
-__device__ inline __half from_f32<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ inline __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
 
 // Dot product of two 16-byte vectors of T, in fp32.
 template <typename T>
@@ -50,7 +27,7 @@ __device__ inline float dot16(const uint4& w, const uint4& a) {
   const T* av = reinterpret_cast<const T*>(&a);
   float s = 0.0f;
 #pragma unroll
-  for (int i = 0; i < static_cast<int>(16 / sizeof(T)); ++i) s = fmaf(to_f32(wv[i]), to_f32(av[i]), s);
+  for (int i = 0; i < static_cast<int>(16 / sizeof(T)); ++i) s = fmaf(to_float(wv[i]), to_float(av[i]), s);
   return s;
 }
 
@@ -83,9 +60,9 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     }
   } else {
     for (int64_t i = lane; i < p.k; i += 32) {
-      const float wi = to_f32(row[i]);
+      const float wi = to_float(row[i]);
 #pragma unroll
-      for (int m = 0; m < M; ++m) acc[m] = fmaf(wi, to_f32(a[m * p.lda + i]), acc[m]);
+      for (int m = 0; m < M; ++m) acc[m] = fmaf(wi, to_float(a[m * p.lda + i]), acc[m]);
     }
   }
 #pragma unroll
@@ -97,9 +74,9 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   for (int m = 0; m < M; ++m) {
     if (lane != m) continue;
     float v = p.alpha * acc[m];
-    if (bias) v += to_f32(bias[n]);
-    if (c) v += to_f32(c[m * p.ldc + n]);
-    y[m * p.ldy + n] = from_f32<T>(ir::apply_activation(p.act, v));
+    if (bias) v += to_float(bias[n]);
+    if (c) v += to_float(c[m * p.ldc + n]);
+    y[m * p.ldy + n] = from_float<T>(ir::apply_activation(p.act, v));
   }
 }
 

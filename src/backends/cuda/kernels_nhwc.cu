@@ -14,6 +14,7 @@
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/device_math.cuh"
+#include "backends/cuda/window.cuh"
 #include "backends/cuda/kernels_nhwc.h"
 
 namespace inferd::cuda {
@@ -112,18 +113,12 @@ __global__ void pool_nhwc_kernel(const T* __restrict__ x, T* __restrict__ y, con
     float acc[V];
 #pragma unroll
     for (int k = 0; k < V; ++k) acc[k] = kMax ? -INFINITY : 0.0f;
-    for (int kh = 0; kh < p.kernel[0]; ++kh) {
-      const int ih = h0 + kh * p.dilations[0];
-      if (ih < 0 || ih >= geo.in_h) continue;
-      for (int kw = 0; kw < p.kernel[1]; ++kw) {
-        const int iw = w0 + kw * p.dilations[1];
-        if (iw < 0 || iw >= geo.in_w) continue;
-        float v[V];
-        load_floats<T, V>(base + ih * g.x_strides[1] + iw * g.x_strides[2], v);
+    for_each_tap(p.kernel, p.dilations, h0, w0, geo.in_h, geo.in_w, [&](int, int, int ih, int iw) {
+      float v[V];
+      load_floats<T, V>(base + ih * g.x_strides[1] + iw * g.x_strides[2], v);
 #pragma unroll
-        for (int k = 0; k < V; ++k) acc[k] = kMax ? fmaxf(acc[k], v[k]) : acc[k] + v[k];
-      }
-    }
+      for (int k = 0; k < V; ++k) acc[k] = kMax ? fmaxf(acc[k], v[k]) : acc[k] + v[k];
+    });
     if constexpr (!kMax) {
       int rows_in, rows_padded, cols_in, cols_padded;
       count_taps(h0, p.kernel[0], p.dilations[0], geo.in_h, p.pads[0], p.pads[2], &rows_in, &rows_padded);
@@ -195,35 +190,17 @@ __global__ void depthwise_nhwc_kernel(const T* __restrict__ x, const T* __restri
     const int h0 = int(at.oh) * p.strides[0] - p.pads[0], w0 = int(at.ow) * p.strides[1] - p.pads[1];
     const T* base = x + at.n * g.x_strides[0] + at.c;
     float acc[V];
-    if (bias) {
-      load_floats<T, V>(bias + at.c, acc);
-    } else {
+    load_bias<T, V>(bias ? bias + at.c : nullptr, acc);
+    for_each_tap(p.kernel, p.dilations, h0, w0, geo.in_h, geo.in_w, [&](int kh, int kw, int ih, int iw) {
+      float v[V], f[V];
+      load_floats<T, V>(base + ih * g.x_strides[1] + iw * g.x_strides[2], v);
+      load_floats<T, V>(w + kh * w_row + int64_t(kw) * p.channels + at.c, f);
 #pragma unroll
-      for (int k = 0; k < V; ++k) acc[k] = 0.0f;
-    }
-    for (int kh = 0; kh < p.kernel[0]; ++kh) {
-      const int ih = h0 + kh * p.dilations[0];
-      if (ih < 0 || ih >= geo.in_h) continue;
-      for (int kw = 0; kw < p.kernel[1]; ++kw) {
-        const int iw = w0 + kw * p.dilations[1];
-        if (iw < 0 || iw >= geo.in_w) continue;
-        float v[V], f[V];
-        load_floats<T, V>(base + ih * g.x_strides[1] + iw * g.x_strides[2], v);
-        load_floats<T, V>(w + kh * w_row + int64_t(kw) * p.channels + at.c, f);
-#pragma unroll
-        for (int k = 0; k < V; ++k) acc[k] = fmaf(v[k], f[k], acc[k]);
-      }
-    }
-    // r may alias y: each thread reads its own elements before writing them.
-    if (r) {
-      float res[V];
-      load_floats<T, V>(r + at.n * geo.r_strides[0] + at.oh * geo.r_strides[1] + at.ow * geo.r_strides[2] + at.c, res);
-#pragma unroll
-      for (int k = 0; k < V; ++k) acc[k] += res[k];
-    }
-#pragma unroll
-    for (int k = 0; k < V; ++k) acc[k] = ir::apply_activation(p.act, acc[k]);
-    store_floats<T, V>(y + at.n * g.y_strides[0] + at.oh * g.y_strides[1] + at.ow * g.y_strides[2] + at.c, acc);
+      for (int k = 0; k < V; ++k) acc[k] = fmaf(v[k], f[k], acc[k]);
+    });
+    const T* res = r ? r + at.n * geo.r_strides[0] + at.oh * geo.r_strides[1] + at.ow * geo.r_strides[2] + at.c : nullptr;
+    finish_conv_pack<T, V>(acc, res, p.act,
+                           y + at.n * g.y_strides[0] + at.oh * g.y_strides[1] + at.ow * g.y_strides[2] + at.c);
   }
 }
 

@@ -12,34 +12,10 @@
 #include <algorithm>
 
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/device_math.cuh"
 
 namespace inferd::cuda {
 namespace {
-
-__device__ __forceinline__ float to_float(float v) {
-  return v;
-}
-__device__ __forceinline__ float to_float(__half v) {
-  return __half2float(v);
-}
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) {
-  return v;
-}
-template <>
-__device__ __forceinline__ __half from_float<__half>(float v) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
 
 // The loop nest plus the inputs, by value in kernel parameter space. Operand 0 of the
 // nest is y, operand k + 1 is input k.

@@ -21,6 +21,7 @@
 #include <algorithm>
 
 #include "backends/cuda/cuda_kernels.h"
+#include "backends/cuda/device_math.cuh"
 
 namespace inferd::cuda {
 namespace {
@@ -28,15 +29,6 @@ namespace {
 constexpr int kFractionBits = 22;  // image::kWeightFractionBits (Pillow's PRECISION_BITS)
 constexpr int32_t kHalf = int32_t{1} << (kFractionBits - 1);
 
-__device__ __forceinline__ void store(float* p, float v) {
-  *p = v;
-}
-__device__ __forceinline__ void store(__half* p, float v) {
-  *p = __float2half_rn(v);
-}
-__device__ __forceinline__ void store(__nv_bfloat16* p, float v) {
-  *p = __float2bfloat16_rn(v);
-}
 
 // The taps of one output position along one axis (triangle_taps for a single output):
 // sources [lo, lo + n), weight k = to_fixed(triangle((lo + k - center + 0.5) / fs) / sum).
@@ -103,7 +95,7 @@ __global__ void preprocess_kernel(const uint8_t* __restrict__ rgb, PreprocessPar
   const int pixel[3] = {clip8(acc[0]), clip8(acc[1]), clip8(acc[2])};
   T* out = y + int64_t(i) * s2 + int64_t(j) * s3;
   for (int c = 0; c < 3; ++c)
-    store(out + c * s1, __fmaf_rn(float(pixel[p.source_channel[c]]), p.gain[c], p.bias[c]));
+    out[c * s1] = from_float<T>(__fmaf_rn(float(pixel[p.source_channel[c]]), p.gain[c], p.bias[c]));
 }
 
 bool valid(const PreprocessParams& p, const DeviceTensor& y) {

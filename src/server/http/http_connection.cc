@@ -71,37 +71,6 @@ class PendingResponse {
 
 }  // namespace
 
-bool ServerCore::add_connection(const std::shared_ptr<Connection>& connection, uint64_t* id) {
-  std::lock_guard lock(registry_mutex_);
-  if (stopping_) return false;
-  *id = next_id_++;
-  connections_.emplace(*id, connection);
-  open_connections.fetch_add(1);
-  return true;
-}
-
-void ServerCore::remove_connection(uint64_t id) {
-  std::lock_guard lock(registry_mutex_);
-  if (connections_.erase(id) > 0) open_connections.fetch_sub(1);
-}
-
-std::vector<std::shared_ptr<Connection>> ServerCore::begin_stopping() {
-  std::lock_guard lock(registry_mutex_);
-  stopping_ = true;
-  std::vector<std::shared_ptr<Connection>> open;
-  for (auto& [id, weak] : connections_)
-    if (auto connection = weak.lock()) open.push_back(std::move(connection));
-  return open;
-}
-
-std::vector<std::shared_ptr<Connection>> ServerCore::open_now() {
-  std::lock_guard lock(registry_mutex_);
-  std::vector<std::shared_ptr<Connection>> open;
-  for (auto& [id, weak] : connections_)
-    if (auto connection = weak.lock()) open.push_back(std::move(connection));
-  return open;
-}
-
 Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, bool reserve_only)
     : core_(std::move(core)),
       socket_(std::move(socket)),
