@@ -10,13 +10,15 @@
 # Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, passes.jsonl,
 # profile.txt, serve.txt, log.txt. Options: --stages tests,engine,passes,peer,profile,serve
 # (default all), --models a,b, --peer-modes graphs,compile, --peer-batches 1,8,256,
-# --profile-batch N (default 256: where throughput goes; 1 for latency)
+# --profile-batch N (default 256: where throughput goes; 1 for latency), --arch torchvision|bvlc
+# (the networks benchmarked: torchvision's own, exported on the device by
+# tools/models/export_torchvision.py, the ones the peer runs; or gen_models.py's BVLC variants)
 set -uo pipefail
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
 assets=device-assets
 models=resnet50,googlenet,alexnet,mobilenetv2,squeezenet
 stages=tests,engine,passes,peer,profile,serve
-peer_modes=graphs; peer_batches=1,8,256; profile_batch=256
+peer_modes=graphs; peer_batches=1,8,256; profile_batch=256; arch=torchvision
 while [ $# -gt 0 ]; do
   case $1 in
     --stages) stages=$2; shift ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     --peer-modes) peer_modes=$2; shift ;;
     --peer-batches) peer_batches=$2; shift ;;
     --profile-batch) profile_batch=$2; shift ;;
+    --arch) arch=$2; shift ;;
     *) echo "gpu.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -46,6 +49,14 @@ gen=/tmp/models; mkdir -p "$gen"
 only=$(echo "$models" | tr ',' '\n' | grep -v squeezenet | paste -sd, -)
 [ -n "$only" ] && python3 tools/models/gen_models.py "$gen" --only "$only" >> "$log" 2>&1
 cp models/squeezenet/1/model.onnx "$gen/squeezenet.onnx"
+# The benchmarked networks: torchvision's (what the peer runs), a generated one where the
+# export fails (said in the log and in each row's "arch").
+nets=/tmp/nets; mkdir -p "$nets"
+if [ "$arch" = torchvision ] && { stage engine || stage profile || stage passes; }; then
+  python3 tools/models/export_torchvision.py "$nets" --only "$models" >> "$log" 2>&1
+fi
+arch_of() { [ "$arch" = torchvision ] && [ -f "$nets/$1.onnx" ] && echo torchvision || echo bvlc; }
+net_of() { [ "$(arch_of $1)" = torchvision ] && echo "$nets/$1.onnx" || echo "$gen/$1.onnx"; }
 
 if stage tests; then
   INFERD_GENERATED_MODELS=$gen timeout 240 $assets/test_gpu > "$out/tests.txt" 2>&1
@@ -61,12 +72,13 @@ for m in ${models//,/ }; do
   plan=/tmp/$m.fp16.plan
   profile=""; stage profile && profile="--profile --profile-batch $profile_batch"
   echo "== $m" >> "$out/profile.txt"
-  timeout 150 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 $profile -o "$plan" \
+  echo "network: $(net_of $m) ($(arch_of $m))" >> "$out/profile.txt"
+  timeout 150 $inferd build "$(net_of $m)" --backend cuda --precision fp16 --max-batch 256 $profile -o "$plan" \
     >> "$out/profile.txt" 2>> "$log"
   build_ms=$(sed -n "s|^wrote $plan .*built in \([0-9]*\).*|\1|p" "$out/profile.txt" | tail -n 1)
   stage engine || continue
   timeout 120 $inferd bench --engine "$plan" --backend cuda --batch 1,8,256 --json --min-seconds 2 2>> "$log" |
-    sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"engine\":\"inferd\",\"plan_build_ms\":${build_ms:-0}|" >> "$out/inferd.jsonl"
+    sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"arch\":\"$(arch_of $m)\",\"engine\":\"inferd\",\"plan_build_ms\":${build_ms:-0}|" >> "$out/inferd.jsonl"
 done
 
 # What horizontal fusion and concat elimination buy on the GPU: the same models built
@@ -76,7 +88,7 @@ for m in googlenet squeezenet; do
   stage passes || break
   for off in none horizontal_conv_fusion concat_elimination horizontal_conv_fusion,concat_elimination; do
     flag=""; [ $off != none ] && flag="--disable-pass $off"
-    nodes=$(timeout 120 $inferd build "$gen/$m.onnx" --backend cuda --precision fp16 --max-batch 256 $flag \
+    nodes=$(timeout 120 $inferd build "$(net_of $m)" --backend cuda --precision fp16 --max-batch 256 $flag \
             -o /tmp/ablation.plan 2>> "$log" | sed -n 's/^wrote [^ ]* (\([0-9]*\) nodes.*/\1/p')
     timeout 60 $inferd bench --engine /tmp/ablation.plan --backend cuda --batch 1,256 --json --min-seconds 1 2>> "$log" |
       sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"disabled\":\"$off\",\"kernels\":${nodes:-0}|" >> "$out/passes.jsonl"
@@ -85,13 +97,13 @@ done
 
 if stage peer; then
   peer_models=$(echo "$models" | sed 's/mobilenetv2/mobilenet_v2/; s/squeezenet/squeezenet1_1/')
-  timeout 400 python3 $assets/peer_torch.py "$peer_models" "$peer_batches" "$peer_modes" > "$out/peer.jsonl" 2>> "$log"
+  timeout ${PEER_TIMEOUT:-400} python3 $assets/peer_torch.py "$peer_models" "$peer_batches" "$peer_modes" > "$out/peer.jsonl" 2>> "$log"
 fi
 
 # inferd serve on the GPU: the seed's rabbit, then a short /classify load at c=8.
 stage serve && {
   $inferd serve models/squeezenet --backend cuda --precision fp16 --port 18400 --quiet 2>> "$log" & server=$!
-  for i in $(seq 100); do curl -s localhost:18400/v2/health/ready >/dev/null && break; sleep 0.2; done
+  for i in $(seq 400); do curl -s localhost:18400/v2/health/ready >/dev/null && break; sleep 0.2; done
   curl -s -XPOST --data-binary @images/1.jpg localhost:18400/classify; echo
   timeout 30 $inferd bench -c 8 -z 5s -m POST --images images http://127.0.0.1:18400/classify 2>&1 | tail -n 12
   kill -TERM $server; wait $server; echo "serve exit $?"

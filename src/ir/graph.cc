@@ -1,6 +1,7 @@
 #include "ir/graph.h"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace inferd::ir {
@@ -178,6 +179,38 @@ Status Graph::sort_topologically() {
 std::string describe(const Graph& g, const Node& n) {
   (void)g;
   return "node '" + n.name + "' (" + std::string(to_string(n.op)) + ")";
+}
+
+namespace {
+// The value's batch axis: 0 when dim 0 alone is the batch, -1 when it has no batch, and
+// nullopt when the batch sits elsewhere or twice (a transpose or reshape moved it).
+std::optional<int> batch_axis(const Value& v) {
+  const auto dynamic = std::count(v.shape.begin(), v.shape.end(), kDynamicDim);
+  if (dynamic == 0) return -1;
+  if (dynamic == 1 && v.shape[0] == kDynamicDim) return 0;
+  return std::nullopt;
+}
+}  // namespace
+
+bool samples_independent(const Graph& g) {
+  for (const Node& n : g.nodes()) {
+    bool batched = false;
+    size_t rank = 0;
+    for (const auto* ids : {&n.inputs, &n.outputs}) {
+      for (ValueId id : *ids) {
+        if (id == kNoValue) continue;
+        const auto axis = batch_axis(g.value(id));
+        if (!axis) return false;
+        if (*axis == 0 && !batched) rank = g.value(id).shape.size();
+        batched = batched || *axis == 0;
+      }
+    }
+    if (!batched || !n.attrs.has("axis")) continue;
+    int64_t axis = n.attrs.get_int("axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(rank);
+    if (axis == 0) return false;
+  }
+  return true;
 }
 
 }  // namespace inferd::ir

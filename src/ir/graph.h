@@ -109,4 +109,10 @@ class Graph {
 
 std::string describe(const Graph& g, const Node& n);  // "node 'conv1' (Conv)"
 
+// Whether every sample of a batch is computed from that sample alone: each value that
+// depends on the batch has it as dim 0 and nowhere else, and no node works along axis 0
+// (a softmax over the batch, a concat or gather of samples). Only then may a batch run
+// padded to a larger size without changing its real rows.
+bool samples_independent(const Graph& g);
+
 }  // namespace inferd::ir

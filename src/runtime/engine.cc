@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/log.h"
@@ -60,7 +61,20 @@ Status check_plan_fits_backend(const PlanHeader& h, const Backend& backend) {
   return backend.device().check_plan_target(h.target);
 }
 
+std::vector<int> run_batches_for(const ir::Graph& g, uint32_t max_batch, const Device& device) {
+  std::vector<int> sizes;
+  if (!device.pads_batches() || !ir::samples_independent(g)) return sizes;
+  for (uint32_t b = 1; b < max_batch; b *= 2) sizes.push_back(static_cast<int>(b));
+  sizes.push_back(static_cast<int>(max_batch));
+  return sizes;
+}
+
 }  // namespace
+
+int Engine::run_batch(int batch) const {
+  const auto it = std::lower_bound(run_batches_.begin(), run_batches_.end(), batch);
+  return it == run_batches_.end() ? batch : *it;
+}
 
 Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<const Backend> backend) {
   const auto start = std::chrono::steady_clock::now();
@@ -87,6 +101,7 @@ Result<std::shared_ptr<const Engine>> Engine::create(Plan plan, std::shared_ptr<
     if (!packed.is_ok()) return packed.status().with_context(describe(g, node));
     engine->ops_.push_back(std::move(packed).value());
   }
+  engine->run_batches_ = run_batches_for(g, engine->plan_.header.max_batch, be.device());
   engine->inputs_ = bindings(g, g.inputs);
   engine->outputs_ = bindings(g, g.outputs);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

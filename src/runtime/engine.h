@@ -46,6 +46,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
   const std::vector<Binding>& outputs() const { return outputs_; }
   const MemoryPlan& memory_plan() const { return memory_; }
   const PackedOp& packed_op(size_t node) const { return *ops_[node]; }
+  // The batch sizes the nodes run at, ascending: on a device that pads batches (and a graph
+  // whose samples are independent) the powers of two up to max_batch and max_batch itself;
+  // empty when every size runs as itself.
+  const std::vector<int>& run_batches() const { return run_batches_; }
+  // The size a batch of `batch` samples runs at: the smallest of run_batches() that holds
+  // it, else `batch`. The rows past `batch` hold whatever the arena held; they are computed
+  // and never read back.
+  int run_batch(int batch) const;
 
   Result<std::unique_ptr<ExecutionContext>> create_context() const;
 
@@ -56,6 +64,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::vector<std::unique_ptr<PackedOp>> ops_;
   std::vector<Binding> inputs_, outputs_;
   MemoryPlan memory_;
+  std::vector<int> run_batches_;
 };
 
 // Where the caller's data for one graph input or output lives. `data` == the context's own
@@ -90,6 +99,13 @@ class ExecutionContext {
 
   // Copies `input` (batch samples) in, executes, returns output 0 (batch samples).
   Result<std::vector<float>> run(std::span<const float> input, int batch);
+
+  // Readies every size in engine().run_batches() (largest first, so the workspace is
+  // allocated once): each kernel's per-shape state, an eager run and the stream graph,
+  // on whatever the arena holds. A server calls it at load so that no request pays for a
+  // new shape; without it the first batch of each size does. Nothing to do on devices that
+  // run every size as itself.
+  Status prepare();
 
   // Stream graphs (CUDA graphs): on devices that have them, the node sequence of a batch
   // size is captured on its second execution and replayed from then on. On by default.

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstring>
 
 #include "core/log.h"
@@ -195,6 +196,20 @@ Shape ExecutionContext::output_shape(size_t i, int batch) const {
   return at_batch(engine_->outputs().at(i).shape, batch);
 }
 
+Status ExecutionContext::prepare() {
+  const auto start = std::chrono::steady_clock::now();
+  const auto& sizes = engine_->run_batches();
+  for (auto it = sizes.rbegin(); it != sizes.rend(); ++it)
+    for (int run = 0; run <= kEagerRunsBeforeCapture; ++run) RETURN_IF_ERROR(enqueue_nodes(*it));
+  RETURN_IF_ERROR(stream_->synchronize());
+  if (!sizes.empty())
+    log_info("context_prepared")
+        .kv("graph", engine_->graph().name)
+        .kv("batch_sizes", sizes.size())
+        .kv("ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  return Status::ok();
+}
+
 Status ExecutionContext::enqueue(int batch, std::span<const IoBinding> inputs, std::span<const IoBinding> outputs) {
   if (batch < 1 || batch > engine_->max_batch())
     return invalid_argument("batch " + std::to_string(batch) + " is outside 1.." +
@@ -208,7 +223,7 @@ Status ExecutionContext::enqueue(int batch, std::span<const IoBinding> inputs, s
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].data != device_input(i))
       RETURN_IF_ERROR(device.copy(device_input(i), inputs[i].data, io_bytes(g.inputs[i], batch), *stream_));
-  RETURN_IF_ERROR(enqueue_nodes(batch));
+  RETURN_IF_ERROR(enqueue_nodes(engine_->run_batch(batch)));
   for (size_t i = 0; i < outputs.size(); ++i)
     if (outputs[i].data != device_output(i))
       RETURN_IF_ERROR(

@@ -47,6 +47,7 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
   std::vector<std::unique_ptr<BatchExecutor>> instances;
   for (int i = 0; i < cfg.instances.count; ++i) {
     ASSIGN_OR_RETURN(auto ctx, m->model_.engine->create_context());
+    RETURN_IF_ERROR(ctx->prepare());
     instances.push_back(std::make_unique<ContextExecutor>(std::move(ctx)));
   }
   m->sample_size_ = instances.front()->input_size();

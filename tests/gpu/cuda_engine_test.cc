@@ -189,6 +189,31 @@ TEST(CudaEngine, GraphReplayEqualsEagerExecution) {
   }
 }
 
+// A batch of 3 runs as 4 (squeezenet's engine: max batch 32, sizes 1,2,4,...,32); the
+// padded row holds what the previous, different batch of 4 left there, and must not leak
+// into the 3 real rows, which must equal each photo run alone.
+TEST(CudaEngine, PaddedBatchesKeepTheirRealRows) {
+  REQUIRE_GPU();
+  const auto& m = squeezenet("cuda", "fp16");
+  EXPECT_EQ(m.engine->run_batches(), (std::vector<int>{1, 2, 4, 8, 16, 32}));
+  EXPECT_EQ(m.engine->run_batch(3), 4);
+  EXPECT_EQ(m.engine->run_batch(17), 32);
+  const auto photos = bundled_photos();
+  ASSERT_GE(photos.size(), 4u);
+  auto ctx = m.engine->create_context().value();
+  ASSERT_TRUE(ctx->prepare().is_ok());
+  const Tensor four = preprocess_all(m, {photos[3], photos[2], photos[1], photos[0]});
+  (void)run_rows(*m.engine, *ctx, four);
+  const Tensor three = preprocess_all(m, {photos[0], photos[1], photos[2]});
+  const auto got = run_rows(*m.engine, *ctx, three);
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto alone = run_rows(*m.engine, *ctx, preprocess_all(m, {photos[i]}));
+    ASSERT_EQ(alone.size(), 1u);
+    for (size_t k = 0; k < alone[0].size(); ++k) EXPECT_NEAR(got[i][k], alone[0][k], 2e-3f) << "photo " << i;
+  }
+}
+
 TEST(CudaEngine, EightContextsInEightThreadsGiveTheSameAnswers) {
   REQUIRE_GPU();
   const auto& m = squeezenet("cuda", "fp16");

@@ -96,6 +96,8 @@ std::vector<OpCase> elementwise_cases() {
       {"add", OpKind::kAdd, {}, {activation(s), activation(s)}, {s}, "onednn:binary_add"},
       {"add_broadcast", OpKind::kAdd, {}, {activation(s), activation({1, 8, 1, 1})}, {s}, "reference:add"},
       unary("reorder", OpKind::kReorder, {}, s, s, "onednn:reorder"),
+      // A network's RGB input, NCHW to NHWC: the GPU's interleaving path.
+      unary("reorder_rgb", OpKind::kReorder, {}, {1, 3, 6, 7}, {1, 3, 6, 7}, "onednn:reorder"),
       {"concat_channels",
        OpKind::kConcat,
        attrs({{"axis", int64_t{1}}}),

@@ -91,6 +91,10 @@ class Device {
   virtual Status check_plan_target(const std::string& plan_target) const;
   // Where the engine keeps activations and weights: kHost for the CPU, kDevice for a GPU.
   virtual MemoryKind working_memory() const = 0;
+  // Whether batches should run at a few fixed sizes, padded up (Engine::run_batch): true
+  // where preparing a new shape is costly (library plans, a stream graph) and the rows a
+  // padded batch adds cost little; false where they cost their full compute (the CPU).
+  virtual bool pads_batches() const { return false; }
 
   // Zero-sized requests give an empty buffer. Fails with kResourceExhausted naming the
   // size and the device when memory runs out.

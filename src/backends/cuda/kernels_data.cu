@@ -112,6 +112,32 @@ __global__ void flat_copy_kernel(const Src* __restrict__ x, Dst* __restrict__ y,
     y[i] = convert<Src, Dst>(x[i]);
 }
 
+// Planes to interleaved channels (an NCHW network input to NHWC), few channels: one thread
+// per pixel reads its C values from the C planes (each read coalesced across the warp)
+// and writes them side by side. The generic kernel decomposed every element's index and
+// moved ResNet-50's batch-256 input at about 1.2 TB/s on the H200 (0.19 ms, 2026-12-04).
+// args (rank 3, y's order): [images, pixels, channels]; y dense, x's pixel stride 1.
+constexpr int kMaxInterleaved = 8;
+
+template <typename Src, typename Dst>
+__global__ void interleave_kernel(const Src* __restrict__ x, Dst* __restrict__ y, CopyArgs a, uint32_t total) {
+  const uint32_t pixels = uint32_t(a.dims[1]);
+  const int channels = int(a.dims[2]);
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    const uint32_t n = i / pixels, p = i - n * pixels;
+    const Src* src = x + n * a.x_strides[0] + p;
+    Dst* dst = y + n * a.y_strides[0] + int64_t(p) * channels;
+#pragma unroll
+    for (int c = 0; c < kMaxInterleaved; ++c)
+      if (c < channels) dst[c] = convert<Src, Dst>(src[c * a.x_strides[2]]);
+  }
+}
+
+bool is_interleave(const CopyArgs& a) {
+  return a.rank == 3 && a.dims[2] <= kMaxInterleaved && a.y_strides[2] == 1 && a.y_strides[1] == a.dims[2] &&
+         a.x_strides[1] == 1 && a.x_strides[2] >= a.dims[1] && a.dims[0] * a.dims[1] <= int64_t{UINT32_MAX};
+}
+
 constexpr int kThreads = 256;
 // Grid-stride loops cover the rest; this many blocks already fill any GPU many times over.
 constexpr int64_t kMaxBlocks = 1 << 16;
@@ -239,7 +265,10 @@ cudaError_t launch_copy(const ConstDeviceTensor& x, const DeviceTensor& y, cudaS
     using Dst = decltype(d);
     const auto* src = static_cast<const Src*>(x.data);
     auto* dst = static_cast<Dst*>(y.data);
-    if (small)
+    if (is_interleave(args)) {
+      const int64_t pixels = args.dims[0] * args.dims[1];
+      interleave_kernel<Src, Dst><<<grid_for(pixels), kThreads, 0, stream>>>(src, dst, args, uint32_t(pixels));
+    } else if (small)
       strided_copy_kernel<Src, Dst, uint32_t>
           <<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint32_t(total));
     else

@@ -9,10 +9,10 @@
 // output, which plain FMAs cover. The tuner times this kernel beside cuDNN per batch and
 // keeps it only where it wins (cuda_conv_tune.cc).
 //
-// Each thread computes V neighbouring output channels of one output pixel (one 16-byte
-// store for 8 fp16 channels), reading each input value once per tap and the filter as
-// packs of V output channels: filter layout [kH][kW][C][M], M fastest. Threads are ordered
-// output-channel pack fastest, so the threads of one pixel share its input reads (L1).
+// Each thread computes V neighbouring output channels (one 16-byte store for 8 fp16
+// channels) of P neighbouring output pixels of a row, reading the filter as packs of V
+// output channels: filter layout [kH][kW][C][M], M fastest. Threads are ordered
+// output-channel pack fastest, so the threads of one pixel group share its input reads (L1).
 #include <algorithm>
 
 #include "backends/cuda/device_math.cuh"
@@ -32,35 +32,85 @@ struct DirectGeometry {
   DirectConvParams p;
 };
 
-template <typename T, int V>
+// P neighbouring output columns per thread, input channels read IV at a time: each filter
+// pack loaded serves P pixels and each input load IV channels. P = 1, IV = 1 is the plain
+// per-pixel form, kept for the narrow packs; the widest pack runs P = kPixels, which cut
+// the loads per output by about 4 (a 1x1 layer of 16 input channels made 32 loads per 8
+// outputs: 16 scalar inputs and 16 filter packs). g.out_w counts the threads' column
+// groups; out_w is the real width.
+constexpr int kPixels = 4;
+
+template <typename T, int V, int IV, int P>
 __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ bias,
-                                   const T* r, T* y, const __grid_constant__ DirectGeometry g, uint32_t total) {
+                                   const T* r, T* y, const __grid_constant__ DirectGeometry g, int out_w,
+                                   uint32_t total) {
   const DirectConvParams& p = g.p;
   for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
     uint32_t rest = i;
     const int m0 = int(rest % g.packs) * V;
     rest /= g.packs;
-    const uint32_t ow = rest % g.out_w;
+    const int ow0 = int(rest % g.out_w) * P;
     rest /= g.out_w;
     const uint32_t oh = rest % g.out_h, n = rest / g.out_h;
-    float acc[V];
-    load_bias<T, V>(bias ? bias + m0 : nullptr, acc);
-    const int h0 = int(oh) * p.strides[0] - p.pads[0], w0 = int(ow) * p.strides[1] - p.pads[1];
-    const T* image = x + n * g.xs[0];
-    for_each_tap(p.kernel, p.dilations, h0, w0, g.in_h, g.in_w, [&](int kh, int kw, int ih, int iw) {
-      const T* pixel = image + ih * g.xs[1] + iw * g.xs[2];
-      const T* taps = w + (int64_t(kh * p.kernel[1] + kw) * g.in_c) * g.out_c + m0;
-      for (int c = 0; c < g.in_c; ++c) {
-        const float v = to_float(pixel[c]);
-        float f[V];
-        load_floats<T, V>(taps + int64_t(c) * g.out_c, f);
+    float acc[P][V];
 #pragma unroll
-        for (int k = 0; k < V; ++k) acc[k] = fmaf(v, f[k], acc[k]);
+    for (int o = 0; o < P; ++o) load_bias<T, V>(bias ? bias + m0 : nullptr, acc[o]);
+    const int h0 = int(oh) * p.strides[0] - p.pads[0];
+    const T* image = x + n * g.xs[0];
+    for (int kh = 0; kh < p.kernel[0]; ++kh) {
+      const int ih = h0 + kh * p.dilations[0];
+      if (ih < 0 || ih >= g.in_h) continue;
+      for (int kw = 0; kw < p.kernel[1]; ++kw) {
+        const T* pixel[P];
+#pragma unroll
+        for (int o = 0; o < P; ++o) {
+          const int iw = (ow0 + o) * p.strides[1] - p.pads[1] + kw * p.dilations[1];
+          pixel[o] = iw >= 0 && iw < g.in_w && ow0 + o < out_w ? image + ih * g.xs[1] + iw * g.xs[2] : nullptr;
+        }
+        const T* taps = w + (int64_t(kh * p.kernel[1] + kw) * g.in_c) * g.out_c + m0;
+        for (int c0 = 0; c0 < g.in_c; c0 += IV) {
+          float v[P][IV];
+#pragma unroll
+          for (int o = 0; o < P; ++o) {
+            if (pixel[o]) {
+              load_floats<T, IV>(pixel[o] + c0, v[o]);
+            } else {
+#pragma unroll
+              for (int k = 0; k < IV; ++k) v[o][k] = 0.0f;
+            }
+          }
+#pragma unroll
+          for (int k = 0; k < IV; ++k) {
+            float f[V];
+            load_floats<T, V>(taps + int64_t(c0 + k) * g.out_c, f);
+#pragma unroll
+            for (int o = 0; o < P; ++o)
+#pragma unroll
+              for (int m = 0; m < V; ++m) acc[o][m] = fmaf(v[o][k], f[m], acc[o][m]);
+          }
+        }
       }
-    });
-    finish_conv_pack<T, V>(acc, r ? r + n * g.rs[0] + oh * g.rs[1] + ow * g.rs[2] + m0 : nullptr, p.act,
-                           y + n * g.ys[0] + oh * g.ys[1] + ow * g.ys[2] + m0);
+    }
+#pragma unroll
+    for (int o = 0; o < P; ++o) {
+      const int ow = ow0 + o;
+      if (ow >= out_w) break;
+      finish_conv_pack<T, V>(acc[o], r ? r + n * g.rs[0] + oh * g.rs[1] + ow * g.rs[2] + m0 : nullptr, p.act,
+                             y + n * g.ys[0] + oh * g.ys[1] + ow * g.ys[2] + m0);
+    }
   }
+}
+
+template <typename T, int V, int IV, int P>
+void launch_direct(const ConstDeviceTensor& x, const void* filter, const void* bias, const ConstDeviceTensor* residual,
+                   const DeviceTensor& y, DirectGeometry g, cudaStream_t stream) {
+  const int out_w = static_cast<int>(g.out_w);
+  g.out_w = static_cast<uint32_t>((out_w + P - 1) / P);
+  const int64_t total = y.dims[0] * int64_t(g.packs) * g.out_w * g.out_h;
+  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks));
+  direct_conv_kernel<T, V, IV, P><<<blocks, kThreads, 0, stream>>>(
+      static_cast<const T*>(x.data), static_cast<const T*>(filter), static_cast<const T*>(bias),
+      residual ? static_cast<const T*>(residual->data) : nullptr, static_cast<T*>(y.data), g, out_w, uint32_t(total));
 }
 
 }  // namespace
@@ -92,14 +142,23 @@ cudaError_t launch_direct_conv_nhwc(const ConstDeviceTensor& x, const void* filt
     g.rs[1] = residual->strides[2];
     g.rs[2] = residual->strides[3];
   }
-  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, kMaxBlocks));
+  // Input channels per load: the widest pack x's channel count, strides and pointer allow,
+  // used only at the widest output pack (else 1: fewer kernels to compile).
+  const void* x_pointer[1] = {x.data};
+  const int64_t x_offsets[4] = {x.dims[1], x.strides[0], x.strides[2], x.strides[3]};
+  const int iv = pack_width(static_cast<int>(element_size(x.dtype)), x_pointer, 1, x_offsets, 4);
   const bool known = with_float_type(y.dtype, [&](auto tag) {
     using T = decltype(tag);
     with_pack_width(v, [&](auto width) {
       constexpr int V = decltype(width)::value;
-      direct_conv_kernel<T, V><<<blocks, kThreads, 0, stream>>>(
-          static_cast<const T*>(x.data), static_cast<const T*>(filter), static_cast<const T*>(bias),
-          residual ? static_cast<const T*>(residual->data) : nullptr, static_cast<T*>(y.data), g, uint32_t(total));
+      if constexpr (V * sizeof(T) == 16) {
+        if (iv == V)
+          launch_direct<T, V, V, kPixels>(x, filter, bias, residual, y, g, stream);
+        else
+          launch_direct<T, V, 1, kPixels>(x, filter, bias, residual, y, g, stream);
+      } else {
+        launch_direct<T, V, 1, 1>(x, filter, bias, residual, y, g, stream);
+      }
     });
   });
   return known ? cudaGetLastError() : cudaErrorInvalidValue;
