@@ -155,22 +155,50 @@ class CaffeGraphBuilder {
     return ids;
   }
 
-  // A node of `op` reading `inputs`, writing the layer's top (a new value even in place).
-  Status emit(const LayerParameter& l, ir::OpKind op, std::vector<ir::ValueId> inputs, ir::Attributes attrs,
-              const std::string& top_suffix = "") {
-    if (l.top_size() != 1) return invalid_argument("must have exactly one output");
+  // A node named `name` of `op` reading `inputs`; returns its new output value.
+  ir::ValueId add_op(const std::string& name, const std::string& out_name, ir::OpKind op,
+                     std::vector<ir::ValueId> inputs, ir::Attributes attrs) {
     ir::Value v;
-    v.name = graph_.unique_value_name(l.top(0) + top_suffix);
+    v.name = graph_.unique_value_name(out_name);
     const ir::ValueId out = graph_.add_value(std::move(v));
     ir::Node n;
-    n.name = l.name() + top_suffix;
+    n.name = name;
     n.op = op;
     n.inputs = std::move(inputs);
     n.outputs = {out};
     n.attrs = std::move(attrs);
     graph_.add_node(std::move(n));
-    if (top_suffix.empty()) define(l.top(0), out);
+    return out;
+  }
+
+  // The layer's node: reads `inputs`, writes the layer's top (a new value even in place).
+  Status emit(const LayerParameter& l, ir::OpKind op, std::vector<ir::ValueId> inputs, ir::Attributes attrs) {
+    if (l.top_size() != 1) return invalid_argument("must have exactly one output");
+    define(l.top(0), add_op(l.name(), l.top(0), op, std::move(inputs), std::move(attrs)));
     return Status::ok();
+  }
+
+  // `x` flattened to [N, rest] before the layer's own node (InnerProduct, Softmax).
+  ir::ValueId flattened(const LayerParameter& l, ir::ValueId x) {
+    ir::Attributes a;
+    a.set("axis", int64_t{1});
+    return add_op(l.name() + "_flatten", (l.top_size() > 0 ? l.top(0) : l.name()) + "_flatten", ir::OpKind::kFlatten,
+                  {x}, std::move(a));
+  }
+
+  // Gives constant `id` the shape `shape` (same element count: the caller checked).
+  void reshape_constant(ir::ValueId id, const Shape& shape) {
+    ir::Value& v = graph_.value(id);
+    v.shape = shape;
+    v.constant = Tensor::from_floats(shape, v.constant->floats());
+  }
+
+  // The bias blob (#1) as [count]: Caffe may store it as [1,1,1,count].
+  Result<ir::ValueId> bias(const LayerParameter& l, int64_t count) {
+    ASSIGN_OR_RETURN(ir::ValueId b, weight(l, 1, "bias"));
+    if (graph_.value(b).constant->size() != count) return invalid_argument("the bias does not have num_output values");
+    reshape_constant(b, {count});
+    return b;
   }
 
   Result<ir::ValueId> weight(const LayerParameter& l, int index, const std::string& what) {
@@ -221,10 +249,7 @@ Status CaffeGraphBuilder::convolution(const LayerParameter& l) {
                             std::to_string(kernel[1]));
   std::vector<ir::ValueId> inputs{in[0], w};
   if (p.bias_term()) {
-    ASSIGN_OR_RETURN(ir::ValueId b, weight(l, 1, "bias"));
-    graph_.value(b).shape = {ws[0]};  // Caffe may store the bias as [1,1,1,M]
-    if (graph_.value(b).constant->size() != ws[0]) return invalid_argument("the bias does not have num_output values");
-    graph_.value(b).constant = Tensor::from_floats({ws[0]}, graph_.value(b).constant->floats());
+    ASSIGN_OR_RETURN(ir::ValueId b, bias(l, ws[0]));
     inputs.push_back(b);
   }
   const auto pads = pair_of(p.pad(), p.has_pad_h(), p.pad_h(), p.pad_w(), 0);
@@ -270,21 +295,15 @@ Status CaffeGraphBuilder::inner_product(const LayerParameter& l) {
   Shape ws = graph_.value(w).shape;
   while (ws.size() > 2 && ws[0] == 1) ws.erase(ws.begin());  // legacy [1,1,N,K] blobs
   if (ws.size() != 2) return invalid_argument("weights of shape " + to_string(graph_.value(w).shape) + " are not 2-D");
-  graph_.value(w).shape = ws;
-  graph_.value(w).constant = Tensor::from_floats(ws, graph_.value(w).constant->floats());
+  reshape_constant(w, ws);
   const int64_t outputs = p.transpose() ? ws[1] : ws[0];
   if (outputs != static_cast<int64_t>(p.num_output()))
     return invalid_argument("weights of shape " + to_string(ws) + " do not have num_output " +
                             std::to_string(p.num_output()) + " rows");
-  ir::Attributes flatten;
-  flatten.set("axis", int64_t{1});
-  RETURN_IF_ERROR(emit(l, ir::OpKind::kFlatten, {in[0]}, std::move(flatten), "_flatten"));
-  std::vector<ir::ValueId> inputs{static_cast<ir::ValueId>(graph_.value_count() - 1), w};
+  if (l.top_size() != 1) return invalid_argument("must have exactly one output");
+  std::vector<ir::ValueId> inputs{flattened(l, in[0]), w};
   if (p.bias_term()) {
-    ASSIGN_OR_RETURN(ir::ValueId b, weight(l, 1, "bias"));
-    graph_.value(b).shape = {outputs};
-    if (graph_.value(b).constant->size() != outputs) return invalid_argument("the bias does not have num_output values");
-    graph_.value(b).constant = Tensor::from_floats({outputs}, graph_.value(b).constant->floats());
+    ASSIGN_OR_RETURN(ir::ValueId b, bias(l, outputs));
     inputs.push_back(b);
   }
   ir::Attributes a;
@@ -324,7 +343,8 @@ Status CaffeGraphBuilder::convert(const LayerParameter& l) {
     for (int i = 0; i < l.top_size(); ++i) {
       const auto& shapes = l.input_param().shape();
       if (shapes.empty()) return invalid_argument("has no input_param shape");
-      Shape dims(shapes[std::min(i, shapes.size() - 1)].dim().begin(), shapes[std::min(i, shapes.size() - 1)].dim().end());
+      const auto& dim = shapes[std::min(i, shapes.size() - 1)].dim();  // one shape may serve every top
+      Shape dims(dim.begin(), dim.end());
       RETURN_IF_ERROR(add_input(l.top(i), dims));
     }
     return Status::ok();
@@ -372,11 +392,9 @@ Status CaffeGraphBuilder::convert(const LayerParameter& l) {
     }
     // Softmax over the channels of [N, C, 1, 1] (a classifier's global-pooled head) is the
     // softmax of [N, C]: flattened first, so the output is the [N, classes] of a classifier.
-    ir::Attributes flatten;
-    flatten.set("axis", int64_t{1});
-    RETURN_IF_ERROR(emit(l, ir::OpKind::kFlatten, in, std::move(flatten), "_flatten"));
+    if (l.top_size() != 1) return invalid_argument("must have exactly one output");
     a.set("axis", int64_t{-1});
-    return emit(l, ir::OpKind::kSoftmax, {static_cast<ir::ValueId>(graph_.value_count() - 1)}, std::move(a));
+    return emit(l, ir::OpKind::kSoftmax, {flattened(l, in[0])}, std::move(a));
   }
   return unimplemented("unsupported layer type");
 }
