@@ -103,8 +103,9 @@ class ExecutionContext {
   // Readies every size in engine().run_batches() (largest first, so the workspace is
   // allocated once): each kernel's per-shape state, an eager run and the stream graph,
   // on whatever the arena holds. A server calls it at load so that no request pays for a
-  // new shape; without it the first batch of each size does. Nothing to do on devices that
-  // run every size as itself.
+  // new shape; without it the first batch of each size does. On devices that run every
+  // size as itself (the CPU) it readies max_batch's kernels only (no run): that sizes the
+  // workspace, so a server's memory at load is what it will hold under load.
   Status prepare();
 
   // Stream graphs (CUDA graphs): on devices that have them, the node sequence of a batch

@@ -135,6 +135,8 @@ Status ExecutionContext::ensure_workspace(size_t bytes) {
   graphs_.clear();
   workspace_ = Buffer();
   ASSIGN_OR_RETURN(workspace_, engine_->device().allocate(bytes, engine_->device().working_memory()));
+  // Touched now for the arena's reason (see allocate()).
+  if (is_host(workspace_.kind())) std::memset(workspace_.data(), 0, bytes);
   return Status::ok();
 }
 
@@ -199,6 +201,7 @@ Shape ExecutionContext::output_shape(size_t i, int batch) const {
 Status ExecutionContext::prepare() {
   const auto start = std::chrono::steady_clock::now();
   const auto& sizes = engine_->run_batches();
+  if (sizes.empty()) return bind(engine_->max_batch());
   for (auto it = sizes.rbegin(); it != sizes.rend(); ++it)
     for (int run = 0; run <= kEagerRunsBeforeCapture; ++run) RETURN_IF_ERROR(enqueue_nodes(*it));
   RETURN_IF_ERROR(stream_->synchronize());

@@ -114,8 +114,12 @@ void run_once(const PackedOp& op, std::vector<ConstTensorView> in, std::vector<T
   auto kernel = op.create_kernel();
   ASSERT_TRUE(kernel.is_ok()) << kernel.status().message();
   ASSERT_TRUE(kernel.value()->reshape(in, out).is_ok());
-  auto stream = cpu::CpuDevice().create_stream().value();
-  const Status ran = kernel.value()->enqueue(in, out, EnqueueContext{*stream});
+  const cpu::CpuDevice device;
+  auto stream = device.create_stream().value();
+  auto workspace = device.allocate(kernel.value()->workspace_bytes(), MemoryKind::kHost);
+  ASSERT_TRUE(workspace.is_ok()) << workspace.status().message();
+  const Status ran =
+      kernel.value()->enqueue(in, out, EnqueueContext{*stream, workspace->data(), workspace->bytes()});
   ASSERT_TRUE(ran.is_ok()) << ran.message();
 }
 
@@ -193,6 +197,30 @@ TEST(CpuBackend, ConvRepacksWeightsForAnotherLayout) {
     for (int64_t hw = 0; hw < 36; ++hw)
       max_err = std::max(max_err, std::fabs(y_nhwc[hw * 32 + c] - expected.floats()[c * 36 + hw]));
   EXPECT_LE(max_err, 1e-4f);
+}
+
+// Scratch and scratchpads live in the context's workspace: a kernel given less than it
+// asked for fails, naming the primitives and both sizes, instead of writing past it.
+TEST(CpuBackend, KernelRefusesAWorkspaceSmallerThanItAskedFor) {
+  const auto backend = cpu::make_cpu_backend();
+  OneNode conv(OpKind::kConv, {{1, 16, 6, 6}}, {{1, 32, 6, 6}}, {});
+  conv.node->attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  const ir::ValueId w = conv.add_weight({32, 16, 3, 3}, 1);
+  auto packed = backend->pack(conv.graph, *conv.node);
+  ASSERT_TRUE(packed.is_ok()) << packed.status().message();
+  auto kernel = packed.value()->create_kernel().value();
+  Tensor x = random_tensor({1, 16, 6, 6}, 2), wt = *conv.graph.value(w).constant;
+  Tensor y(DataType::kFloat32, {1, 32, 6, 6});
+  const std::vector<ConstTensorView> in{view_of(x), view_of(wt)};
+  const std::vector<TensorView> out{view_of(y)};
+  ASSERT_TRUE(kernel->reshape(in, out).is_ok());
+  ASSERT_GT(kernel->workspace_bytes(), 0u);
+  auto stream = cpu::CpuDevice().create_stream().value();
+  std::vector<char> small(kernel->workspace_bytes() - 1);
+  const Status s = kernel->enqueue(in, out, EnqueueContext{*stream, small.data(), small.size()});
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("bytes of workspace; it was given " + std::to_string(small.size())), std::string::npos)
+      << s.message();
 }
 
 TEST(CpuBackend, ThreadOptionReachesTheRunningThread) {

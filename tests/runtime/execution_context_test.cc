@@ -57,6 +57,27 @@ TEST(ExecutionContext, ContextsOnOneEngineRunConcurrently) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(got[t], expected[t]) << "thread " << t;
 }
 
+// On the CPU every batch size builds its own primitives; their temporaries share the
+// context's workspace, which prepare() sizes at max_batch: running every size afterwards
+// (a server meeting every batch size) grows nothing, and the results stay right.
+TEST(ExecutionContext, PrepareSizesTheWorkspaceForEveryBatch) {
+  const auto engine = squeezenet_engine(8);
+  auto ctx = engine->create_context().value();
+  const size_t before_prepare = ctx->device_bytes();
+  ASSERT_TRUE(ctx->prepare().is_ok());
+  const size_t prepared = ctx->device_bytes();
+  EXPECT_GT(prepared, before_prepare) << "the max-batch primitives need a workspace";
+  const Tensor input = test::random_tensor(ctx->input_shape(0, 8), 5, -120.0f, 120.0f);
+  const auto all = ctx->run(input.floats(), 8).value();
+  const size_t sample_in = static_cast<size_t>(input.size() / 8), sample_out = all.size() / 8;
+  for (int batch = 1; batch <= 8; ++batch) {
+    const auto out = ctx->run(input.floats().first(sample_in * static_cast<size_t>(batch)), batch).value();
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], all[i], 1e-5f) << "batch " << batch << " at " << i;
+    EXPECT_EQ(ctx->device_bytes(), prepared) << "batch " << batch;
+  }
+  EXPECT_GE(sample_out, 1000u);
+}
+
 TEST(ExecutionContext, RejectsBatchesOutsideThePlan) {
   const auto engine = squeezenet_engine(2);
   auto ctx = engine->create_context().value();

@@ -89,8 +89,10 @@ struct PackedTensor {
 PackedTensor pack_tensor(const dnnl::memory::desc& src_desc, const void* src, const dnnl::memory::desc& want);
 
 // The primitives that compute one node for one set of shapes. Memories bound to
-// node inputs/outputs get their pointers at each run(); scratch and scratchpads are
-// owned here, so run() allocates nothing of ours.
+// node inputs/outputs get their pointers at each run(); so do scratch buffers and
+// scratchpads, placed in the execution context's workspace (kernels run one after another,
+// so every node and every batch size shares one workspace: memory is the largest node's
+// need, not the sum over nodes and shapes). run() allocates nothing.
 class Pipeline {
  public:
   using CustomStep = std::function<void(Inputs, Outputs)>;
@@ -98,6 +100,7 @@ class Pipeline {
   dnnl::memory bind_input(size_t index, const dnnl::memory::desc& d, int64_t offset = 0);
   dnnl::memory bind_output(size_t index, const dnnl::memory::desc& d, int64_t offset = 0);
   dnnl::memory bind_fixed(const dnnl::memory::desc& d, const void* data);  // packed weights
+  // A temporary of layout `d` in the workspace, valid during one run().
   dnnl::memory scratch(const dnnl::memory::desc& d);
   // Packed weights as a primitive wants them: the shared buffer itself, or (when this
   // shape's primitive asks for another format) a copy re-packed now into a buffer
@@ -123,8 +126,11 @@ class Pipeline {
   // one buffer (a residual already written where the convolution accumulates).
   void skip_last_step_when_aliased(size_t input, size_t output);
 
-  // Fails, naming the primitives, if oneDNN reported an error.
-  Status run(const dnnl::stream& stream, Inputs in, Outputs out) const;
+  // Fails, naming the primitives, if oneDNN reported an error or `workspace` is smaller
+  // than workspace_bytes().
+  Status run(const dnnl::stream& stream, Inputs in, Outputs out, void* workspace, size_t workspace_bytes) const;
+  // The workspace run() needs for this shape's scratch and scratchpads.
+  size_t workspace_bytes() const { return workspace_bytes_; }
   // The implementations chosen, e.g. "reorder:simple:any + brgconv:avx512_core".
   const std::string& description() const { return description_; }
 
@@ -144,9 +150,15 @@ class Pipeline {
   };
   void describe(const std::string& impl);
 
+  struct Scratch {
+    dnnl::memory memory;
+    size_t offset;  // into the workspace
+  };
   std::vector<Bound> bound_;
+  std::vector<Scratch> scratch_;
+  size_t workspace_bytes_ = 0;
   std::vector<dnnl::memory> kept_;  // memories referenced by steps' raw args
-  std::vector<AlignedBuffer> owned_;
+  std::vector<AlignedBuffer> owned_;  // weights re-packed for this shape's primitives
   std::vector<Step> steps_;
   std::string description_;
 };

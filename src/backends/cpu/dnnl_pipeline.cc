@@ -24,14 +24,18 @@ dnnl::memory Pipeline::bind_fixed(const dnnl::memory::desc& d, const void* data)
 }
 
 dnnl::memory Pipeline::scratch(const dnnl::memory::desc& d) {
-  owned_.emplace_back(d.get_size());
-  return dnnl::memory(d, cpu_engine(), owned_.back().data());
+  constexpr size_t kAlign = 64;  // a cache line: what oneDNN's kernels are tuned for
+  dnnl::memory m(d, cpu_engine(), DNNL_MEMORY_NONE);
+  scratch_.push_back({m, workspace_bytes_});
+  workspace_bytes_ += (d.get_size() + kAlign - 1) / kAlign * kAlign;
+  return m;
 }
 
 dnnl::memory Pipeline::weights_as(const PackedTensor& packed, const dnnl::memory::desc& want) {
   dnnl::memory shared = bind_fixed(packed.desc, packed.buffer->data());
   if (want == packed.desc) return shared;
-  dnnl::memory repacked = scratch(want);
+  owned_.emplace_back(want.get_size());
+  dnnl::memory repacked(want, cpu_engine(), owned_.back().data());
   dnnl::stream stream(cpu_engine());
   dnnl::reorder(shared, repacked).execute(stream, shared, repacked);
   stream.wait();
@@ -94,8 +98,17 @@ void Pipeline::describe(const std::string& impl) {
   description_ += impl;
 }
 
-Status Pipeline::run(const dnnl::stream& stream, Inputs in, Outputs out) const {
+Status Pipeline::run(const dnnl::stream& stream, Inputs in, Outputs out, void* workspace,
+                     size_t workspace_bytes) const {
+  if (workspace_bytes < workspace_bytes_)
+    return failed_precondition(description_ + " needs " + std::to_string(workspace_bytes_) +
+                               " bytes of workspace; it was given " + std::to_string(workspace_bytes));
   // The C API: the C++ execute() builds an unordered_map per call.
+  for (const Scratch& s : scratch_) {
+    if (dnnl_memory_set_data_handle_v2(s.memory.get(), static_cast<char*>(workspace) + s.offset, nullptr) !=
+        dnnl_success)
+      return internal_error("oneDNN could not bind the workspace to " + description_);
+  }
   for (const Bound& b : bound_) {
     // oneDNN takes a non-const handle for every memory; it writes only the outputs.
     const float* base = b.is_output ? out[b.index].f32() : in[b.index].f32();
@@ -174,10 +187,12 @@ class PipelineKernel final : public Kernel {
     return Status::ok();
   }
 
-  Status enqueue(Inputs in, Outputs out, const EnqueueContext&) override {
+  size_t workspace_bytes() const override { return current_ == nullptr ? 0 : current_->workspace_bytes(); }
+
+  Status enqueue(Inputs in, Outputs out, const EnqueueContext& ctx) override {
     apply_thread_count(threads_);
     if (current_ == nullptr) return failed_precondition(context_ + ": enqueued before reshape");
-    return current_->run(stream_, in, out);
+    return current_->run(stream_, in, out, ctx.workspace, ctx.workspace_bytes);
   }
 
  private:
