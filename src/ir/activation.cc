@@ -21,6 +21,9 @@ Result<Activation> defaults_of(OpKind op) {
     case OpKind::kSigmoid:
       a.kind = Activation::Kind::kSigmoid;
       break;
+    case OpKind::kTanh:
+      a.kind = Activation::Kind::kTanh;
+      break;
     case OpKind::kHardSigmoid:
       a.kind = Activation::Kind::kHardSigmoid, a.alpha = 0.2f, a.beta = 0.5f;
       break;
@@ -71,6 +74,8 @@ OpKind op_kind_of(const Activation& act) {
       return OpKind::kLeakyRelu;
     case Activation::Kind::kSigmoid:
       return OpKind::kSigmoid;
+    case Activation::Kind::kTanh:
+      return OpKind::kTanh;
     case Activation::Kind::kHardSigmoid:
       return OpKind::kHardSigmoid;
     case Activation::Kind::kHardSwish:

@@ -21,7 +21,7 @@
 namespace inferd::ir {
 
 struct Activation {
-  enum class Kind : uint8_t { kIdentity, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish };
+  enum class Kind : uint8_t { kIdentity, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kTanh };
   Kind kind = Kind::kIdentity;
   // LeakyRelu: alpha. HardSigmoid: alpha, beta. Clip: min, max (ONNX defaults: unbounded).
   float alpha = 0, beta = 0;
@@ -51,6 +51,8 @@ INFERD_HOST_DEVICE inline float apply_activation(const Activation& a, float x) {
       return x >= 0.0f ? x : a.alpha * x;
     case Activation::Kind::kSigmoid:
       return 1.0f / (1.0f + expf(-x));
+    case Activation::Kind::kTanh:
+      return tanhf(x);
     case Activation::Kind::kHardSigmoid:
       return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
     // ONNX HardSwish: x * HardSigmoid(x) with alpha = 1/6, beta = 0.5.

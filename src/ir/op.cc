@@ -19,12 +19,13 @@ namespace {
 //   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).
 //   Pad:         pads[2*rank], value (constant mode only).
 //   Slice:       axis, start, end.              Softmax (opset < 13): legacy_2d = 1.
-constexpr std::array<std::pair<OpKind, std::string_view>, 30> kNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 31> kNames{{
     {OpKind::kConv, "Conv"},
     {OpKind::kRelu, "Relu"},
     {OpKind::kClip, "Clip"},
     {OpKind::kLeakyRelu, "LeakyRelu"},
     {OpKind::kSigmoid, "Sigmoid"},
+    {OpKind::kTanh, "Tanh"},
     {OpKind::kHardSigmoid, "HardSigmoid"},
     {OpKind::kHardSwish, "HardSwish"},
     {OpKind::kMaxPool, "MaxPool"},
@@ -83,6 +84,7 @@ bool is_activation(OpKind kind) {
     case OpKind::kClip:
     case OpKind::kLeakyRelu:
     case OpKind::kSigmoid:
+    case OpKind::kTanh:
     case OpKind::kHardSigmoid:
     case OpKind::kHardSwish:
       return true;

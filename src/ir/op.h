@@ -14,6 +14,7 @@ enum class OpKind {
   kClip,
   kLeakyRelu,
   kSigmoid,
+  kTanh,
   kHardSigmoid,
   kHardSwish,
   kMaxPool,

@@ -95,12 +95,13 @@ struct OpRule {
 };
 
 namespace sr = shape_rules;
-constexpr std::array<OpRule, 30> kRules{{
+constexpr std::array<OpRule, 31> kRules{{
     {OpKind::kConv, 2, 4, sr::conv},
     {OpKind::kRelu, 1, 1, sr::float_same_shape},
     {OpKind::kClip, 1, 1, sr::float_same_shape},
     {OpKind::kLeakyRelu, 1, 1, sr::float_same_shape},
     {OpKind::kSigmoid, 1, 1, sr::float_same_shape},
+    {OpKind::kTanh, 1, 1, sr::float_same_shape},
     {OpKind::kHardSigmoid, 1, 1, sr::float_same_shape},
     {OpKind::kHardSwish, 1, 1, sr::float_same_shape},
     {OpKind::kMaxPool, 1, 1, sr::pool},

@@ -33,10 +33,12 @@ TEST(ReferenceActivationOps, HandValues) {
   EXPECT_EQ(unary(OpKind::kHardSigmoid, hard_sigmoid), (std::vector<float>{0, 0.25f, 0.375f, 0.5f, 0.625f, 1}));
   const std::vector<float> hard_swish = unary(OpKind::kHardSwish);
   const std::vector<float> sigmoid = unary(OpKind::kSigmoid);
+  const std::vector<float> tanh = unary(OpKind::kTanh);
   for (size_t i = 0; i < 6; ++i) {
     const float x = kRamp.floats()[i];
     EXPECT_FLOAT_EQ(hard_swish[i], x * std::fmin(1.0f, std::fmax(0.0f, x / 6.0f + 0.5f))) << x;
     EXPECT_FLOAT_EQ(sigmoid[i], 1.0f / (1.0f + std::exp(-x))) << x;
+    EXPECT_FLOAT_EQ(tanh[i], std::tanh(x)) << x;
   }
 }
 

@@ -28,6 +28,7 @@ std::vector<ActivationCase> activation_cases() {
   cases.push_back({OpKind::kClip, clip});
   cases.push_back({OpKind::kLeakyRelu, leaky});
   cases.push_back({OpKind::kSigmoid, {}});
+  cases.push_back({OpKind::kTanh, {}});
   cases.push_back({OpKind::kHardSigmoid, hard});
   cases.push_back({OpKind::kHardSwish, {}});
   return cases;

@@ -91,6 +91,7 @@ std::vector<OpCase> elementwise_cases() {
       unary("clip", OpKind::kClip, attrs({{"min", -1.0f}, {"max", 1.5f}}), s, s, "onednn:eltwise"),
       unary("leaky_relu", OpKind::kLeakyRelu, attrs({{"alpha", 0.2f}}), s, s, "onednn:eltwise"),
       unary("sigmoid", OpKind::kSigmoid, {}, s, s, "onednn:eltwise"),
+      unary("tanh", OpKind::kTanh, {}, s, s, "onednn:eltwise"),
       unary("hard_sigmoid", OpKind::kHardSigmoid, attrs({{"alpha", 0.25f}, {"beta", 0.5f}}), s, s, "onednn:eltwise"),
       unary("hard_swish", OpKind::kHardSwish, {}, s, s, "onednn:eltwise"),
       {"add", OpKind::kAdd, {}, {activation(s), activation(s)}, {s}, "onednn:binary_add"},
@@ -184,6 +185,7 @@ std::vector<OpCase> conv_cases() {
       {"clip", attrs({{"activation", std::string("Clip")}, {"min", -0.5f}, {"max", 0.5f}})},
       {"leaky_relu", attrs({{"activation", std::string("LeakyRelu")}, {"alpha", 0.1f}})},
       {"sigmoid", attrs({{"activation", std::string("Sigmoid")}})},
+      {"tanh", attrs({{"activation", std::string("Tanh")}})},
       {"hard_swish", attrs({{"activation", std::string("HardSwish")}})},
       {"hard_sigmoid", attrs({{"activation", std::string("HardSigmoid")}, {"alpha", 0.3f}, {"beta", 0.4f}})},
   };

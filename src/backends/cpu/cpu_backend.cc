@@ -17,7 +17,7 @@ using ir::OpKind;
 
 // Dispatch: the oneDNN-backed family of each op. Ops not listed (and nodes a family
 // declines) run on their reference kernel.
-constexpr std::array<std::pair<OpKind, PackFn>, 17> kDispatch{{
+constexpr std::array<std::pair<OpKind, PackFn>, 18> kDispatch{{
     {OpKind::kConv, pack_conv},
     {OpKind::kGemm, pack_gemm},
     {OpKind::kMaxPool, pack_pool},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<OpKind, PackFn>, 17> kDispatch{{
     {OpKind::kClip, pack_eltwise},
     {OpKind::kLeakyRelu, pack_eltwise},
     {OpKind::kSigmoid, pack_eltwise},
+    {OpKind::kTanh, pack_eltwise},
     {OpKind::kHardSigmoid, pack_eltwise},
     {OpKind::kHardSwish, pack_eltwise},
     {OpKind::kAdd, pack_add},

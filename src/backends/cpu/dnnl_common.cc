@@ -129,6 +129,8 @@ Result<Activation> dnnl_activation(const ir::Activation& a) {
       return Activation{{A::eltwise_clip, a.min, a.max}};
     case K::kSigmoid:
       return Activation{{A::eltwise_logistic, 0.0f, 0.0f}};
+    case K::kTanh:
+      return Activation{{A::eltwise_tanh, 0.0f, 0.0f}};
     // oneDNN 2.6 has no hardsigmoid (added in 3.0): alpha*x+beta, then clip to [0,1].
     case K::kHardSigmoid:
       return Activation{{A::eltwise_linear, a.alpha, a.beta}, {A::eltwise_clip, 0.0f, 1.0f}};

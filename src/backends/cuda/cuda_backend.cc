@@ -23,7 +23,7 @@ struct Family {
   bool strided_output;     // kernels write through the output's strides (a concat slice)
 };
 
-constexpr std::array<Family, 26> kFamilies{{
+constexpr std::array<Family, 27> kFamilies{{
     {OpKind::kConv, supports_conv, pack_conv, tune_conv, true},
     {OpKind::kGemm, supports_gemm, pack_gemm, tune_gemm, false},
     {OpKind::kMaxPool, supports_pool, pack_pool, nullptr, true},
@@ -35,6 +35,7 @@ constexpr std::array<Family, 26> kFamilies{{
     {OpKind::kClip, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kLeakyRelu, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kSigmoid, supports_pointwise, pack_pointwise, nullptr, true},
+    {OpKind::kTanh, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kHardSigmoid, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kHardSwish, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kAdd, supports_pointwise, pack_pointwise, nullptr, true},

@@ -1,4 +1,4 @@
-// Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Add, Mul and Sum on the CUDA
+// Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Add, Mul and Sum on the CUDA
 // backend's elementwise kernel (launch_eltwise, kernels_pointwise.cu): a standalone
 // activation is a one-input pass; Add/Mul/Sum combine inputs with numpy broadcasting
 // and apply the node's fused activation (attr "activation"), if any.

@@ -51,6 +51,9 @@ void leaky_relu(const ir::Attributes& attrs, Inputs in, Outputs out) {
 void sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
   map_unary(in[0], out[0], unary_act(OpKind::kSigmoid, attrs));
 }
+void tanh(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  map_unary(in[0], out[0], unary_act(OpKind::kTanh, attrs));
+}
 void hard_sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
   map_unary(in[0], out[0], unary_act(OpKind::kHardSigmoid, attrs));
 }

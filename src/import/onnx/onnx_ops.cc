@@ -306,12 +306,13 @@ Status no_attributes(NodeContext&) { return Status::ok(); }
 constexpr char kAxis[] = "axis";
 constexpr char kAllowZero[] = "allowzero";
 
-constexpr std::array<OpConverter, 29> kConverters{{
+constexpr std::array<OpConverter, 30> kConverters{{
     {"Conv", OpKind::kConv, 1, 2, 3, 1, "auto_pad,dilations,group,kernel_shape,pads,strides", convert_conv},
     {"Relu", OpKind::kRelu, 1, 1, 1, 1, "", no_attributes},
     {"Clip", OpKind::kClip, 1, 1, 3, 1, "min,max", convert_clip},
     {"LeakyRelu", OpKind::kLeakyRelu, 1, 1, 1, 1, "alpha", convert_leaky_relu},
     {"Sigmoid", OpKind::kSigmoid, 1, 1, 1, 1, "", no_attributes},
+    {"Tanh", OpKind::kTanh, 1, 1, 1, 1, "", no_attributes},
     {"HardSigmoid", OpKind::kHardSigmoid, 1, 1, 1, 1, "alpha,beta", convert_hard_sigmoid},
     {"HardSwish", OpKind::kHardSwish, 14, 1, 1, 1, "", no_attributes},
     {"MaxPool", OpKind::kMaxPool, 1, 1, 1, 2, "auto_pad,ceil_mode,dilations,kernel_shape,pads,storage_order,strides",

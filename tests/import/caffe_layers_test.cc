@@ -1,0 +1,170 @@
+// Caffe import, layer by layer: small nets written in the test (topology and weights both
+// as protobuf text; the weights serialised to the binary .caffemodel form), run through
+// the reference kernels and checked against Caffe's formulas computed here; the legacy V1
+// format against the current one; and the errors of bad layers.
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "caffe_subset.pb.h"
+#include "import/caffe/caffe_importer.h"
+#include "passes/pass_manager.h"
+#include "support/reference_run.h"
+#include "support/test_util.h"
+
+namespace inferd {
+namespace {
+
+// A .caffemodel (binary NetParameter) from its text form.
+std::vector<uint8_t> caffemodel(const std::string& text) {
+  inferd_caffe::NetParameter net;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &net)) << text;
+  const std::string bytes = net.SerializeAsString();
+  return {bytes.begin(), bytes.end()};
+}
+
+// "data: 1 data: 2 ..." for a blob of `values`, with its shape.
+std::string blob(const Shape& shape, const std::vector<float>& values) {
+  std::string s = "blobs { shape {";
+  for (int64_t d : shape) s += " dim: " + std::to_string(d);
+  s += " }";
+  for (float v : values) s += " data: " + std::to_string(v);
+  return s + " }";
+}
+
+std::vector<float> ramp(size_t n, float from, float step) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = from + step * static_cast<float>(i);
+  return v;
+}
+
+Result<Tensor> run_one(const std::string& prototxt, const std::string& weights, const Tensor& x) {
+  ASSIGN_OR_RETURN(ir::Graph g, import_caffe_bytes(prototxt, caffemodel(weights), "net.prototxt"));
+  ASSIGN_OR_RETURN(auto out, test::reference_run(g, {x}));
+  return out.at(0);
+}
+
+const std::string kInput = R"(input: "data" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3 )";
+
+// Conv (2->2, 1x1, weights and bias known) -> BatchNorm -> Scale (+bias), as ResNet-style
+// Caffe models write it: y = gamma * (conv - mean/f) / sqrt(var/f + eps) + beta.
+TEST(CaffeLayers, BatchNormAndScaleComputeCaffesFormulaAndFoldIntoTheConv) {
+  const std::string net = kInput + R"(
+    layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+            convolution_param { num_output: 2 kernel_size: 1 } }
+    layer { name: "bn" type: "BatchNorm" bottom: "conv" top: "conv" batch_norm_param { eps: 0.001 } }
+    layer { name: "sc" type: "Scale" bottom: "conv" top: "conv" scale_param { bias_term: true } })";
+  const std::string weights = R"(
+    layer { name: "conv" )" + blob({2, 2, 1, 1}, {0.5f, -1.0f, 2.0f, 0.25f}) + blob({2}, {0.1f, -0.2f}) + R"( }
+    layer { name: "bn" )" + blob({2}, {4.0f, -2.0f}) + blob({2}, {8.0f, 0.5f}) + blob({1}, {2.0f}) + R"( }
+    layer { name: "sc" )" + blob({2}, {1.5f, -0.5f}) + blob({2}, {0.3f, 0.7f}) + " }";
+  const Tensor x = test::random_tensor({1, 2, 3, 3}, 11, -2.0f, 2.0f);
+  auto y = run_one(net, weights, x);
+  ASSERT_TRUE(y.is_ok()) << y.status().message();
+  const float w[2][2] = {{0.5f, -1.0f}, {2.0f, 0.25f}}, b[2] = {0.1f, -0.2f};
+  const float mean[2] = {2.0f, -1.0f}, var[2] = {4.0f, 0.25f}, gamma[2] = {1.5f, -0.5f}, beta[2] = {0.3f, 0.7f};
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 9; ++i) {
+      const float conv = w[c][0] * x.floats()[i] + w[c][1] * x.floats()[9 + i] + b[c];
+      const float want = gamma[c] * (conv - mean[c]) / std::sqrt(var[c] + 0.001f) + beta[c];
+      EXPECT_NEAR(y->floats()[static_cast<size_t>(c * 9 + i)], want, 1e-5f) << c << "," << i;
+    }
+  // The optimizer folds both into the convolution: one node left, same numbers.
+  auto g = import_caffe_bytes(net, caffemodel(weights), "net.prototxt");
+  ASSERT_TRUE(g.is_ok());
+  ASSERT_TRUE(passes::optimize(*g, passes::PassContext{}).is_ok());
+  EXPECT_EQ(g->nodes().size(), 1u);
+  auto folded = test::reference_run(*g, {x});
+  ASSERT_TRUE(folded.is_ok()) << folded.status().message();
+  EXPECT_LT(test::compare((*folded)[0], *y).max_abs, 1e-5f);
+}
+
+TEST(CaffeLayers, SigmoidTanHWeightedSumAndReshape) {
+  const std::string net = kInput + R"(
+    layer { name: "s" type: "Sigmoid" bottom: "data" top: "s" }
+    layer { name: "t" type: "TanH" bottom: "data" top: "t" }
+    layer { name: "sum" type: "Eltwise" bottom: "s" bottom: "t" top: "sum"
+            eltwise_param { operation: SUM coeff: 2 coeff: -0.5 } }
+    layer { name: "flat" type: "Reshape" bottom: "sum" top: "flat" reshape_param { shape { dim: 0 dim: -1 } } })";
+  const Tensor x = test::random_tensor({1, 2, 3, 3}, 12, -3.0f, 3.0f);
+  auto y = run_one(net, "", x);
+  ASSERT_TRUE(y.is_ok()) << y.status().message();
+  EXPECT_EQ(y->shape(), (Shape{1, 18}));
+  for (size_t i = 0; i < 18; ++i) {
+    const float v = x.floats()[i];
+    EXPECT_NEAR(y->floats()[i], 2.0f / (1.0f + std::exp(-v)) - 0.5f * std::tanh(v), 1e-6f) << i;
+  }
+}
+
+// One small AlexNet-like net in both formats, V1 (`layers {}`, enum types, other field
+// numbers) and current, with the same weights: the same graph and the same outputs.
+TEST(CaffeLayers, LegacyV1FilesImportLikeTheCurrentFormat) {
+  const std::string v1 = kInput + R"(
+    layers { name: "conv" type: CONVOLUTION bottom: "data" top: "conv"
+             convolution_param { num_output: 3 kernel_size: 2 } }
+    layers { name: "relu" type: RELU bottom: "conv" top: "conv" }
+    layers { name: "norm" type: LRN bottom: "conv" top: "norm" lrn_param { local_size: 3 alpha: 0.1 beta: 0.75 } }
+    layers { name: "pool" type: POOLING bottom: "norm" top: "pool" pooling_param { pool: MAX kernel_size: 2 stride: 1 } }
+    layers { name: "drop" type: DROPOUT bottom: "pool" top: "pool" dropout_param { dropout_ratio: 0.5 } }
+    layers { name: "fc" type: INNER_PRODUCT bottom: "pool" top: "fc" inner_product_param { num_output: 4 } }
+    layers { name: "prob" type: SOFTMAX bottom: "fc" top: "prob" })";
+  const std::string current = kInput + R"(
+    layer { name: "conv" type: "Convolution" bottom: "data" top: "conv"
+            convolution_param { num_output: 3 kernel_size: 2 } }
+    layer { name: "relu" type: "ReLU" bottom: "conv" top: "conv" }
+    layer { name: "norm" type: "LRN" bottom: "conv" top: "norm" lrn_param { local_size: 3 alpha: 0.1 beta: 0.75 } }
+    layer { name: "pool" type: "Pooling" bottom: "norm" top: "pool" pooling_param { pool: MAX kernel_size: 2 stride: 1 } }
+    layer { name: "drop" type: "Dropout" bottom: "pool" top: "pool" dropout_param { dropout_ratio: 0.5 } }
+    layer { name: "fc" type: "InnerProduct" bottom: "pool" top: "fc" inner_product_param { num_output: 4 } }
+    layer { name: "prob" type: "Softmax" bottom: "fc" top: "prob" })";
+  const std::string conv = blob({3, 2, 2, 2}, ramp(24, -1.0f, 0.09f)) + blob({3}, {0.1f, 0.2f, -0.3f});
+  const std::string fc = blob({4, 3}, ramp(12, -0.6f, 0.1f)) + blob({4}, {0.0f, 0.5f, -0.5f, 1.0f});
+  const std::string v1_weights = "layers { name: \"conv\" " + conv + " } layers { name: \"fc\" " + fc + " }";
+  const std::string weights = "layer { name: \"conv\" " + conv + " } layer { name: \"fc\" " + fc + " }";
+  const Tensor x = test::random_tensor({1, 2, 3, 3}, 13, -1.0f, 1.0f);
+  auto old_format = run_one(v1, v1_weights, x);
+  auto new_format = run_one(current, weights, x);
+  ASSERT_TRUE(old_format.is_ok()) << old_format.status().message();
+  ASSERT_TRUE(new_format.is_ok()) << new_format.status().message();
+  EXPECT_EQ(old_format->shape(), (Shape{1, 4}));
+  EXPECT_EQ(old_format->floats()[0], new_format->floats()[0]);
+  EXPECT_LT(test::compare(*old_format, *new_format).max_abs, 1e-7f);
+  // A V1 prototxt with current-format weights (as Caffe's upgrade tool leaves them) works too.
+  auto mixed = run_one(v1, weights, x);
+  ASSERT_TRUE(mixed.is_ok()) << mixed.status().message();
+  EXPECT_LT(test::compare(*mixed, *new_format).max_abs, 1e-7f);
+}
+
+TEST(CaffeLayers, BadLayersAreSpecificErrors) {
+  const auto error = [](const std::string& layers, const std::string& weights = "") {
+    auto g = import_caffe_bytes(kInput + layers, caffemodel(weights), "net.prototxt");
+    return g.is_ok() ? std::string("imported") : g.status().message();
+  };
+  EXPECT_EQ(error(R"(layers { name: "loss" type: SOFTMAX_LOSS bottom: "data" top: "loss" })"),
+            "net.prototxt: layer 'loss' (V1 SOFTMAX_LOSS): unsupported layer type");
+  EXPECT_EQ(error(R"(layer { name: "c" type: "Convolution" bottom: "data" top: "c"
+                           convolution_param { num_output: 4 kernel_size: 3 bias_term: false } })",
+                  "layer { name: \"c\" " + blob({4, 2, 2, 2}, ramp(32, 0, 1)) + " }"),
+            "net.prototxt: layer 'c' (Convolution): weights of shape [4,2,2,2] do not match num_output 4 and "
+            "kernel 3x3");
+  EXPECT_EQ(error(R"(layer { name: "e" type: "Eltwise" bottom: "data" bottom: "data" top: "e"
+                           eltwise_param { coeff: 1 } })"),
+            "net.prototxt: layer 'e' (Eltwise): has 1 coefficients for 2 inputs");
+  EXPECT_EQ(error(R"(layer { name: "bn" type: "BatchNorm" bottom: "data" top: "bn"
+                           batch_norm_param { use_global_stats: false } })"),
+            "net.prototxt: layer 'bn' (BatchNorm): use_global_stats: false (batch statistics are for training)");
+  EXPECT_EQ(error(R"(layer { name: "bn" type: "BatchNorm" bottom: "data" top: "bn" })",
+                  "layer { name: \"bn\" " + blob({2}, {0, 0}) + blob({3}, {1, 1, 1}) + blob({1}, {1}) + " }"),
+            "net.prototxt: layer 'bn' (BatchNorm): mean and variance hold 2 and 3 values");
+  EXPECT_EQ(error(R"(layer { name: "r" type: "Reshape" bottom: "data" top: "r"
+                           reshape_param { shape { dim: 2 dim: -1 } } })"),
+            "net.prototxt: layer 'r' (Reshape): a Reshape that sets the batch dimension (dim 0 must be 0, or -1 "
+            "with the others given)");
+  EXPECT_EQ(error(R"(layer { name: "w" type: "LRN" bottom: "data" top: "w" lrn_param { norm_region: WITHIN_CHANNEL } })"),
+            "net.prototxt: layer 'w' (LRN): WITHIN_CHANNEL LRN");
+}
+
+}  // namespace
+}  // namespace inferd
