@@ -8,6 +8,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "import/caffe/caffe_importer.h"
 #include "import/onnx/onnx_importer.h"
 #include "passes/precision_assignment.h"
 #include "plan/byte_io.h"
@@ -119,9 +120,17 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
   return result;
 }
 
+Result<ir::Graph> import_model(const std::string& model_path, const BuildOptions& options) {
+  if (!model_path.ends_with(".prototxt")) return import_onnx(model_path);
+  if (options.weights_path.empty())
+    return invalid_argument(model_path + ": a Caffe prototxt needs its weights: --weights model.caffemodel (in a " +
+                            "model folder, model.caffemodel beside deploy.prototxt)");
+  return import_caffe(model_path, options.weights_path);
+}
+
 Result<BuildResult> build_plan(const std::string& model_path, const Backend& backend, const BuildOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(auto graph, import_onnx(model_path));
+  ASSIGN_OR_RETURN(auto graph, import_model(model_path, options));
   const double import_ms = ms_since(start);
   if (options.max_nodes > 0 && graph.nodes().size() > options.max_nodes)
     return resource_exhausted(model_path + ": the model has " + std::to_string(graph.nodes().size()) +
@@ -153,13 +162,14 @@ Result<Plan> load_or_build(const std::string& path, const Backend& backend, cons
 }
 
 std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes, const Backend& backend,
-                            const BuildOptions& options) {
+                            const BuildOptions& options, std::span<const uint8_t> weights_bytes) {
   // The device's target is part of the key: a plan tuned for one GPU (or library version)
   // is never picked up on another.
   std::string key_text = std::string(backend.name()) + "|" + backend.device().target() + "|" + options.precision +
                                "|" + std::to_string(options.max_batch) + "|" + kEngineVersion;
   for (const auto& pass : options.disabled_passes) key_text += "|-" + pass;
   uint64_t h = plan_io::plan_checksum(model_bytes);
+  if (!weights_bytes.empty()) h = (h ^ plan_io::plan_checksum(weights_bytes)) * 0x100000001b3ULL;
   for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.plan", static_cast<unsigned long long>(h));
@@ -184,7 +194,14 @@ Status prepare_cache_dir(const std::filesystem::path& dir) {
 Result<Plan> load_or_build_cached(const std::string& path, const Backend& backend, const BuildOptions& options) {
   ASSIGN_OR_RETURN(auto bytes, read_file(path));
   if (looks_like_plan(bytes)) return load_or_build(path, backend, options);
-  const std::string cached = plan_cache_path(path, bytes, backend, options);
+  std::string cached;
+  {  // the weights only for the key: the import reads them again, not held twice meanwhile
+    std::vector<uint8_t> weights;
+    if (!options.weights_path.empty() && path.ends_with(".prototxt")) {
+      ASSIGN_OR_RETURN(weights, read_file(options.weights_path));
+    }
+    cached = plan_cache_path(path, bytes, backend, options, weights);
+  }
   if (std::filesystem::exists(cached)) {
     auto plan = load_plan(cached);
     if (plan.is_ok() && plan->header.backend == backend.name() &&

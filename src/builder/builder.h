@@ -26,6 +26,9 @@ struct BuildOptions {
   // and building costs time and memory per node (about 2.3 s for 100,000 nodes here).
   size_t max_nodes = kDefaultMaxNodes;
   static constexpr size_t kDefaultMaxNodes = 200000;
+  // The .caffemodel of a Caffe model (a deploy.prototxt): `inferd build --weights`, or the
+  // model.caffemodel a model folder holds beside it. Unused for ONNX.
+  std::string weights_path;
 };
 
 struct BuildResult {
@@ -35,21 +38,26 @@ struct BuildResult {
   double import_ms = 0, optimize_ms = 0, tune_ms = 0;
 };
 
+// A model file as IR: ONNX, or a Caffe deploy.prototxt (*.prototxt) with
+// options.weights_path; a prototxt without weights is an error saying so.
+Result<ir::Graph> import_model(const std::string& model_path, const BuildOptions& options);
+
 Result<BuildResult> build_plan(const std::string& model_path, const Backend& backend, const BuildOptions& options);
 
 // The same, from a graph already in memory (tests, other importers).
 Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, const BuildOptions& options);
 
-// Loads a .plan, or builds one from a model file (ONNX), whichever `path` is.
+// Loads a .plan, or builds one from a model file (ONNX or Caffe), whichever `path` is.
 Result<Plan> load_or_build(const std::string& path, const Backend& backend, const BuildOptions& options);
 
 // As load_or_build, but a plan built from a model file is cached next to it, in
-// `<model dir>/.inferd-cache/<key>.plan`, the key a hash of the model bytes, backend,
-// options and engine version: the next load skips import and optimization. An
+// `<model dir>/.inferd-cache/<key>.plan`, the key a hash of the model bytes (and of the
+// Caffe weights), backend, options and engine version: the next load skips import and
+// optimization. An
 // unreadable or stale cache entry is rebuilt; an unwritable folder only logs a warning.
 Result<Plan> load_or_build_cached(const std::string& path, const Backend& backend, const BuildOptions& options);
 std::string plan_cache_path(const std::string& model_path, std::span<const uint8_t> model_bytes, const Backend& backend,
-                            const BuildOptions& options);
+                            const BuildOptions& options, std::span<const uint8_t> weights_bytes = {});
 
 // The PassContext that makes the optimizer ask `backend` (and fold float
 // constants with the reference kernels).

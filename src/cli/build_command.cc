@@ -127,6 +127,7 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, i
 int build_command(const Argv& argv) {
   Args args;
   args.flag("o", "output plan path (default: MODEL with .plan)", "");
+  args.flag("weights", "the .caffemodel of a Caffe MODEL (deploy.prototxt)", "");
   args.flag("backend", "cpu | cuda | auto (cuda when a GPU is present)", "auto");
   args.flag("gpu", "the GPU to build (and time algorithms) on, for --backend cuda", "0");
   args.flag("precision", "fp32 | tf32 | fp16 | bf16 (tf32, fp16 and bf16 need cuda)", "fp32");
@@ -163,6 +164,7 @@ int build_command(const Argv& argv) {
   const auto start = std::chrono::steady_clock::now();
   BuildOptions options(*max_batch, args.get("precision"));
   options.max_nodes = static_cast<size_t>(*max_nodes);
+  options.weights_path = args.get("weights").empty() ? folder->weights_path : args.get("weights");
   for (size_t pos = 0; !args.get("disable-pass").empty() && pos <= args.get("disable-pass").size();) {
     const std::string list = args.get("disable-pass");
     const size_t comma = std::min(list.find(',', pos), list.size());

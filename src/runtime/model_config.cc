@@ -359,8 +359,8 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
 
   ASSIGN_OR_RETURN(folder.version, highest_version(dir));
   const fs::path version_dir = fs::path(dir) / std::to_string(folder.version);
-  // model.onnx first: a plan is tied to one engine build and GPU, the ONNX file is not.
-  for (const char* file : {"model.onnx", "model.plan"}) {
+  // A model before a plan: a plan is tied to one engine build and GPU, the model is not.
+  for (const char* file : {"model.onnx", "deploy.prototxt", "model.plan"}) {
     if (is_file(version_dir / file)) {
       const fs::path relative = fs::path(std::to_string(folder.version)) / file;
       RETURN_IF_ERROR(resolve_inside(dir, relative, "model file").status());
@@ -369,7 +369,16 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
     }
   }
   if (folder.model_path.empty())
-    return not_found(version_dir.string() + ": no model.onnx or model.plan in the highest version folder");
+    return not_found(version_dir.string() +
+                     ": no model.onnx, deploy.prototxt (with model.caffemodel) or model.plan in the highest version "
+                     "folder");
+  if (folder.model_path.ends_with("deploy.prototxt")) {
+    const fs::path weights = fs::path(std::to_string(folder.version)) / "model.caffemodel";
+    if (!is_file(fs::path(dir) / weights))
+      return not_found(folder.model_path + " has no model.caffemodel beside it (the Caffe weights)");
+    ASSIGN_OR_RETURN(const fs::path inside, resolve_inside(dir, weights, "Caffe weights"));
+    folder.weights_path = inside.string();
+  }
 
   const std::string& labels = folder.config.output.labels;
   if (!labels.empty()) {

@@ -70,13 +70,15 @@ Result<ModelConfig> parse_model_config(std::string_view toml_text, const std::st
 struct ModelFolder {
   std::string dir;  // the model folder; for a model given as a file, its folder
   ModelConfig config;
-  std::string model_path;           // the model.onnx (or model.plan) to load
+  std::string model_path;           // the model.onnx, deploy.prototxt or model.plan to load
+  std::string weights_path;         // a deploy.prototxt's model.caffemodel (beside it); else empty
   int version = 0;                  // the version folder's number; 0 for a model given as a file
   std::vector<std::string> labels;  // empty when there is no labels file
 };
 
-// Reads DIR/config.toml (optional; defaults otherwise), DIR/<version>/model.onnx or
-// model.plan from the highest numeric version folder (model.onnx wins when both exist:
+// Reads DIR/config.toml (optional; defaults otherwise), DIR/<version>/model.onnx,
+// deploy.prototxt + model.caffemodel (Caffe) or model.plan from the highest numeric version
+// folder, in that order of preference (a model wins over a plan:
 // a plan is specific to one engine build and GPU), and the labels file the config names
 // (DIR/labels.txt by default; a missing default labels.txt just means no labels, a
 // missing file named in config.toml is an error). name defaults to the folder name.

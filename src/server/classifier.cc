@@ -60,6 +60,7 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   build.max_batch = options.max_batch > 0 ? options.max_batch : cfg.max_batch;
   build.precision = options.precision.empty() ? cfg.instances.precision : options.precision;
   build.max_nodes = options.max_nodes;
+  build.weights_path = m.folder.weights_path;
   ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
                                                   : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));

@@ -42,6 +42,7 @@ std::vector<OpCase> activation_and_pool_cases() {
       {"Clip", OpKind::kClip, attrs_of({{"min", 0.0f}, {"max", 1.0f}}), {x}, x.shape()},
       {"LeakyRelu", OpKind::kLeakyRelu, attrs_of({{"alpha", 0.1f}}), {x}, x.shape()},
       {"Sigmoid", OpKind::kSigmoid, {}, {x}, x.shape()},
+      {"Tanh", OpKind::kTanh, {}, {x}, x.shape()},
       {"HardSigmoid", OpKind::kHardSigmoid, {}, {x}, x.shape()},
       {"HardSwish", OpKind::kHardSwish, {}, {x}, x.shape()},
       {"MaxPool", OpKind::kMaxPool, pool, {x}, {2, 3, 3, 3}},

@@ -115,6 +115,46 @@ TEST(Cli, BuildThenInfoThenClassifyFromThePlan) {
   EXPECT_NE(r.out.find("German short-haired pointer"), std::string::npos) << r.out;
 }
 
+// A model folder holding the real SqueezeNet 1.1 in Caffe's format (deploy.prototxt +
+// model.caffemodel) classifies every bundled photo as the repository's ONNX twin does;
+// `inferd build` takes a prototxt with --weights, and says what is missing without.
+TEST(Cli, CaffeModelFolderClassifiesLikeItsOnnxTwin) {
+  const char* prototxt = "models/caffe_prototxt/squeezenet_v1.1_deploy.prototxt";
+  const char* weights = "models/squeezenet1.1.caffemodel";
+  if (auto missing = test::missing_assets({prototxt, weights}); !missing.empty()) GTEST_SKIP() << missing;
+  const std::string folder = test::temp_dir() + "/caffe_model";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder + "/1");
+  for (const char* file : {"config.toml", "labels.txt"})
+    std::filesystem::copy_file(kModel + "/" + file, folder + "/" + file);
+  std::filesystem::copy_file(test::asset_path(weights), folder + "/1/model.caffemodel");
+  {  // The published prototxt declares 227x227; the ONNX twin (and config.toml) use 224.
+    std::ifstream in(test::asset_path(prototxt));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = text.find("dim: 227 dim: 227");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 17, "dim: 224 dim: 224");
+    std::ofstream(folder + "/1/deploy.prototxt") << text;
+  }
+  const std::string images = test::source_dir() + "/images/*.jpg";
+  const auto caffe = inferd("classify " + folder + " " + images + " --json");
+  const auto onnx = inferd("classify " + kModel + " " + images + " --json");
+  ASSERT_EQ(caffe.code, 0) << caffe.out;
+  ASSERT_EQ(onnx.code, 0) << onnx.out;
+  EXPECT_EQ(caffe.out, onnx.out);  // labels and scores as printed, every photo
+  EXPECT_NE(caffe.out.find("Angora"), std::string::npos) << caffe.out;
+
+  const std::string plan = test::temp_dir() + "/caffe_squeezenet.plan";
+  auto r = inferd("build " + folder + "/1/deploy.prototxt --weights " + folder + "/1/model.caffemodel -o " + plan);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(plan));
+  r = inferd("build " + folder + "/1/deploy.prototxt -o " + plan);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("deploy.prototxt: a Caffe prototxt needs its weights: --weights model.caffemodel"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, BenchEngineSweepsTheBatchSizes) {
   auto r = inferd("bench --engine " + kModel + " --batch 1,3 --min-seconds 0 --min-runs 2 --json --no-power");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -305,7 +305,19 @@ TEST(ModelFolder, ErrorsNameThePath) {
   tmp.write("nomodel/1/model.onnx", "x");
   tmp.write("nomodel/2/README", "the newest version lacks its model");
   EXPECT_EQ(load_model_folder(base + "/nomodel").status().message(),
-            base + "/nomodel/2: no model.onnx or model.plan in the highest version folder");
+            base + "/nomodel/2: no model.onnx, deploy.prototxt (with model.caffemodel) or model.plan in the highest "
+                   "version folder");
+
+  tmp.write("noweights/1/deploy.prototxt", "name: \"net\"");
+  EXPECT_EQ(load_model_folder(base + "/noweights").status().message(),
+            base + "/noweights/1/deploy.prototxt has no model.caffemodel beside it (the Caffe weights)");
+  tmp.write("caffe/1/deploy.prototxt", "name: \"net\"");
+  tmp.write("caffe/1/model.caffemodel", "");
+  tmp.write("caffe/1/model.plan", "a plan loses to the model");
+  const Result<ModelFolder> caffe = load_model_folder(base + "/caffe");
+  ASSERT_TRUE(caffe.is_ok()) << caffe.status().message();
+  EXPECT_EQ(caffe->model_path, base + "/caffe/1/deploy.prototxt");
+  EXPECT_EQ(caffe->weights_path, std::filesystem::canonical(base + "/caffe/1/model.caffemodel").string());
 
   tmp.write("badconfig/1/model.onnx", "x");
   tmp.write("badconfig/config.toml", "[input]\nwidht = 224\n");

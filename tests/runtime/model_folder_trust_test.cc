@@ -78,6 +78,14 @@ TEST(ModelFolderTrust, AModelFileSymlinkToTheOutsideIsRefused) {
   EXPECT_NE(load_error(f).find("model file '1/model.onnx' resolves to"), std::string::npos) << load_error(f);
 }
 
+TEST(ModelFolderTrust, ACaffeWeightsSymlinkToTheOutsideIsRefused) {
+  Folder f;
+  fs::remove(f.path("m/1/model.onnx"));
+  f.write("m/1/deploy.prototxt", "name: \"net\"");
+  fs::create_symlink(f.path("secret.txt"), f.path("m/1/model.caffemodel"));
+  EXPECT_NE(load_error(f).find("Caffe weights '1/model.caffemodel' resolves to"), std::string::npos) << load_error(f);
+}
+
 TEST(ModelFolderTrust, SymlinksInsideTheFolderAreFine) {
   Folder f;
   f.write("m/classes.txt", "cat\ndog\n");
