@@ -87,11 +87,15 @@ Tensor Tensor::from_int64s(Shape shape, std::span<const int64_t> values) {
   return t;
 }
 
-Tensor Tensor::reshaped(Shape shape) const {
+Tensor Tensor::reshaped(Shape shape) const& {
   Tensor t = *this;
+  return std::move(t).reshaped(std::move(shape));
+}
+
+Tensor Tensor::reshaped(Shape shape) && {
   assert(element_count(shape) == size());
-  t.shape_ = std::move(shape);
-  return t;
+  shape_ = std::move(shape);
+  return std::move(*this);
 }
 
 float half_to_float(uint16_t h) {

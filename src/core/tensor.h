@@ -83,8 +83,10 @@ class Tensor {
   std::span<float> floats() { return {data<float>(), static_cast<size_t>(size())}; }
   std::span<const int64_t> int64s() const { return {data<int64_t>(), static_cast<size_t>(size())}; }
 
-  // Same bytes, new shape with the same element count.
-  Tensor reshaped(Shape shape) const;
+  // Same bytes, new shape with the same element count: a copy, or (on an rvalue) the
+  // bytes moved, for weights too large to copy for a shape change.
+  Tensor reshaped(Shape shape) const&;
+  Tensor reshaped(Shape shape) &&;
 
  private:
   DataType dtype_ = DataType::kFloat32;

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Write ResNet-50, GoogLeNet, AlexNet and MobileNetV2 as ONNX files with random weights.
+"""Write ResNet-50, GoogLeNet, AlexNet, CaffeNet and MobileNetV2 as ONNX files with random weights
+(and the three BVLC Caffe nets as .caffemodel files too, same weights).
 
 Usage: /usr/bin/python3 tools/models/gen_models.py OUT_DIR [--only resnet50,alexnet] [--seed S]
 
@@ -18,10 +19,15 @@ import numpy as np
 import onnx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from caffemodel import weighted_layers, write_caffemodel  # noqa: E402
 from nets import ARCHITECTURES  # noqa: E402  (after the path fix so the script runs from anywhere)
 
 # Each model gets its own fixed seed, so --only never changes the weights of a model.
-SEED_OFFSETS = {"resnet50": 0, "googlenet": 1, "alexnet": 2, "mobilenetv2": 3}
+SEED_OFFSETS = {"resnet50": 0, "googlenet": 1, "alexnet": 2, "mobilenetv2": 3, "caffenet": 4}
+# The BVLC Caffe nets also get NAME.caffemodel with the same weights (layer names as in
+# their deploy.prototxt): AlexNet and CaffeNet in the legacy V1 format their published
+# files use, GoogLeNet in the current one.
+CAFFE_V1 = {"alexnet": True, "caffenet": True, "googlenet": False}
 
 
 def parse_args(argv):
@@ -49,6 +55,9 @@ def generate(name, seed, out_dir):
     onnx.checker.check_model(model, full_check=True)
     path = os.path.join(out_dir, name + ".onnx")
     onnx.save(model, path)
+    if name in CAFFE_V1:
+        weights = os.path.join(out_dir, name + ".caffemodel")
+        write_caffemodel(weights, name, weighted_layers(model), v1=CAFFE_V1[name])
     return (f"{name}: {path} params={builder.param_count:,} nodes={len(model.graph.node)} "
             f"bytes={os.path.getsize(path):,} calib_prob[max={prob.max():.4f} "
             f"min={prob.min():.2e}] seed={seed} time={time.perf_counter() - start:.1f}s")

@@ -1,7 +1,7 @@
-"""The four architectures, at their real sizes, built with NetBuilder (random weights).
+"""The architectures, at their real sizes, built with NetBuilder (random weights).
 
 Node and weight names follow the source each layout comes from (torchvision module paths for
-ResNet-50 and MobileNetV2, BVLC Caffe layer names for GoogLeNet and AlexNet) so that a graph
+ResNet-50 and MobileNetV2, BVLC Caffe layer names for GoogLeNet, AlexNet and CaffeNet) so that a graph
 dump can be read side by side with the reference definition.
 """
 from builder import NetBuilder
@@ -155,5 +155,21 @@ def alexnet(seed):
     return b, _classifier(b, x, "fc8")
 
 
+# ---- CaffeNet (BVLC bvlc_reference_caffenet deploy.prototxt): AlexNet with pool before norm
+def caffenet(seed):
+    b = NetBuilder("caffenet", seed)
+    x = _conv_relu(b, "data", "conv1", "relu1", 96, 11, 4, target_std=LRN_INPUT_STD)
+    x = b.lrn(b.max_pool(x, "pool1", 3, 2, ceil_mode=1), "norm1")
+    x = _conv_relu(b, x, "conv2", "relu2", 256, 5, pad=2, group=2, target_std=LRN_INPUT_STD)
+    x = b.lrn(b.max_pool(x, "pool2", 3, 2, ceil_mode=1), "norm2")
+    x = _conv_relu(b, x, "conv3", "relu3", 384, 3, pad=1)
+    x = _conv_relu(b, x, "conv4", "relu4", 384, 3, pad=1, group=2)
+    x = _conv_relu(b, x, "conv5", "relu5", 256, 3, pad=1, group=2)
+    x = b.flatten(b.max_pool(x, "pool5", 3, 2, ceil_mode=1), "pool5/flatten")
+    for fc in ("6", "7"):
+        x = b.dropout(b.relu(b.gemm(x, "fc" + fc, 4096), "relu" + fc), "drop" + fc)
+    return b, _classifier(b, x, "fc8")
+
+
 ARCHITECTURES = {"resnet50": resnet50, "googlenet": googlenet, "alexnet": alexnet,
-                 "mobilenetv2": mobilenetv2}
+                 "mobilenetv2": mobilenetv2, "caffenet": caffenet}

@@ -3,6 +3,7 @@
 #include "ir/shape_inference.h"
 
 namespace inferd::caffe {
+namespace {
 
 Result<Tensor> blob_tensor(const inferd_caffe::BlobProto& b) {
   Shape shape;
@@ -17,16 +18,25 @@ Result<Tensor> blob_tensor(const inferd_caffe::BlobProto& b) {
     count *= d;
     if (count > (int64_t{1} << 34)) return invalid_argument("a blob is too large");
   }
-  std::vector<float> values(b.data().begin(), b.data().end());
-  if (values.empty()) values.assign(b.double_data().begin(), b.double_data().end());
-  if (static_cast<int64_t>(values.size()) != count)
-    return invalid_argument("a blob of shape " + to_string(shape) + " holds " + std::to_string(values.size()) +
-                            " values");
-  return Tensor::from_floats(shape, values);
+  const int64_t held = b.data_size() > 0 ? b.data_size() : b.double_data_size();
+  if (held != count)
+    return invalid_argument("a blob of shape " + to_string(shape) + " holds " + std::to_string(held) + " values");
+  if (b.data_size() > 0) return Tensor::from_floats(shape, {b.data().data(), static_cast<size_t>(count)});
+  const std::vector<float> narrowed(b.double_data().begin(), b.double_data().end());
+  return Tensor::from_floats(shape, narrowed);
 }
 
-CaffeGraphBuilder::CaffeGraphBuilder(const NetParameter& weights, std::string file) : file_(std::move(file)) {
-  for (const auto& l : weights.layer())
+}  // namespace
+
+Result<Tensor> take_blob(inferd_caffe::BlobProto& b) {
+  ASSIGN_OR_RETURN(Tensor t, blob_tensor(b));
+  google::protobuf::RepeatedField<float>().Swap(b.mutable_data());  // frees, unlike Clear()
+  google::protobuf::RepeatedField<double>().Swap(b.mutable_double_data());
+  return t;
+}
+
+CaffeGraphBuilder::CaffeGraphBuilder(NetParameter* weights, std::string file) : file_(std::move(file)) {
+  for (auto& l : *weights->mutable_layer())
     if (l.blobs_size() > 0) weights_[l.name()] = &l;
 }
 
@@ -136,17 +146,22 @@ ir::ValueId CaffeGraphBuilder::flattened(const LayerParameter& l, ir::ValueId x)
 void CaffeGraphBuilder::reshape_constant(ir::ValueId id, const Shape& shape) {
   ir::Value& v = graph_.value(id);
   v.shape = shape;
-  v.constant = Tensor::from_floats(shape, v.constant->floats());
+  v.constant = std::move(*v.constant).reshaped(shape);  // moved: fc weights can be 100s of MB
 }
 
-Result<ir::ValueId> CaffeGraphBuilder::weight(const LayerParameter& l, int index, const std::string& what) {
+Result<Tensor> CaffeGraphBuilder::take_weight(const LayerParameter& l, int index, const std::string& what) {
   auto it = weights_.find(l.name());
   if (it == weights_.end()) return invalid_argument("the weights file has no blobs for it");
   if (index >= it->second->blobs_size())
     return invalid_argument("the weights file has no " + what + " blob (#" + std::to_string(index) + ")");
-  auto t = blob_tensor(it->second->blobs(index));
+  auto t = take_blob(*it->second->mutable_blobs(index));
   if (!t.is_ok()) return Status(t.status().code(), what + ": " + t.status().message());
-  return graph_.add_constant(graph_.unique_value_name(l.name() + "_" + what), std::move(t).value());
+  return t;
+}
+
+Result<ir::ValueId> CaffeGraphBuilder::weight(const LayerParameter& l, int index, const std::string& what) {
+  ASSIGN_OR_RETURN(Tensor t, take_weight(l, index, what));
+  return graph_.add_constant(graph_.unique_value_name(l.name() + "_" + what), std::move(t));
 }
 
 Result<ir::ValueId> CaffeGraphBuilder::bias(const LayerParameter& l, int64_t count) {
@@ -157,13 +172,8 @@ Result<ir::ValueId> CaffeGraphBuilder::bias(const LayerParameter& l, int64_t cou
 }
 
 Result<std::vector<float>> CaffeGraphBuilder::blob_values(const LayerParameter& l, int index, const std::string& what) {
-  auto it = weights_.find(l.name());
-  if (it == weights_.end()) return invalid_argument("the weights file has no blobs for it");
-  if (index >= it->second->blobs_size())
-    return invalid_argument("the weights file has no " + what + " blob (#" + std::to_string(index) + ")");
-  auto t = blob_tensor(it->second->blobs(index));
-  if (!t.is_ok()) return Status(t.status().code(), what + ": " + t.status().message());
-  const auto values = t->floats();
+  ASSIGN_OR_RETURN(Tensor t, take_weight(l, index, what));
+  const auto values = t.floats();
   return std::vector<float>(values.begin(), values.end());
 }
 

@@ -18,13 +18,15 @@ namespace inferd::caffe {
 using inferd_caffe::LayerParameter;
 using inferd_caffe::NetParameter;
 
-// A BlobProto as a tensor: its BlobShape, or the legacy num/channels/height/width.
-Result<Tensor> blob_tensor(const inferd_caffe::BlobProto& b);
+// A BlobProto as a tensor (its BlobShape, or the legacy num/channels/height/width); the
+// blob's values are freed (they live on in the tensor).
+Result<Tensor> take_blob(inferd_caffe::BlobProto& b);
 
 class CaffeGraphBuilder {
  public:
-  // `weights`: the .caffemodel's layers (by name); `file`: prefixes every error.
-  CaffeGraphBuilder(const NetParameter& weights, std::string file);
+  // `weights`: the .caffemodel's layers (by name), whose blobs are released as they become
+  // constants (the peak is one copy of the weights, not two); `file` prefixes every error.
+  CaffeGraphBuilder(NetParameter* weights, std::string file);
 
   Status add_legacy_inputs(const NetParameter& net);
   // Converts one layer; errors name the file, the layer and its type.
@@ -48,7 +50,9 @@ class CaffeGraphBuilder {
   ir::ValueId flattened(const LayerParameter& l, ir::ValueId x);
   // Gives constant `id` the shape `shape` (same element count: the caller checked).
   void reshape_constant(ir::ValueId id, const Shape& shape);
-  // Blob `index` of the layer's weights as a constant named after `what`.
+  // Blob `index` of the layer's weights (taken: read once) as a tensor, or an error.
+  Result<Tensor> take_weight(const LayerParameter& l, int index, const std::string& what);
+  // The same as a constant named after `what`.
   Result<ir::ValueId> weight(const LayerParameter& l, int index, const std::string& what);
   // The bias blob (#1) as [count]: Caffe may store it as [1,1,1,count].
   Result<ir::ValueId> bias(const LayerParameter& l, int64_t count);
@@ -77,7 +81,7 @@ class CaffeGraphBuilder {
 
   std::string file_;
   ir::Graph graph_;
-  std::map<std::string, const LayerParameter*> weights_;
+  std::map<std::string, LayerParameter*> weights_;
   std::map<std::string, ir::ValueId> blobs_;                // blob name -> its latest value
   std::vector<std::pair<std::string, ir::ValueId>> order_;  // every value defined, in order
   std::set<ir::ValueId> read_;

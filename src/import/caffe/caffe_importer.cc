@@ -72,14 +72,14 @@ const char* v1_type_name(inferd_caffe::V1LayerParameter::LayerType t) {
 // Rewrites V1 `layers {}` as current `layer {}` entries (same parameter messages, other
 // field numbers), after any current ones, so one converter serves both formats.
 void upgrade_v1_layers(NetParameter& net) {
-  for (const auto& v1 : net.layers()) {
+  for (auto& v1 : *net.mutable_layers()) {
     LayerParameter* l = net.add_layer();
     l->set_name(v1.name());
     const char* type = v1_type_name(v1.type());
     l->set_type(*type != '\0' ? type : "V1 " + inferd_caffe::V1LayerParameter::LayerType_Name(v1.type()));
-    l->mutable_bottom()->CopyFrom(v1.bottom());
-    l->mutable_top()->CopyFrom(v1.top());
-    l->mutable_blobs()->CopyFrom(v1.blobs());
+    l->mutable_bottom()->Swap(v1.mutable_bottom());
+    l->mutable_top()->Swap(v1.mutable_top());
+    l->mutable_blobs()->Swap(v1.mutable_blobs());  // moved, not copied: weights can be 100s of MB
     if (v1.has_concat_param()) *l->mutable_concat_param() = v1.concat_param();
     if (v1.has_convolution_param()) *l->mutable_convolution_param() = v1.convolution_param();
     if (v1.has_dropout_param()) *l->mutable_dropout_param() = v1.dropout_param();
@@ -103,7 +103,7 @@ Result<ir::Graph> import_caffe_bytes(std::string_view prototxt, std::span<const 
   if (!weights.is_ok()) return Status(weights.status().code(), name_for_errors + ": " + weights.status().message());
   upgrade_v1_layers(*topology);
   upgrade_v1_layers(*weights);
-  caffe::CaffeGraphBuilder builder(*weights, name_for_errors);
+  caffe::CaffeGraphBuilder builder(&*weights, name_for_errors);
   builder.graph().name = topology->name().empty() ? "caffe" : topology->name();
   RETURN_IF_ERROR(builder.add_legacy_inputs(*topology));
   for (const auto& layer : topology->layer()) RETURN_IF_ERROR(builder.add_layer(layer));
@@ -112,9 +112,10 @@ Result<ir::Graph> import_caffe_bytes(std::string_view prototxt, std::span<const 
 
 Result<ir::Graph> import_caffe(const std::string& prototxt_path, const std::string& caffemodel_path) {
   ASSIGN_OR_RETURN(auto text, read_file(prototxt_path));
-  ASSIGN_OR_RETURN(auto weights, read_file(caffemodel_path));
+  // Mapped, not read: the parser copies each blob once out of the page cache.
+  ASSIGN_OR_RETURN(auto weights, MappedFile::open(caffemodel_path));
   const std::string_view view(reinterpret_cast<const char*>(text.data()), text.size());
-  return import_caffe_bytes(view, weights, prototxt_path);
+  return import_caffe_bytes(view, weights.bytes(), prototxt_path);
 }
 
 }  // namespace inferd
