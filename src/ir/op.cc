@@ -19,7 +19,7 @@ namespace {
 //   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).
 //   Pad:         pads[2*rank], value (constant mode only).
 //   Slice:       axis, start, end.              Softmax (opset < 13): legacy_2d = 1.
-constexpr std::array<std::pair<OpKind, std::string_view>, 31> kNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 32> kNames{{
     {OpKind::kConv, "Conv"},
     {OpKind::kRelu, "Relu"},
     {OpKind::kClip, "Clip"},
@@ -37,6 +37,7 @@ constexpr std::array<std::pair<OpKind, std::string_view>, 31> kNames{{
     {OpKind::kAdd, "Add"},
     {OpKind::kMul, "Mul"},
     {OpKind::kSum, "Sum"},
+    {OpKind::kMax, "Max"},
     {OpKind::kGemm, "Gemm"},
     {OpKind::kMatMul, "MatMul"},
     {OpKind::kFlatten, "Flatten"},
@@ -69,6 +70,7 @@ bool follows_convolution_layout(OpKind kind) {
     case OpKind::kAdd:
     case OpKind::kMul:
     case OpKind::kSum:
+    case OpKind::kMax:
     case OpKind::kBatchNormalization:
     case OpKind::kConcat:
     case OpKind::kSlice:

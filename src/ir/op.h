@@ -26,6 +26,7 @@ enum class OpKind {
   kAdd,
   kMul,
   kSum,
+  kMax,  // element-wise maximum of 1..n inputs (numpy broadcasting), ONNX Max
   kGemm,
   kMatMul,
   kFlatten,

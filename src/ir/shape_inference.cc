@@ -95,7 +95,7 @@ struct OpRule {
 };
 
 namespace sr = shape_rules;
-constexpr std::array<OpRule, 31> kRules{{
+constexpr std::array<OpRule, 32> kRules{{
     {OpKind::kConv, 2, 4, sr::conv},
     {OpKind::kRelu, 1, 1, sr::float_same_shape},
     {OpKind::kClip, 1, 1, sr::float_same_shape},
@@ -113,6 +113,7 @@ constexpr std::array<OpRule, 31> kRules{{
     {OpKind::kAdd, 2, 2, sr::broadcast},
     {OpKind::kMul, 2, 2, sr::broadcast},
     {OpKind::kSum, 1, kVariadic, sr::broadcast},
+    {OpKind::kMax, 1, kVariadic, sr::broadcast},
     {OpKind::kGemm, 2, 3, sr::gemm},
     {OpKind::kMatMul, 2, 2, sr::matmul},
     {OpKind::kFlatten, 1, 1, sr::flatten},

@@ -52,6 +52,13 @@ TEST(ReferenceAdd, BroadcastsPerChannelBias) {
   EXPECT_TRUE(identical(y2, y));
 }
 
+TEST(ReferenceMax, ThreeInputsWithBroadcasting) {
+  // max([2,3] x, [3] per column, scalar) element by element.
+  const Tensor x = floats({2, 3}, {-1, 5, 2, 7, -3, 0});
+  const Tensor y = run_kernel1(OpKind::kMax, {}, {x, floats({3}, {0, 6, -5}), floats({1}, {1})}, {2, 3});
+  EXPECT_EQ(std::vector<float>(y.floats().begin(), y.floats().end()), (std::vector<float>{1, 6, 2, 7, 6, 1}));
+}
+
 TEST(ReferenceMul, BothOperandsBroadcast) {
   // [2,1] * [1,3] -> [2,3]: an outer product.
   const Tensor y = run_kernel1(OpKind::kMul, {}, {floats({2, 1}, {2, 3}), floats({1, 3}, {1, 10, 100})}, {2, 3});

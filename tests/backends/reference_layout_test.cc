@@ -43,6 +43,7 @@ std::vector<OpCase> activation_and_pool_cases() {
       {"LeakyRelu", OpKind::kLeakyRelu, attrs_of({{"alpha", 0.1f}}), {x}, x.shape()},
       {"Sigmoid", OpKind::kSigmoid, {}, {x}, x.shape()},
       {"Tanh", OpKind::kTanh, {}, {x}, x.shape()},
+      {"Max", OpKind::kMax, {}, {x, random_tensor(x.shape(), 9)}, x.shape()},
       {"HardSigmoid", OpKind::kHardSigmoid, {}, {x}, x.shape()},
       {"HardSwish", OpKind::kHardSwish, {}, {x}, x.shape()},
       {"MaxPool", OpKind::kMaxPool, pool, {x}, {2, 3, 3, 3}},

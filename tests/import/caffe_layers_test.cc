@@ -5,6 +5,7 @@
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -81,20 +82,22 @@ TEST(CaffeLayers, BatchNormAndScaleComputeCaffesFormulaAndFoldIntoTheConv) {
   EXPECT_LT(test::compare((*folded)[0], *y).max_abs, 1e-5f);
 }
 
-TEST(CaffeLayers, SigmoidTanHWeightedSumAndReshape) {
+TEST(CaffeLayers, SigmoidTanHWeightedSumMaxAndReshape) {
   const std::string net = kInput + R"(
     layer { name: "s" type: "Sigmoid" bottom: "data" top: "s" }
     layer { name: "t" type: "TanH" bottom: "data" top: "t" }
     layer { name: "sum" type: "Eltwise" bottom: "s" bottom: "t" top: "sum"
             eltwise_param { operation: SUM coeff: 2 coeff: -0.5 } }
-    layer { name: "flat" type: "Reshape" bottom: "sum" top: "flat" reshape_param { shape { dim: 0 dim: -1 } } })";
+    layer { name: "max" type: "Eltwise" bottom: "sum" bottom: "t" bottom: "s" top: "max" eltwise_param { operation: MAX } }
+    layer { name: "flat" type: "Reshape" bottom: "max" top: "flat" reshape_param { shape { dim: 0 dim: -1 } } })";
   const Tensor x = test::random_tensor({1, 2, 3, 3}, 12, -3.0f, 3.0f);
   auto y = run_one(net, "", x);
   ASSERT_TRUE(y.is_ok()) << y.status().message();
   EXPECT_EQ(y->shape(), (Shape{1, 18}));
   for (size_t i = 0; i < 18; ++i) {
     const float v = x.floats()[i];
-    EXPECT_NEAR(y->floats()[i], 2.0f / (1.0f + std::exp(-v)) - 0.5f * std::tanh(v), 1e-6f) << i;
+    const float s = 1.0f / (1.0f + std::exp(-v)), t = std::tanh(v);
+    EXPECT_NEAR(y->floats()[i], std::max({2.0f * s - 0.5f * t, s, t}), 1e-6f) << i;
   }
 }
 
@@ -162,6 +165,9 @@ TEST(CaffeLayers, BadLayersAreSpecificErrors) {
                            reshape_param { shape { dim: 2 dim: -1 } } })"),
             "net.prototxt: layer 'r' (Reshape): a Reshape that sets the batch dimension (dim 0 must be 0, or -1 "
             "with the others given)");
+  EXPECT_EQ(error(R"(layer { name: "m" type: "Eltwise" bottom: "data" bottom: "data" top: "m"
+                           eltwise_param { operation: MAX coeff: 1 coeff: 2 } })"),
+            "net.prototxt: layer 'm' (Eltwise): coefficients are for SUM only (Caffe refuses them too)");
   EXPECT_EQ(error(R"(layer { name: "w" type: "LRN" bottom: "data" top: "w" lrn_param { norm_region: WITHIN_CHANNEL } })"),
             "net.prototxt: layer 'w' (LRN): WITHIN_CHANNEL LRN");
 }

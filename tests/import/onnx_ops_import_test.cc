@@ -333,7 +333,8 @@ TEST(OnnxOpsImport, ActivationsAndMatMul) {
   b.node("HardSigmoid", {"l"}, {"h"});
   b.node("HardSwish", {"h"}, {"hs"});
   b.node("Sigmoid", {"hs"}, {"sg"});
-  b.node("Tanh", {"sg"}, {"s"});
+  b.node("Tanh", {"sg"}, {"th"});
+  b.node("Max", {"th", "sg", "hs"}, {"s"});
   set_attr(b.node("Transpose", {"s"}, {"t"}), "perm", Ints{0, 2, 1});
   b.node("Transpose", {"t"}, {"t2"});
   b.output("t2");
@@ -344,6 +345,7 @@ TEST(OnnxOpsImport, ActivationsAndMatMul) {
   EXPECT_EQ(test::value_named(g, "mm").shape, (Shape{2, 3, 5}));
   EXPECT_EQ(test::value_named(g, "s").shape, (Shape{2, 3, 5}));
   EXPECT_EQ(g.value(test::first_node(g, OpKind::kTanh).inputs[0]).name, "sg");
+  EXPECT_EQ(test::first_node(g, OpKind::kMax).inputs.size(), 3u);
   EXPECT_EQ(test::value_named(g, "t").shape, (Shape{2, 5, 3}));
   EXPECT_EQ(g.nodes().back().attrs.get_ints("perm"), (Ints{2, 1, 0}));  // default: reversed
   EXPECT_EQ(test::value_named(g, "t2").shape, (Shape{3, 5, 2}));

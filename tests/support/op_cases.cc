@@ -96,6 +96,8 @@ std::vector<OpCase> elementwise_cases() {
       unary("hard_swish", OpKind::kHardSwish, {}, s, s, "onednn:eltwise"),
       {"add", OpKind::kAdd, {}, {activation(s), activation(s)}, {s}, "onednn:binary_add"},
       {"add_broadcast", OpKind::kAdd, {}, {activation(s), activation({1, 8, 1, 1})}, {s}, "reference:add"},
+      {"max3", OpKind::kMax, {}, {activation(s), activation(s), activation(s)}, {s}, "reference:max"},
+      {"max_broadcast", OpKind::kMax, {}, {activation(s), activation({1, 8, 1, 1})}, {s}, "reference:max"},
       unary("reorder", OpKind::kReorder, {}, s, s, "onednn:reorder"),
       // A network's RGB input, NCHW to NHWC: the GPU's interleaving path.
       unary("reorder_rgb", OpKind::kReorder, {}, {1, 3, 6, 7}, {1, 3, 6, 7}, "onednn:reorder"),

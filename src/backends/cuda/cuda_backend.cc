@@ -23,7 +23,7 @@ struct Family {
   bool strided_output;     // kernels write through the output's strides (a concat slice)
 };
 
-constexpr std::array<Family, 27> kFamilies{{
+constexpr std::array<Family, 28> kFamilies{{
     {OpKind::kConv, supports_conv, pack_conv, tune_conv, true},
     {OpKind::kGemm, supports_gemm, pack_gemm, tune_gemm, false},
     {OpKind::kMaxPool, supports_pool, pack_pool, nullptr, true},
@@ -41,6 +41,7 @@ constexpr std::array<Family, 27> kFamilies{{
     {OpKind::kAdd, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kMul, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kSum, supports_pointwise, pack_pointwise, nullptr, true},
+    {OpKind::kMax, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kReorder, supports_data, pack_data, nullptr, true},
     {OpKind::kConcat, supports_data, pack_data, nullptr, true},
     {OpKind::kSlice, supports_data, pack_data, nullptr, true},

@@ -85,7 +85,7 @@ struct LoopNest {
 LoopNest make_loop_nest(int rank, const int64_t* dims, const int64_t* const* strides, int operands);
 
 // ---- pointwise (kernels_pointwise.cu) -------------------------------------------------
-enum class Combine : uint8_t { kAdd, kMul };
+enum class Combine : uint8_t { kAdd, kMul, kMax };
 inline constexpr int kMaxEltwiseInputs = 8;
 
 // y = act(x0 op x1 op ... op xn-1), for 1 <= count. Inputs broadcast against y's shape

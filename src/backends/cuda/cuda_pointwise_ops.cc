@@ -1,6 +1,6 @@
-// Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Add, Mul and Sum on the CUDA
+// Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Add, Mul, Sum and Max on the CUDA
 // backend's elementwise kernel (launch_eltwise, kernels_pointwise.cu): a standalone
-// activation is a one-input pass; Add/Mul/Sum combine inputs with numpy broadcasting
+// activation is a one-input pass; Add/Mul/Sum/Max combine inputs with numpy broadcasting
 // and apply the node's fused activation (attr "activation"), if any.
 //
 // Constant operands (a bias, a scale) arrive at run time as host views; pack() uploads
@@ -22,7 +22,7 @@ using Inputs = std::span<const ConstTensorView>;
 using Outputs = std::span<const TensorView>;
 
 bool is_binary(ir::OpKind op) {
-  return op == ir::OpKind::kAdd || op == ir::OpKind::kMul || op == ir::OpKind::kSum;
+  return op == ir::OpKind::kAdd || op == ir::OpKind::kMul || op == ir::OpKind::kSum || op == ir::OpKind::kMax;
 }
 
 // An input packed onto the device (a constant), or not (an activation bound per call).
@@ -169,7 +169,7 @@ bool supports_pointwise(const ir::Graph& graph, const ir::Node& node) {
   if (!binary)
     return node.inputs.size() == 1 && supports_input(graph, node.inputs[0], y) &&
            !graph.value(node.inputs[0]).is_constant();
-  if (node.op != ir::OpKind::kSum && node.inputs.size() != 2) return false;
+  if (node.op != ir::OpKind::kSum && node.op != ir::OpKind::kMax && node.inputs.size() != 2) return false;
   for (ir::ValueId id : node.inputs)
     if (!supports_input(graph, id, y)) return false;
   return true;
@@ -181,7 +181,7 @@ Result<std::unique_ptr<PackedOp>> pack_pointwise(const CudaOpEnv& env, const ir:
     return unimplemented(ir::describe(graph, node) + ": not supported by the CUDA kernels (dtype, rank or shapes)");
   Config config;
   config.dtype = graph.value(node.outputs[0]).dtype;
-  config.op = node.op == ir::OpKind::kMul ? Combine::kMul : Combine::kAdd;
+  config.op = node.op == ir::OpKind::kMul ? Combine::kMul : node.op == ir::OpKind::kMax ? Combine::kMax : Combine::kAdd;
   ASSIGN_OR_RETURN(config.act, node_activation(node));
   std::vector<DeviceMemory> memory;
   for (ir::ValueId id : node.inputs) {

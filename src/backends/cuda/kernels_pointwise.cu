@@ -63,7 +63,7 @@ __global__ void eltwise_kernel(const __grid_constant__ EltwiseArgs<kIn> a, T* __
     for (int k = 1; k < kIn; ++k) {
       if (k >= a.count) break;
       const float v = to_float(static_cast<const T*>(a.x[k])[off[k + 1]]);
-      acc = a.op == Combine::kAdd ? acc + v : acc * v;
+      acc = a.op == Combine::kAdd ? acc + v : a.op == Combine::kMul ? acc * v : fmaxf(acc, v);
     }
     y[off[0]] = from_float<T>(ir::apply_activation(a.act, acc));
   }

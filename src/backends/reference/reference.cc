@@ -13,7 +13,7 @@ namespace {
 using ir::OpKind;
 
 // Shape has no row: it is always folded to a constant before any kernel runs.
-constexpr std::array<std::pair<OpKind, ReferenceFn>, 30> kReferenceKernels{{
+constexpr std::array<std::pair<OpKind, ReferenceFn>, 31> kReferenceKernels{{
     {OpKind::kConv, ref::conv},
     {OpKind::kRelu, ref::relu},
     {OpKind::kClip, ref::clip},
@@ -31,6 +31,7 @@ constexpr std::array<std::pair<OpKind, ReferenceFn>, 30> kReferenceKernels{{
     {OpKind::kAdd, ref::add},
     {OpKind::kMul, ref::mul},
     {OpKind::kSum, ref::sum},
+    {OpKind::kMax, ref::max},
     {OpKind::kGemm, ref::gemm},
     {OpKind::kMatMul, ref::matmul},
     {OpKind::kFlatten, ref::copy_elements},

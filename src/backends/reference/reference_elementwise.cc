@@ -70,6 +70,9 @@ void mul(const ir::Attributes&, Inputs in, Outputs out) {
 void sum(const ir::Attributes&, Inputs in, Outputs out) {
   broadcast_reduce(in, out[0], [](float a, float b) { return a + b; });
 }
+void max(const ir::Attributes&, Inputs in, Outputs out) {
+  broadcast_reduce(in, out[0], [](float a, float b) { return std::fmax(a, b); });
+}
 
 // Softmax over `axis` (opset 13), or with legacy_2d over all dims >= axis as one
 // row (opset < 13 coerces the input to 2-D [prod(d<axis), prod(d>=axis)]).

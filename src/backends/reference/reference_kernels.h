@@ -132,6 +132,7 @@ void hard_swish(const ir::Attributes& attrs, Inputs in, Outputs out);
 void add(const ir::Attributes& attrs, Inputs in, Outputs out);
 void mul(const ir::Attributes& attrs, Inputs in, Outputs out);
 void sum(const ir::Attributes& attrs, Inputs in, Outputs out);
+void max(const ir::Attributes& attrs, Inputs in, Outputs out);
 void softmax(const ir::Attributes& attrs, Inputs in, Outputs out);
 // reference_shape.cc
 void copy_elements(const ir::Attributes& attrs, Inputs in, Outputs out);  // Identity, Reshape, ...

@@ -134,7 +134,7 @@ Status CaffeGraphBuilder::eltwise(const LayerParameter& l) {
   if (p.coeff_size() > 0 && p.coeff_size() != static_cast<int>(in.size()))
     return invalid_argument("has " + std::to_string(p.coeff_size()) + " coefficients for " +
                             std::to_string(in.size()) + " inputs");
-  if (p.operation() == Op::MAX) return unimplemented("Eltwise MAX");
+  if (p.operation() == Op::MAX) return emit(l, ir::OpKind::kMax, in, {});
   if (p.operation() == Op::PROD) {
     if (in.size() != 2) return unimplemented("Eltwise PROD of more than 2 inputs");
     return emit(l, ir::OpKind::kMul, in, {});

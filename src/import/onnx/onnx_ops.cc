@@ -306,7 +306,7 @@ Status no_attributes(NodeContext&) { return Status::ok(); }
 constexpr char kAxis[] = "axis";
 constexpr char kAllowZero[] = "allowzero";
 
-constexpr std::array<OpConverter, 30> kConverters{{
+constexpr std::array<OpConverter, 31> kConverters{{
     {"Conv", OpKind::kConv, 1, 2, 3, 1, "auto_pad,dilations,group,kernel_shape,pads,strides", convert_conv},
     {"Relu", OpKind::kRelu, 1, 1, 1, 1, "", no_attributes},
     {"Clip", OpKind::kClip, 1, 1, 3, 1, "min,max", convert_clip},
@@ -327,6 +327,7 @@ constexpr std::array<OpConverter, 30> kConverters{{
     {"Add", OpKind::kAdd, 7, 2, 2, 1, "", no_attributes},
     {"Mul", OpKind::kMul, 7, 2, 2, 1, "", no_attributes},
     {"Sum", OpKind::kSum, 1, 1, kAnyCount, 1, "", no_attributes},
+    {"Max", OpKind::kMax, 1, 1, kAnyCount, 1, "", no_attributes},
     {"Gemm", OpKind::kGemm, 7, 2, 3, 1, "alpha,beta,transA,transB", convert_gemm},
     {"MatMul", OpKind::kMatMul, 1, 2, 2, 1, "", no_attributes},
     {"Flatten", OpKind::kFlatten, 1, 1, 1, 1, "axis", convert_int_attr<kAxis, 1, false>},
