@@ -93,6 +93,12 @@ class ExecutionContext {
   // (unless it is already there), runs every node, copies each output to its binding.
   // Returns when the work is enqueued; wait() returns when it has finished.
   Status enqueue(int batch, std::span<const IoBinding> inputs, std::span<const IoBinding> outputs);
+  // The same, ordered against a stream of the device's own API (a cudaStream_t on a GPU):
+  // the batch starts after the work `native_stream` holds now, and work enqueued on
+  // `native_stream` afterwards starts after the batch. nullptr: as above. The CPU refuses
+  // a non-null stream.
+  Status enqueue(int batch, std::span<const IoBinding> inputs, std::span<const IoBinding> outputs,
+                 void* native_stream);
   Status wait();
   // enqueue() from and to the host staging buffers, then wait().
   Status execute(int batch);

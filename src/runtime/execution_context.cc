@@ -234,6 +234,13 @@ Status ExecutionContext::enqueue(int batch, std::span<const IoBinding> inputs, s
   return Status::ok();
 }
 
+Status ExecutionContext::enqueue(int batch, std::span<const IoBinding> inputs, std::span<const IoBinding> outputs,
+                                 void* native_stream) {
+  RETURN_IF_ERROR(stream_->wait_for_native(native_stream));
+  RETURN_IF_ERROR(enqueue(batch, inputs, outputs));
+  return stream_->signal_native(native_stream);
+}
+
 Status ExecutionContext::wait() {
   RETURN_IF_ERROR(stream_->synchronize());
   if (!profiling_) return Status::ok();

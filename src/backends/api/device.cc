@@ -2,6 +2,16 @@
 
 namespace inferd {
 
+Status Stream::wait_for_native(void* native) {
+  if (native == nullptr) return Status::ok();
+  return invalid_argument("this device has no native streams: pass a null stream");
+}
+
+Status Stream::signal_native(void* native) {
+  if (native == nullptr) return Status::ok();
+  return invalid_argument("this device has no native streams: pass a null stream");
+}
+
 Status Device::check_plan_target(const std::string& plan_target) const {
   if (plan_target == target()) return Status::ok();
   return failed_precondition("plan built for target '" + plan_target + "'; this device (" + name() + ") is '" +

@@ -31,6 +31,15 @@ class Stream {
   // it; elapsed_ms(i, j) is valid once the stream has been synchronized.
   virtual Status record_marker(size_t index) = 0;
   virtual Result<double> elapsed_ms(size_t from, size_t to) const = 0;
+  // Ordering against a stream of the device's own API (a cudaStream_t on a GPU), for
+  // callers that enqueue on a stream of theirs (the public API's enqueue(..., stream)).
+  // wait_for_native: work enqueued here from now on starts after everything enqueued on
+  // `native` so far. signal_native: work enqueued on `native` from now on starts after
+  // everything enqueued here so far. nullptr is no stream: nothing to order. A device
+  // without native streams (the CPU, whose work is done when enqueue returns) refuses a
+  // non-null handle.
+  virtual Status wait_for_native(void* native);
+  virtual Status signal_native(void* native);
 };
 
 // A recorded sequence of stream work, replayed with one call (a CUDA graph).

@@ -158,6 +158,7 @@ CudaStream::~CudaStream() {
   for (cudaEvent_t e : markers_) {
     if (e) (void)cudaEventDestroy(e);
   }
+  if (order_event_) (void)cudaEventDestroy(order_event_);
   if (cublaslt_) (void)cublasLtDestroy(cublaslt_);
   if (cudnn_) (void)cudnnDestroy(cudnn_);
   if (stream_) (void)cudaStreamDestroy(stream_);
@@ -168,6 +169,30 @@ Status CudaStream::synchronize() {
   Status s = cuda_status(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   if (!s.is_ok()) return s.with_context("asynchronous error on cuda:" + std::to_string(device_));
   return s;
+}
+
+Status CudaStream::ensure_order_event() {
+  if (order_event_) return Status::ok();
+  CUDA_RETURN_IF_ERROR(cudaSetDevice(device_));
+  // Ordering only: no timestamps, which makes record and wait cheaper.
+  CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&order_event_, cudaEventDisableTiming));
+  return Status::ok();
+}
+
+Status CudaStream::wait_for_native(void* native) {
+  if (native == nullptr) return Status::ok();
+  RETURN_IF_ERROR(ensure_order_event());
+  CUDA_RETURN_IF_ERROR(cudaEventRecord(order_event_, static_cast<cudaStream_t>(native)));
+  CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(stream_, order_event_, 0));
+  return Status::ok();
+}
+
+Status CudaStream::signal_native(void* native) {
+  if (native == nullptr) return Status::ok();
+  RETURN_IF_ERROR(ensure_order_event());
+  CUDA_RETURN_IF_ERROR(cudaEventRecord(order_event_, stream_));
+  CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(static_cast<cudaStream_t>(native), order_event_, 0));
+  return Status::ok();
 }
 
 Status CudaStream::record_marker(size_t index) {

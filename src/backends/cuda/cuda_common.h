@@ -33,6 +33,9 @@ class CudaStream final : public Stream {
   Status synchronize() override;
   Status record_marker(size_t index) override;
   Result<double> elapsed_ms(size_t from, size_t to) const override;
+  // `native` is a cudaStream_t of this stream's device; ordered through one event.
+  Status wait_for_native(void* native) override;
+  Status signal_native(void* native) override;
 
   int device() const { return device_; }
   cudaStream_t get() const { return stream_; }
@@ -46,6 +49,8 @@ class CudaStream final : public Stream {
   cudnnHandle_t cudnn_ = nullptr;
   cublasLtHandle_t cublaslt_ = nullptr;
   std::vector<cudaEvent_t> markers_;  // created lazily on first record_marker (profiling only)
+  cudaEvent_t order_event_ = nullptr;  // created lazily by the first *_native call
+  Status ensure_order_event();
 };
 
 // The CudaStream an EnqueueContext carries (a CUDA kernel only ever runs on one).

@@ -1,0 +1,61 @@
+// What the public API's classes hold (their pimpl'd state) and the conversions between
+// the public types (include/inferd/) and the engine's own. Only src/sdk includes this.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "inferd/network.h"
+#include "inferd/runtime.h"
+#include "inferd/status.h"
+#include "ir/graph.h"
+#include "runtime/engine.h"
+
+namespace inferd::v1 {
+
+// The engine's Status as the API's (the codes are the same list).
+Status to_public(const inferd::Status& s);
+
+template <typename T>
+Status status_of(const inferd::Result<T>& r) {
+  return to_public(r.status());
+}
+
+struct NetworkDefinition::Impl {
+  ir::Graph graph;
+  Status error;       // the first mistake; ok while there is none
+  uint64_t tag = 0;   // which network a Tensor belongs to (unique per process)
+  int layers = 0;
+
+  // Records the first error, prefixed with the network's name; returns kNoValue.
+  ir::ValueId fail(const std::string& message, StatusCode code = StatusCode::kInvalidArgument);
+  ir::ValueId fail_layer(const std::string& layer, const std::string& message);
+  // `requested`, or "<kind>_<n>" when empty; unique among the network's values.
+  std::string layer_name(const std::string& requested, const std::string& kind) const;
+  // A constant of `shape` from the caller's weights, checked to hold exactly that many.
+  ir::ValueId weights(const std::string& layer, const std::string& what, Weights w, Shape shape);
+  // Adds node `name` of `op` writing one new value named `name`, infers its shape; on a
+  // shape error the node is taken back and the error recorded.
+  ir::ValueId add_layer(const std::string& name, ir::OpKind op, std::vector<ir::ValueId> inputs,
+                        ir::Attributes attrs = {});
+  const Shape& shape(ir::ValueId id) const { return graph.value(id).shape; }
+  // `x` as [N, rest]: x itself when it already has rank 2.
+  ir::ValueId flattened(const std::string& layer, ir::ValueId x);
+};
+
+struct Engine::Impl {
+  std::shared_ptr<const inferd::Engine> engine;
+  // An Engine handle around an engine that is ready (a nested class may use Engine's
+  // private constructor).
+  static Engine wrap(std::shared_ptr<const inferd::Engine> engine);
+};
+
+struct ExecutionContext::Impl {
+  Engine engine;  // keeps the engine alive as long as the context
+  std::unique_ptr<inferd::ExecutionContext> context;
+  std::vector<IoBinding> inputs, outputs;  // reused by every run: no allocation per batch
+};
+
+}  // namespace inferd::v1
