@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "import/caffe/caffe_importer.h"
+#include "import/caffe/caffe_mean.h"
 #include "import/onnx/onnx_importer.h"
 #include "passes/precision_assignment.h"
 #include "plan/byte_io.h"
@@ -119,6 +120,8 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
   result.tune_ms = ms_since(tune_start);
   return result;
 }
+
+Result<Tensor> import_mean_image(const std::string& path) { return import_caffe_mean(path); }
 
 Result<ir::Graph> import_model(const std::string& model_path, const BuildOptions& options) {
   if (!model_path.ends_with(".prototxt")) return import_onnx(model_path);

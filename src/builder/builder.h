@@ -38,6 +38,9 @@ struct BuildResult {
   double import_ms = 0, optimize_ms = 0, tune_ms = 0;
 };
 
+// Caffe's mean image (a mean.binaryproto) as [3, H, W], channels in the model's order.
+Result<Tensor> import_mean_image(const std::string& path);
+
 // A model file as IR: ONNX, or a Caffe deploy.prototxt (*.prototxt) with
 // options.weights_path; a prototxt without weights is an error saying so.
 Result<ir::Graph> import_model(const std::string& model_path, const BuildOptions& options);

@@ -44,6 +44,9 @@ Status validate_config(const PreprocessConfig& cfg) {
                               std::to_string(c) + "] must be finite and std non-zero");
     }
   }
+  if (cfg.mean_image && cfg.mean_image->size() != 3 * size_t(cfg.width) * size_t(cfg.height))
+    return invalid_argument("preprocess: the mean image has " + std::to_string(cfg.mean_image->size()) +
+                            " values; the output " + size_string(cfg.width, cfg.height) + " needs 3 x that");
   return Status::ok();
 }
 
@@ -59,9 +62,20 @@ PlaneMap plane_map(const PreprocessConfig& cfg) {
   // (v * scale - mean) / std folded into one multiply-add per value.
   for (int c = 0; c < 3; ++c) {
     map.gain[c] = cfg.scale / cfg.std[c];
-    map.bias[c] = -cfg.mean[c] / cfg.std[c];
+    map.bias[c] = cfg.mean_image ? 0.0f : -cfg.mean[c] / cfg.std[c];  // a mean image comes after
   }
   return map;
+}
+
+// out -= mean_image * scale / std, per value: one pass over the output after the resampler
+// (whose per-channel bias is then 0).
+void subtract_mean_image(const PreprocessConfig& cfg, float* out_chw) {
+  const size_t plane = size_t(cfg.width) * size_t(cfg.height);
+  const float* mean = cfg.mean_image->data();
+  for (size_t c = 0; c < 3; ++c) {
+    const float gain = cfg.scale / cfg.std[c];
+    for (size_t i = c * plane; i < (c + 1) * plane; ++i) out_chw[i] -= mean[i] * gain;
+  }
 }
 
 // The span of the `decoded` pixels that a side of `full` pixels covers after a DCT-scaled
@@ -87,6 +101,7 @@ Status resample_planned(const Image& img, SourceSpan span_x, SourceSpan span_y,
   const AxisTaps y =
       triangle_taps(img.height, span_y, plan.resized_height, plan.crop_y, cfg.height);
   resample_to_planes(img, x, y, plane_map(cfg), out_chw);
+  if (cfg.mean_image) subtract_mean_image(cfg, out_chw);
   return Status::ok();
 }
 

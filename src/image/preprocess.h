@@ -9,7 +9,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <vector>
 
 #include "core/status.h"
 #include "image/image.h"
@@ -26,6 +28,12 @@ struct PreprocessConfig {
   float scale = 1.0f / 255.0f;    // applied to 0..255 pixel values before mean/std
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // per output channel, in channel_order
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  // Caffe's mean image instead of `mean`: 3 x height x width values in channel_order,
+  // already cropped to the output (the classifier crops a mean.binaryproto at the centre,
+  // as Caffe crops it with the image); out = (pixel - mean_image[c][y][x]) * scale / std[c]:
+  // the mean is in pixel units, subtracted before scaling, as Caffe's DataTransformer does.
+  // Shared: one copy per model, however many requests use it.
+  std::shared_ptr<const std::vector<float>> mean_image;
 };
 
 // Where the output pixels come from: the whole image is (virtually) resized to

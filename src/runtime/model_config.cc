@@ -205,6 +205,7 @@ Status read_input(Section& s, InputConfig& in) {
   if (in.scale == 0.0f) return s.error("scale", "must not be 0 (it would erase every pixel)");
   RETURN_IF_ERROR(s.read_float3("mean", &in.mean));
   RETURN_IF_ERROR(s.read_float3("std", &in.std));
+  RETURN_IF_ERROR(s.read_string("mean_file", &in.mean_file));
   for (float v : in.std) {
     if (v == 0.0f) return s.error("std", "must not contain 0 (pixels are divided by it)");
   }
@@ -343,6 +344,18 @@ Result<ModelConfig> read_config_file(const fs::path& path) {
   return parse_model_config(text, path.string());
 }
 
+// input.mean_file inside the folder: its path, or "" when it is the default and absent.
+Result<std::string> find_mean_file(const std::string& dir, const std::string& mean_file, const fs::path& config_path) {
+  if (mean_file.empty()) return std::string();
+  std::error_code ec;
+  const bool is_default = mean_file == InputConfig().mean_file;
+  if (is_default && !fs::exists(fs::symlink_status(fs::path(dir) / mean_file, ec))) return std::string();
+  Result<fs::path> inside = resolve_inside(dir, mean_file, "input.mean_file");
+  if (!inside.is_ok()) return inside.status().with_context(config_path.string());
+  if (!is_file(*inside)) return not_found(config_path.string() + ": input.mean_file '" + mean_file + "' is not a file");
+  return inside->string();
+}
+
 }  // namespace
 
 Result<ModelFolder> load_model_folder(const std::string& dir) {
@@ -379,6 +392,8 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
     ASSIGN_OR_RETURN(const fs::path inside, resolve_inside(dir, weights, "Caffe weights"));
     folder.weights_path = inside.string();
   }
+
+  ASSIGN_OR_RETURN(folder.mean_path, find_mean_file(dir, folder.config.input.mean_file, config_path));
 
   const std::string& labels = folder.config.output.labels;
   if (!labels.empty()) {

@@ -6,6 +6,7 @@
 //   models/squeezenet/
 //     config.toml   (optional)
 //     labels.txt    one class per line, line i = class i
+//     mean.binaryproto  (optional) Caffe's mean image
 //     1/model.onnx  or 1/model.plan; the highest numeric version folder wins
 #pragma once
 
@@ -29,6 +30,10 @@ struct InputConfig {
   float scale = 1.0f / 255;                           // applied to 0..255 pixels before mean/std
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // per channel, in channel_order
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  // Caffe's mean image (a mean.binaryproto in the model folder), subtracted per pixel
+  // instead of `mean`, cropped at the centre to the input as Caffe does. A missing default
+  // file means none; a file named in config.toml must exist.
+  std::string mean_file = "mean.binaryproto";
 };
 
 struct OutputConfig {
@@ -72,6 +77,7 @@ struct ModelFolder {
   ModelConfig config;
   std::string model_path;           // the model.onnx, deploy.prototxt or model.plan to load
   std::string weights_path;         // a deploy.prototxt's model.caffemodel (beside it); else empty
+  std::string mean_path;            // the input.mean_file found inside the folder; else empty
   int version = 0;                  // the version folder's number; 0 for a model given as a file
   std::vector<std::string> labels;  // empty when there is no labels file
 };

@@ -22,6 +22,26 @@ image::PreprocessConfig preprocess_config(const InputConfig& in, const Shape& in
   return p;
 }
 
+// The folder's mean image cropped at the centre to the input, as Caffe crops it with the
+// image (its DataTransformer, TEST phase); `p` has the input size already.
+Status add_mean_image(const ModelFolder& folder, image::PreprocessConfig& p) {
+  if (folder.mean_path.empty()) return Status::ok();
+  ASSIGN_OR_RETURN(Tensor mean, import_mean_image(folder.mean_path));
+  const int64_t h = mean.shape()[1], w = mean.shape()[2];
+  if (h < p.height || w < p.width)
+    return invalid_argument(folder.mean_path + ": mean image " + std::to_string(w) + "x" + std::to_string(h) +
+                            " is smaller than the input " + std::to_string(p.width) + "x" + std::to_string(p.height));
+  const int64_t y0 = (h - p.height) / 2, x0 = (w - p.width) / 2;
+  auto cropped = std::make_shared<std::vector<float>>();
+  cropped->reserve(3 * static_cast<size_t>(p.width) * static_cast<size_t>(p.height));
+  const float* src = mean.data<float>();
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = y0; y < y0 + p.height; ++y)
+      cropped->insert(cropped->end(), src + (c * h + y) * w + x0, src + (c * h + y) * w + x0 + p.width);
+  p.mean_image = std::move(cropped);
+  return Status::ok();
+}
+
 // Before preprocess_config() reads the input shape.
 Status check_classifier_input(const LoadedModel& m) {
   const auto& inputs = m.engine->inputs();
@@ -67,6 +87,7 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   RETURN_IF_ERROR(check_classifier_input(m));
   m.preprocess = preprocess_config(cfg.input, m.engine->inputs()[0].shape);
   RETURN_IF_ERROR(check_config_matches(m));
+  RETURN_IF_ERROR(add_mean_image(m.folder, m.preprocess));
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return m;
 }

@@ -165,8 +165,8 @@ max_queue = 7
 
 TEST(ModelConfig, UnknownKeysAreErrors) {
   EXPECT_EQ(config_error("[input]\nwidht = 224\n"),
-            "config.toml: unknown key 'input.widht' (keys of [input]: channel_order, height, mean, resize, "
-            "scale, std, width)");
+            "config.toml: unknown key 'input.widht' (keys of [input]: channel_order, height, mean, mean_file, "
+            "resize, scale, std, width)");
   EXPECT_EQ(config_error("nmae = \"x\"\n"),
             "config.toml: unknown key 'nmae' (top-level keys: batching, input, instances, max_batch, name, "
             "output)");
@@ -324,7 +324,7 @@ TEST(ModelFolder, ErrorsNameThePath) {
   EXPECT_EQ(load_model_folder(base + "/badconfig").status().message(),
             base +
                 "/badconfig/config.toml: unknown key 'input.widht' (keys of [input]: channel_order, height, "
-                "mean, resize, scale, std, width)");
+                "mean, mean_file, resize, scale, std, width)");
 
   tmp.write("nolabels/1/model.onnx", "x");
   tmp.write("nolabels/config.toml", "[output]\nlabels = \"synset.txt\"\n");

@@ -86,6 +86,33 @@ TEST(ModelFolderTrust, ACaffeWeightsSymlinkToTheOutsideIsRefused) {
   EXPECT_NE(load_error(f).find("Caffe weights '1/model.caffemodel' resolves to"), std::string::npos) << load_error(f);
 }
 
+TEST(ModelFolderTrust, AMeanFileOutsideTheFolderIsRefused) {
+  Folder f;
+  f.write("m/config.toml", "[input]\nmean_file = \"../secret.txt\"\n");
+  EXPECT_NE(load_error(f).find("input.mean_file '../secret.txt' resolves to"), std::string::npos) << load_error(f);
+  Folder g;
+  fs::create_symlink(g.path("secret.txt"), g.path("m/mean.binaryproto"));  // the default name, planted
+  EXPECT_NE(load_error(g).find("outside the model folder"), std::string::npos) << load_error(g);
+}
+
+TEST(ModelFolderTrust, AMeanFileIsFoundByDefaultAndOptionalUnlessNamed) {
+  Folder f;
+  auto none = load_model_folder(f.model());
+  ASSERT_TRUE(none.is_ok()) << none.status().message();
+  EXPECT_EQ(none->mean_path, "");
+  f.write("m/mean.binaryproto", "bytes");
+  auto found = load_model_folder(f.model());
+  ASSERT_TRUE(found.is_ok()) << found.status().message();
+  EXPECT_EQ(found->mean_path, fs::canonical(f.path("m/mean.binaryproto")).string());
+  f.write("m/config.toml", "[input]\nmean_file = \"imagenet_mean.binaryproto\"\n");
+  EXPECT_NE(load_error(f).find("input.mean_file 'imagenet_mean.binaryproto' is not a file"), std::string::npos)
+      << load_error(f);
+  f.write("m/config.toml", "[input]\nmean_file = \"\"\n");  // "" turns the default off
+  auto off = load_model_folder(f.model());
+  ASSERT_TRUE(off.is_ok());
+  EXPECT_EQ(off->mean_path, "");
+}
+
 TEST(ModelFolderTrust, SymlinksInsideTheFolderAreFine) {
   Folder f;
   f.write("m/classes.txt", "cat\ndog\n");
