@@ -19,7 +19,13 @@ namespace {
 //   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).
 //   Pad:         pads[2*rank], value (constant mode only).
 //   Slice:       axis, start, end.              Softmax (opset < 13): legacy_2d = 1.
-constexpr std::array<std::pair<OpKind, std::string_view>, 32> kNames{{
+//   QuantizeLinear / DequantizeLinear: scales (floats: 1 = per tensor, else per `axis`),
+//                zero_points (ints, as many), axis, dtype (the quantized side's DataType as
+//                an int: kInt8 or kUint8); input X only. The passes fold every pair
+//                (qdq_folding) before a backend sees them.
+//   FakeQuantize: scale, zero_point, qmin, qmax: y = (clamp(round_even(x / scale) +
+//                zero_point, qmin, qmax) - zero_point) * scale, in float.
+constexpr std::array<std::pair<OpKind, std::string_view>, 35> kNames{{
     {OpKind::kConv, "Conv"},
     {OpKind::kRelu, "Relu"},
     {OpKind::kClip, "Clip"},
@@ -52,6 +58,9 @@ constexpr std::array<std::pair<OpKind, std::string_view>, 32> kNames{{
     {OpKind::kGather, "Gather"},
     {OpKind::kSlice, "Slice"},
     {OpKind::kReorder, "Reorder"},
+    {OpKind::kQuantizeLinear, "QuantizeLinear"},
+    {OpKind::kDequantizeLinear, "DequantizeLinear"},
+    {OpKind::kFakeQuantize, "FakeQuantize"},
 }};
 }  // namespace
 
@@ -74,6 +83,7 @@ bool follows_convolution_layout(OpKind kind) {
     case OpKind::kBatchNormalization:
     case OpKind::kConcat:
     case OpKind::kSlice:
+    case OpKind::kFakeQuantize:
       return true;
     default:
       return is_activation(kind);

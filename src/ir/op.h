@@ -41,6 +41,9 @@ enum class OpKind {
   kGather,
   kSlice,     // produced by horizontal fusion: a channel range of its input (attrs: axis, start, end)
   kReorder,   // produced by the layout pass: same logical tensor, another memory layout
+  kQuantizeLinear,    // ONNX QuantizeLinear: float -> int8/uint8 (folded away by the passes)
+  kDequantizeLinear,  // ONNX DequantizeLinear: int8/uint8 -> float (folded away by the passes)
+  kFakeQuantize,      // float -> float rounded to an int8/uint8 grid: a Q/DQ pair, simulated
 };
 
 std::string_view to_string(OpKind kind);

@@ -95,7 +95,7 @@ struct OpRule {
 };
 
 namespace sr = shape_rules;
-constexpr std::array<OpRule, 32> kRules{{
+constexpr std::array<OpRule, 35> kRules{{
     {OpKind::kConv, 2, 4, sr::conv},
     {OpKind::kRelu, 1, 1, sr::float_same_shape},
     {OpKind::kClip, 1, 1, sr::float_same_shape},
@@ -128,6 +128,9 @@ constexpr std::array<OpRule, 32> kRules{{
     {OpKind::kGather, 2, 2, sr::gather},
     {OpKind::kSlice, 1, 1, sr::slice},
     {OpKind::kReorder, 1, 1, sr::reorder},
+    {OpKind::kQuantizeLinear, 1, 1, sr::quantize_linear},
+    {OpKind::kDequantizeLinear, 1, 1, sr::dequantize_linear},
+    {OpKind::kFakeQuantize, 1, 1, sr::fake_quantize},
 }};
 
 const OpRule* find_rule(OpKind op) {

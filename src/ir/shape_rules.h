@@ -71,6 +71,11 @@ Status lrn(NodeShapes& s);
 Status float_same_shape(NodeShapes& s);  // activations, Softmax
 Status broadcast(NodeShapes& s);         // Add, Mul, Sum
 
+// Quantization ops (shape_rules_quant.cc).
+Status quantize_linear(NodeShapes& s);
+Status dequantize_linear(NodeShapes& s);
+Status fake_quantize(NodeShapes& s);
+
 // Tensor-manipulation ops (shape_rules_tensor.cc).
 Status same_shape(NodeShapes& s);
 Status reorder(NodeShapes& s);  // Identity, Reorder

@@ -13,6 +13,7 @@
 #include "passes/horizontal_conv_fusion.h"
 #include "passes/identity_elimination.h"
 #include "passes/layout_assignment.h"
+#include "passes/qdq_folding.h"
 
 namespace inferd::passes {
 namespace {
@@ -54,7 +55,8 @@ Status check_graph(const ir::Graph& g, std::string_view pass) {
 }  // namespace
 
 std::vector<std::unique_ptr<Pass>> default_pass_order() {
-  // Why this order: folding and clean-up first so patterns see the real graph; BN
+  // Why this order: folding and clean-up first so patterns see the real graph (Q/DQ
+  // pairs before constant folding, which cannot evaluate int8 tensors); BN
   // folding before fusions (a fused Conv no longer exposes its output); residual Add
   // before activation (ResNet's Relu(conv + x)); splitting a 1x1 Conv over its Concat
   // after both (the chain inherits the fused residual and activation); horizontal
@@ -62,6 +64,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // rewrites of compute nodes; concat elimination last, as it needs the final layouts.
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(std::make_unique<IdentityElimination>());
+  passes.push_back(std::make_unique<QdqFolding>());
   passes.push_back(std::make_unique<ConstantFolding>());
   passes.push_back(std::make_unique<DeadNodeElimination>());
   passes.push_back(std::make_unique<BatchNormFolding>());

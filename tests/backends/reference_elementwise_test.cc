@@ -59,6 +59,20 @@ TEST(ReferenceMax, ThreeInputsWithBroadcasting) {
   EXPECT_EQ(std::vector<float>(y.floats().begin(), y.floats().end()), (std::vector<float>{1, 6, 2, 7, 6, 1}));
 }
 
+TEST(ReferenceFakeQuantize, RoundsHalfToEvenSaturatesAndHonoursTheZeroPoint) {
+  // uint8 with zero point 3, scale 0.5: q = clamp(round_even(x / 0.5) + 3, 0, 255).
+  ir::Attributes a;
+  a.set("scale", 0.5f);
+  a.set("zero_point", int64_t{3});
+  a.set("qmin", int64_t{0});
+  a.set("qmax", int64_t{255});
+  const Tensor x = floats({8}, {0.25f, 0.75f, 1.1f, -1.4f, -1.6f, -10.0f, 200.0f, 0.0f});
+  // 0.25/0.5 = 0.5 -> 0 (even); 1.5 -> 2; 2.2 -> 2; -2.8 -> -3; -3.2 -> -3 (q = 0);
+  // -20 -> q = 0 (saturated: -1.5); 400 -> q = 255 (saturated: 126); 0 -> 0.
+  EXPECT_EQ(values_of(run_kernel1(OpKind::kFakeQuantize, a, {x}, {8})),
+            (std::vector<float>{0.0f, 1.0f, 1.0f, -1.5f, -1.5f, -1.5f, 126.0f, 0.0f}));
+}
+
 TEST(ReferenceMul, BothOperandsBroadcast) {
   // [2,1] * [1,3] -> [2,3]: an outer product.
   const Tensor y = run_kernel1(OpKind::kMul, {}, {floats({2, 1}, {2, 3}), floats({1, 3}, {1, 10, 100})}, {2, 3});

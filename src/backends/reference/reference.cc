@@ -13,13 +13,14 @@ namespace {
 using ir::OpKind;
 
 // Shape has no row: it is always folded to a constant before any kernel runs.
-constexpr std::array<std::pair<OpKind, ReferenceFn>, 31> kReferenceKernels{{
+constexpr std::array<std::pair<OpKind, ReferenceFn>, 32> kReferenceKernels{{
     {OpKind::kConv, ref::conv},
     {OpKind::kRelu, ref::relu},
     {OpKind::kClip, ref::clip},
     {OpKind::kLeakyRelu, ref::leaky_relu},
     {OpKind::kSigmoid, ref::sigmoid},
     {OpKind::kTanh, ref::tanh},
+    {OpKind::kFakeQuantize, ref::fake_quantize},
     {OpKind::kHardSigmoid, ref::hard_sigmoid},
     {OpKind::kHardSwish, ref::hard_swish},
     {OpKind::kMaxPool, ref::max_pool},

@@ -1,6 +1,7 @@
 // Reference kernels for elementwise ops (activations, broadcasting Add/Mul/Sum)
 // and Softmax. Semantics follow the ONNX operator specs
 // (https://onnx.ai/onnx/operators/) with the canonical attributes of ir/op.cc.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -54,6 +55,20 @@ void sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
 void tanh(const ir::Attributes& attrs, Inputs in, Outputs out) {
   map_unary(in[0], out[0], unary_act(OpKind::kTanh, attrs));
 }
+// ONNX QuantizeLinear then DequantizeLinear: x / scale in float, rounded half to even
+// (nearbyint in the default rounding mode), saturated to [qmin, qmax].
+void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  const float scale = attrs.get_float("scale", 1.0f);
+  const auto zero_point = static_cast<float>(attrs.get_int("zero_point", 0));
+  const auto qmin = static_cast<float>(attrs.get_int("qmin", -128)), qmax = static_cast<float>(attrs.get_int("qmax", 127));
+  const ConstTensorView& x = in[0];
+  const TensorView& y = out[0];
+  for_each_index(y.shape, [&](const std::vector<int64_t>& idx) {
+    const float q = std::clamp(std::nearbyint(x.f32()[offset_of(x, idx)] / scale) + zero_point, qmin, qmax);
+    y.f32()[offset_of(y, idx)] = (q - zero_point) * scale;
+  });
+}
+
 void hard_sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
   map_unary(in[0], out[0], unary_act(OpKind::kHardSigmoid, attrs));
 }

@@ -126,6 +126,7 @@ void relu(const ir::Attributes& attrs, Inputs in, Outputs out);
 void clip(const ir::Attributes& attrs, Inputs in, Outputs out);
 void leaky_relu(const ir::Attributes& attrs, Inputs in, Outputs out);
 void sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out);
+void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out);
 void tanh(const ir::Attributes& attrs, Inputs in, Outputs out);
 void hard_sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out);
 void hard_swish(const ir::Attributes& attrs, Inputs in, Outputs out);

@@ -306,7 +306,7 @@ Status no_attributes(NodeContext&) { return Status::ok(); }
 constexpr char kAxis[] = "axis";
 constexpr char kAllowZero[] = "allowzero";
 
-constexpr std::array<OpConverter, 31> kConverters{{
+constexpr std::array<OpConverter, 33> kConverters{{
     {"Conv", OpKind::kConv, 1, 2, 3, 1, "auto_pad,dilations,group,kernel_shape,pads,strides", convert_conv},
     {"Relu", OpKind::kRelu, 1, 1, 1, 1, "", no_attributes},
     {"Clip", OpKind::kClip, 1, 1, 3, 1, "min,max", convert_clip},
@@ -341,6 +341,9 @@ constexpr std::array<OpConverter, 31> kConverters{{
     {"Pad", OpKind::kPad, 2, 1, 4, 1, "mode,pads,value", convert_pad},
     {"Shape", OpKind::kShape, 1, 1, 1, 1, "end,start", convert_shape},
     {"Gather", OpKind::kGather, 1, 2, 2, 1, "axis", convert_int_attr<kAxis, 0, false>},
+    {"QuantizeLinear", OpKind::kQuantizeLinear, 10, 2, 3, 1, "axis,block_size,output_dtype,saturate",
+     convert_quantize_linear},
+    {"DequantizeLinear", OpKind::kDequantizeLinear, 10, 2, 3, 1, "axis,block_size", convert_dequantize_linear},
 }};
 
 }  // namespace

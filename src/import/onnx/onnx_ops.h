@@ -28,6 +28,10 @@ struct OpConverter {
   Status (*convert)(NodeContext& ctx);
 };
 
+// QuantizeLinear / DequantizeLinear (onnx_quant_ops.cc).
+Status convert_quantize_linear(NodeContext& c);
+Status convert_dequantize_linear(NodeContext& c);
+
 // nullptr for an operator inferd does not import.
 const OpConverter* find_converter(std::string_view onnx_type);
 

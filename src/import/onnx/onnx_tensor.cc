@@ -23,9 +23,12 @@ Result<ElementType> element_type(int32_t data_type, const std::string& what) {
     case onnx::TensorProto::INT64: return ElementType{DataType::kInt64, 8};
     case onnx::TensorProto::INT32: return ElementType{DataType::kInt64, 4};
     case onnx::TensorProto::BOOL: return ElementType{DataType::kBool, 1};
+    // Quantized weights and zero points (read by DequantizeLinear/QuantizeLinear).
+    case onnx::TensorProto::INT8: return ElementType{DataType::kInt8, 1};
+    case onnx::TensorProto::UINT8: return ElementType{DataType::kUint8, 1};
     default:
       return unimplemented(what + " has data type " + onnx_type_name(data_type) +
-                           ", which inferd does not import (FLOAT, FLOAT16, INT64, INT32, BOOL)");
+                           ", which inferd does not import (FLOAT, FLOAT16, INT64, INT32, INT8, UINT8, BOOL)");
   }
 }
 
@@ -46,6 +49,12 @@ void store_element(int32_t data_type, Tensor& out, size_t i, uint64_t bits) {
       break;
     case onnx::TensorProto::INT32:
       out.data<int64_t>()[i] = static_cast<int32_t>(static_cast<uint32_t>(bits));
+      break;
+    case onnx::TensorProto::INT8:
+      out.data<int8_t>()[i] = static_cast<int8_t>(static_cast<uint8_t>(bits));
+      break;
+    case onnx::TensorProto::UINT8:
+      out.data<uint8_t>()[i] = static_cast<uint8_t>(bits);
       break;
     default:  // BOOL
       out.data<uint8_t>()[i] = bits != 0 ? 1 : 0;

@@ -1,0 +1,161 @@
+// Explicit quantization: an ONNX Q/DQ model (uint8 activations, per-channel int8 weights,
+// int32 bias, as ONNX Runtime's quantizer writes them) imports, its pairs fold into
+// FakeQuantize and float constants, and the CPU engine answers as ONNX Runtime does on it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "backends/api/registry.h"
+#include "builder/builder.h"
+#include "import/onnx_model_builder.h"
+#include "runtime/engine.h"
+#include "support/ort_oracle.h"
+#include "support/test_util.h"
+
+namespace inferd::test {
+namespace {
+
+onnx::TensorProto& quantized(OnnxModelBuilder& b, const std::string& name, int type, const std::vector<int64_t>& dims,
+                             const std::vector<int32_t>& values) {
+  onnx::TensorProto& t = *b.graph().add_initializer();
+  t.set_name(name);
+  t.set_data_type(type);
+  for (int64_t d : dims) t.add_dims(d);
+  for (int32_t v : values) t.add_int32_data(v);
+  return t;
+}
+
+onnx::TensorProto& floats(OnnxModelBuilder& b, const std::string& name, const std::vector<float>& values) {
+  onnx::TensorProto& t = *b.graph().add_initializer();
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  t.add_dims(static_cast<int64_t>(values.size()));
+  for (float v : values) t.add_float_data(v);
+  return t;
+}
+
+constexpr float kInputScale = 0.02f, kOutputScale = 0.05f;
+constexpr int kIn = 4, kOut = 6;
+
+// x -> Q/DQ (uint8, zero point 3) -> Conv 3x3 (int8 weights per output channel, int32
+// bias) -> Relu -> Q/DQ (int8) -> y.
+OnnxModelBuilder qdq_conv_model() {
+  OnnxModelBuilder b(13);
+  b.input("x", {-1, kIn, 8, 8});
+  b.scalar("x_scale", kInputScale);
+  quantized(b, "x_zp", onnx::TensorProto::UINT8, {}, {3});
+  b.node("QuantizeLinear", {"x", "x_scale", "x_zp"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "x_scale", "x_zp"}, {"xd"});
+  std::vector<int32_t> w(kOut * kIn * 9), bias(kOut);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int32_t>((i * 37) % 255) - 127;
+  for (int i = 0; i < kOut; ++i) bias[static_cast<size_t>(i)] = (i - 3) * 900;
+  std::vector<float> w_scales(kOut);
+  for (int i = 0; i < kOut; ++i) w_scales[static_cast<size_t>(i)] = 0.001f * static_cast<float>(i + 1);
+  quantized(b, "w_q", onnx::TensorProto::INT8, {kOut, kIn, 3, 3}, w);
+  floats(b, "w_scale", w_scales);
+  quantized(b, "w_zp", onnx::TensorProto::INT8, {kOut}, std::vector<int32_t>(kOut, 0));
+  set_attr(b.node("DequantizeLinear", {"w_q", "w_scale", "w_zp"}, {"w"}), "axis", int64_t{0});
+  std::vector<float> b_scales(kOut);
+  for (int i = 0; i < kOut; ++i) b_scales[static_cast<size_t>(i)] = kInputScale * w_scales[static_cast<size_t>(i)];
+  quantized(b, "b_q", onnx::TensorProto::INT32, {kOut}, bias);
+  floats(b, "b_scale", b_scales);
+  set_attr(b.node("DequantizeLinear", {"b_q", "b_scale"}, {"bias"}), "axis", int64_t{0});
+  set_attr(b.node("Conv", {"xd", "w", "bias"}, {"conv"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"conv"}, {"relu"});
+  b.scalar("y_scale", kOutputScale);
+  quantized(b, "y_zp", onnx::TensorProto::INT8, {}, {0});
+  b.node("QuantizeLinear", {"relu", "y_scale", "y_zp"}, {"yq"});
+  b.node("DequantizeLinear", {"yq", "y_scale", "y_zp"}, {"y"});
+  b.output("y");
+  return b;
+}
+
+TEST(OnnxQdq, PairsFoldIntoFakeQuantizeAndTheEngineAgreesWithOnnxRuntime) {
+  const OnnxModelBuilder model = qdq_conv_model();
+  auto imported = model.import();
+  ASSERT_TRUE(imported.is_ok()) << imported.status().message();
+  EXPECT_EQ(count_ops(*imported, ir::OpKind::kQuantizeLinear), 2u);
+  EXPECT_EQ(count_ops(*imported, ir::OpKind::kDequantizeLinear), 4u);
+
+  auto backend = create_backend("cpu", {});
+  ASSERT_TRUE(backend.is_ok());
+  auto built = optimize_graph(std::move(imported).value(), **backend, BuildOptions(2, "fp32"));
+  ASSERT_TRUE(built.is_ok()) << built.status().message();
+  const ir::Graph& g = built->plan.graph;
+  EXPECT_EQ(count_ops(g, ir::OpKind::kQuantizeLinear) + count_ops(g, ir::OpKind::kDequantizeLinear), 0u);
+  EXPECT_EQ(count_ops(g, ir::OpKind::kFakeQuantize), 2u);
+  EXPECT_EQ(g.value(g.outputs[0]).name, "y");
+
+  auto engine = Engine::create(std::move(built).value().plan, *backend);
+  ASSERT_TRUE(engine.is_ok()) << engine.status().message();
+  auto ctx = (*engine)->create_context();
+  ASSERT_TRUE(ctx.is_ok());
+  const Tensor x = random_tensor({2, kIn, 8, 8}, 5, -1.0f, 1.2f);  // some inputs saturate at 0
+  auto ours = (*ctx)->run(x.floats(), 2);
+  ASSERT_TRUE(ours.is_ok()) << ours.status().message();
+
+  // Every output is on the int8 grid of y_scale.
+  for (float v : *ours) EXPECT_NEAR(v / kOutputScale, std::nearbyint(v / kOutputScale), 1e-3f) << v;
+  const std::string path = temp_dir() + "/qdq_conv.onnx";
+  const auto bytes = model.bytes();
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
+  auto theirs = run_onnx_runtime(path, x);
+  if (theirs.status().code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << theirs.status().message();
+  ASSERT_TRUE(theirs.is_ok()) << theirs.status().message();
+  ASSERT_EQ(theirs->floats().size(), ours->size());
+  // ONNX Runtime accumulates in int32 and requantizes; float accumulation may land a value
+  // across a rounding boundary: at most one step of the output grid, and rarely.
+  size_t off_by_one = 0;
+  for (size_t i = 0; i < ours->size(); ++i) {
+    const float d = std::abs((*ours)[i] - theirs->floats()[i]);
+    EXPECT_LE(d, kOutputScale * 1.001f) << i;
+    if (d > 1e-6f) ++off_by_one;
+  }
+  EXPECT_LE(off_by_one, ours->size() / 100) << "values a grid step apart";
+}
+
+TEST(OnnxQdq, QuantizedTensorsReadByOtherOpsAreRefusedNamingTheNode) {
+  OnnxModelBuilder b(13);
+  b.input("x", {1, 3, 4, 4});
+  b.scalar("s", 0.1f);
+  b.node("QuantizeLinear", {"x", "s"}, {"xq"}, "quant");
+  b.node("DequantizeLinear", {"xq", "s"}, {"xd"});
+  b.node("Identity", {"xq"}, {"leak"});
+  b.node("Relu", {"xd"}, {"y"});
+  b.output("y");
+  b.output("leak");
+  auto g = b.import();
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
+  auto backend = create_backend("cpu", {});
+  auto built = optimize_graph(std::move(g).value(), **backend, BuildOptions(1, "fp32"));
+  ASSERT_FALSE(built.is_ok());
+  EXPECT_EQ(built.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(built.status().message().find("node 'quant' (QuantizeLinear)"), std::string::npos)
+      << built.status().message();
+
+  // An int8 graph input is refused at import already (inputs are float).
+  OnnxModelBuilder c(13);
+  c.input("q", {1, 3, 4, 4}, onnx::TensorProto::INT8);
+  c.scalar("s", 0.1f);
+  c.node("DequantizeLinear", {"q", "s"}, {"y"}, "deq");
+  c.output("y");
+  auto h = c.import();
+  ASSERT_FALSE(h.is_ok());
+  EXPECT_NE(h.status().message().find("input 'q' has element type INT8"), std::string::npos) << h.status().message();
+}
+
+TEST(OnnxQdq, BadQuantizationParametersAreImportErrors) {
+  OnnxModelBuilder b(13);
+  b.input("x", {1, 3, 4, 4});
+  b.scalar("s", -0.5f);
+  b.node("QuantizeLinear", {"x", "s"}, {"xq"}, "q");
+  b.node("DequantizeLinear", {"xq", "s"}, {"y"});
+  b.output("y");
+  auto g = b.import();
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_NE(g.status().message().find("node 'q' (QuantizeLinear): scale -0.5"), std::string::npos) << g.status().message();
+}
+
+}  // namespace
+}  // namespace inferd::test
