@@ -11,6 +11,11 @@ namespace {
 //                fused activation is attr "activation" (an OpKind name, absent = none)
 //                with "activation_alpha"/"activation_beta" (LeakyRelu, HardSigmoid) and
 //                "min"/"max" (Clip): prefixed because Gemm's own alpha/beta exist.
+//   ConvTranspose: strides[2], pads[4] (top,left,bottom,right: cropped off the full
+//                output), dilations[2], group, output_padding[2] (rows/columns added at the
+//                bottom/right); inputs X [N,Cin,H,W], W [Cin, Cout/group, kH, kW], [B] [Cout];
+//                output H = stride*(H-1) + output_padding + (kH-1)*dilation + 1 - top - bottom;
+//                fused activation as Conv (no residual input).
 //   Gemm:        alpha, beta, transA, transB; inputs A, B, [C]; fused activation as Conv.
 //   MaxPool/AveragePool: kernel_shape[2], strides[2], pads[4], ceil_mode, count_include_pad.
 //   LRN:         size, alpha, beta, bias.       BatchNormalization: epsilon.
@@ -19,8 +24,9 @@ namespace {
 //   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).
 //   Pad:         pads[2*rank], value (constant mode only).
 //   Slice:       axis, start, end.              Softmax (opset < 13): legacy_2d = 1.
-constexpr std::array<std::pair<OpKind, std::string_view>, 32> kNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 33> kNames{{
     {OpKind::kConv, "Conv"},
+    {OpKind::kConvTranspose, "ConvTranspose"},
     {OpKind::kRelu, "Relu"},
     {OpKind::kClip, "Clip"},
     {OpKind::kLeakyRelu, "LeakyRelu"},

@@ -132,6 +132,22 @@ cudaError_t launch_lrn(const ConstDeviceTensor& x, const DeviceTensor& y, const 
 cudaError_t launch_softmax(const ConstDeviceTensor& x, const DeviceTensor& y, int axis, bool legacy_2d,
                            cudaStream_t stream);
 
+// ---- transposed convolution (kernels_conv_transpose.cu) --------------------------------
+// ONNX ConvTranspose of 4-D [N,Cin,H,W] x into [N,Cout,OH,OW] y (any strides, same float
+// dtype): y = act(sum over the taps that reach each output + bias). `weights` are fp32 on
+// the device, dense [Cin, Cout/group, kH, kW]; `bias` fp32 [Cout] or null. pads: top, left,
+// bottom, right (output_padding is already in y's shape).
+struct ConvTransposeParams {
+  int kernel[2] = {1, 1};
+  int strides[2] = {1, 1};
+  int pads[4] = {0, 0, 0, 0};
+  int dilations[2] = {1, 1};
+  int group = 1;
+  ir::Activation act;
+};
+cudaError_t launch_conv_transpose2d(const ConstDeviceTensor& x, const float* weights, const float* bias,
+                                    const DeviceTensor& y, const ConvTransposeParams& p, cudaStream_t stream);
+
 // ---- data movement (kernels_data.cu) ----------------------------------------------------
 // y[i] = x[i] for every logical index of their common shape, converting between fp32,
 // fp16 and bf16; equal dtypes of any element size 1, 2, 4 or 8 are copied bit for bit.
