@@ -18,7 +18,10 @@ namespace {
 //                fused activation as Conv (no residual input).
 //   Gemm:        alpha, beta, transA, transB; inputs A, B, [C]; fused activation as Conv.
 //   MaxPool/AveragePool: kernel_shape[2], strides[2], pads[4], ceil_mode, count_include_pad.
-//   LRN:         size, alpha, beta, bias.       BatchNormalization: epsilon.
+//   LRN:         size, alpha, beta, bias, region ("across_channels", the default and ONNX's,
+//                or "within_channel": Caffe's size x size spatial window per channel,
+//                y = x / (bias + alpha / size^2 * sum of x^2, zero padded)^beta, odd size).
+//   BatchNormalization: epsilon.
 //   Clip:        min, max.  LeakyRelu: alpha.   HardSigmoid: alpha, beta.
 //   Concat/Flatten/Softmax/Gather: axis.  Transpose: perm.  Squeeze/Unsqueeze: axes.
 //   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).

@@ -275,6 +275,14 @@ Status lrn(NodeShapes& s) {
   RETURN_IF_ERROR(s.require_min_rank(0, 3));
   const int64_t size = s.attrs().get_int("size", 0);
   if (size < 1 || size > kMaxTensorElements) return s.fail("size " + std::to_string(size) + " must be >= 1");
+  const std::string region = s.attrs().get_string("region", "across_channels");
+  if (region == "within_channel") {
+    // Caffe's window is centred, so it refuses even sizes (its pooling would shrink the map).
+    RETURN_IF_ERROR(s.require_rank(0, 4));
+    if (size % 2 == 0) return s.fail("within-channel size " + std::to_string(size) + " must be odd");
+  } else if (region != "across_channels") {
+    return s.fail("region '" + region + "' is neither across_channels nor within_channel");
+  }
   return s.set_output(s.activation_dtype(), s.in_shape(0));
 }
 

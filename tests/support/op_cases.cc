@@ -91,6 +91,12 @@ std::vector<OpCase> normalization_cases() {
       unary("lrn_size5", OpKind::kLRN, lrn(5), {1, 16, 6, 6}, {1, 16, 6, 6}, "onednn:lrn"),
       // Even sizes: ONNX's window is asymmetric, oneDNN's is not.
       unary("lrn_size4", OpKind::kLRN, lrn(4), {1, 16, 6, 6}, {1, 16, 6, 6}, "reference:lrn"),
+      // Caffe's WITHIN_CHANNEL: a size x size window per channel, alpha / size^2 (bias 1).
+      unary("lrn_within_size3", OpKind::kLRN, with(lrn(3), {{"region", std::string("within_channel")}}),
+            {1, 8, 6, 7}, {1, 8, 6, 7}, "onednn:lrn"),
+      unary("lrn_within_size5", OpKind::kLRN,
+            with(lrn(5), {{"region", std::string("within_channel")}, {"bias", 1.0f}, {"alpha", 2.0f}}),
+            {1, 4, 9, 8}, {1, 4, 9, 8}, "onednn:lrn"),
       unary("softmax_2d", OpKind::kSoftmax, axis1, {1, 10}, {1, 10}, "onednn:softmax"),
       unary("softmax_4d_axis1", OpKind::kSoftmax, axis1, {1, 6, 3, 3}, {1, 6, 3, 3}, "onednn:softmax"),
       unary("softmax_legacy_2d", OpKind::kSoftmax, attrs({{"axis", int64_t{1}}, {"legacy_2d", int64_t{1}}}),

@@ -120,10 +120,13 @@ cudaError_t launch_avg_pool2d(const ConstDeviceTensor& x, const DeviceTensor& y,
 cudaError_t launch_global_avg_pool(const ConstDeviceTensor& x, const DeviceTensor& y, cudaStream_t stream);
 
 // ONNX LRN across dim 1: y = x / (bias + alpha / size * sum of x^2 over channels
-// [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta.
+// [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta. within_channel (Caffe's
+// WITHIN_CHANNEL, 4-D x, odd size): the sum runs over the size x size spatial window
+// centred on the pixel (zero padded) and alpha is divided by size^2.
 struct LrnParams {
   int size = 1;
   float alpha = 1e-4f, beta = 0.75f, bias = 1.0f;
+  bool within_channel = false;
 };
 cudaError_t launch_lrn(const ConstDeviceTensor& x, const DeviceTensor& y, const LrnParams& p, cudaStream_t stream);
 

@@ -169,15 +169,22 @@ Status CaffeGraphBuilder::activation(const LayerParameter& l) {
   return emit(l, ir::OpKind::kLeakyRelu, in, std::move(a));
 }
 
+// ACROSS_CHANNELS is ONNX's LRN (k as the bias). WITHIN_CHANNEL is the IR's within_channel
+// region: Caffe composes it as x * (1 + alpha * avgpool(x^2))^-beta with a size x size
+// average pool (pad (size-1)/2, stride 1, the padding counted, so the divisor is size^2):
+// the shift is always 1 and k is not read.
 Status CaffeGraphBuilder::lrn(const LayerParameter& l) {
   const auto& p = l.lrn_param();
-  if (p.norm_region() != inferd_caffe::LRNParameter::ACROSS_CHANNELS) return unimplemented("WITHIN_CHANNEL LRN");
   ASSIGN_OR_RETURN(auto in, bottoms(l, 1));
+  const bool within = p.norm_region() == inferd_caffe::LRNParameter::WITHIN_CHANNEL;
+  if (p.local_size() % 2 == 0)
+    return invalid_argument("local_size " + std::to_string(p.local_size()) + " is even (Caffe takes odd sizes only)");
   ir::Attributes a;
   a.set("size", static_cast<int64_t>(p.local_size()));
   a.set("alpha", p.alpha());
   a.set("beta", p.beta());
-  a.set("bias", p.k());
+  a.set("bias", within ? 1.0f : p.k());
+  if (within) a.set("region", std::string("within_channel"));
   return emit(l, ir::OpKind::kLRN, in, std::move(a));
 }
 
