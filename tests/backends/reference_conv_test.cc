@@ -230,8 +230,9 @@ TEST(ReferenceConvTranspose, MatchesZeroInsertionConvOnRandomShapes) {
     const bool pinned = trial == 0;
     const int64_t group = pinned ? 2 : pick(1, 3), N = pick(1, 2), C = group * pick(1, 3), MG = pick(1, 3);
     const int64_t KH = pinned ? 3 : pick(1, 3), KW = pinned ? 2 : pick(1, 3), H = pick(2, 6), W = pick(2, 6);
-    const std::vector<int64_t> stride = pinned ? std::vector<int64_t>{2, 2} : std::vector<int64_t>{pick(1, 3), pick(1, 3)};
-    const std::vector<int64_t> dil = pinned ? std::vector<int64_t>{2, 2} : std::vector<int64_t>{pick(1, 2), pick(1, 2)};
+    using Ints = std::vector<int64_t>;
+    const Ints stride = pinned ? Ints{2, 2} : Ints{pick(1, 3), pick(1, 3)};
+    const Ints dil = pinned ? Ints{2, 2} : Ints{pick(1, 2), pick(1, 2)};
     // Pads up to the dilated kernel's reach (the zero-insertion form needs no cropping);
     // output_padding below the stride or the dilation, as ONNX requires.
     const auto pad = [&](int64_t k, int64_t d) { return pick(0, static_cast<int>(d * (k - 1))); };

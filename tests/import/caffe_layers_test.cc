@@ -108,9 +108,9 @@ std::vector<float> caffe_deconv(const Tensor& x, const std::vector<float>& w, co
                                 int64_t out_channels, int64_t group, int64_t k, int64_t stride, int64_t pad,
                                 int64_t out_size) {
   const int64_t C = x.shape()[1], H = x.shape()[2], W = x.shape()[3], cg = C / group, mg = out_channels / group;
-  std::vector<float> y(static_cast<size_t>(out_channels * out_size * out_size));
-  for (int64_t m = 0; m < out_channels; ++m)
-    for (int64_t i = 0; i < out_size * out_size; ++i) y[static_cast<size_t>(m * out_size * out_size + i)] = b[static_cast<size_t>(m)];
+  const int64_t plane = out_size * out_size;
+  std::vector<float> y(static_cast<size_t>(out_channels * plane));
+  for (int64_t i = 0; i < out_channels * plane; ++i) y[static_cast<size_t>(i)] = b[static_cast<size_t>(i / plane)];
   for (int64_t c = 0; c < C; ++c)
     for (int64_t ih = 0; ih < H; ++ih)
       for (int64_t iw = 0; iw < W; ++iw)

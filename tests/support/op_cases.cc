@@ -249,7 +249,8 @@ std::vector<OpCase> deconv_cases() {
       deconv_case("relu", with(deconv({2, 2}, {1, 1, 1, 1}), {{"activation", std::string("Relu")}}), {1, 8, 4, 4},
                   {8, 8, 4, 4}, true, {1, 8, 8, 8}),
       deconv_case("leaky_relu",
-                  with(deconv({2, 2}, {0, 0, 0, 0}), {{"activation", std::string("LeakyRelu")}, {"activation_alpha", 0.1f}}),
+                  with(deconv({2, 2}, {0, 0, 0, 0}),
+                       {{"activation", std::string("LeakyRelu")}, {"activation_alpha", 0.1f}}),
                   {1, 4, 3, 3}, {4, 8, 2, 2}, true, {1, 8, 6, 6}),
   };
   return cases;

@@ -10,7 +10,6 @@
 // first), so writes are coalesced in NCHW and NHWC alike; x and the fp32 weights are read
 // through the caches.
 #include <algorithm>
-#include <utility>
 
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/device_math.cuh"
@@ -26,7 +25,7 @@ struct ConvTransposeArgs {
   int64_t order_dims[4];
   int order_axis[4];
   int64_t xs[4], ys[4];  // strides in elements, logical order
-  int in_c, in_h, in_w, out_per_group, in_per_group;
+  int in_h, in_w, out_per_group, in_per_group;
   ConvTransposeParams p;
 };
 
@@ -97,7 +96,6 @@ cudaError_t launch_conv_transpose2d(const ConstDeviceTensor& x, const float* wei
     a.xs[d] = x.strides[d];
     a.ys[d] = y.strides[d];
   }
-  a.in_c = int(x.dims[1]);
   a.in_h = int(x.dims[2]);
   a.in_w = int(x.dims[3]);
   a.in_per_group = int(x.dims[1] / p.group);

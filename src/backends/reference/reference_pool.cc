@@ -113,7 +113,8 @@ void lrn_within_channel(const ConstTensorView& x, const TensorView& y, int64_t s
               const double v = at4(x, n, c, ih, iw);
               square_sum += v * v;
             }
-          at4(y, n, c, h, w) = static_cast<float>(at4(x, n, c, h, w) / std::pow(bias + scaled_alpha * square_sum, beta));
+          const double scale = std::pow(bias + scaled_alpha * square_sum, beta);
+          at4(y, n, c, h, w) = static_cast<float>(at4(x, n, c, h, w) / scale);
         }
 }
 }  // namespace
