@@ -11,9 +11,17 @@ namespace {
 //                fused activation is attr "activation" (an OpKind name, absent = none)
 //                with "activation_alpha"/"activation_beta" (LeakyRelu, HardSigmoid) and
 //                "min"/"max" (Clip): prefixed because Gemm's own alpha/beta exist.
+//   ConvTranspose: strides[2], pads[4] (top,left,bottom,right: cropped off the full
+//                output), dilations[2], group, output_padding[2] (rows/columns added at the
+//                bottom/right); inputs X [N,Cin,H,W], W [Cin, Cout/group, kH, kW], [B] [Cout];
+//                output H = stride*(H-1) + output_padding + (kH-1)*dilation + 1 - top - bottom;
+//                fused activation as Conv (no residual input).
 //   Gemm:        alpha, beta, transA, transB; inputs A, B, [C]; fused activation as Conv.
 //   MaxPool/AveragePool: kernel_shape[2], strides[2], pads[4], ceil_mode, count_include_pad.
-//   LRN:         size, alpha, beta, bias.       BatchNormalization: epsilon.
+//   LRN:         size, alpha, beta, bias, region ("across_channels", the default and ONNX's,
+//                or "within_channel": Caffe's size x size spatial window per channel,
+//                y = x / (bias + alpha / size^2 * sum of x^2, zero padded)^beta, odd size).
+//   BatchNormalization: epsilon.
 //   Clip:        min, max.  LeakyRelu: alpha.   HardSigmoid: alpha, beta.
 //   Concat/Flatten/Softmax/Gather: axis.  Transpose: perm.  Squeeze/Unsqueeze: axes.
 //   Reshape:     input 1 is a constant int64 shape (allowzero attr honoured).
@@ -25,8 +33,9 @@ namespace {
 //                (qdq_folding) before a backend sees them.
 //   FakeQuantize: scale, zero_point, qmin, qmax: y = (clamp(round_even(x / scale) +
 //                zero_point, qmin, qmax) - zero_point) * scale, in float.
-constexpr std::array<std::pair<OpKind, std::string_view>, 35> kNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 36> kNames{{
     {OpKind::kConv, "Conv"},
+    {OpKind::kConvTranspose, "ConvTranspose"},
     {OpKind::kRelu, "Relu"},
     {OpKind::kClip, "Clip"},
     {OpKind::kLeakyRelu, "LeakyRelu"},

@@ -10,6 +10,7 @@ namespace inferd::ir {
 
 enum class OpKind {
   kConv,
+  kConvTranspose,  // ONNX ConvTranspose / Caffe Deconvolution (2-D), the gradient of Conv w.r.t. its input
   kRelu,
   kClip,
   kLeakyRelu,

@@ -95,8 +95,9 @@ struct OpRule {
 };
 
 namespace sr = shape_rules;
-constexpr std::array<OpRule, 35> kRules{{
+constexpr std::array<OpRule, 36> kRules{{
     {OpKind::kConv, 2, 4, sr::conv},
+    {OpKind::kConvTranspose, 2, 3, sr::conv_transpose},
     {OpKind::kRelu, 1, 1, sr::float_same_shape},
     {OpKind::kClip, 1, 1, sr::float_same_shape},
     {OpKind::kLeakyRelu, 1, 1, sr::float_same_shape},

@@ -62,6 +62,7 @@ using Rule = Status (*)(NodeShapes&);
 
 // Neural-network ops (shape_rules_nn.cc).
 Status conv(NodeShapes& s);
+Status conv_transpose(NodeShapes& s);
 Status pool(NodeShapes& s);  // MaxPool and AveragePool
 Status global_average_pool(NodeShapes& s);
 Status gemm(NodeShapes& s);

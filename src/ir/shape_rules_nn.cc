@@ -126,6 +126,61 @@ Status conv(NodeShapes& s) {
   return s.set_output(s.activation_dtype(), std::move(out));
 }
 
+namespace {
+// One spatial dim of a transposed convolution: the input's pixels spread `stride` apart,
+// each painting a (dilated) kernel, then `pad_begin`/`pad_end` cropped off and
+// `output_padding` added at the end.
+Result<int64_t> transposed_output(const NodeShapes& s, const char* axis_name, int64_t in, int64_t kernel,
+                                  int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end,
+                                  int64_t output_padding) {
+  if (in == 0) return int64_t{0};
+  const int64_t out = stride * (in - 1) + output_padding + (kernel - 1) * dilation + 1 - pad_begin - pad_end;
+  if (out < 1)
+    return s.fail("output " + std::string(axis_name) + " would be " + std::to_string(out) + " (input " +
+                  std::to_string(in) + ", stride " + std::to_string(stride) + ", kernel " + std::to_string(kernel) +
+                  ", dilation " + std::to_string(dilation) + ", pads " + std::to_string(pad_begin) + "+" +
+                  std::to_string(pad_end) + ")");
+  return out;
+}
+}  // namespace
+
+Status conv_transpose(NodeShapes& s) {
+  RETURN_IF_ERROR(require_2d_input(s, "transposed convolution"));
+  RETURN_IF_ERROR(s.require_float(1));
+  RETURN_IF_ERROR(s.require_rank(1, 4));
+  const Shape& x = s.in_shape(0);
+  const Shape& w = s.in_shape(1);
+  const int64_t group = s.attrs().get_int("group", 1);
+  if (group < 1 || group > kMaxTensorElements) return s.fail("group " + std::to_string(group) + " is invalid");
+  if (x[1] != w[0])
+    return s.fail("input channels " + std::to_string(x[1]) + " do not match weight " + to_string(w) +
+                  " (ConvTranspose weights are [Cin, Cout/group, kH, kW])");
+  if (w[0] % group != 0)
+    return s.fail("weight input channels " + std::to_string(w[0]) + " are not divisible by group " +
+                  std::to_string(group));
+  if (w[2] < 1 || w[3] < 1) return s.fail("weight " + to_string(w) + " has an empty kernel");
+  ASSIGN_OR_RETURN(auto strides, ints_attr(s, "strides", 2, 1, 1));
+  ASSIGN_OR_RETURN(auto pads, ints_attr(s, "pads", 4, 0, 0));
+  ASSIGN_OR_RETURN(auto dilations, ints_attr(s, "dilations", 2, 1, 1));
+  ASSIGN_OR_RETURN(auto output_padding, ints_attr(s, "output_padding", 2, 0, 0));
+  for (size_t d = 0; d < 2; ++d)
+    if (output_padding[d] >= strides[d] && output_padding[d] >= dilations[d])
+      return s.fail("output_padding " + std::to_string(output_padding[d]) +
+                    " must be smaller than the stride or the dilation");
+  ASSIGN_OR_RETURN(int64_t oh, transposed_output(s, "height", x[2], w[2], strides[0], dilations[0], pads[0], pads[2],
+                                                 output_padding[0]));
+  ASSIGN_OR_RETURN(int64_t ow, transposed_output(s, "width", x[3], w[3], strides[1], dilations[1], pads[1], pads[3],
+                                                 output_padding[1]));
+  const int64_t out_channels = w[1] * group;
+  if (s.has_input(2)) {
+    RETURN_IF_ERROR(s.require_float(2));
+    if (s.in_shape(2) != Shape{out_channels})
+      return s.fail("bias " + s.describe_input(2) + " does not match " + std::to_string(out_channels) +
+                    " output channels");
+  }
+  return s.set_output(s.activation_dtype(), {x[0], out_channels, oh, ow});
+}
+
 Status pool(NodeShapes& s) {
   RETURN_IF_ERROR(require_2d_input(s, "pooling"));
   ASSIGN_OR_RETURN(auto kernel, ints_attr(s, "kernel_shape", 2, 0, 1, true));
@@ -220,6 +275,14 @@ Status lrn(NodeShapes& s) {
   RETURN_IF_ERROR(s.require_min_rank(0, 3));
   const int64_t size = s.attrs().get_int("size", 0);
   if (size < 1 || size > kMaxTensorElements) return s.fail("size " + std::to_string(size) + " must be >= 1");
+  const std::string region = s.attrs().get_string("region", "across_channels");
+  if (region == "within_channel") {
+    // Caffe's window is centred, so it refuses even sizes (its pooling would shrink the map).
+    RETURN_IF_ERROR(s.require_rank(0, 4));
+    if (size % 2 == 0) return s.fail("within-channel size " + std::to_string(size) + " must be odd");
+  } else if (region != "across_channels") {
+    return s.fail("region '" + region + "' is neither across_channels nor within_channel");
+  }
   return s.set_output(s.activation_dtype(), s.in_shape(0));
 }
 

@@ -28,7 +28,7 @@ void set_activation(ir::Attributes& dst, const ir::Node& act) {
   }
 }
 
-// The Conv/Gemm producing `act`'s input, if the activation can move into it.
+// The Conv/ConvTranspose/Gemm producing `act`'s input, if the activation can move into it.
 std::optional<size_t> fusable_producer(const ir::Graph& g, const UseIndex& uses, size_t act_index) {
   const ir::Node& act = g.nodes()[act_index];
   // A Clip with min/max still as inputs (not canonicalized) cannot be expressed as attrs.
@@ -36,7 +36,9 @@ std::optional<size_t> fusable_producer(const ir::Graph& g, const UseIndex& uses,
   const auto p = uses.producer(act.inputs[0]);
   if (!p || uses.only_reader(g, act.inputs[0]) != act_index) return std::nullopt;
   const ir::Node& prod = g.nodes()[*p];
-  if ((prod.op != ir::OpKind::kConv && prod.op != ir::OpKind::kGemm) || prod.outputs.size() != 1 ||
+  const bool fusing_op =
+      prod.op == ir::OpKind::kConv || prod.op == ir::OpKind::kConvTranspose || prod.op == ir::OpKind::kGemm;
+  if (!fusing_op || prod.outputs.size() != 1 ||
       prod.attrs.has("activation"))
     return std::nullopt;
   return p;

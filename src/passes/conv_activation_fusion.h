@@ -1,4 +1,4 @@
-// Fuses an activation into the Conv or Gemm that feeds it:
+// Fuses an activation into the Conv, ConvTranspose or Gemm that feeds it:
 //   Relu/Clip/LeakyRelu/Sigmoid/HardSigmoid/HardSwish(conv_out) -> Conv{activation=<op>}
 // with the activation's parameters copied as attributes: "activation_alpha" and
 // "activation_beta" (LeakyRelu, HardSigmoid; not "alpha"/"beta", which Gemm uses for

@@ -166,8 +166,7 @@ Tensor NetworkDefinition::addDeconvolution(Tensor input, const DeconvolutionDesc
   a.set("dilations", pair(d.dilation));
   a.set("output_padding", pair(d.outputPadding));
   a.set("group", d.groups);
-  // TODO-MERGE: the ConvTranspose op lands with the deconvolution branch.
-  return wrap(m.fail(layer + ": deconvolution is not in the engine yet", StatusCode::kUnimplemented));
+  return wrap(m.add_layer(layer, ir::OpKind::kConvTranspose, std::move(in), std::move(a)));
 }
 
 Tensor NetworkDefinition::addActivation(Tensor input, ActivationType type, float alpha, float beta,

@@ -1,4 +1,4 @@
-// Conv and Gemm on the CPU backend vs the reference kernels, through the op-test
+// Conv, ConvTranspose and Gemm on the CPU backend vs the reference kernels, through the op-test
 // harness (every layout, batch 1 -> 3 -> 1 on one kernel).
 #include <gtest/gtest.h>
 
@@ -12,6 +12,13 @@ TEST_P(CpuBackendConv, MatchesReference) {
   run_case(GetParam(), cpu_backend_under_test());
 }
 INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendConv, ::testing::ValuesIn(conv_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+class CpuBackendConvTranspose : public ::testing::TestWithParam<OpCase> {};
+TEST_P(CpuBackendConvTranspose, MatchesReference) {
+  run_case(GetParam(), cpu_backend_under_test());
+}
+INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendConvTranspose, ::testing::ValuesIn(deconv_cases()),
                          [](const auto& info) { return info.param.name; });
 
 class CpuBackendGemm : public ::testing::TestWithParam<OpCase> {};

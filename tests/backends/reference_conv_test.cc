@@ -1,7 +1,9 @@
-// Conv, Gemm, MatMul and the fused activations: hand-checked numbers, plus Conv
-// against an independent im2col + matrix-multiply formulation.
+// Conv, ConvTranspose, Gemm, MatMul and the fused activations: hand-checked numbers, plus
+// Conv against an independent im2col + matrix-multiply formulation and ConvTranspose
+// against zero insertion + the reference Conv with flipped, transposed weights.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -151,6 +153,121 @@ TEST(ReferenceConv, MatchesIm2colOnRandomShapes) {
     EXPECT_TRUE(near(y, expected)) << "trial " << trial << " group " << group << " x " << to_string(x.shape()) << " w "
                                    << to_string(w.shape());
   }
+}
+
+ir::Attributes deconv_attrs(std::vector<int64_t> strides, std::vector<int64_t> pads, std::vector<int64_t> dilations,
+                            int64_t group, std::vector<int64_t> output_padding) {
+  ir::Attributes a = conv_attrs(std::move(strides), std::move(pads), std::move(dilations), group);
+  a.set("output_padding", std::move(output_padding));
+  return a;
+}
+
+const Tensor kX2x2 = floats({1, 1, 2, 2}, {1, 2, 3, 4});
+
+TEST(ReferenceConvTranspose, StrideEqualToKernelPaintsOneBlockPerPixel) {
+  // Each input pixel paints its own 2x2 block, scaled by the kernel; output_padding adds a
+  // last row and column that only the bias reaches.
+  const Tensor w = floats({1, 1, 2, 2}, {1, 10, 100, 1000});
+  const Tensor b = floats({1}, {0.5f});
+  const Tensor y = run_kernel1(OpKind::kConvTranspose, deconv_attrs({2, 2}, {0, 0, 0, 0}, {1, 1}, 1, {1, 1}),
+                               {kX2x2, w, b}, {1, 1, 5, 5});
+  EXPECT_EQ(values_of(y), (std::vector<float>{1.5f,   10.5f,   2.5f,   20.5f,   0.5f,  //
+                                              100.5f, 1000.5f, 200.5f, 2000.5f, 0.5f,  //
+                                              3.5f,   30.5f,   4.5f,   40.5f,   0.5f,  //
+                                              300.5f, 3000.5f, 400.5f, 4000.5f, 0.5f,  //
+                                              0.5f,   0.5f,    0.5f,   0.5f,    0.5f}));
+}
+
+TEST(ReferenceConvTranspose, OverlappingTapsSumAndPadsCrop) {
+  // Stride 1, a 2x2 kernel of ones: the full 3x3 output is [[1,3,2],[4,10,6],[3,7,4]];
+  // pads top=1, left=1 crop the first row and column.
+  const Tensor ones = floats({1, 1, 2, 2}, {1, 1, 1, 1});
+  const Tensor full = run_kernel1(OpKind::kConvTranspose, deconv_attrs({1, 1}, {0, 0, 0, 0}, {1, 1}, 1, {0, 0}),
+                                  {kX2x2, ones}, {1, 1, 3, 3});
+  EXPECT_EQ(values_of(full), (std::vector<float>{1, 3, 2, 4, 10, 6, 3, 7, 4}));
+  const Tensor cropped = run_kernel1(OpKind::kConvTranspose, deconv_attrs({1, 1}, {1, 1, 0, 0}, {1, 1}, 1, {0, 0}),
+                                     {kX2x2, ones}, {1, 1, 2, 2});
+  EXPECT_EQ(values_of(cropped), (std::vector<float>{10, 6, 7, 4}));
+}
+
+// ConvTranspose computed another way: insert stride-1 zeros between the input pixels, then
+// run the reference Conv (stride 1, the same dilation) with the kernel flipped in both
+// spatial dims and its channel roles swapped per group, padded by dilation*(k-1) - pad on
+// each side plus output_padding at the bottom/right.
+Tensor conv_transpose_by_upsampled_conv(const Tensor& x, const Tensor& w, const Tensor& b,
+                                        const std::vector<int64_t>& stride, const std::vector<int64_t>& pads,
+                                        const std::vector<int64_t>& dil, int64_t group,
+                                        const std::vector<int64_t>& extra) {
+  const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const int64_t MG = w.shape()[1], KH = w.shape()[2], KW = w.shape()[3], CG = C / group;
+  const int64_t UH = stride[0] * (H - 1) + 1, UW = stride[1] * (W - 1) + 1;
+  Tensor up(DataType::kFloat32, {N, C, UH, UW});
+  std::fill(up.floats().begin(), up.floats().end(), 0.0f);
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t v = 0; v < W; ++v)
+        up.floats()[(nc * UH + h * stride[0]) * UW + v * stride[1]] = x.floats()[(nc * H + h) * W + v];
+  Tensor flipped(DataType::kFloat32, {group * MG, CG, KH, KW});
+  for (int64_t g = 0; g < group; ++g)
+    for (int64_t m = 0; m < MG; ++m)
+      for (int64_t c = 0; c < CG; ++c)
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw)
+            flipped.floats()[(((g * MG + m) * CG + c) * KH + kh) * KW + kw] =
+                w.floats()[(((g * CG + c) * MG + m) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
+  const int64_t eh = dil[0] * (KH - 1), ew = dil[1] * (KW - 1);
+  const std::vector<int64_t> conv_pads{eh - pads[0], ew - pads[1], eh - pads[2] + extra[0], ew - pads[3] + extra[1]};
+  const Shape out{N, group * MG, UH + eh - pads[0] - pads[2] + extra[0], UW + ew - pads[1] - pads[3] + extra[1]};
+  return run_kernel1(OpKind::kConv, conv_attrs({1, 1}, conv_pads, dil, group), {up, flipped, b}, out);
+}
+
+TEST(ReferenceConvTranspose, MatchesZeroInsertionConvOnRandomShapes) {
+  std::mt19937 rng(77);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  for (int trial = 0; trial < 40; ++trial) {
+    // The first trial pins the combination the task names: groups, stride 2, pads,
+    // dilation 2, output_padding 1.
+    const bool pinned = trial == 0;
+    const int64_t group = pinned ? 2 : pick(1, 3), N = pick(1, 2), C = group * pick(1, 3), MG = pick(1, 3);
+    const int64_t KH = pinned ? 3 : pick(1, 3), KW = pinned ? 2 : pick(1, 3), H = pick(2, 6), W = pick(2, 6);
+    using Ints = std::vector<int64_t>;
+    const Ints stride = pinned ? Ints{2, 2} : Ints{pick(1, 3), pick(1, 3)};
+    const Ints dil = pinned ? Ints{2, 2} : Ints{pick(1, 2), pick(1, 2)};
+    // Pads up to the dilated kernel's reach (the zero-insertion form needs no cropping);
+    // output_padding below the stride or the dilation, as ONNX requires.
+    const auto pad = [&](int64_t k, int64_t d) { return pick(0, static_cast<int>(d * (k - 1))); };
+    const std::vector<int64_t> pads{pad(KH, dil[0]), pad(KW, dil[1]), pad(KH, dil[0]), pad(KW, dil[1])};
+    std::vector<int64_t> extra{pick(0, static_cast<int>(std::max(stride[0], dil[0]) - 1)),
+                               pick(0, static_cast<int>(std::max(stride[1], dil[1]) - 1))};
+    if (pinned) extra = {1, 1};
+    const Tensor x = random_tensor({N, C, H, W}, 400 + trial);
+    const Tensor w = random_tensor({C, MG, KH, KW}, 500 + trial);
+    const Tensor b = random_tensor({group * MG}, 600 + trial);
+    const Tensor expected = conv_transpose_by_upsampled_conv(x, w, b, stride, pads, dil, group, extra);
+    const Tensor y = run_kernel1(OpKind::kConvTranspose, deconv_attrs(stride, pads, dil, group, extra), {x, w, b},
+                                 expected.shape());
+    EXPECT_TRUE(near(y, expected)) << "trial " << trial << " group " << group << " x " << to_string(x.shape())
+                                   << " w " << to_string(w.shape()) << " stride " << stride[0] << "x" << stride[1]
+                                   << " dilation " << dil[0] << "x" << dil[1];
+  }
+}
+
+TEST(ReferenceConvTranspose, FusedActivation) {
+  const Tensor x = random_tensor({1, 2, 3, 3}, 31);
+  const Tensor w = random_tensor({2, 3, 3, 3}, 32);
+  const Tensor b = random_tensor({3}, 33);
+  ir::Attributes attrs = deconv_attrs({2, 2}, {1, 1, 1, 1}, {1, 1}, 1, {1, 1});
+  const Tensor plain = run_kernel1(OpKind::kConvTranspose, attrs, {x, w, b}, {1, 3, 6, 6});
+  attrs.set("activation", std::string("Relu"));
+  const Tensor fused = run_kernel1(OpKind::kConvTranspose, attrs, {x, w, b}, {1, 3, 6, 6});
+  Tensor expected = plain;
+  int negative = 0;
+  for (float& v : expected.floats()) {
+    negative += v < 0.0f;
+    v = std::fmax(v, 0.0f);
+  }
+  EXPECT_GT(negative, 4);  // the activation really acts
+  EXPECT_TRUE(identical(fused, expected));
 }
 
 ir::Attributes gemm_attrs(float alpha, float beta, int64_t trans_a, int64_t trans_b) {

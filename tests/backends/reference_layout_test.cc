@@ -55,6 +55,15 @@ std::vector<OpCase> activation_and_pool_cases() {
        attrs_of({{"size", int64_t{3}}, {"alpha", 0.2f}, {"beta", 0.75f}, {"bias", 1.0f}}),
        {random_tensor({2, 5, 3, 3}, 2)},
        {2, 5, 3, 3}},
+      {"LRNWithinChannel",
+       OpKind::kLRN,
+       attrs_of({{"size", int64_t{3}},
+                 {"alpha", 0.7f},
+                 {"beta", 0.75f},
+                 {"bias", 1.0f},
+                 {"region", std::string("within_channel")}}),
+       {random_tensor({2, 3, 4, 5}, 3, -2.0f, 2.0f)},
+       {2, 3, 4, 5}},
       {"BatchNormalization",
        OpKind::kBatchNormalization,
        attrs_of({{"epsilon", 1e-3f}}),
@@ -74,8 +83,18 @@ std::vector<OpCase> linear_and_elementwise_cases() {
   // H: (5 + 1 + 2 - 3) / 2 + 1 = 3; W: (6 + 0 + 1 - 5) / 1 + 1 = 3.
   const std::vector<Tensor> conv_inputs{random_tensor({2, 4, 5, 6}, 11), random_tensor({6, 2, 3, 3}, 12),
                                         random_tensor({6}, 13), random_tensor({2, 6, 3, 3}, 14)};
+  const ir::Attributes deconv = attrs_of({{"strides", Ints{2, 1}},
+                                          {"pads", Ints{1, 0, 0, 1}},
+                                          {"dilations", Ints{1, 2}},
+                                          {"output_padding", Ints{1, 0}},
+                                          {"group", int64_t{2}},
+                                          {"activation", std::string("Relu")}});
+  // H: 2*(5-1) + 1 + 3 - 1 - 0 = 11; W: 1*(6-1) + 0 + 5 - 0 - 1 = 9.
+  const std::vector<Tensor> deconv_inputs{random_tensor({2, 4, 5, 6}, 24), random_tensor({4, 3, 3, 3}, 25),
+                                          random_tensor({6}, 26)};
   return {
       {"Conv", OpKind::kConv, conv, conv_inputs, {2, 6, 3, 3}},
+      {"ConvTranspose", OpKind::kConvTranspose, deconv, deconv_inputs, {2, 6, 11, 9}},
       {"Gemm",
        OpKind::kGemm,
        attrs_of({{"alpha", 0.5f},

@@ -24,7 +24,8 @@ void PrintTo(const GpuCase& c, std::ostream* os) { *os << c.op.name << " " << c.
 std::vector<GpuCase> all_cases() {
   const std::pair<const char*, std::vector<OpCase>> lists[] = {
       {"pool", pool_cases()},           {"norm", normalization_cases()}, {"eltwise", elementwise_cases()},
-      {"other", reference_only_cases()}, {"conv", conv_cases()},          {"gemm", gemm_cases()}};
+      {"other", reference_only_cases()}, {"conv", conv_cases()},          {"gemm", gemm_cases()},
+      {"deconv", deconv_cases()}};
   std::vector<GpuCase> out;
   for (const auto& [family, list] : lists)
     for (OpCase c : list) {

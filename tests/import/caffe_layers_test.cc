@@ -1,6 +1,7 @@
 // Caffe import, layer by layer: small nets written in the test (topology and weights both
 // as protobuf text; the weights serialised to the binary .caffemodel form), run through
-// the reference kernels and checked against Caffe's formulas computed here; the legacy V1
+// the reference kernels and checked against Caffe's formulas computed here (Deconvolution's
+// scatter, WITHIN_CHANNEL LRN's pool-and-power composition); the legacy V1
 // format against the current one; and the errors of bad layers.
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
@@ -101,6 +102,95 @@ TEST(CaffeLayers, SigmoidTanHWeightedSumMaxAndReshape) {
   }
 }
 
+// Caffe's Deconvolution, computed here as Caffe does (col2im: every input pixel scatters
+// its kernel-weighted values onto the output), weights [Cin, num_output/group, kH, kW].
+std::vector<float> caffe_deconv(const Tensor& x, const std::vector<float>& w, const std::vector<float>& b,
+                                int64_t out_channels, int64_t group, int64_t k, int64_t stride, int64_t pad,
+                                int64_t out_size) {
+  const int64_t C = x.shape()[1], H = x.shape()[2], W = x.shape()[3], cg = C / group, mg = out_channels / group;
+  const int64_t plane = out_size * out_size;
+  std::vector<float> y(static_cast<size_t>(out_channels * plane));
+  for (int64_t i = 0; i < out_channels * plane; ++i) y[static_cast<size_t>(i)] = b[static_cast<size_t>(i / plane)];
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t ih = 0; ih < H; ++ih)
+      for (int64_t iw = 0; iw < W; ++iw)
+        for (int64_t mm = 0; mm < mg; ++mm)
+          for (int64_t kh = 0; kh < k; ++kh)
+            for (int64_t kw = 0; kw < k; ++kw) {
+              const int64_t oh = ih * stride - pad + kh, ow = iw * stride - pad + kw;
+              if (oh < 0 || oh >= out_size || ow < 0 || ow >= out_size) continue;
+              const int64_t m = (c / cg) * mg + mm;
+              y[static_cast<size_t>((m * out_size + oh) * out_size + ow)] +=
+                  x.floats()[static_cast<size_t>((c * H + ih) * W + iw)] *
+                  w[static_cast<size_t>(((c * mg + mm) * k + kh) * k + kw)];
+            }
+  return y;
+}
+
+// 2 input channels, group 2, 2 outputs per group, kernel 3, stride 2, pad 1: Caffe's output
+// size 2 * (3 - 1) + 3 - 2 * 1 = 5. The V1 twin (DECONVOLUTION = 39) gives the same.
+TEST(CaffeLayers, DeconvolutionComputesCaffesScatterInBothFormats) {
+  const std::string param = R"(convolution_param { num_output: 4 group: 2 kernel_size: 3 stride: 2 pad: 1 } })";
+  const std::string net = kInput + R"(layer { name: "up" type: "Deconvolution" bottom: "data" top: "up" )" + param;
+  const std::string v1 = kInput + R"(layers { name: "up" type: DECONVOLUTION bottom: "data" top: "up" )" + param;
+  const std::vector<float> w = ramp(36, -1.0f, 0.057f), b{0.1f, -0.2f, 0.3f, 0.4f};
+  const std::string blobs = blob({2, 2, 3, 3}, w) + blob({4}, b);
+  const Tensor x = test::random_tensor({1, 2, 3, 3}, 14, -1.0f, 1.0f);
+  auto y = run_one(net, "layer { name: \"up\" " + blobs + " }", x);
+  ASSERT_TRUE(y.is_ok()) << y.status().message();
+  ASSERT_EQ(y->shape(), (Shape{1, 4, 5, 5}));
+  const std::vector<float> want = caffe_deconv(x, w, b, 4, 2, 3, 2, 1, 5);
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(y->floats()[i], want[i], 1e-5f) << i;
+  auto old_format = run_one(v1, "layers { name: \"up\" " + blobs + " }", x);
+  ASSERT_TRUE(old_format.is_ok()) << old_format.status().message();
+  EXPECT_LT(test::compare(*old_format, *y).max_abs, 1e-7f);
+}
+
+// Caffe's WITHIN_CHANNEL LRN as Caffe composes it: x^2, an average pool (size x size, pad
+// (size-1)/2, stride 1, divisor the window clipped to the padded map), then
+// x * (1 + alpha * pooled)^-beta. k is not read (set to 5 here to show it).
+std::vector<float> caffe_lrn_within(const Tensor& x, int64_t size, float alpha, float beta) {
+  const int64_t C = x.shape()[1], H = x.shape()[2], W = x.shape()[3], pad = (size - 1) / 2;
+  std::vector<float> y(static_cast<size_t>(x.size()));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w) {
+        int64_t hs = h - pad, ws = w - pad;
+        const int64_t he = std::min(hs + size, H + pad), we = std::min(ws + size, W + pad);
+        const auto divisor = static_cast<float>((he - hs) * (we - ws));
+        hs = std::max<int64_t>(hs, 0);
+        ws = std::max<int64_t>(ws, 0);
+        float pooled = 0;
+        for (int64_t i = hs; i < std::min(he, H); ++i)
+          for (int64_t j = ws; j < std::min(we, W); ++j) {
+            const float v = x.floats()[static_cast<size_t>((c * H + i) * W + j)];
+            pooled += v * v;
+          }
+        const size_t at = static_cast<size_t>((c * H + h) * W + w);
+        y[at] = x.floats()[at] * std::pow(1.0f + alpha * pooled / divisor, -beta);
+      }
+  return y;
+}
+
+TEST(CaffeLayers, WithinChannelLrnComputesCaffesFormula) {
+  for (int64_t size : {3, 5}) {
+    const std::string net = R"(input: "data" input_dim: 1 input_dim: 3 input_dim: 5 input_dim: 6
+      layer { name: "norm" type: "LRN" bottom: "data" top: "norm"
+              lrn_param { local_size: )" + std::to_string(size) +
+                            R"( alpha: 0.8 beta: 0.75 k: 5 norm_region: WITHIN_CHANNEL } })";
+    const Tensor x = test::random_tensor({1, 3, 5, 6}, 15, -2.0f, 2.0f);
+    auto y = run_one(net, "", x);
+    ASSERT_TRUE(y.is_ok()) << y.status().message();
+    const std::vector<float> want = caffe_lrn_within(x, size, 0.8f, 0.75f);
+    float smallest_ratio = 1.0f;  // the normalisation must really act
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_NEAR(y->floats()[i], want[i], 1e-5f) << "size " << size << " element " << i;
+      if (x.floats()[i] != 0.0f) smallest_ratio = std::min(smallest_ratio, want[i] / x.floats()[i]);
+    }
+    EXPECT_LT(smallest_ratio, 0.8f);
+  }
+}
+
 // One small AlexNet-like net in both formats, V1 (`layers {}`, enum types, other field
 // numbers) and current, with the same weights: the same graph and the same outputs.
 TEST(CaffeLayers, LegacyV1FilesImportLikeTheCurrentFormat) {
@@ -168,8 +258,14 @@ TEST(CaffeLayers, BadLayersAreSpecificErrors) {
   EXPECT_EQ(error(R"(layer { name: "m" type: "Eltwise" bottom: "data" bottom: "data" top: "m"
                            eltwise_param { operation: MAX coeff: 1 coeff: 2 } })"),
             "net.prototxt: layer 'm' (Eltwise): coefficients are for SUM only (Caffe refuses them too)");
-  EXPECT_EQ(error(R"(layer { name: "w" type: "LRN" bottom: "data" top: "w" lrn_param { norm_region: WITHIN_CHANNEL } })"),
-            "net.prototxt: layer 'w' (LRN): WITHIN_CHANNEL LRN");
+  EXPECT_EQ(error(R"(layer { name: "w" type: "LRN" bottom: "data" top: "w"
+                           lrn_param { local_size: 4 norm_region: WITHIN_CHANNEL } })"),
+            "net.prototxt: layer 'w' (LRN): local_size 4 is even (Caffe takes odd sizes only)");
+  EXPECT_EQ(error(R"(layer { name: "d" type: "Deconvolution" bottom: "data" top: "d"
+                           convolution_param { num_output: 4 group: 2 kernel_size: 2 bias_term: false } })",
+                  "layer { name: \"d\" " + blob({2, 4, 2, 2}, ramp(32, 0, 1)) + " }"),
+            "net.prototxt: layer 'd' (Deconvolution): weights of shape [2,4,2,2] do not match num_output 4 (/ group 2) "
+            "and kernel 2x2");
 }
 
 }  // namespace

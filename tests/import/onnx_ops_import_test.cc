@@ -1,6 +1,7 @@
 // Small ONNX models built in C++: attribute normalisation per operator and opset.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 
 #include "import/onnx_model_builder.h"
@@ -65,6 +66,55 @@ TEST(OnnxOpsImport, ConvDefaultsAndKernelFromWeight) {
   EXPECT_EQ(conv.attrs.get_int("group", 0), 2);
   EXPECT_EQ(conv.inputs.size(), 3u);
   EXPECT_EQ(test::value_named(g, "y").shape, (Shape{2, 6, 7, 7}));
+}
+
+// ConvTranspose 1x4x5x6, weight [4, 3, 3, 3] with group 2 (6 outputs), stride 2, pads
+// 1,0,1,2, output_padding 1: H = 2*4 + 1 + 3 - 2 = 10, W = 2*5 + 1 + 3 - 2 = 12.
+TEST(OnnxOpsImport, ConvTransposeAttributesAndShape) {
+  OnnxModelBuilder b(13);
+  b.input("x", {1, 4, 5, 6});
+  b.weight("w", {4, 3, 3, 3});
+  b.weight("b", {6}, 2);
+  auto& node = b.node("ConvTranspose", {"x", "w", "b"}, {"y"}, "up");
+  set_attr(node, "group", int64_t{2});
+  set_attr(node, "strides", Ints{2, 2});
+  set_attr(node, "pads", Ints{1, 0, 1, 2});
+  set_attr(node, "output_padding", Ints{1, 1});
+  set_attr(node, "kernel_shape", Ints{3, 3});
+  b.output("y");
+  const ir::Graph g = import_ok(b);
+  const ir::Node& up = test::first_node(g, OpKind::kConvTranspose);
+  EXPECT_EQ(up.attrs.get_ints("output_padding"), (Ints{1, 1}));
+  EXPECT_EQ(up.attrs.get_ints("dilations"), (Ints{1, 1}));
+  EXPECT_EQ(up.attrs.get_int("group", 0), 2);
+  EXPECT_FALSE(up.attrs.has("onnx.kernel_shape"));
+  EXPECT_EQ(test::value_named(g, "y").shape, (Shape{1, 6, 10, 12}));
+}
+
+TEST(OnnxOpsImport, ConvTransposeRefusalsNameTheNode) {
+  const auto error = [](const std::function<void(onnx::NodeProto&)>& set, Shape w = {4, 3, 3, 3}) {
+    OnnxModelBuilder b(13);
+    b.input("x", {1, 4, 5, 5});
+    b.weight("w", w);
+    set(b.node("ConvTranspose", {"x", "w"}, {"y"}, "up"));
+    b.output("y");
+    auto g = b.import();
+    return g.is_ok() ? std::string("imported") : g.status().message();
+  };
+  const auto has = [](const std::string& message, const std::string& part) {
+    return message.find(part) != std::string::npos;
+  };
+  const std::string shape = error([](onnx::NodeProto& n) { set_attr(n, "output_shape", Ints{10, 10}); });
+  EXPECT_TRUE(has(shape, "'up'") && has(shape, "output_shape")) << shape;
+  const std::string same = error([](onnx::NodeProto& n) { set_attr(n, "auto_pad", std::string("SAME_UPPER")); });
+  EXPECT_TRUE(has(same, "'up'") && has(same, "auto_pad 'SAME_UPPER'")) << same;
+  const std::string channels = error([](onnx::NodeProto&) {}, {3, 3, 3, 3});
+  EXPECT_TRUE(has(channels, "'up'") && has(channels, "input channels 4 do not match weight")) << channels;
+  // 1*(5-1) + 3 - 4 - 4 = -1 rows.
+  const std::string negative = error([](onnx::NodeProto& n) { set_attr(n, "pads", Ints{4, 0, 4, 0}); });
+  EXPECT_TRUE(has(negative, "'up'") && has(negative, "output height would be -1")) << negative;
+  const std::string kernel = error([](onnx::NodeProto& n) { set_attr(n, "kernel_shape", Ints{2, 2}); });
+  EXPECT_TRUE(has(kernel, "kernel_shape 2x2 does not match weight 3x3")) << kernel;
 }
 
 // Clip-6 (model opsets 7..10) takes min/max as attributes, Clip-11+ as optional inputs.

@@ -54,6 +54,29 @@ TEST(ConvActivationFusion, FusesEveryActivationIntoConvAndGemm) {
   }
 }
 
+TEST(ConvActivationFusion, FusesIntoConvTranspose) {
+  GraphBuilder b("deconv");
+  const ir::ValueId x = b.input("x", {2, 4, 3, 3});
+  ir::Attributes a;
+  a.set("strides", std::vector<int64_t>{2, 2});
+  a.set("pads", std::vector<int64_t>{1, 1, 0, 0});
+  a.set("dilations", std::vector<int64_t>{1, 1});
+  a.set("output_padding", std::vector<int64_t>{1, 1});
+  a.set("group", int64_t{2});
+  const ir::ValueId up =
+      b.node(OpKind::kConvTranspose, "up", {x, b.weight("w", {4, 3, 3, 3}), b.weight("b", {6})}, a);
+  b.output(b.node(OpKind::kTanh, "act", {up}));
+  ir::Graph g = b.finish();
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::ConvActivationFusion(), g, test_context()).size(), 1u);
+  EXPECT_EQ(count_ops(g, OpKind::kTanh), 0u);
+  const ir::Node* fused = find_node(g, "up");
+  ASSERT_NE(fused, nullptr);
+  EXPECT_EQ(fused->attrs.get_string("activation", ""), "Tanh");
+  EXPECT_EQ(g.value(fused->outputs[0]).shape, (Shape{2, 6, 7, 7}));  // 2*2 + 1 + 3 - 1
+  expect_same_function(before, g);
+}
+
 TEST(ConvActivationFusion, FusesReluAfterAResidual) {
   ir::Graph g = residual_block();
   const ir::Graph before = g;

@@ -95,8 +95,7 @@ TEST(SdkNetwork, EveryLayerKindMatchesTheReferenceKernels) {
   expect_matches_reference(net, 3, 1e-4f);
 }
 
-// TODO-MERGE: enabled with the ConvTranspose op.
-TEST(SdkNetwork, DISABLED_DeconvolutionMatchesTheReferenceKernel) {
+TEST(SdkNetwork, DeconvolutionMatchesTheReferenceKernel) {
   WeightStore w;
   ifd::NetworkDefinition net("deconv");
   ifd::Tensor x = net.addInput("data", {2, 4, 5, 6});

@@ -34,6 +34,22 @@ OpCase conv_case(std::string name, ir::Attributes a, Shape x, Shape w, bool bias
   return {std::move(name), OpKind::kConv, std::move(a), std::move(in), {y}, "onednn:conv"};
 }
 
+// ConvTranspose: w is [Cin, Cout/group, kH, kW]; the bias has Cout = w[1] * group entries.
+OpCase deconv_case(std::string name, ir::Attributes a, Shape x, Shape w, bool bias, Shape y,
+                   std::string impl = "onednn:deconv") {
+  const int64_t group = a.get_int("group", 1);
+  std::vector<CaseInput> in{activation(x), weight(w), bias ? weight({w[1] * group}) : absent()};
+  return {std::move(name), OpKind::kConvTranspose, std::move(a), std::move(in), {y}, std::move(impl)};
+}
+
+ir::Attributes deconv(V strides, V pads, V output_padding = {0, 0}, V dilations = {1, 1}, int64_t group = 1) {
+  return attrs({{"strides", strides},
+                {"pads", pads},
+                {"dilations", dilations},
+                {"group", group},
+                {"output_padding", output_padding}});
+}
+
 OpCase gemm_case(std::string name, ir::Attributes a, Shape x, Shape b, CaseInput c, Shape y) {
   return {std::move(name),
           OpKind::kGemm,
@@ -75,6 +91,12 @@ std::vector<OpCase> normalization_cases() {
       unary("lrn_size5", OpKind::kLRN, lrn(5), {1, 16, 6, 6}, {1, 16, 6, 6}, "onednn:lrn"),
       // Even sizes: ONNX's window is asymmetric, oneDNN's is not.
       unary("lrn_size4", OpKind::kLRN, lrn(4), {1, 16, 6, 6}, {1, 16, 6, 6}, "reference:lrn"),
+      // Caffe's WITHIN_CHANNEL: a size x size window per channel, alpha / size^2 (bias 1).
+      unary("lrn_within_size3", OpKind::kLRN, with(lrn(3), {{"region", std::string("within_channel")}}),
+            {1, 8, 6, 7}, {1, 8, 6, 7}, "onednn:lrn"),
+      unary("lrn_within_size5", OpKind::kLRN,
+            with(lrn(5), {{"region", std::string("within_channel")}, {"bias", 1.0f}, {"alpha", 2.0f}}),
+            {1, 4, 9, 8}, {1, 4, 9, 8}, "onednn:lrn"),
       unary("softmax_2d", OpKind::kSoftmax, axis1, {1, 10}, {1, 10}, "onednn:softmax"),
       unary("softmax_4d_axis1", OpKind::kSoftmax, axis1, {1, 6, 3, 3}, {1, 6, 3, 3}, "onednn:softmax"),
       unary("softmax_legacy_2d", OpKind::kSoftmax, attrs({{"axis", int64_t{1}}, {"legacy_2d", int64_t{1}}}),
@@ -200,6 +222,37 @@ std::vector<OpCase> conv_cases() {
     c.inputs[0].hi = 2.0f;
     cases.push_back(std::move(c));
   }
+  return cases;
+}
+
+std::vector<OpCase> deconv_cases() {
+  std::vector<OpCase> cases{
+      // H = stride * (H - 1) + output_padding + dilation * (k - 1) + 1 - pad_top - pad_bottom.
+      deconv_case("k3_s1_same", deconv({1, 1}, {1, 1, 1, 1}), {1, 8, 6, 6}, {8, 4, 3, 3}, true, {1, 4, 6, 6}),
+      // The usual 2x upsampling: 2 * 4 + 4 - 2 = 10.
+      deconv_case("k4_s2_p1", deconv({2, 2}, {1, 1, 1, 1}), {1, 8, 5, 5}, {8, 8, 4, 4}, true, {1, 8, 10, 10}),
+      // 2 * 4 + 1 + 3 - 2 = 10, two groups of 4 -> 3 channels.
+      deconv_case("group2_s2_output_padding", deconv({2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 2), {1, 8, 5, 5},
+                  {8, 3, 3, 3}, true, {1, 6, 10, 10}),
+      // 4 + 2 * 2 + 1 - 4 = 5: dilation 2, no bias.
+      deconv_case("dilation2_no_bias", deconv({1, 1}, {2, 2, 2, 2}, {0, 0}, {2, 2}), {1, 4, 5, 5}, {4, 8, 3, 3},
+                  false, {1, 8, 5, 5}),
+      // Rows: 2 * 4 + 0 + 3 - 0 - 2 = 9; columns (stride 1, dilation 2, which allows
+      // output_padding 1): 1 * 5 + 1 + 5 - 1 - 1 = 9.
+      deconv_case("asymmetric_pads", deconv({2, 1}, {0, 1, 2, 1}, {0, 1}, {1, 2}), {1, 6, 5, 6}, {6, 5, 3, 3}, true,
+                  {1, 5, 9, 9}),
+      // output_padding past the last tap (no bottom/right pads): those rows get the bias only.
+      deconv_case("output_padding_beyond_taps", deconv({2, 2}, {0, 0, 0, 0}, {1, 1}), {1, 4, 4, 4}, {4, 4, 3, 3},
+                  true, {1, 4, 10, 10}),
+      deconv_case("depthwise_s2", deconv({2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 8), {1, 8, 5, 5}, {8, 1, 3, 3}, true,
+                  {1, 8, 10, 10}),
+      deconv_case("relu", with(deconv({2, 2}, {1, 1, 1, 1}), {{"activation", std::string("Relu")}}), {1, 8, 4, 4},
+                  {8, 8, 4, 4}, true, {1, 8, 8, 8}),
+      deconv_case("leaky_relu",
+                  with(deconv({2, 2}, {0, 0, 0, 0}),
+                       {{"activation", std::string("LeakyRelu")}, {"activation_alpha", 0.1f}}),
+                  {1, 4, 3, 3}, {4, 8, 2, 2}, true, {1, 8, 6, 6}),
+  };
   return cases;
 }
 

@@ -15,6 +15,7 @@ std::vector<OpCase> normalization_cases();  // LRN, Softmax, BatchNormalization
 std::vector<OpCase> elementwise_cases();
 std::vector<OpCase> reference_only_cases();  // ops the CPU backend runs on the reference adapter
 std::vector<OpCase> conv_cases();
+std::vector<OpCase> deconv_cases();  // ConvTranspose
 std::vector<OpCase> gemm_cases();
 
 }  // namespace inferd::test

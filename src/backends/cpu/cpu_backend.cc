@@ -17,8 +17,9 @@ using ir::OpKind;
 
 // Dispatch: the oneDNN-backed family of each op. Ops not listed (and nodes a family
 // declines) run on their reference kernel.
-constexpr std::array<std::pair<OpKind, PackFn>, 18> kDispatch{{
+constexpr std::array<std::pair<OpKind, PackFn>, 19> kDispatch{{
     {OpKind::kConv, pack_conv},
+    {OpKind::kConvTranspose, pack_conv_transpose},
     {OpKind::kGemm, pack_gemm},
     {OpKind::kMaxPool, pack_pool},
     {OpKind::kAveragePool, pack_pool},
@@ -56,7 +57,10 @@ bool has_4d_input(const ir::Graph& graph, const ir::Node& node) {
 // between them; the elementwise reference ops index through strides, so NHWC costs
 // them nothing. (Softmax stays NCHW: 2.6 has no jit softmax over a non-innermost axis
 // of NCHW, and classifier softmaxes are 2-D anyway.)
-bool prefers_nhwc(OpKind op) { return op == OpKind::kConv || ir::follows_convolution_layout(op); }
+// ConvTranspose follows too: oneDNN's deconvolution runs on the convolution kernels.
+bool prefers_nhwc(OpKind op) {
+  return op == OpKind::kConv || op == OpKind::kConvTranspose || ir::follows_convolution_layout(op);
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -76,7 +80,7 @@ class CpuBackend final : public Backend {
     // The kernels compute in fp32 (int64 only for shape-like constants).
     for (auto id : node.outputs)
       if (graph.value(id).dtype != DataType::kFloat32) return false;
-    if (node.op == OpKind::kConv || node.op == OpKind::kGemm) {
+    if (node.op == OpKind::kConv || node.op == OpKind::kConvTranspose || node.op == OpKind::kGemm) {
       if (!dnnl_fused_activation(node.attrs, node.op == OpKind::kGemm).is_ok()) return false;
     }
     return onednn_family(node.op) != nullptr || ref::reference_kernel(node.op) != nullptr;

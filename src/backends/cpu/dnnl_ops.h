@@ -20,6 +20,7 @@ using PackResult = Result<std::unique_ptr<PackedOp>>;
 using PackFn = PackResult (*)(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 
 PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
+PackResult pack_conv_transpose(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 PackResult pack_gemm(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 PackResult pack_pool(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);
 PackResult pack_lrn(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts);

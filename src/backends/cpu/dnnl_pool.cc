@@ -10,7 +10,9 @@
 //
 // LRN: ONNX sums channels [c - floor((size-1)/2), c + ceil((size-1)/2)] and divides
 // alpha by size; oneDNN's window is [c - (size-1)/2, c + (size-1)/2] with alpha/size
-// too. They agree for odd sizes only; even sizes run on the reference kernel.
+// too. They agree for odd sizes only; even sizes run on the reference kernel. Caffe's
+// within-channel LRN (region "within_channel", odd sizes only) is oneDNN's
+// lrn_within_channel: the size x size window centred on the pixel, alpha / size^2.
 #include <algorithm>
 #include <string>
 
@@ -64,14 +66,14 @@ class PoolBuilder final : public PipelineBuilder {
 
 class LrnBuilder final : public PipelineBuilder {
  public:
-  LrnBuilder(int64_t size, float alpha, float beta, float bias)
-      : size_(size), alpha_(alpha), beta_(beta), bias_(bias) {}
+  LrnBuilder(dnnl::algorithm algorithm, int64_t size, float alpha, float beta, float bias)
+      : algorithm_(algorithm), size_(size), alpha_(alpha), beta_(beta), bias_(bias) {}
 
   // One data descriptor for src and dst: the output's; the input is staged when it differs.
   Pipeline build(Inputs in, Outputs out) const override {
     const auto pd = choose_pd(out[0], out[0], [&](const memory::desc&, const memory::desc& d) {
-      const dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels, d,
-                                         size_, alpha_, beta_, bias_);
+      const dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm_, d, size_, alpha_, beta_,
+                                         bias_);
       return dnnl::lrn_forward::primitive_desc(desc, make_attr(), cpu_engine());
     });
     Pipeline pl;
@@ -80,6 +82,7 @@ class LrnBuilder final : public PipelineBuilder {
   }
 
  private:
+  dnnl::algorithm algorithm_;
   int64_t size_;
   float alpha_, beta_, bias_;
 };
@@ -129,7 +132,10 @@ PackResult pack_pool(const ir::Graph& graph, const ir::Node& node, const CpuBack
 PackResult pack_lrn(const ir::Graph& graph, const ir::Node& node, const CpuBackendOptions& opts) {
   const int64_t size = node.attrs.get_int("size", 1);
   if (!is_4d(graph, node) || size % 2 == 0) return std::unique_ptr<PackedOp>();
-  auto builder = std::make_shared<LrnBuilder>(size, node.attrs.get_float("alpha", 1e-4f),
+  const bool within = node.attrs.get_string("region", "across_channels") == "within_channel";
+  auto builder = std::make_shared<LrnBuilder>(within ? dnnl::algorithm::lrn_within_channel
+                                                     : dnnl::algorithm::lrn_across_channels,
+                                              size, node.attrs.get_float("alpha", 1e-4f),
                                               node.attrs.get_float("beta", 0.75f), node.attrs.get_float("bias", 1.0f));
   return make_pipeline_op("onednn:lrn", ir::describe(graph, node), std::move(builder), opts);
 }

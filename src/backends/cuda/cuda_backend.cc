@@ -23,8 +23,9 @@ struct Family {
   bool strided_output;     // kernels write through the output's strides (a concat slice)
 };
 
-constexpr std::array<Family, 28> kFamilies{{
+constexpr std::array<Family, 29> kFamilies{{
     {OpKind::kConv, supports_conv, pack_conv, tune_conv, true},
+    {OpKind::kConvTranspose, supports_conv_transpose, pack_conv_transpose, nullptr, true},
     {OpKind::kGemm, supports_gemm, pack_gemm, tune_gemm, false},
     {OpKind::kMaxPool, supports_pool, pack_pool, nullptr, true},
     {OpKind::kAveragePool, supports_pool, pack_pool, nullptr, true},
@@ -62,7 +63,9 @@ const Family* family_of(OpKind op) {
 
 // As on the CPU, convolutions want NHWC (cuDNN's tensor-core kernels read NHWC without a
 // transpose) and the ops between them follow, so that no Reorder sits between two convs.
-bool prefers_nhwc(OpKind op) { return op == OpKind::kConv || ir::follows_convolution_layout(op); }
+bool prefers_nhwc(OpKind op) {
+  return op == OpKind::kConv || op == OpKind::kConvTranspose || ir::follows_convolution_layout(op);
+}
 
 class CudaBackend final : public Backend {
  public:

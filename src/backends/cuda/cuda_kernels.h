@@ -120,10 +120,13 @@ cudaError_t launch_avg_pool2d(const ConstDeviceTensor& x, const DeviceTensor& y,
 cudaError_t launch_global_avg_pool(const ConstDeviceTensor& x, const DeviceTensor& y, cudaStream_t stream);
 
 // ONNX LRN across dim 1: y = x / (bias + alpha / size * sum of x^2 over channels
-// [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta.
+// [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta. within_channel (Caffe's
+// WITHIN_CHANNEL, 4-D x, odd size): the sum runs over the size x size spatial window
+// centred on the pixel (zero padded) and alpha is divided by size^2.
 struct LrnParams {
   int size = 1;
   float alpha = 1e-4f, beta = 0.75f, bias = 1.0f;
+  bool within_channel = false;
 };
 cudaError_t launch_lrn(const ConstDeviceTensor& x, const DeviceTensor& y, const LrnParams& p, cudaStream_t stream);
 
@@ -131,6 +134,22 @@ cudaError_t launch_lrn(const ConstDeviceTensor& x, const DeviceTensor& y, const 
 // one row. The row maximum is subtracted before exp().
 cudaError_t launch_softmax(const ConstDeviceTensor& x, const DeviceTensor& y, int axis, bool legacy_2d,
                            cudaStream_t stream);
+
+// ---- transposed convolution (kernels_conv_transpose.cu) --------------------------------
+// ONNX ConvTranspose of 4-D [N,Cin,H,W] x into [N,Cout,OH,OW] y (any strides, same float
+// dtype): y = act(sum over the taps that reach each output + bias). `weights` are fp32 on
+// the device, dense [Cin, Cout/group, kH, kW]; `bias` fp32 [Cout] or null. pads: top, left,
+// bottom, right (output_padding is already in y's shape).
+struct ConvTransposeParams {
+  int kernel[2] = {1, 1};
+  int strides[2] = {1, 1};
+  int pads[4] = {0, 0, 0, 0};
+  int dilations[2] = {1, 1};
+  int group = 1;
+  ir::Activation act;
+};
+cudaError_t launch_conv_transpose2d(const ConstDeviceTensor& x, const float* weights, const float* bias,
+                                    const DeviceTensor& y, const ConvTransposeParams& p, cudaStream_t stream);
 
 // ---- data movement (kernels_data.cu) ----------------------------------------------------
 // y[i] = x[i] for every logical index of their common shape, converting between fp32,

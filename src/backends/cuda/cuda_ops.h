@@ -33,6 +33,12 @@ Result<std::vector<uint8_t>> tune_conv(const CudaOpEnv& env, const ir::Graph& gr
 Result<std::unique_ptr<PackedOp>> pack_conv(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                             const PackOptions& options);
 
+// cuda_conv_transpose.cc: ConvTranspose (groups, dilation, output_padding, fused bias +
+// activation) on an own gather kernel.
+bool supports_conv_transpose(const ir::Graph& graph, const ir::Node& node);
+Result<std::unique_ptr<PackedOp>> pack_conv_transpose(const CudaOpEnv& env, const ir::Graph& graph,
+                                                      const ir::Node& node, const PackOptions& options);
+
 // cuda_gemm.cc: Gemm (fused bias + activation) through cuBLASLt, a GEMV kernel at batch 1.
 bool supports_gemm(const ir::Graph& graph, const ir::Node& node);
 Result<std::vector<uint8_t>> tune_gemm(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,

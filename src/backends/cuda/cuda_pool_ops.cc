@@ -79,6 +79,9 @@ class OneInputKernel final : public Kernel {
     if (!pooling) {
       if (!same_dims(x_, y_)) return invalid_argument("input and output shapes differ");
       if (config_.family == Family::kLrn && x_.rank < 2) return invalid_argument("LRN needs a channel dim");
+      if (config_.family == Family::kLrn && config_.lrn.within_channel &&
+          (x_.rank != 4 || x_.dims[2] > INT_MAX || x_.dims[3] > INT_MAX))
+        return unimplemented("within-channel LRN takes 4-D tensors of at most 2^31 rows and columns");
       axis_ = static_cast<int>(config_.axis < 0 ? config_.axis + x_.rank : config_.axis);
       if (config_.family == Family::kSoftmax && (axis_ < 0 || axis_ >= x_.rank))
         return invalid_argument("softmax axis " + std::to_string(config_.axis) + " is outside a rank-" +
@@ -194,8 +197,12 @@ Result<std::unique_ptr<PackedOp>> pack_pool(const CudaOpEnv&, const ir::Graph& g
 
 bool supports_lrn(const ir::Graph& graph, const ir::Node& node) {
   const int64_t size = node.attrs.get_int("size", 1);
-  return node.op == ir::OpKind::kLRN && one_float_activation(graph, node, 2, kMaxDims) && size >= 1 &&
-         size <= INT_MAX / 2;
+  const std::string region = node.attrs.get_string("region", "across_channels");
+  if (region == "within_channel")  // Caffe's square spatial window: 4-D, odd sizes
+    return node.op == ir::OpKind::kLRN && one_float_activation(graph, node, 4, 4) && size % 2 == 1 &&
+           size <= INT_MAX / 2;
+  return node.op == ir::OpKind::kLRN && region == "across_channels" &&
+         one_float_activation(graph, node, 2, kMaxDims) && size >= 1 && size <= INT_MAX / 2;
 }
 
 Result<std::unique_ptr<PackedOp>> pack_lrn(const CudaOpEnv&, const ir::Graph& graph, const ir::Node& node,
@@ -207,7 +214,8 @@ Result<std::unique_ptr<PackedOp>> pack_lrn(const CudaOpEnv&, const ir::Graph& gr
   config.lrn.alpha = node.attrs.get_float("alpha", 1e-4f);
   config.lrn.beta = node.attrs.get_float("beta", 0.75f);
   config.lrn.bias = node.attrs.get_float("bias", 1.0f);
-  return make_op(graph, node, config, "cuda:lrn");
+  config.lrn.within_channel = node.attrs.get_string("region", "across_channels") == "within_channel";
+  return make_op(graph, node, config, config.lrn.within_channel ? "cuda:lrn_within_channel" : "cuda:lrn");
 }
 
 bool supports_softmax(const ir::Graph& graph, const ir::Node& node) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <climits>
 #include <utility>
 
 #include "backends/cuda/cuda_kernels.h"
@@ -209,6 +210,57 @@ __global__ void lrn_kernel(const T* __restrict__ x, T* __restrict__ y, const __g
   }
 }
 
+// Caffe's within-channel LRN: the window is the size x size square centred on the pixel in
+// its own channel (zero padded), alpha divided by size^2. Nest operands as the pools': y,
+// x at (n, c), the output row and the output column.
+struct LrnWithinArgs {
+  NestArgs<4> nest;
+  int64_t x_h_stride, x_w_stride;
+  int in_h, in_w;
+  LrnParams p;
+};
+
+template <typename T, typename Index>
+__global__ void lrn_within_kernel(const T* __restrict__ x, T* __restrict__ y, const __grid_constant__ LrnWithinArgs a,
+                                  Index total) {
+  const int half = (a.p.size - 1) / 2;
+  const float scaled_alpha = a.p.alpha / (float(a.p.size) * float(a.p.size));
+  for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += Index(gridDim.x) * blockDim.x) {
+    int64_t off[4];
+    nest_offsets<4>(a.nest, i, off);
+    const int h = int(off[2]), w = int(off[3]);
+    float square_sum = 0.0f;
+    for (int ih = max(h - half, 0); ih <= min(h + half, a.in_h - 1); ++ih)
+      for (int iw = max(w - half, 0); iw <= min(w + half, a.in_w - 1); ++iw) {
+        const float v = to_float(x[off[1] + ih * a.x_h_stride + iw * a.x_w_stride]);
+        square_sum += v * v;
+      }
+    const float centre = to_float(x[off[1] + h * a.x_h_stride + w * a.x_w_stride]);
+    y[off[0]] = from_float<T>(centre / powf(a.p.bias + scaled_alpha * square_sum, a.p.beta));
+  }
+}
+
+cudaError_t launch_lrn_within_channel(const ConstDeviceTensor& x, const DeviceTensor& y, const LrnParams& p,
+                                      cudaStream_t stream) {
+  if (x.rank != 4 || p.size % 2 == 0 || x.dims[2] > INT_MAX || x.dims[3] > INT_MAX) return cudaErrorInvalidValue;
+  const int64_t total = y.size();
+  const int64_t x_nc[kMaxDims] = {x.strides[0], x.strides[1], 0, 0};
+  const int64_t row[kMaxDims] = {0, 0, 1, 0}, col[kMaxDims] = {0, 0, 0, 1};
+  const int64_t* strides[4] = {y.strides, x_nc, row, col};
+  LrnWithinArgs args{nest_args<4>(make_loop_nest(4, y.dims, strides, 4)), x.strides[2], x.strides[3], int(x.dims[2]),
+                     int(x.dims[3]), p};
+  const bool known = with_type(x, y, [&](auto tag) {
+    using T = decltype(tag);
+    const auto* src = static_cast<const T*>(x.data);
+    auto* dst = static_cast<T*>(y.data);
+    if (total <= int64_t{UINT32_MAX})
+      lrn_within_kernel<T, uint32_t><<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint32_t(total));
+    else
+      lrn_within_kernel<T, uint64_t><<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint64_t(total));
+  });
+  return known ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
 // ---- softmax ------------------------------------------------------------------------------
 // Rows are the outer nest (operands y, x); elements of a row the inner nest (y, x).
 struct SoftmaxArgs {
@@ -319,6 +371,7 @@ cudaError_t launch_lrn(const ConstDeviceTensor& x, const DeviceTensor& y, const 
     if (x.dims[d] != y.dims[d]) return cudaErrorInvalidValue;
   const int64_t total = y.size();
   if (total <= 0) return cudaSuccess;
+  if (p.within_channel) return launch_lrn_within_channel(x, y, p, stream);
   if (const cudaError_t err = launch_lrn_nhwc(x, y, p, stream); err != cudaErrorNotSupported) return err;
   const int64_t channel[kMaxDims] = {0, 1};
   const int64_t* strides[3] = {y.strides, x.strides, channel};

@@ -13,8 +13,9 @@ namespace {
 using ir::OpKind;
 
 // Shape has no row: it is always folded to a constant before any kernel runs.
-constexpr std::array<std::pair<OpKind, ReferenceFn>, 32> kReferenceKernels{{
+constexpr std::array<std::pair<OpKind, ReferenceFn>, 33> kReferenceKernels{{
     {OpKind::kConv, ref::conv},
+    {OpKind::kConvTranspose, ref::conv_transpose},
     {OpKind::kRelu, ref::relu},
     {OpKind::kClip, ref::clip},
     {OpKind::kLeakyRelu, ref::leaky_relu},

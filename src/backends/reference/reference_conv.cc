@@ -1,5 +1,5 @@
-// Reference kernels for the ops that contract over a dimension: Conv, Gemm and
-// MatMul (ONNX semantics). Sums accumulate in double so the oracle's own rounding
+// Reference kernels for the ops that contract over a dimension: Conv, ConvTranspose,
+// Gemm and MatMul (ONNX semantics). Sums accumulate in double so the oracle's own rounding
 // stays far below the tolerances the optimised kernels are held to.
 #include "backends/reference/reference_kernels.h"
 
@@ -68,6 +68,47 @@ void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
           double acc = conv_dot(x, w, p, n, m, c0, oh, ow);
           if (bias) acc += bias->f32()[m * bias->strides[0]];
           if (residual) acc += at4(*residual, n, m, oh, ow);
+          at4(y, n, m, oh, ow) = act(static_cast<float>(acc));
+        }
+    }
+}
+
+// Y = act(convtranspose(X, W) + B); X [N,Cin,H,W], W [Cin, Cout/group, KH, KW], B [Cout].
+// Gathered per output: input pixel (ih, iw) lands on output row ih * stride - pad_top +
+// kh * dilation, so output row oh receives tap kh from ih = (oh + pad_top - kh * dilation)
+// / stride when that division is exact and ih is inside the input (likewise for columns).
+// output_padding only adds rows/columns at the end, already in Y's shape.
+void conv_transpose(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  const ConstTensorView& x = in[0];
+  const ConstTensorView& w = in[1];
+  const ConstTensorView* bias = optional_input(in, 2);
+  const TensorView& y = out[0];
+  const ConvParams p = conv_params(attrs);
+  const Activation act = fused_act(attrs, /*op_owns_alpha_beta=*/false);
+  const int64_t out_per_group = w.shape[1], in_per_group = x.shape[1] / p.group;
+  // The input index along one spatial dim feeding output `o` through tap `k`, or -1.
+  const auto source = [&](int64_t o, int64_t k, size_t d) -> int64_t {
+    const int64_t scaled = o + p.pads[d] - k * p.dilations[d];
+    if (scaled < 0 || scaled % p.strides[d] != 0) return -1;
+    const int64_t i = scaled / p.strides[d];
+    return i < x.shape[2 + d] ? i : -1;
+  };
+  for (int64_t n = 0; n < y.shape[0]; ++n)
+    for (int64_t m = 0; m < y.shape[1]; ++m) {
+      const int64_t c0 = (m / out_per_group) * in_per_group, mm = m % out_per_group;
+      for (int64_t oh = 0; oh < y.shape[2]; ++oh)
+        for (int64_t ow = 0; ow < y.shape[3]; ++ow) {
+          double acc = bias ? bias->f32()[m * bias->strides[0]] : 0.0;
+          for (int64_t kh = 0; kh < w.shape[2]; ++kh) {
+            const int64_t ih = source(oh, kh, 0);
+            if (ih < 0) continue;
+            for (int64_t kw = 0; kw < w.shape[3]; ++kw) {
+              const int64_t iw = source(ow, kw, 1);
+              if (iw < 0) continue;
+              for (int64_t ci = c0; ci < c0 + in_per_group; ++ci)
+                acc += static_cast<double>(at4(x, n, ci, ih, iw)) * at4(w, ci, mm, kh, kw);
+            }
+          }
           at4(y, n, m, oh, ow) = act(static_cast<float>(acc));
         }
     }

@@ -113,6 +113,7 @@ Activation fused_act(const ir::Attributes& attrs, bool op_owns_alpha_beta);
 // Kernels, grouped by the file that defines them.
 // reference_conv.cc
 void conv(const ir::Attributes& attrs, Inputs in, Outputs out);
+void conv_transpose(const ir::Attributes& attrs, Inputs in, Outputs out);
 void gemm(const ir::Attributes& attrs, Inputs in, Outputs out);
 void matmul(const ir::Attributes& attrs, Inputs in, Outputs out);
 // reference_pool.cc

@@ -94,6 +94,31 @@ void global_average_pool(const ir::Attributes&, Inputs in, Outputs out) {
   });
 }
 
+namespace {
+// Caffe's WITHIN_CHANNEL LRN (region "within_channel", 4-D, odd size): square_sum over the
+// size x size window centred on (h, w) in the same channel, taps outside the image being
+// zeros, y = x / (bias + alpha / size^2 * square_sum)^beta. (Caffe builds it from an
+// average pool that counts the padding, so its divisor is always size^2.)
+void lrn_within_channel(const ConstTensorView& x, const TensorView& y, int64_t size, double alpha, double beta,
+                        double bias) {
+  const int64_t half = (size - 1) / 2;
+  const double scaled_alpha = alpha / static_cast<double>(size * size);
+  for (int64_t n = 0; n < x.shape[0]; ++n)
+    for (int64_t c = 0; c < x.shape[1]; ++c)
+      for (int64_t h = 0; h < x.shape[2]; ++h)
+        for (int64_t w = 0; w < x.shape[3]; ++w) {
+          double square_sum = 0;
+          for (int64_t ih = std::max<int64_t>(0, h - half); ih <= std::min(x.shape[2] - 1, h + half); ++ih)
+            for (int64_t iw = std::max<int64_t>(0, w - half); iw <= std::min(x.shape[3] - 1, w + half); ++iw) {
+              const double v = at4(x, n, c, ih, iw);
+              square_sum += v * v;
+            }
+          const double scale = std::pow(bias + scaled_alpha * square_sum, beta);
+          at4(y, n, c, h, w) = static_cast<float>(at4(x, n, c, h, w) / scale);
+        }
+}
+}  // namespace
+
 // ONNX LRN: square_sum over channels [c - floor((size-1)/2), c + ceil((size-1)/2)]
 // clipped to the input, y = x / (bias + alpha / size * square_sum)^beta.
 void lrn(const ir::Attributes& attrs, Inputs in, Outputs out) {
@@ -103,6 +128,8 @@ void lrn(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const double alpha = attrs.get_float("alpha", 1e-4f);
   const double beta = attrs.get_float("beta", 0.75f);
   const double bias = attrs.get_float("bias", 1.0f);
+  if (attrs.get_string("region", "across_channels") == "within_channel")
+    return lrn_within_channel(x, y, size, alpha, beta, bias);
   const int64_t below = (size - 1) / 2, above = (size - 1) - below;
   const int64_t channels = x.shape[1];
   for_each_index(x.shape, [&](const std::vector<int64_t>& idx) {

@@ -3,10 +3,10 @@
 // format or the legacy V1 `layers {}` one (enum types), in any combination.
 //
 // Layers: Input (and the legacy input/input_dim/input_shape declarations), Convolution
-// (group, pad/stride/kernel with their _h/_w forms, dilation, bias_term), ReLU
-// (negative_slope), Sigmoid, TanH, Pooling (MAX/AVE, global AVE, pad; the output size
-// rounds up as in Caffe), LRN across channels, Concat, Eltwise (SUM with coefficients, PROD
-// of two, MAX), InnerProduct (axis 1, transpose), BatchNorm and Scale (as per-channel
+// and Deconvolution (group, pad/stride/kernel with their _h/_w forms, dilation, bias_term),
+// ReLU (negative_slope), Sigmoid, TanH, Pooling (MAX/AVE, global AVE, pad; the output size
+// rounds up as in Caffe), LRN (across and within channels), Concat, Eltwise (SUM with
+// coefficients, PROD of two, MAX), InnerProduct (axis 1, transpose), BatchNorm and Scale (as per-channel
 // BatchNormalization nodes the optimizer folds into the convolution), Reshape (0/-1 as
 // ONNX; the batch stays dynamic), Softmax over the channels, Flatten, Dropout and Split
 // (both pass their input through). Anything else fails naming the layer, its type and what

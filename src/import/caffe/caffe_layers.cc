@@ -21,7 +21,7 @@ std::vector<int64_t> pair_of(const google::protobuf::RepeatedField<uint32_t>& bo
 Status CaffeGraphBuilder::convert(const LayerParameter& l) {
   const std::string& type = l.type();
   if (type == "Input") return input(l);
-  if (type == "Convolution") return convolution(l);
+  if (type == "Convolution" || type == "Deconvolution") return convolution(l);
   if (type == "Pooling") return pooling(l);
   if (type == "InnerProduct") return inner_product(l);
   if (type == "Eltwise") return eltwise(l);
@@ -54,13 +54,18 @@ Status CaffeGraphBuilder::convolution(const LayerParameter& l) {
   ASSIGN_OR_RETURN(ir::ValueId w, weight(l, 0, "weights"));
   const Shape ws = graph_.value(w).shape;  // a copy: adding the bias may move the values
   const auto kernel = pair_of(p.kernel_size(), p.has_kernel_h(), p.kernel_h(), p.kernel_w(), 0);
-  if (ws.size() != 4 || ws[0] != static_cast<int64_t>(p.num_output()) || ws[2] != kernel[0] || ws[3] != kernel[1])
+  // Deconvolution: Caffe stores [Cin, num_output/group, kH, kW], ONNX ConvTranspose's layout.
+  const bool deconv = l.type() == "Deconvolution";
+  const int64_t group = p.group(), num_output = p.num_output();
+  const int64_t outputs = ws.size() == 4 ? (deconv ? ws[1] * group : ws[0]) : -1;
+  if (group < 1) return invalid_argument("group must be at least 1");
+  if (ws.size() != 4 || outputs != num_output || ws[2] != kernel[0] || ws[3] != kernel[1])
     return invalid_argument("weights of shape " + to_string(ws) + " do not match num_output " +
-                            std::to_string(p.num_output()) + " and kernel " + std::to_string(kernel[0]) + "x" +
-                            std::to_string(kernel[1]));
+                            std::to_string(num_output) + (deconv ? " (/ group " + std::to_string(group) + ")" : "") +
+                            " and kernel " + std::to_string(kernel[0]) + "x" + std::to_string(kernel[1]));
   std::vector<ir::ValueId> inputs{in[0], w};
   if (p.bias_term()) {
-    ASSIGN_OR_RETURN(ir::ValueId b, bias(l, ws[0]));
+    ASSIGN_OR_RETURN(ir::ValueId b, bias(l, num_output));
     inputs.push_back(b);
   }
   const auto pads = pair_of(p.pad(), p.has_pad_h(), p.pad_h(), p.pad_w(), 0);
@@ -71,8 +76,12 @@ Status CaffeGraphBuilder::convolution(const LayerParameter& l) {
   a.set("strides", strides);
   a.set("pads", std::vector<int64_t>{pads[0], pads[1], pads[0], pads[1]});
   a.set("dilations", dilations);
-  a.set("group", static_cast<int64_t>(p.group()));
-  return emit(l, ir::OpKind::kConv, std::move(inputs), std::move(a));
+  a.set("group", group);
+  if (!deconv) return emit(l, ir::OpKind::kConv, std::move(inputs), std::move(a));
+  // Caffe's deconvolution output is stride * (H - 1) + kernel extent - 2 * pad: ONNX's
+  // with symmetric pads and no output_padding.
+  a.set("output_padding", std::vector<int64_t>{0, 0});
+  return emit(l, ir::OpKind::kConvTranspose, std::move(inputs), std::move(a));
 }
 
 Status CaffeGraphBuilder::pooling(const LayerParameter& l) {
@@ -160,15 +169,22 @@ Status CaffeGraphBuilder::activation(const LayerParameter& l) {
   return emit(l, ir::OpKind::kLeakyRelu, in, std::move(a));
 }
 
+// ACROSS_CHANNELS is ONNX's LRN (k as the bias). WITHIN_CHANNEL is the IR's within_channel
+// region: Caffe composes it as x * (1 + alpha * avgpool(x^2))^-beta with a size x size
+// average pool (pad (size-1)/2, stride 1, the padding counted, so the divisor is size^2):
+// the shift is always 1 and k is not read.
 Status CaffeGraphBuilder::lrn(const LayerParameter& l) {
   const auto& p = l.lrn_param();
-  if (p.norm_region() != inferd_caffe::LRNParameter::ACROSS_CHANNELS) return unimplemented("WITHIN_CHANNEL LRN");
   ASSIGN_OR_RETURN(auto in, bottoms(l, 1));
+  const bool within = p.norm_region() == inferd_caffe::LRNParameter::WITHIN_CHANNEL;
+  if (p.local_size() % 2 == 0)
+    return invalid_argument("local_size " + std::to_string(p.local_size()) + " is even (Caffe takes odd sizes only)");
   ir::Attributes a;
   a.set("size", static_cast<int64_t>(p.local_size()));
   a.set("alpha", p.alpha());
   a.set("beta", p.beta());
-  a.set("bias", p.k());
+  a.set("bias", within ? 1.0f : p.k());
+  if (within) a.set("region", std::string("within_channel"));
   return emit(l, ir::OpKind::kLRN, in, std::move(a));
 }
 

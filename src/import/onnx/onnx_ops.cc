@@ -112,6 +112,36 @@ Status convert_conv(NodeContext& c) {
   return read_auto_pad(c);
 }
 
+// ConvTranspose with explicit pads only: auto_pad SAME_* and output_shape derive the pads
+// from a requested output size, which inferd does not implement yet.
+Status convert_conv_transpose(NodeContext& c) {
+  if (c.has_attr("output_shape"))
+    return c.unsupported("attribute 'output_shape' is not supported (give pads and output_padding instead)");
+  ASSIGN_OR_RETURN(std::string auto_pad, c.attr_string("auto_pad", "NOTSET"));
+  if (auto_pad != "NOTSET")
+    return c.unsupported("auto_pad '" + auto_pad + "' is not supported for ConvTranspose (only NOTSET, with pads)");
+  if (c.has_attr("kernel_shape")) {
+    ASSIGN_OR_RETURN(auto kernel, spatial_ints(c, "kernel_shape", 2, 1, 1));
+    c.attrs().set(kPendingKernelShape, kernel);
+  }
+  ASSIGN_OR_RETURN(auto strides, spatial_ints(c, "strides", 2, 1, 1));
+  ASSIGN_OR_RETURN(auto dilations, spatial_ints(c, "dilations", 2, 1, 1));
+  ASSIGN_OR_RETURN(auto pads, spatial_ints(c, "pads", 4, 0, 0));
+  ASSIGN_OR_RETURN(auto output_padding, spatial_ints(c, "output_padding", 2, 0, 0));
+  ASSIGN_OR_RETURN(int64_t group, c.attr_int("group", 1));
+  if (group < 1 || group > ir::kMaxTensorElements) return c.fail("attribute 'group' must be >= 1");
+  const Tensor* w = c.constant_input(1);
+  if (w != nullptr && w->shape().size() != 4)
+    return c.unsupported("only 2-D transposed convolution is supported; weight '" + c.input_name(1) +
+                         "' has shape " + to_string(w->shape()));
+  c.attrs().set("strides", strides);
+  c.attrs().set("dilations", dilations);
+  c.attrs().set("pads", pads);
+  c.attrs().set("output_padding", output_padding);
+  c.attrs().set("group", group);
+  return Status::ok();
+}
+
 Status convert_pool(NodeContext& c) {
   if (!c.has_attr("kernel_shape")) return c.fail("attribute 'kernel_shape' is missing");
   ASSIGN_OR_RETURN(auto kernel, spatial_ints(c, "kernel_shape", 2, 1, 1));
@@ -306,8 +336,10 @@ Status no_attributes(NodeContext&) { return Status::ok(); }
 constexpr char kAxis[] = "axis";
 constexpr char kAllowZero[] = "allowzero";
 
-constexpr std::array<OpConverter, 33> kConverters{{
+constexpr std::array<OpConverter, 34> kConverters{{
     {"Conv", OpKind::kConv, 1, 2, 3, 1, "auto_pad,dilations,group,kernel_shape,pads,strides", convert_conv},
+    {"ConvTranspose", OpKind::kConvTranspose, 1, 2, 3, 1,
+     "auto_pad,dilations,group,kernel_shape,output_padding,output_shape,pads,strides", convert_conv_transpose},
     {"Relu", OpKind::kRelu, 1, 1, 1, 1, "", no_attributes},
     {"Clip", OpKind::kClip, 1, 1, 3, 1, "min,max", convert_clip},
     {"LeakyRelu", OpKind::kLeakyRelu, 1, 1, 1, 1, "alpha", convert_leaky_relu},

@@ -112,6 +112,8 @@ Status resolve_shape_dependent_attributes(ir::Graph& g, ir::Node& n) {
     case OpKind::kConv:
       RETURN_IF_ERROR(check_kernel_shape(g, n));
       return resolve_auto_pad(g, n);
+    case OpKind::kConvTranspose:
+      return check_kernel_shape(g, n);
     case OpKind::kMaxPool:
     case OpKind::kAveragePool:
       return resolve_auto_pad(g, n);
