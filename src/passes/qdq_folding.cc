@@ -37,9 +37,11 @@ double quantized_value(const Tensor& q, size_t i) {
 Tensor dequantized(const Tensor& q, const QuantParams& p) {
   Tensor out(DataType::kFloat32, q.shape(), Tensor::Uninitialized{});
   const Shape& s = q.shape();
+  // Shape inference checked the axis against the rank; a negative one counts from the end.
+  const auto axis = static_cast<size_t>(p.axis < 0 ? p.axis + static_cast<int64_t>(s.size()) : p.axis);
   int64_t inner = 1;
-  for (size_t d = static_cast<size_t>(p.axis) + 1; d < s.size(); ++d) inner *= s[d];
-  const int64_t channels = p.scales.size() > 1 ? s[static_cast<size_t>(p.axis)] : 1;
+  for (size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
+  const int64_t channels = p.scales.size() > 1 ? s[axis] : 1;
   for (size_t i = 0; i < static_cast<size_t>(q.size()); ++i) {
     const size_t k = p.scales.size() > 1 ? static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels) : 0;
     out.data<float>()[i] =

@@ -55,7 +55,8 @@ OnnxModelBuilder qdq_conv_model() {
   quantized(b, "w_q", onnx::TensorProto::INT8, {kOut, kIn, 3, 3}, w);
   floats(b, "w_scale", w_scales);
   quantized(b, "w_zp", onnx::TensorProto::INT8, {kOut}, std::vector<int32_t>(kOut, 0));
-  set_attr(b.node("DequantizeLinear", {"w_q", "w_scale", "w_zp"}, {"w"}), "axis", int64_t{0});
+  // axis -4: the output channels of the 4-D weights, counted from the end.
+  set_attr(b.node("DequantizeLinear", {"w_q", "w_scale", "w_zp"}, {"w"}), "axis", int64_t{-4});
   std::vector<float> b_scales(kOut);
   for (int i = 0; i < kOut; ++i) b_scales[static_cast<size_t>(i)] = kInputScale * w_scales[static_cast<size_t>(i)];
   quantized(b, "b_q", onnx::TensorProto::INT32, {kOut}, bias);

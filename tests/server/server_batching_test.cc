@@ -87,6 +87,11 @@ TEST(ServerBatching, FullQueueAnswers503WithRetryAfter) {
   c.max_batch = 1;
   c.max_queue = 1;
   c.max_queue_delay_us = 0;
+  // One decoder per client: the 12 first images finish decoding together and reach the
+  // one-slot queue at once. With a decoder per core, decoded requests trickled in no faster
+  // than the engine served them where decoding is slow (ThreadSanitizer), and the queue
+  // never filled.
+  c.decode_threads = 12;
   auto server = start_test_server(c, "queue_full");
   ASSERT_TRUE(server);
   std::atomic<int> wrong{0};

@@ -55,6 +55,7 @@ Result<std::unique_ptr<Server>> try_start_test_server(const TestServerConfig& co
   o.auth = config.auth;
   o.max_instance_bytes = config.max_instance_bytes;
   o.max_decode_queue = config.max_decode_queue;
+  o.decode_threads = config.decode_threads;
   o.max_decode_queue_bytes = config.max_decode_queue_bytes;
   return Server::start(o);
 }

@@ -26,6 +26,7 @@ struct TestServerConfig {
   AuthOptions auth;
   int64_t max_instance_bytes = ServerOptions().max_instance_bytes;
   int max_decode_queue = ServerOptions().max_decode_queue;
+  int decode_threads = ServerOptions().decode_threads;  // 0 = cores
   int64_t max_decode_queue_bytes = ServerOptions().max_decode_queue_bytes;
 };
 
