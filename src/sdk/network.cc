@@ -63,6 +63,35 @@ ir::ValueId NetworkDefinition::Impl::add_layer(const std::string& name, ir::OpKi
   return out;
 }
 
+bool NetworkDefinition::Impl::check_grouped_window(const std::string& layer, ir::ValueId x, int64_t outputs,
+                                                   int64_t groups, bool geometry_ok, const std::string& geometry_error) {
+  const Shape& xs = shape(x);
+  std::string problem;
+  if (xs.size() != 4) {
+    problem = "input of shape " + to_string(xs) + " is not NCHW";
+  } else if (outputs < 1 || groups < 1 || xs[1] % groups != 0 || outputs % groups != 0) {
+    problem = "numOutputs " + std::to_string(outputs) + " and input channels " + std::to_string(xs[1]) +
+              " must both divide into groups " + std::to_string(groups);
+  } else if (!geometry_ok) {
+    problem = geometry_error;
+  }
+  if (problem.empty()) return true;
+  fail_layer(layer, problem);
+  return false;
+}
+
+std::vector<ir::ValueId> NetworkDefinition::Impl::weighted_inputs(const std::string& layer, ir::ValueId x,
+                                                                  Weights kernel, Shape kernel_shape, Weights bias,
+                                                                  int64_t outputs) {
+  std::vector<ir::ValueId> in{x, weights(layer, "kernel", kernel, std::move(kernel_shape))};
+  if (in[1] == ir::kNoValue) return {};
+  if (bias.count != 0) {
+    in.push_back(weights(layer, "bias", bias, {outputs}));
+    if (in[2] == ir::kNoValue) return {};
+  }
+  return in;
+}
+
 ir::ValueId NetworkDefinition::Impl::flattened(const std::string& layer, ir::ValueId x) {
   if (shape(x).size() == 2) return x;
   ir::Attributes a;
@@ -117,20 +146,13 @@ Tensor NetworkDefinition::addConvolution(Tensor input, const ConvolutionDesc& d,
   if (x == ir::kNoValue) return {};
   Impl& m = *impl_;
   const std::string layer = m.layer_name(name, "conv");
-  const Shape& xs = m.shape(x);
-  if (xs.size() != 4) return wrap(m.fail_layer(layer, "input of shape " + to_string(xs) + " is not NCHW"));
-  if (d.numOutputs < 1 || d.groups < 1 || xs[1] % d.groups != 0 || d.numOutputs % d.groups != 0)
-    return wrap(m.fail_layer(layer, "numOutputs " + std::to_string(d.numOutputs) + " and input channels " +
-                                        std::to_string(xs[1]) + " must both divide into groups " +
-                                        std::to_string(d.groups)));
-  if (!positive(d.kernel) || !positive(d.stride) || !positive(d.dilation) || !non_negative(d.padding))
-    return wrap(m.fail_layer(layer, "kernel, stride and dilation must be positive, padding not negative"));
-  std::vector<ir::ValueId> in{x, m.weights(layer, "kernel", kernel, {d.numOutputs, xs[1] / d.groups, d.kernel.h, d.kernel.w})};
-  if (in[1] == ir::kNoValue) return {};
-  if (bias.count != 0) {
-    in.push_back(m.weights(layer, "bias", bias, {d.numOutputs}));
-    if (in[2] == ir::kNoValue) return {};
-  }
+  const bool geometry = positive(d.kernel) && positive(d.stride) && positive(d.dilation) && non_negative(d.padding);
+  if (!m.check_grouped_window(layer, x, d.numOutputs, d.groups, geometry,
+                              "kernel, stride and dilation must be positive, padding not negative"))
+    return {};
+  const Shape kernel_shape{d.numOutputs, m.shape(x)[1] / d.groups, d.kernel.h, d.kernel.w};
+  std::vector<ir::ValueId> in = m.weighted_inputs(layer, x, kernel, kernel_shape, bias, d.numOutputs);
+  if (in.empty()) return {};
   ir::Attributes a;
   a.set("strides", pair(d.stride));
   a.set("pads", pads4(d.padding));
@@ -145,21 +167,14 @@ Tensor NetworkDefinition::addDeconvolution(Tensor input, const DeconvolutionDesc
   if (x == ir::kNoValue) return {};
   Impl& m = *impl_;
   const std::string layer = m.layer_name(name, "deconv");
-  const Shape& xs = m.shape(x);
-  if (xs.size() != 4) return wrap(m.fail_layer(layer, "input of shape " + to_string(xs) + " is not NCHW"));
-  if (d.numOutputs < 1 || d.groups < 1 || xs[1] % d.groups != 0 || d.numOutputs % d.groups != 0)
-    return wrap(m.fail_layer(layer, "numOutputs " + std::to_string(d.numOutputs) + " and input channels " +
-                                        std::to_string(xs[1]) + " must both divide into groups " +
-                                        std::to_string(d.groups)));
-  if (!positive(d.kernel) || !positive(d.stride) || !positive(d.dilation) || !non_negative(d.padding) ||
-      !non_negative(d.outputPadding))
-    return wrap(m.fail_layer(layer, "kernel, stride and dilation must be positive, paddings not negative"));
-  std::vector<ir::ValueId> in{x, m.weights(layer, "kernel", kernel, {xs[1], d.numOutputs / d.groups, d.kernel.h, d.kernel.w})};
-  if (in[1] == ir::kNoValue) return {};
-  if (bias.count != 0) {
-    in.push_back(m.weights(layer, "bias", bias, {d.numOutputs}));
-    if (in[2] == ir::kNoValue) return {};
-  }
+  const bool geometry = positive(d.kernel) && positive(d.stride) && positive(d.dilation) && non_negative(d.padding) &&
+                        non_negative(d.outputPadding);
+  if (!m.check_grouped_window(layer, x, d.numOutputs, d.groups, geometry,
+                              "kernel, stride and dilation must be positive, paddings not negative"))
+    return {};
+  const Shape kernel_shape{m.shape(x)[1], d.numOutputs / d.groups, d.kernel.h, d.kernel.w};
+  std::vector<ir::ValueId> in = m.weighted_inputs(layer, x, kernel, kernel_shape, bias, d.numOutputs);
+  if (in.empty()) return {};
   ir::Attributes a;
   a.set("strides", pair(d.stride));
   a.set("pads", pads4(d.padding));

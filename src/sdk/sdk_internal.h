@@ -41,6 +41,13 @@ struct NetworkDefinition::Impl {
   ir::ValueId add_layer(const std::string& name, ir::OpKind op, std::vector<ir::ValueId> inputs,
                         ir::Attributes attrs = {});
   const Shape& shape(ir::ValueId id) const { return graph.value(id).shape; }
+  // What Convolution and Deconvolution check alike: an NCHW input, outputs and input
+  // channels that divide into `groups`, and `geometry_ok` (else `geometry_error`).
+  bool check_grouped_window(const std::string& layer, ir::ValueId x, int64_t outputs, int64_t groups,
+                            bool geometry_ok, const std::string& geometry_error);
+  // {x, kernel weights of `kernel_shape`, the bias of `outputs` when given}; empty after an error.
+  std::vector<ir::ValueId> weighted_inputs(const std::string& layer, ir::ValueId x, Weights kernel, Shape kernel_shape,
+                                           Weights bias, int64_t outputs);
   // `x` as [N, rest]: x itself when it already has rank 2.
   ir::ValueId flattened(const std::string& layer, ir::ValueId x);
 };
