@@ -23,6 +23,7 @@ std::vector<ConvChoice> one_of_each() {
   ConvChoice depthwise;
   depthwise.batch = 256;
   depthwise.kind = ConvChoiceKind::kDepthwise;
+  depthwise.variant = 2;
   return {legacy, graph, depthwise};
 }
 
@@ -38,6 +39,7 @@ TEST(ConvChoices, EveryKindRoundTrips) {
   EXPECT_EQ((*back)[1].engine, choices[1].engine);
   EXPECT_EQ((*back)[2].kind, ConvChoiceKind::kDepthwise);
   EXPECT_EQ((*back)[2].batch, 256);
+  EXPECT_EQ((*back)[2].variant, 2);
   EXPECT_EQ(choice_for_batch(*back, 100)->kind, ConvChoiceKind::kDepthwise);
   EXPECT_EQ(choice_for_batch(*back, 2)->kind, ConvChoiceKind::kGraph);
 }
@@ -46,8 +48,11 @@ TEST(ConvChoices, MalformedBlobsAreRefused) {
   const std::vector<uint8_t> good = encode_conv_choices(one_of_each());
   const size_t depthwise_header = good.size() - 16;  // the last entry: a header alone
   std::vector<uint8_t> bad = good;
-  bad[depthwise_header + 5] = 1;  // a depthwise entry with a parameter
-  EXPECT_NE(decode_conv_choices(bad).status().message().find("own-kernel entry"), std::string::npos);
+  bad[depthwise_header + 5] = 3;  // a depthwise variant that does not exist
+  EXPECT_NE(decode_conv_choices(bad).status().message().find("unknown variant 3"), std::string::npos);
+  bad = good;
+  bad[depthwise_header + 6] = 1;  // a depthwise entry with a second parameter
+  EXPECT_NE(decode_conv_choices(bad).status().message().find("second parameter"), std::string::npos);
   bad = good;
   bad[depthwise_header + 4] = 7;  // no such kind
   EXPECT_NE(decode_conv_choices(bad).status().message().find("kind 7 is unknown"), std::string::npos);

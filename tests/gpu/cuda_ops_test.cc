@@ -19,12 +19,15 @@ struct GpuCase {
 };
 
 // gtest prints a failing parameter: the case name and precision, not its bytes.
-void PrintTo(const GpuCase& c, std::ostream* os) { *os << c.op.name << " " << c.precision; }
+void PrintTo(const GpuCase& c, std::ostream* os) {
+  *os << c.op.name << " " << c.precision;
+}
 
 std::vector<GpuCase> all_cases() {
   const std::pair<const char*, std::vector<OpCase>> lists[] = {
-      {"pool", pool_cases()},           {"norm", normalization_cases()}, {"eltwise", elementwise_cases()},
-      {"other", reference_only_cases()}, {"conv", conv_cases()},          {"gemm", gemm_cases()},
+      {"pool", pool_cases()},           {"norm", normalization_cases()},
+      {"eltwise", elementwise_cases()}, {"other", reference_only_cases()},
+      {"conv", conv_cases()},           {"gemm", gemm_cases()},
       {"deconv", deconv_cases()}};
   std::vector<GpuCase> out;
   for (const auto& [family, list] : lists)
@@ -63,8 +66,10 @@ bool supported(const BackendUnderTest& b, const OpCase& c) {
     ir::Value v;
     v.name = "in" + std::to_string(i);
     v.shape = in.shape;
-    if (in.constant) v.constant = in.ints.empty() ? Tensor(DataType::kFloat32, in.shape) : Tensor::from_int64s(in.shape, in.ints);
-    else v.dtype = b.dtype, v.shape[0] = kDynamicDim;
+    if (in.constant)
+      v.constant = in.ints.empty() ? Tensor(DataType::kFloat32, in.shape) : Tensor::from_int64s(in.shape, in.ints);
+    else
+      v.dtype = b.dtype, v.shape[0] = kDynamicDim;
     if (v.constant) v.dtype = v.constant->dtype();
     node.inputs.push_back(g.add_value(std::move(v)));
   }
@@ -99,14 +104,19 @@ struct OwnKernelCase {
   OpCase op;
   std::string precision;
   cuda::ConvChoiceKind kind;
+  uint8_t variant = 0;  // ConvChoice::variant
 };
-void PrintTo(const OwnKernelCase& c, std::ostream* os) { *os << c.op.name << " " << c.precision; }
+void PrintTo(const OwnKernelCase& c, std::ostream* os) {
+  *os << c.op.name << " " << c.precision;
+}
 
 std::vector<OwnKernelCase> own_kernel_cases() {
   std::vector<OwnKernelCase> out;
   for (const OpCase& c : conv_cases())
     for (const char* precision : {"fp32", "fp16"})
-      for (auto kind : {cuda::ConvChoiceKind::kDepthwise, cuda::ConvChoiceKind::kDirect}) out.push_back({c, precision, kind});
+      for (auto kind : {cuda::ConvChoiceKind::kDepthwise, cuda::ConvChoiceKind::kDirect})
+        for (uint8_t variant = 0; variant <= cuda::max_own_variant(kind); ++variant)
+          out.push_back({c, precision, kind, variant});
   return out;
 }
 
@@ -120,13 +130,15 @@ TEST_P(CudaOwnConvKernels, MatchReference) {
   cuda::ConvChoice forced;
   forced.batch = 1 << 20;  // covers every batch the harness runs
   forced.kind = c.kind;
+  forced.variant = c.variant;
   b->choices = cuda::encode_conv_choices(std::span<const cuda::ConvChoice>(&forced, 1));
   run_case(c.op, *b);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CudaOwnConvKernels, ::testing::ValuesIn(own_kernel_cases()), [](const auto& info) {
   const char* kind = info.param.kind == cuda::ConvChoiceKind::kDepthwise ? "depthwise" : "direct";
-  return info.param.op.name + "_" + info.param.precision + "_" + kind;
+  const std::string variant = info.param.variant ? "_strip" + std::to_string(2 * info.param.variant) : "";
+  return info.param.op.name + "_" + info.param.precision + "_" + kind + variant;
 });
 
 }  // namespace

@@ -92,11 +92,11 @@ std::vector<OpCase> normalization_cases() {
       // Even sizes: ONNX's window is asymmetric, oneDNN's is not.
       unary("lrn_size4", OpKind::kLRN, lrn(4), {1, 16, 6, 6}, {1, 16, 6, 6}, "reference:lrn"),
       // Caffe's WITHIN_CHANNEL: a size x size window per channel, alpha / size^2 (bias 1).
-      unary("lrn_within_size3", OpKind::kLRN, with(lrn(3), {{"region", std::string("within_channel")}}),
-            {1, 8, 6, 7}, {1, 8, 6, 7}, "onednn:lrn"),
+      unary("lrn_within_size3", OpKind::kLRN, with(lrn(3), {{"region", std::string("within_channel")}}), {1, 8, 6, 7},
+            {1, 8, 6, 7}, "onednn:lrn"),
       unary("lrn_within_size5", OpKind::kLRN,
-            with(lrn(5), {{"region", std::string("within_channel")}, {"bias", 1.0f}, {"alpha", 2.0f}}),
-            {1, 4, 9, 8}, {1, 4, 9, 8}, "onednn:lrn"),
+            with(lrn(5), {{"region", std::string("within_channel")}, {"bias", 1.0f}, {"alpha", 2.0f}}), {1, 4, 9, 8},
+            {1, 4, 9, 8}, "onednn:lrn"),
       unary("softmax_2d", OpKind::kSoftmax, axis1, {1, 10}, {1, 10}, "onednn:softmax"),
       unary("softmax_4d_axis1", OpKind::kSoftmax, axis1, {1, 6, 3, 3}, {1, 6, 3, 3}, "onednn:softmax"),
       unary("softmax_legacy_2d", OpKind::kSoftmax, attrs({{"axis", int64_t{1}}, {"legacy_2d", int64_t{1}}}),
@@ -188,8 +188,12 @@ std::vector<OpCase> conv_cases() {
       // MobileNetV2's block: depthwise + bias + ReLU6 + a residual, 24 channels (16-byte
       // packs in fp16, 4-wide in fp32, narrower in the channel-slice layouts).
       conv_case("depthwise_relu6_residual",
-                with(conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 24), {{"activation", std::string("Clip")}, {"min", 0.0f}, {"max", 6.0f}}),
+                with(conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 24),
+                     {{"activation", std::string("Clip")}, {"min", 0.0f}, {"max", 6.0f}}),
                 {1, 24, 7, 7}, {24, 1, 3, 3}, true, {1, 24, 7, 7}, true),
+      // Strides 2 over odd sizes: the last column strip of a row is partly outside.
+      conv_case("depthwise_s2_odd", with(conv({2, 2}, {1, 1, 1, 1}, {1, 1}, 32), {{"activation", std::string("Relu")}}),
+                {1, 32, 11, 13}, {32, 1, 3, 3}, true, {1, 32, 6, 7}),
       conv_case("depthwise_k5_s2_dilated", conv({2, 2}, {4, 4, 4, 4}, {2, 2}, 8), {1, 8, 13, 11}, {8, 1, 5, 5}, true,
                 {1, 8, 7, 6}),
       // An RGB image's first layer: fp16/bf16 pad the 3 channels to 8 for cuDNN.
@@ -235,23 +239,23 @@ std::vector<OpCase> deconv_cases() {
       deconv_case("group2_s2_output_padding", deconv({2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 2), {1, 8, 5, 5},
                   {8, 3, 3, 3}, true, {1, 6, 10, 10}),
       // 4 + 2 * 2 + 1 - 4 = 5: dilation 2, no bias.
-      deconv_case("dilation2_no_bias", deconv({1, 1}, {2, 2, 2, 2}, {0, 0}, {2, 2}), {1, 4, 5, 5}, {4, 8, 3, 3},
-                  false, {1, 8, 5, 5}),
+      deconv_case("dilation2_no_bias", deconv({1, 1}, {2, 2, 2, 2}, {0, 0}, {2, 2}), {1, 4, 5, 5}, {4, 8, 3, 3}, false,
+                  {1, 8, 5, 5}),
       // Rows: 2 * 4 + 0 + 3 - 0 - 2 = 9; columns (stride 1, dilation 2, which allows
       // output_padding 1): 1 * 5 + 1 + 5 - 1 - 1 = 9.
       deconv_case("asymmetric_pads", deconv({2, 1}, {0, 1, 2, 1}, {0, 1}, {1, 2}), {1, 6, 5, 6}, {6, 5, 3, 3}, true,
                   {1, 5, 9, 9}),
       // output_padding past the last tap (no bottom/right pads): those rows get the bias only.
-      deconv_case("output_padding_beyond_taps", deconv({2, 2}, {0, 0, 0, 0}, {1, 1}), {1, 4, 4, 4}, {4, 4, 3, 3},
-                  true, {1, 4, 10, 10}),
+      deconv_case("output_padding_beyond_taps", deconv({2, 2}, {0, 0, 0, 0}, {1, 1}), {1, 4, 4, 4}, {4, 4, 3, 3}, true,
+                  {1, 4, 10, 10}),
       deconv_case("depthwise_s2", deconv({2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 8), {1, 8, 5, 5}, {8, 1, 3, 3}, true,
                   {1, 8, 10, 10}),
       deconv_case("relu", with(deconv({2, 2}, {1, 1, 1, 1}), {{"activation", std::string("Relu")}}), {1, 8, 4, 4},
                   {8, 8, 4, 4}, true, {1, 8, 8, 8}),
-      deconv_case("leaky_relu",
-                  with(deconv({2, 2}, {0, 0, 0, 0}),
-                       {{"activation", std::string("LeakyRelu")}, {"activation_alpha", 0.1f}}),
-                  {1, 4, 3, 3}, {4, 8, 2, 2}, true, {1, 8, 6, 6}),
+      deconv_case(
+          "leaky_relu",
+          with(deconv({2, 2}, {0, 0, 0, 0}), {{"activation", std::string("LeakyRelu")}, {"activation_alpha", 0.1f}}),
+          {1, 4, 3, 3}, {4, 8, 2, 2}, true, {1, 8, 6, 6}),
   };
   return cases;
 }

@@ -37,9 +37,9 @@
 #include "backends/cuda/cuda_conv_graph.h"
 #include "backends/cuda/cuda_epilogue.h"
 #include "backends/cuda/cuda_kernels.h"
-#include "backends/cuda/kernels_nhwc.h"
 #include "backends/cuda/cuda_ops.h"
 #include "backends/cuda/cuda_weights.h"
+#include "backends/cuda/kernels_nhwc.h"
 
 namespace inferd::cuda {
 namespace {
@@ -82,7 +82,8 @@ GraphTensorLayout graph_layout(const std::vector<int64_t>& dims, const std::vect
 // Copies `v` into `dst`, dense with `strides` (same dims and dtype).
 Status stage(const ConstTensorView& v, const std::vector<int64_t>& strides, void* dst, cudaStream_t stream) {
   ConstDeviceTensor from;
-  if (!to_device_tensor(v, &from)) return internal_error("Conv cannot stage a view of rank " + std::to_string(v.shape.size()));
+  if (!to_device_tensor(v, &from))
+    return internal_error("Conv cannot stage a view of rank " + std::to_string(v.shape.size()));
   DeviceTensor to;
   to.data = dst;
   to.dtype = v.dtype;
@@ -153,6 +154,7 @@ class ConvKernel final : public Kernel {
   // The own kernel that runs it, if any (kDepthwise, kDirect; none: kLegacy): no workspace,
   // channels-last views of any pixel strides.
   ConvChoiceKind own_ = ConvChoiceKind::kLegacy;
+  uint8_t own_variant_ = 0;
   const DeviceBuffer* own_filter_ = nullptr;
   // Graph path (graph_ non-null).
   ConvGraphState* graph_ = nullptr;
@@ -218,9 +220,10 @@ Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<co
   const bool channels_last_views = x.strides[1] == 1 && out_channels_last_ && (!r || r->strides[1] == 1);
   const ConvChoiceKind wanted = c ? c->kind : ConvChoiceKind::kDepthwise;
   own_ = channels_last_views && own_kernel_applies(p_->spec, wanted) ? wanted : ConvChoiceKind::kLegacy;
+  own_variant_ = c ? c->variant : 0;
   own_filter_ = own_ == ConvChoiceKind::kDepthwise ? &p_->depthwise_filter
                 : own_ == ConvChoiceKind::kDirect  ? &p_->direct_filter
-                                                    : nullptr;
+                                                   : nullptr;
   if (own_filter_) {
     temp_bytes_ = x_stage_bytes_ = r_stage_bytes_ = library_bytes_ = 0;
     x_staged_ = false;
@@ -397,8 +400,8 @@ Status ConvKernel::run_legacy(const void* x, const ConstTensorView* r, const Ten
   if (fusable_ && !fused_refused_ && (!r_aliases_y || kFusedResidualInPlace)) {
     const float alpha1 = 1.0f, alpha2 = r ? 1.0f : 0.0f;
     const cudnnStatus_t st = cudnnConvolutionBiasActivationForward(
-        stream.cudnn(), &alpha1, d_.x, x, d_.w, p_->weights.data(), d_.conv, algo_, ws.library, library_bytes_,
-        &alpha2, d_.y, r ? r->data : y.data, d_.bias, p_->bias.data(), d_.act, d_.y, y.data);
+        stream.cudnn(), &alpha1, d_.x, x, d_.w, p_->weights.data(), d_.conv, algo_, ws.library, library_bytes_, &alpha2,
+        d_.y, r ? r->data : y.data, d_.bias, p_->bias.data(), d_.act, d_.y, y.data);
     if (st != CUDNN_STATUS_NOT_SUPPORTED) return cudnn_status(st, "cudnnConvolutionBiasActivationForward");
     fused_refused_ = true;
   }
@@ -439,8 +442,8 @@ Status ConvKernel::run_own(const ConstTensorView& x, const ConstTensorView* r, c
   DeviceTensor yt;
   if (!to_device_tensor(x, &xt) || !to_device_tensor(y, &yt) || (r && !to_device_tensor(*r, &rt)))
     return internal_error("Conv cannot pass its views to its own kernel");
-  return launch_own_conv(own_, p_->spec, own_filter_->data(), p_->spec.has_bias ? p_->bias.data() : nullptr, xt,
-                         r ? &rt : nullptr, yt, stream);
+  return launch_own_conv(own_, own_variant_, p_->spec, own_filter_->data(),
+                         p_->spec.has_bias ? p_->bias.data() : nullptr, xt, r ? &rt : nullptr, yt, stream);
 }
 
 class ConvOp final : public PackedOp {
@@ -460,6 +463,10 @@ class ConvOp final : public PackedOp {
 // "cudnn-graph:conv eng=12", "cudnn:conv implicit_precomp_gemm", "cuda:depthwise_conv", or
 // several joined by "/" when tuned batches chose differently; untuned: the own depthwise
 // kernel for depthwise convolutions, else the graph heuristic (legacy fallback).
+std::string depthwise_name(uint8_t variant) {
+  return variant == 0 ? "cuda:depthwise_conv" : "cuda:depthwise_conv_strip" + std::to_string(2 * variant);
+}
+
 std::string implementation_name(const ConvSpec& spec, std::span<const ConvChoice> choices) {
   if (choices.empty()) return spec.depthwise ? "cuda:depthwise_conv" : "cudnn-graph:conv heuristic";
   // A tuned own kernel the spec cannot run falls back to the graph heuristic at reshape.
@@ -467,9 +474,9 @@ std::string implementation_name(const ConvSpec& spec, std::span<const ConvChoice
   std::string joined;
   for (const ConvChoice& c : choices) {
     const std::string name = c.kind == ConvChoiceKind::kGraph       ? graph_engine_name(c.engine)
-                             : c.kind == ConvChoiceKind::kDepthwise ? "cuda:depthwise_conv"
+                             : c.kind == ConvChoiceKind::kDepthwise ? depthwise_name(c.variant)
                              : c.kind == ConvChoiceKind::kDirect    ? "cuda:direct_conv"
-                                                                     : "cudnn:conv " + std::string(algo_name(c.algo));
+                                                                    : "cudnn:conv " + std::string(algo_name(c.algo));
     if (names.insert(name).second) joined += (joined.empty() ? "" : "/") + name;
   }
   return joined;
@@ -483,7 +490,8 @@ Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir:
   ASSIGN_OR_RETURN(p->choices, decode_conv_choices(options.choices));
   CUDA_RETURN_IF_ERROR(cudaSetDevice(env.device));
   const Tensor& w = *graph.value(node.inputs[1]).constant;
-  ASSIGN_OR_RETURN(p->weights, upload_weights(filter_values(w, p->spec.channels_last, p->spec.in_per_group), p->spec.dtype));
+  ASSIGN_OR_RETURN(p->weights,
+                   upload_weights(filter_values(w, p->spec.channels_last, p->spec.in_per_group), p->spec.dtype));
   std::vector<float> bias(static_cast<size_t>(p->spec.out_channels), 0.0f);
   if (p->spec.has_bias) {
     const std::span<const float> b = graph.value(node.inputs[2]).constant->floats();

@@ -34,9 +34,9 @@ struct ConvSpec {
   // channels in multiples of 8; at C = 3, ResNet-50's conv1 ran at ~40 TFLOP/s and took
   // 17 % of the network's batch-256 time on the H200 (2026-12-03 profile).
   int input_channels = 0;
-  DataType dtype = DataType::kFloat32;                                 // of X, R and Y
-  bool channels_last = true;  // X is NHWC in the graph: the filter is packed KRSC
-  bool strict_fp32 = false;   // precision "fp32" on fp32 data: no TF32
+  DataType dtype = DataType::kFloat32;  // of X, R and Y
+  bool channels_last = true;            // X is NHWC in the graph: the filter is packed KRSC
+  bool strict_fp32 = false;             // precision "fp32" on fp32 data: no TF32
   bool has_bias = false, has_residual = false;
   bool output_is_slice = false;  // Y aliases a channel slice of a concat buffer
   // One filter per channel (group = channels = outputs) on channels-last data: the own
@@ -45,7 +45,7 @@ struct ConvSpec {
   // Group 1 over at most kDirectMaxChannels input channels, channels-last: the own direct
   // kernel is a candidate besides cuDNN.
   bool direct = false;
-  ir::Activation act;            // Clip(0, inf) normalised to Relu
+  ir::Activation act;  // Clip(0, inf) normalised to Relu
 };
 
 // The spec of `node`, or why the backend cannot run it (asymmetric pads, rank, dtype...).
@@ -109,9 +109,14 @@ class QueryHandle {
 enum class ConvChoiceKind : uint8_t;
 // Whether the own kernel of `kind` (kDepthwise, kDirect) can run this convolution.
 bool own_kernel_applies(const ConvSpec& s, ConvChoiceKind kind);
+// The variants of the own kernel of `kind` worth timing for `s` (ConvChoice::variant):
+// {0} but for depthwise 3x3 windows of stride 1 or 2 on 16-bit data, {0, 1, 2}.
+std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind);
+// The most variant number of `kind` (what a plan may name).
+uint8_t max_own_variant(ConvChoiceKind kind);
 // Enqueues it: x, y and the residual channels-last, the filter in the kernel's layout
 // (cuda_weights.h), the bias [M] or null, all in the spec's dtype.
-Status launch_own_conv(ConvChoiceKind kind, const ConvSpec& s, const void* filter, const void* bias,
+Status launch_own_conv(ConvChoiceKind kind, uint8_t variant, const ConvSpec& s, const void* filter, const void* bias,
                        const ConstDeviceTensor& x, const ConstDeviceTensor* residual, const DeviceTensor& y,
                        cudaStream_t stream);
 
@@ -121,8 +126,10 @@ Status launch_own_conv(ConvChoiceKind kind, const ConvSpec& s, const void* filte
 //   int32 batch, uint8 kind (0 legacy algo, 1 graph engine), uint8 a, uint8 b, uint8 zero,
 //   uint64 workspace bytes (what the choice needed at that batch, informational)
 // kind 0: a = cudnnConvolutionFwdAlgo_t, b = cudnnMathType_t; nothing follows.
-// kind 2: the own depthwise kernel (kernels_nhwc.h); a = b = 0; nothing follows.
-// kind 3: the own direct kernel for few input channels (kernels_nhwc.h); likewise.
+// kind 2: the own depthwise kernel (kernels_nhwc.h); a = variant (0 one output pixel per
+//         thread, 1 and 2 strips of 2 and 4 output columns: DepthwiseConvParams), b = 0;
+//         nothing follows.
+// kind 3: the own direct kernel for few input channels (kernels_nhwc.h); a = b = 0.
 // kind 1: a = knob count n (< CUDNN_KNOB_TYPE_COUNTS), b = 0; then int64 engine global index
 //         (CUDNN_ATTR_ENGINE_GLOBAL_INDEX) and n knobs of uint32 cudnnBackendKnobType_t +
 //         int64 value (CUDNN_ATTR_ENGINECFG_KNOB_CHOICES), 12 bytes each.
@@ -148,6 +155,7 @@ struct ConvChoice {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;  // kLegacy
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;                                  // kLegacy
   GraphEngineChoice engine;                                                   // kGraph
+  uint8_t variant = 0;                                                        // kDepthwise, kDirect
   uint64_t workspace = 0;
 };
 std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices);

@@ -229,7 +229,7 @@ void encode_entry(std::vector<uint8_t>& out, const ConvChoice& c) {
   put_le(out, static_cast<uint32_t>(c.batch), 4);
   put_le(out, static_cast<uint8_t>(c.kind), 1);
   const bool legacy = c.kind == ConvChoiceKind::kLegacy;
-  put_le(out, graph ? c.engine.knobs.size() : legacy ? static_cast<uint64_t>(c.algo) : 0, 1);
+  put_le(out, graph ? c.engine.knobs.size() : legacy ? static_cast<uint64_t>(c.algo) : c.variant, 1);
   put_le(out, legacy ? static_cast<uint64_t>(c.math) : 0, 1);
   put_le(out, 0, 1);
   put_le(out, c.workspace, 8);
@@ -243,7 +243,9 @@ void encode_entry(std::vector<uint8_t>& out, const ConvChoice& c) {
 
 // Reads the entry at `pos` (advanced past it), or says what is wrong with it.
 Result<ConvChoice> decode_entry(std::span<const uint8_t> blob, size_t& pos, uint8_t version) {
-  const auto bad = [](const std::string& why) { return data_loss("malformed cuDNN tuning choices in the plan: " + why); };
+  const auto bad = [](const std::string& why) {
+    return data_loss("malformed cuDNN tuning choices in the plan: " + why);
+  };
   if (blob.size() - pos < kEntryHeaderBytes) return bad("an entry header is cut short");
   const uint8_t* p = blob.data() + pos;
   pos += kEntryHeaderBytes;
@@ -260,8 +262,11 @@ Result<ConvChoice> decode_entry(std::span<const uint8_t> blob, size_t& pos, uint
   }
   if (version >= 2 && (p[4] == static_cast<uint8_t>(ConvChoiceKind::kDepthwise) ||
                        p[4] == static_cast<uint8_t>(ConvChoiceKind::kDirect))) {
-    if (p[5] != 0 || p[6] != 0) return bad("an own-kernel entry has non-zero parameters");
     c.kind = static_cast<ConvChoiceKind>(p[4]);
+    if (p[6] != 0) return bad("an own-kernel entry has a non-zero second parameter");
+    if (p[5] > max_own_variant(c.kind))
+      return bad("an own-kernel entry names unknown variant " + std::to_string(p[5]) + " (rebuild the plan)");
+    c.variant = p[5];
     return c;
   }
   if (version < 2 || p[4] != static_cast<uint8_t>(ConvChoiceKind::kGraph))
@@ -293,7 +298,9 @@ std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices) {
 Result<std::vector<ConvChoice>> decode_conv_choices(std::span<const uint8_t> blob) {
   std::vector<ConvChoice> choices;
   if (blob.empty()) return choices;
-  const auto bad = [](const std::string& why) { return data_loss("malformed cuDNN tuning choices in the plan: " + why); };
+  const auto bad = [](const std::string& why) {
+    return data_loss("malformed cuDNN tuning choices in the plan: " + why);
+  };
   if (blob[0] != 1 && blob[0] != kConvBlobVersion)
     return bad("version " + std::to_string(blob[0]) + ", expected 1 or 2 (rebuild the plan)");
   if (blob.size() < 2) return bad("no entry count");

@@ -44,7 +44,8 @@ struct TuneBuffers {
 Result<TuneBuffers> allocate_buffers(const ConvSpec& s, const Shape& x_shape, const Shape& y_shape, int max_batch) {
   const size_t es = element_size(s.dtype);
   TuneBuffers b;
-  ASSIGN_OR_RETURN(b.x, allocate_pattern(static_cast<size_t>(element_count(library_input_dims(s, x_shape), max_batch)) * es));
+  ASSIGN_OR_RETURN(
+      b.x, allocate_pattern(static_cast<size_t>(element_count(library_input_dims(s, x_shape), max_batch)) * es));
   ASSIGN_OR_RETURN(b.y, allocate_pattern(static_cast<size_t>(element_count(y_shape, max_batch)) * es));
   const size_t w_count = static_cast<size_t>(s.out_channels) * s.in_per_group * s.kernel_h * s.kernel_w;
   ASSIGN_OR_RETURN(b.w, allocate_pattern(w_count * es));
@@ -143,8 +144,9 @@ Tensor scratch_tensor(void* data, const Shape& shape, DataType dtype) {
 
 // The own kernel of `kind` at `batch` on packed NHWC scratch (what a planned graph gives
 // it), with its time in ms; the filter scratch is at least as large as its real filter.
-Result<std::pair<ConvChoice, float>> tune_own(cudnnHandle_t handle, ConvChoiceKind kind, const ConvSpec& s,
-                                              TuneBuffers& b, const ir::Value& x, const ir::Value& y, int batch) {
+Result<std::pair<ConvChoice, float>> tune_own(cudnnHandle_t handle, ConvChoiceKind kind, uint8_t variant,
+                                              const ConvSpec& s, TuneBuffers& b, const ir::Value& x, const ir::Value& y,
+                                              int batch) {
   cudaStream_t stream = nullptr;
   CUDNN_RETURN_IF_ERROR(cudnnGetStream(handle, &stream));
   Shape xs = x.shape, ys = y.shape;
@@ -153,12 +155,13 @@ Result<std::pair<ConvChoice, float>> tune_own(cudnnHandle_t handle, ConvChoiceKi
   const auto yt = scratch_tensor<DeviceTensor>(b.y.data(), ys, s.dtype);
   const auto rt = scratch_tensor<ConstDeviceTensor>(b.residual.data(), ys, s.dtype);
   ASSIGN_OR_RETURN(float ms, median_ms(stream, [&] {
-                     return launch_own_conv(kind, s, b.w.data(), b.bias.data(), xt, s.has_residual ? &rt : nullptr,
-                                            yt, stream);
+                     return launch_own_conv(kind, variant, s, b.w.data(), b.bias.data(), xt,
+                                            s.has_residual ? &rt : nullptr, yt, stream);
                    }));
   ConvChoice c;
   c.batch = batch;
   c.kind = kind;
+  c.variant = variant;
   return std::pair{c, ms};
 }
 
@@ -226,8 +229,8 @@ Result<std::pair<ConvChoice, float>> tune_graph(cudnnHandle_t handle, const Conv
   for (const GraphEngineChoice& candidate : candidates.value()) {
     Result<std::unique_ptr<ConvExecutionPlan>> plan = ConvExecutionPlan::build(handle, graph.value(), candidate);
     if (!plan.is_ok() || plan.value()->workspace_bytes() > b.workspace.bytes()) continue;
-    GraphPointers p{b.x.data(), b.w.data(), b.bias.data(), b.residual.data(), b.y.data(),
-                    plan.value()->workspace_bytes() > 0 ? b.workspace.data() : nullptr};
+    GraphPointers p{b.x.data(),        b.w.data(), b.bias.data(),
+                    b.residual.data(), b.y.data(), plan.value()->workspace_bytes() > 0 ? b.workspace.data() : nullptr};
     VariantPackCache packs;
     Result<cudnnBackendDescriptor_t> pack = packs.find_or_build(*graph.value(), p);
     if (!pack.is_ok()) continue;
@@ -266,10 +269,11 @@ Result<std::vector<uint8_t>> tune_conv_impl(const CudaOpEnv& env, const ir::Grap
     if (graph.second >= 0) candidates.push_back(graph);
     if (legacy.is_ok()) candidates.push_back(legacy.value());
     for (ConvChoiceKind own : {ConvChoiceKind::kDepthwise, ConvChoiceKind::kDirect})
-      if (own_kernel_applies(s, own)) {
-        ASSIGN_OR_RETURN(auto timed, tune_own(handle.get(), own, s, buffers, x, y, batch));
-        candidates.push_back(timed);
-      }
+      if (own_kernel_applies(s, own))
+        for (uint8_t variant : own_kernel_variants(s, own)) {
+          ASSIGN_OR_RETURN(auto timed, tune_own(handle.get(), own, variant, s, buffers, x, y, batch));
+          candidates.push_back(timed);
+        }
     if (candidates.empty()) return legacy.status();
     std::optional<float> epilogue_ms;
     for (auto& [choice, ms] : candidates)

@@ -16,8 +16,7 @@ namespace inferd::cuda {
 // general kernel then.
 cudaError_t launch_pool2d_nhwc(const ConstDeviceTensor& x, const DeviceTensor& y, const Pool2dParams& p, bool max,
                                cudaStream_t stream);
-cudaError_t launch_lrn_nhwc(const ConstDeviceTensor& x, const DeviceTensor& y, const LrnParams& p,
-                            cudaStream_t stream);
+cudaError_t launch_lrn_nhwc(const ConstDeviceTensor& x, const DeviceTensor& y, const LrnParams& p, cudaStream_t stream);
 
 // Packed NHWC y of `channels` channels (a multiple of 8, above x's) from a 4-D x of any
 // strides: x's channels, then zeros. What a convolution over few channels (an RGB image)
@@ -38,6 +37,11 @@ struct DirectConvParams {
 };
 struct DepthwiseConvParams : DirectConvParams {
   int channels = 0;
+  // 0: one output pixel per thread (any window). 2 or 4: a strip of that many output
+  // columns per thread, for 3x3 windows of stride 1 or 2 and dilation 1 on fp16/bf16 data
+  // whose channels, pointers and pixel strides allow 16-byte packs; other convolutions run
+  // the per-pixel kernel whatever this says (cudaErrorInvalidValue for other values).
+  int strip_columns = 0;
 };
 cudaError_t launch_depthwise_conv_nhwc(const ConstDeviceTensor& x, const void* filter, const void* bias,
                                        const ConstDeviceTensor* residual, const DeviceTensor& y,
@@ -48,7 +52,7 @@ cudaError_t launch_depthwise_conv_nhwc(const ConstDeviceTensor& x, const void* f
 // (output channels) fastest; bias: [M] or null. Meant for few input channels (the work per
 // output is C x kernel_h x kernel_w multiply-adds on the CUDA cores).
 cudaError_t launch_direct_conv_nhwc(const ConstDeviceTensor& x, const void* filter, const void* bias,
-                                    const ConstDeviceTensor* residual, const DeviceTensor& y,
-                                    const DirectConvParams& p, cudaStream_t stream);
+                                    const ConstDeviceTensor* residual, const DeviceTensor& y, const DirectConvParams& p,
+                                    cudaStream_t stream);
 
 }  // namespace inferd::cuda
