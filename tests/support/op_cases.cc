@@ -199,6 +199,14 @@ std::vector<OpCase> conv_cases() {
       // An RGB image's first layer: fp16/bf16 pad the 3 channels to 8 for cuDNN.
       conv_case("rgb_k7_s2", with(conv({2, 2}, {3, 3, 3, 3}), {{"activation", std::string("Relu")}}), {1, 3, 15, 15},
                 {8, 3, 7, 7}, true, {1, 8, 8, 8}),
+      // Image stems the own direct kernel's shared-memory variant takes (C <= 4): MobileNetV2's
+      // (3x3 s2, 32 outputs, ReLU6) and ResNet-50's (7x7 s2, 64 outputs), over several tiles of
+      // rows and, for the second, of 32 columns.
+      conv_case("rgb_stem_k3_s2",
+                with(conv({2, 2}, {1, 1, 1, 1}), {{"activation", std::string("Clip")}, {"min", 0.0f}, {"max", 6.0f}}),
+                {1, 3, 17, 19}, {32, 3, 3, 3}, true, {1, 32, 9, 10}),
+      conv_case("rgb_stem_k7_s2", with(conv({2, 2}, {3, 3, 3, 3}), {{"activation", std::string("Relu")}}),
+                {1, 3, 23, 70}, {64, 3, 7, 7}, true, {1, 64, 12, 35}),
       conv_case("dilation2", conv({1, 1}, {2, 2, 2, 2}, {2, 2}), {1, 8, 11, 11}, {8, 8, 3, 3}, true, {1, 8, 11, 11}),
       conv_case("no_bias", same3x3, {1, 8, 9, 9}, {16, 8, 3, 3}, false, {1, 16, 9, 9}),
       conv_case("residual", same3x3, {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),

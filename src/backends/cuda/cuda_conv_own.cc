@@ -9,25 +9,9 @@ bool own_kernel_applies(const ConvSpec& s, ConvChoiceKind kind) {
   return (kind == ConvChoiceKind::kDepthwise && s.depthwise) || (kind == ConvChoiceKind::kDirect && s.direct);
 }
 
-uint8_t max_own_variant(ConvChoiceKind kind) {
-  return kind == ConvChoiceKind::kDepthwise ? 2 : 0;
-}
+namespace {
 
-std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind) {
-  // The strips need 16-byte packs of 8 channels; the launch falls back to the per-pixel
-  // kernel where the views do not allow them, so this only skips timing what cannot run.
-  const bool strips = kind == ConvChoiceKind::kDepthwise && element_size(s.dtype) == 2 && s.kernel_h == 3 &&
-                      s.kernel_w == 3 && s.dilation_h == 1 && s.dilation_w == 1 && s.stride_h == s.stride_w &&
-                      (s.stride_h == 1 || s.stride_h == 2) && s.out_channels % 8 == 0;
-  if (strips) return {0, 1, 2};
-  return {0};
-}
-
-Status launch_own_conv(ConvChoiceKind kind, uint8_t variant, const ConvSpec& s, const void* filter, const void* bias,
-                       const ConstDeviceTensor& x, const ConstDeviceTensor* residual, const DeviceTensor& y,
-                       cudaStream_t stream) {
-  if (!own_kernel_applies(s, kind)) return internal_error("no own kernel of this kind runs this convolution");
-  if (variant > max_own_variant(kind)) return internal_error("unknown own-kernel variant " + std::to_string(variant));
+DepthwiseConvParams own_params(const ConvSpec& s, uint8_t variant, ConvChoiceKind kind) {
   DepthwiseConvParams p;
   p.kernel[0] = s.kernel_h;
   p.kernel[1] = s.kernel_w;
@@ -39,7 +23,37 @@ Status launch_own_conv(ConvChoiceKind kind, uint8_t variant, const ConvSpec& s, 
   p.dilations[1] = s.dilation_w;
   p.act = s.act;
   p.channels = s.out_channels;
-  p.strip_columns = variant == 0 ? 0 : 2 * variant;  // 1: 2 columns, 2: 4
+  if (kind == ConvChoiceKind::kDepthwise) p.strip_columns = variant == 0 ? 0 : 2 * variant;  // 1: 2 columns, 2: 4
+  if (kind == ConvChoiceKind::kDirect) p.stem = variant == 1;
+  return p;
+}
+
+}  // namespace
+
+uint8_t max_own_variant(ConvChoiceKind kind) {
+  return kind == ConvChoiceKind::kDepthwise ? 2 : kind == ConvChoiceKind::kDirect ? 1 : 0;
+}
+
+std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind) {
+  // The strips and the stem tile need 16-byte packs of 8 channels; the launch falls back to
+  // the general kernel where the views do not allow them, so this only skips timing what
+  // cannot run.
+  const bool half = element_size(s.dtype) == 2;
+  if (kind == ConvChoiceKind::kDepthwise && half && s.kernel_h == 3 && s.kernel_w == 3 && s.dilation_h == 1 &&
+      s.dilation_w == 1 && s.stride_h == s.stride_w && (s.stride_h == 1 || s.stride_h == 2) && s.out_channels % 8 == 0)
+    return {0, 1, 2};
+  if (kind == ConvChoiceKind::kDirect && half &&
+      stem_conv_applies(s.input_channels, s.out_channels, own_params(s, 1, kind)))
+    return {0, 1};
+  return {0};
+}
+
+Status launch_own_conv(ConvChoiceKind kind, uint8_t variant, const ConvSpec& s, const void* filter, const void* bias,
+                       const ConstDeviceTensor& x, const ConstDeviceTensor* residual, const DeviceTensor& y,
+                       cudaStream_t stream) {
+  if (!own_kernel_applies(s, kind)) return internal_error("no own kernel of this kind runs this convolution");
+  if (variant > max_own_variant(kind)) return internal_error("unknown own-kernel variant " + std::to_string(variant));
+  const DepthwiseConvParams p = own_params(s, variant, kind);
   if (kind == ConvChoiceKind::kDepthwise) {
     CUDA_RETURN_IF_ERROR(launch_depthwise_conv_nhwc(x, filter, bias, residual, y, p, stream));
   } else {
