@@ -59,7 +59,7 @@ cudaError_t launch_direct_conv_nhwc(const ConstDeviceTensor& x, const void* filt
                                     const ConstDeviceTensor* residual, const DeviceTensor& y, const DirectConvParams& p,
                                     cudaStream_t stream);
 // The stem variant's limits: at most kStemMaxChannels input channels, output channels a
-// multiple of 8 dividing 2048, and an input tile within kStemMaxSharedBytes.
+// multiple of 8 dividing 2048, and an input tile and filter within kStemMaxSharedBytes.
 inline constexpr int kStemMaxChannels = 4;
 inline constexpr int kStemMaxSharedBytes = 48 * 1024;
 bool stem_conv_applies(int in_channels, int out_channels, const DirectConvParams& p);
