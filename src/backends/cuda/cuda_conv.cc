@@ -463,20 +463,16 @@ class ConvOp final : public PackedOp {
 // "cudnn-graph:conv eng=12", "cudnn:conv implicit_precomp_gemm", "cuda:depthwise_conv", or
 // several joined by "/" when tuned batches chose differently; untuned: the own depthwise
 // kernel for depthwise convolutions, else the graph heuristic (legacy fallback).
-std::string depthwise_name(uint8_t variant) {
-  return variant == 0 ? "cuda:depthwise_conv" : "cuda:depthwise_conv_strip" + std::to_string(2 * variant);
-}
-
 std::string implementation_name(const ConvSpec& spec, std::span<const ConvChoice> choices) {
   if (choices.empty()) return spec.depthwise ? "cuda:depthwise_conv" : "cudnn-graph:conv heuristic";
   // A tuned own kernel the spec cannot run falls back to the graph heuristic at reshape.
   std::set<std::string> names;
   std::string joined;
   for (const ConvChoice& c : choices) {
-    const std::string name = c.kind == ConvChoiceKind::kGraph       ? graph_engine_name(c.engine)
-                             : c.kind == ConvChoiceKind::kDepthwise ? depthwise_name(c.variant)
-                             : c.kind == ConvChoiceKind::kDirect    ? "cuda:direct_conv"
-                                                                    : "cudnn:conv " + std::string(algo_name(c.algo));
+    const bool own = c.kind == ConvChoiceKind::kDepthwise || c.kind == ConvChoiceKind::kDirect;
+    const std::string name = c.kind == ConvChoiceKind::kGraph ? graph_engine_name(c.engine)
+                             : own                            ? own_kernel_name(c.kind, c.variant)
+                                                              : "cudnn:conv " + std::string(algo_name(c.algo));
     if (names.insert(name).second) joined += (joined.empty() ? "" : "/") + name;
   }
   return joined;

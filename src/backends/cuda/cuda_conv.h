@@ -114,6 +114,8 @@ bool own_kernel_applies(const ConvSpec& s, ConvChoiceKind kind);
 std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind);
 // The most variant number of `kind` (what a plan may name).
 uint8_t max_own_variant(ConvChoiceKind kind);
+// "cuda:depthwise_conv", "cuda:depthwise_conv_strip2", "cuda:direct_conv_stem", ...
+std::string own_kernel_name(ConvChoiceKind kind, uint8_t variant);
 // Enqueues it: x, y and the residual channels-last, the filter in the kernel's layout
 // (cuda_weights.h), the bias [M] or null, all in the spec's dtype.
 Status launch_own_conv(ConvChoiceKind kind, uint8_t variant, const ConvSpec& s, const void* filter, const void* bias,

@@ -34,6 +34,12 @@ uint8_t max_own_variant(ConvChoiceKind kind) {
   return kind == ConvChoiceKind::kDepthwise ? 2 : kind == ConvChoiceKind::kDirect ? 1 : 0;
 }
 
+std::string own_kernel_name(ConvChoiceKind kind, uint8_t variant) {
+  if (kind == ConvChoiceKind::kDepthwise)
+    return variant == 0 ? "cuda:depthwise_conv" : "cuda:depthwise_conv_strip" + std::to_string(2 * variant);
+  return variant == 0 ? "cuda:direct_conv" : "cuda:direct_conv_stem";
+}
+
 std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind) {
   // The strips and the stem tile need 16-byte packs of 8 channels; the launch falls back to
   // the general kernel where the views do not allow them, so this only skips timing what
