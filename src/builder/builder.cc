@@ -47,6 +47,9 @@ passes::PassContext pass_context_for(const Backend& backend) {
   ctx.supports_strided_output = [&backend](const ir::Graph& g, const ir::Node& n) {
     return backend.supports_strided_output(g, n);
   };
+  ctx.prefers_padded_window_merge = [&backend](const ir::Graph& g, const ir::Node& n) {
+    return backend.prefers_padded_window_merge(g, n);
+  };
   ctx.evaluate = evaluate_with_reference;
   return ctx;
 }

@@ -44,7 +44,8 @@ void print_report(const BuildResult& r, const Backend& backend, std::ostream& os
 
 // What a kernel computes, named the way the GPU Inference Engine's profile names fused
 // layers: "3x3 CBR" (convolution + bias + ReLU), "1x1 CB+add" (with a residual), "FC BR";
-// a horizontally merged convolution lists what it merged, "1x1 CBR (a||b||c)".
+// a merged convolution (horizontal_conv_fusion, concat_conv_merge) lists what it merged,
+// "1x1 CBR (a||b||c)".
 std::string kernel_label(const ir::Graph& g, const ir::Node& n) {
   if (n.op != ir::OpKind::kConv && n.op != ir::OpKind::kGemm) return std::string(ir::to_string(n.op));
   std::string label;

@@ -1,6 +1,7 @@
 #include "passes/graph_edit.h"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_set>
 
 namespace inferd::passes {
@@ -110,6 +111,68 @@ Status restore_invariants(ir::Graph& g, std::string_view pass) {
     return internal_error("pass " + std::string(pass) + " left a broken graph: " + s.message());
   g.compact();
   return Status::ok();
+}
+
+bool stackable_conv(const ir::Graph& g, const ir::Node& n) {
+  if (n.op != ir::OpKind::kConv || n.inputs.empty() || n.outputs.size() != 1) return false;
+  if (n.attrs.get_int("group", 1) != 1 || input_or_none(n, 3) != ir::kNoValue) return false;
+  const Tensor* w = constant_of(g, input_or_none(n, 1));
+  if (!w || w->dtype() != DataType::kFloat32 || w->shape().size() != 4) return false;
+  const ir::ValueId b = input_or_none(n, 2);
+  const Tensor* bias = constant_of(g, b);
+  if (b != ir::kNoValue && (!bias || bias->dtype() != DataType::kFloat32 || bias->size() != w->shape()[0]))
+    return false;
+  const Shape& out = g.value(n.outputs[0]).shape;
+  return out.size() == 4 && out[1] == w->shape()[0];
+}
+
+namespace {
+// Copies OIHW `src` into output channels [first, first + O) of `dst` ([*, C, kh, kw]), each
+// kernel `top` rows and `left` columns into the larger window.
+void embed_kernels(const Tensor& src, Tensor& dst, int64_t first, int64_t top, int64_t left) {
+  const Shape& s = src.shape();
+  const int64_t kh = dst.shape()[2], kw = dst.shape()[3];
+  const float* from = src.data<float>();
+  float* to = dst.data<float>();
+  if (s[2] == kh && s[3] == kw) {  // the same window: one block
+    std::memcpy(to + first * s[1] * kh * kw, from, src.byte_size());
+    return;
+  }
+  for (int64_t oc = 0; oc < s[0] * s[1]; ++oc)  // (output, input) channel pairs, in order
+    for (int64_t r = 0; r < s[2]; ++r)
+      std::memcpy(to + ((first * s[1] + oc) * kh + top + r) * kw + left, from + (oc * s[2] + r) * s[3],
+                  static_cast<size_t>(s[3]) * sizeof(float));
+}
+}  // namespace
+
+std::pair<Tensor, std::optional<Tensor>> stacked_conv_parameters(const ir::Graph& g,
+                                                                 const std::vector<const ir::Node*>& convs, int64_t kh,
+                                                                 int64_t kw) {
+  int64_t out_channels = 0;
+  bool any_bias = false;
+  for (const ir::Node* c : convs) {
+    out_channels += constant_of(g, c->inputs[1])->shape()[0];
+    any_bias = any_bias || input_or_none(*c, 2) != ir::kNoValue;
+  }
+  const int64_t in_channels = constant_of(g, convs[0]->inputs[1])->shape()[1];
+  Tensor w(DataType::kFloat32, {out_channels, in_channels, kh, kw});  // zero-filled
+  std::optional<Tensor> b;
+  if (any_bias) b.emplace(DataType::kFloat32, Shape{out_channels});
+  int64_t first = 0;
+  for (const ir::Node* c : convs) {
+    const Tensor& cw = *constant_of(g, c->inputs[1]);
+    embed_kernels(cw, w, first, (kh - cw.shape()[2]) / 2, (kw - cw.shape()[3]) / 2);
+    if (const Tensor* cb = constant_of(g, input_or_none(*c, 2)))
+      std::memcpy(b->data<float>() + first, cb->raw(), cb->byte_size());
+    first += cw.shape()[0];
+  }
+  return {std::move(w), std::move(b)};
+}
+
+std::string merged_names(const std::vector<const ir::Node*>& convs) {
+  std::string names;
+  for (const ir::Node* c : convs) names += (names.empty() ? "" : "||") + c->name;
+  return names;
 }
 
 std::string value_label(const ir::Graph& g, ir::ValueId id) {

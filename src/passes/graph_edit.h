@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -55,6 +56,26 @@ void erase_nodes(ir::Graph& g, const std::vector<bool>& erase);
 // Restores the pass contract after a rewrite: topological order, then compaction.
 // `pass` names the pass in the error (a failure here is a bug in that pass).
 Status restore_invariants(ir::Graph& g, std::string_view pass);
+
+// --- merging sibling convolutions (horizontal_conv_fusion, concat_conv_merge) -------------
+
+// A Conv whose weights can be stacked with its siblings' along output channels: one 4-D
+// output, group 1, no residual input, constant float32 OIHW weights and an optional
+// constant float32 bias with one value per output channel.
+bool stackable_conv(const ir::Graph& g, const ir::Node& n);
+
+// The weights [sum of O, C, kh, kw] and bias of `convs` (stackable_conv, equal C, windows
+// no larger than kh x kw) stacked along output channels in order. A smaller kernel sits
+// in the centre of the window, zeros around it: (kh - its kh) / 2 rows above and
+// (kw - its kw) / 2 columns to the left. The bias is absent when no member has one;
+// otherwise zeros stand in for a member without.
+std::pair<Tensor, std::optional<Tensor>> stacked_conv_parameters(const ir::Graph& g,
+                                                                 const std::vector<const ir::Node*>& convs, int64_t kh,
+                                                                 int64_t kw);
+
+// "a||b||c": the names of the convolutions one merged node computes, for its "merged"
+// attribute (profiles and reports show it beside the node's name).
+std::string merged_names(const std::vector<const ir::Node*>& convs);
 
 // "[1,64,56,56]" plus the value's name, for change lines and errors.
 std::string value_label(const ir::Graph& g, ir::ValueId id);

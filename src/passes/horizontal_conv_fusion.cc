@@ -1,27 +1,13 @@
 #include "passes/horizontal_conv_fusion.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "passes/graph_edit.h"
 
 namespace inferd::passes {
 namespace {
 
-// Whether Conv `n` may take part in a merge at all.
-bool mergeable(const ir::Graph& g, const ir::Node& n) {
-  if (n.op != ir::OpKind::kConv || n.inputs.empty() || n.outputs.size() != 1) return false;
-  if (n.attrs.get_int("group", 1) != 1 || input_or_none(n, 3) != ir::kNoValue) return false;
-  const Tensor* w = constant_of(g, input_or_none(n, 1));
-  if (!w || w->dtype() != DataType::kFloat32 || w->shape().size() != 4) return false;
-  const ir::ValueId b = input_or_none(n, 2);
-  const Tensor* bias = constant_of(g, b);
-  if (b != ir::kNoValue && (!bias || bias->dtype() != DataType::kFloat32 || bias->size() != w->shape()[0])) return false;
-  const Shape& out = g.value(n.outputs[0]).shape;
-  return out.size() == 4 && out[1] == w->shape()[0];
-}
-
-// Two mergeable Convs compute the same function of their (shared) input up to weights.
+// Two stackable Convs compute the same function of their (shared) input up to weights.
 bool same_configuration(const ir::Graph& g, const ir::Node& a, const ir::Node& b) {
   const Shape& wa = constant_of(g, a.inputs[1])->shape();
   const Shape& wb = constant_of(g, b.inputs[1])->shape();
@@ -35,10 +21,10 @@ std::vector<std::vector<size_t>> find_groups(const ir::Graph& g) {
   std::vector<bool> taken(g.nodes().size(), false);
   const UseIndex uses(g);
   for (size_t i = 0; i < g.nodes().size(); ++i) {
-    if (taken[i] || !mergeable(g, g.nodes()[i])) continue;
+    if (taken[i] || !stackable_conv(g, g.nodes()[i])) continue;
     std::vector<size_t> group{i};
     for (size_t j : uses.consumers(g.nodes()[i].inputs[0]))  // ascending node order
-      if (j > i && !taken[j] && mergeable(g, g.nodes()[j]) && same_configuration(g, g.nodes()[i], g.nodes()[j]))
+      if (j > i && !taken[j] && stackable_conv(g, g.nodes()[j]) && same_configuration(g, g.nodes()[i], g.nodes()[j]))
         group.push_back(j);
     if (group.size() < 2) continue;
     for (size_t k : group) taken[k] = true;
@@ -47,44 +33,19 @@ std::vector<std::vector<size_t>> find_groups(const ir::Graph& g) {
   return groups;
 }
 
-// Concatenates the members' weights (and biases, zero where a member has none).
-std::pair<Tensor, std::optional<Tensor>> merged_parameters(const ir::Graph& g, const std::vector<const ir::Node*>& convs) {
-  int64_t out_channels = 0;
-  bool any_bias = false;
-  for (const ir::Node* c : convs) {
-    out_channels += constant_of(g, c->inputs[1])->shape()[0];
-    any_bias = any_bias || input_or_none(*c, 2) != ir::kNoValue;
-  }
-  Shape w_shape = constant_of(g, convs[0]->inputs[1])->shape();
-  w_shape[0] = out_channels;
-  Tensor w(DataType::kFloat32, w_shape);
-  std::optional<Tensor> b;
-  if (any_bias) b.emplace(DataType::kFloat32, Shape{out_channels});  // zero-filled
-  size_t w_at = 0, b_at = 0;
-  for (const ir::Node* c : convs) {
-    const Tensor& cw = *constant_of(g, c->inputs[1]);
-    std::memcpy(w.raw() + w_at, cw.raw(), cw.byte_size());
-    w_at += cw.byte_size();
-    if (const Tensor* cb = constant_of(g, input_or_none(*c, 2))) std::memcpy(b->raw() + b_at, cb->raw(), cb->byte_size());
-    b_at += static_cast<size_t>(cw.shape()[0]) * sizeof(float);
-  }
-  return {std::move(w), std::move(b)};
-}
-
 struct Merge {
   ir::Node conv;                // the merged Conv
   std::vector<ir::Node> slices; // one per original Conv, in group order
 };
 
 Merge build_merge(ir::Graph& g, const std::vector<const ir::Node*>& convs) {
-  auto [w, b] = merged_parameters(g, convs);
+  const Shape& window = constant_of(g, convs[0]->inputs[1])->shape();  // every member's
+  auto [w, b] = stacked_conv_parameters(g, convs, window[2], window[3]);
   Merge m;
   m.conv = *convs[0];
   m.conv.name = unique_node_name(g, convs[0]->name + "_hmerged");
   // The convolutions it computes, for profiles and reports ("a||b||c", as the GIE names them).
-  std::string merged;
-  for (const ir::Node* c : convs) merged += (merged.empty() ? "" : "||") + c->name;
-  m.conv.attrs.set("merged", merged);
+  m.conv.attrs.set("merged", merged_names(convs));
   Shape out_shape = g.value(convs[0]->outputs[0]).shape;
   out_shape[1] = w.shape()[0];
   m.conv.inputs = {convs[0]->inputs[0], g.add_constant(unique_value_name(g, m.conv.name + "_weight"), std::move(w)),

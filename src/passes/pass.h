@@ -18,8 +18,9 @@
 namespace inferd::passes {
 
 // The backend's answers, as callbacks. An empty callback means "no": no fusion is
-// supported, every layout is kNCHW, no node writes strided outputs, and constant
-// folding handles only the data-movement and int64 shape arithmetic it knows itself.
+// supported, every layout is kNCHW, no node writes strided outputs, no convolutions
+// merge by padding their windows, and constant folding handles only the data-movement
+// and int64 shape arithmetic it knows itself.
 struct PassContext {
   // May `node` (possibly a fused node not yet in `graph`) exist in the optimized graph?
   std::function<bool(const ir::Graph&, const ir::Node&)> supports;
@@ -27,6 +28,11 @@ struct PassContext {
   std::function<ir::Layout(const ir::Graph&, const ir::Node&)> preferred_layout;
   // Can `node` write its output into a channel slice of a larger buffer?
   std::function<bool(const ir::Graph&, const ir::Node&)> supports_strided_output;
+  // May sibling convolutions of different window sizes merge into `node`, one Conv whose
+  // smaller windows are zero-padded to the largest: more multiply-adds, but one kernel
+  // and no concatenation? (A win where launches and memory traffic dominate, a loss
+  // where compute does.)
+  std::function<bool(const ir::Graph&, const ir::Node&)> prefers_padded_window_merge;
   // Computes `node` on constant inputs (constant folding of float ops). `inputs`
   // follow node.inputs (nullptr for an absent optional); `outputs` arrive allocated
   // with the dtype and shape of the node's output values and are filled in place.
@@ -40,6 +46,9 @@ struct PassContext {
   }
   bool strided_output_supported(const ir::Graph& g, const ir::Node& n) const {
     return supports_strided_output && supports_strided_output(g, n);
+  }
+  bool padded_window_merge_preferred(const ir::Graph& g, const ir::Node& n) const {
+    return prefers_padded_window_merge && prefers_padded_window_merge(g, n);
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "passes/batchnorm_folding.h"
+#include "passes/concat_conv_merge.h"
 #include "passes/concat_conv_split.h"
 #include "passes/concat_elimination.h"
 #include "passes/constant_folding.h"
@@ -58,8 +59,10 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // Why this order: folding and clean-up first so patterns see the real graph (Q/DQ
   // pairs before constant folding, which cannot evaluate int8 tensors); BN
   // folding before fusions (a fused Conv no longer exposes its output); residual Add
-  // before activation (ResNet's Relu(conv + x)); splitting a 1x1 Conv over its Concat
-  // after both (the chain inherits the fused residual and activation); horizontal
+  // before activation (ResNet's Relu(conv + x)); merging the Convs feeding a Concat into
+  // one after both (a member's Relu must sit on it, and all members must agree) and
+  // before splitting a 1x1 Conv over a Concat (which would take that Concat apart); the
+  // split after both too (the chain inherits the fused residual and activation); horizontal
   // merging after those so merged branches share fused activations; layout after all
   // rewrites of compute nodes; concat elimination last, as it needs the final layouts.
   std::vector<std::unique_ptr<Pass>> passes;
@@ -70,6 +73,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   passes.push_back(std::make_unique<BatchNormFolding>());
   passes.push_back(std::make_unique<ConvAddFusion>());
   passes.push_back(std::make_unique<ConvActivationFusion>());
+  passes.push_back(std::make_unique<ConcatConvMerge>());
   passes.push_back(std::make_unique<ConcatConvSplit>());
   passes.push_back(std::make_unique<HorizontalConvFusion>());
   passes.push_back(std::make_unique<LayoutAssignment>());

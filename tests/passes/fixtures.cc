@@ -233,6 +233,8 @@ passes::PassContext test_context(const BackendAnswers& answers) {
   ctx.supports_strided_output = [answers](const ir::Graph&, const ir::Node& n) {
     return answers.strided_conv_output && is_one_of(n.op, {OpKind::kConv, OpKind::kSlice, OpKind::kConcat});
   };
+  if (answers.padded_window_merge)
+    ctx.prefers_padded_window_merge = [](const ir::Graph&, const ir::Node&) { return true; };
   if (answers.evaluate) ctx.evaluate = evaluate_reference;
   return ctx;
 }

@@ -72,6 +72,7 @@ struct BackendAnswers {
   ir::Layout conv_layout = ir::Layout::kNHWC;    // preferred_layout() of conv-like nodes
   bool strided_conv_output = true;               // supports_strided_output() of Conv/Slice
   bool evaluate = true;                          // evaluate via the reference kernels
+  bool padded_window_merge = false;              // prefers_padded_window_merge(): every node
 };
 // A pretend backend: Conv, pools, Relu, Add, Concat and Slice prefer `conv_layout`,
 // everything else (Gemm, Flatten, GlobalAveragePool, ...) kNCHW; Conv, Slice and

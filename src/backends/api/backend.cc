@@ -6,6 +6,10 @@ bool Backend::may_overwrite_input(const ir::Graph&, const ir::Node&, size_t) con
   return false;
 }
 
+bool Backend::prefers_padded_window_merge(const ir::Graph&, const ir::Node&) const {
+  return false;
+}
+
 Result<DataType> Backend::activation_dtype(std::string_view precision) const {
   if (precision == "fp32") return DataType::kFloat32;
   return unimplemented("the " + std::string(name()) + " backend runs fp32 only, not " + std::string(precision));

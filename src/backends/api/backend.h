@@ -88,6 +88,11 @@ class Backend {
   // Whether `node` may write output 0 over input `input` when that input dies there
   // (same shape, layout and dtype): the memory planner then gives both one buffer.
   virtual bool may_overwrite_input(const ir::Graph& graph, const ir::Node& node, size_t input) const;
+  // Whether sibling convolutions of different window sizes should become `merged_conv`,
+  // one Conv whose smaller windows are zero-padded to the largest (SqueezeNet's 1x1 and
+  // 3x3 expands): a 1x1 branch then costs 9 times its multiply-adds, which pays where
+  // launches and memory traffic dominate and not where compute does. Default: no.
+  virtual bool prefers_padded_window_merge(const ir::Graph& graph, const ir::Node& merged_conv) const;
   // The element type activations are stored in at `precision` ("fp32", "tf32", "fp16",
   // "bf16", ...); an error naming what this backend offers otherwise.
   virtual Result<DataType> activation_dtype(std::string_view precision) const;

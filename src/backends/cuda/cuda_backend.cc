@@ -91,6 +91,13 @@ class CudaBackend final : public Backend {
     return f != nullptr && f->strided_output && f->supports(graph, node);
   }
 
+  // One launch instead of two convolutions and a concat copy (or slow strided cuDNN
+  // writes): small convolutions here are bound by launches and memory traffic, so the
+  // padded 1x1 branch's extra multiply-adds are expected to cost less than what they save.
+  bool prefers_padded_window_merge(const ir::Graph& graph, const ir::Node& merged_conv) const override {
+    return supports(graph, merged_conv);
+  }
+
   Result<DataType> activation_dtype(std::string_view precision) const override {
     if (precision == "fp32" || precision == "tf32") return DataType::kFloat32;
     if (precision == "fp16") return DataType::kFloat16;
