@@ -35,6 +35,7 @@ Result<ServerOptions> server_options(const Args& args) {
   ASSIGN_OR_RETURN(int max_nodes, args.get_int("max-nodes", 0, 1 << 30));
   o.load.max_nodes = static_cast<size_t>(max_nodes);
   ASSIGN_OR_RETURN(o.load.gpu, args.get_int("gpu", 0, 1024));
+  o.load.gpus = args.get("gpus");
   o.load.backend = args.get("backend");
   o.load.precision = args.get("precision");
   ASSIGN_OR_RETURN(int max_body_mib, args.get_int("max-body-mib", 1, 1024));
@@ -90,7 +91,8 @@ void fit_connections_to_descriptors(ServerOptions& o) {
   const rlim_t reserve = static_cast<rlim_t>(o.http.reserve_connections);
   const rlim_t wanted = static_cast<rlim_t>(o.http.max_connections) + reserve + kOtherDescriptors;
   if (limit.rlim_cur >= wanted) return;
-  const rlim_t room = limit.rlim_cur > reserve + kOtherDescriptors + 1 ? limit.rlim_cur - reserve - kOtherDescriptors : 1;
+  const rlim_t room =
+      limit.rlim_cur > reserve + kOtherDescriptors + 1 ? limit.rlim_cur - reserve - kOtherDescriptors : 1;
   log_warn("connections_capped_by_descriptors")
       .kv("max_connections", o.http.max_connections)
       .kv("now", static_cast<int64_t>(room))
@@ -132,10 +134,13 @@ int serve_command(const Argv& argv) {
   args.flag("max-decode-queue", "images admitted but not yet decoded, at most (0 = 32 per decode thread)", "0");
   args.flag("max-decode-queue-mib", "bytes of images admitted but not yet decoded, at most", "256");
   args.flag("threads", "engine threads per instance (0 = cores)", "0");
-  args.flag("max-nodes", "refuse models with more nodes (0 = no limit)", std::to_string(BuildOptions::kDefaultMaxNodes));
+  args.flag("max-nodes", "refuse models with more nodes (0 = no limit)",
+            std::to_string(BuildOptions::kDefaultMaxNodes));
   args.flag("backend", "cpu | cuda | auto, for every model (default: each model's config.toml)", "");
   args.flag("precision", "fp32 | tf32 | fp16 | bf16, for every model (default: each config.toml)", "");
   args.flag("gpu", "the GPU models run on with the cuda backend", "0");
+  args.flag("gpus",
+            "the GPUs every cuda model's instances run on: all, or 0,1 (default: each config.toml's, else --gpu)", "");
   args.flag("max-body-mib", "largest request body", "16");
   args.flag("max-connections", "open connections at most", "1024");
   args.flag("request-timeout-ms", "deadline for requests without X-Request-Timeout-Ms (0 = none)", "0");

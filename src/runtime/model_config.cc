@@ -1,7 +1,6 @@
 #include "runtime/model_config.h"
 
 #include <algorithm>
-
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -15,7 +14,9 @@
 
 namespace inferd {
 
-const char* to_string(ChannelOrder order) { return order == ChannelOrder::kBgr ? "bgr" : "rgb"; }
+const char* to_string(ChannelOrder order) {
+  return order == ChannelOrder::kBgr ? "bgr" : "rgb";
+}
 
 namespace {
 
@@ -99,8 +100,7 @@ class Section {
     if (!v->is_array()) return wrong_type(key, "an array of 3 numbers", *v);
     const toml::Array& items = v->as_array();
     if (items.size() != 3)
-      return error(key,
-                   "must be an array of 3 numbers (one per channel), got " + std::to_string(items.size()));
+      return error(key, "must be an array of 3 numbers (one per channel), got " + std::to_string(items.size()));
     for (size_t i = 0; i < 3; ++i) RETURN_IF_ERROR(to_float(key, items[i], &(*out)[i], i));
     return Status::ok();
   }
@@ -113,8 +113,7 @@ class Section {
     for (const toml::Value& item : v->as_array()) {
       const int64_t max = std::numeric_limits<int>::max();
       if (!item.is_integer()) return error(key, "must hold integers, got " + a_type(item));
-      if (item.as_integer() < 0 || item.as_integer() > max)
-        return out_of_range(key, 0, max, item.as_integer());
+      if (item.as_integer() < 0 || item.as_integer() > max) return out_of_range(key, 0, max, item.as_integer());
       out->push_back(static_cast<int>(item.as_integer()));
     }
     return Status::ok();
@@ -136,8 +135,7 @@ class Section {
       std::string list;
       for (const std::string& k : known_) list += (list.empty() ? "" : ", ") + k;
       const std::string where = prefix_.empty() ? "top-level keys" : "keys of [" + prefix_ + "]";
-      return invalid_argument(file_ + ": unknown key '" + path(table_.key(i)) + "' (" + where + ": " + list +
-                              ")");
+      return invalid_argument(file_ + ": unknown key '" + path(table_.key(i)) + "' (" + where + ": " + list + ")");
     }
     return Status::ok();
   }
@@ -161,17 +159,14 @@ class Section {
   }
 
   Status out_of_range(std::string_view key, int64_t lo, int64_t hi, int64_t got) const {
-    return error(
-        key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(got));
+    return error(key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(got));
   }
 
   // element < 0: a scalar; otherwise the index within an array (for the message).
   Status to_float(std::string_view key, const toml::Value& v, float* out, int64_t element = -1) const {
     const std::string which = element < 0 ? "" : " (element " + std::to_string(element) + ")";
     const std::optional<double> d = v.as_number();
-    if (!d)
-      return error(key,
-                   (element < 0 ? "must be a number, got " : "must hold numbers, got ") + a_type(v) + which);
+    if (!d) return error(key, (element < 0 ? "must be a number, got " : "must hold numbers, got ") + a_type(v) + which);
     if (std::fabs(*d) > FLT_MAX)
       return error(key, "value " + format_number(*d) + which + " does not fit in a 32-bit float");
     *out = static_cast<float>(*d);
@@ -224,22 +219,27 @@ Status read_batching(Section& s, BatchingConfig& b, int max_batch) {
   RETURN_IF_ERROR(s.read_int_array("preferred_batch", &b.preferred_batch));
   for (int size : b.preferred_batch) {
     if (size < 1 || size > max_batch)
-      return s.error("preferred_batch", "entries must be in 1..max_batch (" + std::to_string(max_batch) +
-                                            "), got " + std::to_string(size));
+      return s.error("preferred_batch", "entries must be in 1..max_batch (" + std::to_string(max_batch) + "), got " +
+                                            std::to_string(size));
   }
   return s.read_int("max_queue", 1, 1'000'000, &b.max_queue);
 }
 
 Status read_instances(Section& s, InstancesConfig& in) {
   RETURN_IF_ERROR(s.read_int("count", 1, 64, &in.count));
+  RETURN_IF_ERROR(s.read_string("gpus", &in.gpus));
+  // Only the form is checked here; which GPUs exist is known when the model loads.
+  const bool list = !in.gpus.empty() && in.gpus.find_first_not_of("0123456789,") == std::string::npos &&
+                    in.gpus.front() != ',' && in.gpus.back() != ',' && in.gpus.find(",,") == std::string::npos;
+  if (!in.gpus.empty() && in.gpus != "all" && !list)
+    return s.error("gpus", "must be \"all\" or GPU indices such as \"0,1\"");
   RETURN_IF_ERROR(s.read_choice("backend", {"auto", "cpu", "cuda"}, &in.backend));
   return s.read_choice("precision", {"fp32", "tf32", "fp16", "bf16", "int8"}, &in.precision);
 }
 
 Status read_name(Section& s, std::string& name) {
   RETURN_IF_ERROR(s.read_string("name", &name));
-  if (name.empty() && s.has("name"))
-    return s.error("name", "must not be empty (leave it out to use the folder name)");
+  if (name.empty() && s.has("name")) return s.error("name", "must not be empty (leave it out to use the folder name)");
   for (unsigned char c : name) {
     // The name appears in URLs (/v2/models/NAME) and in key=value log lines.
     if (c <= 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '"')
@@ -256,15 +256,12 @@ Result<ModelConfig> parse_model_config(std::string_view toml_text, const std::st
   Section root(doc, "", file_name);
   RETURN_IF_ERROR(read_name(root, config.name));
   RETURN_IF_ERROR(root.read_int("max_batch", 1, 4096, &config.max_batch));
+  RETURN_IF_ERROR(read_table(root, "input", file_name, [&](Section& s) { return read_input(s, config.input); }));
+  RETURN_IF_ERROR(read_table(root, "output", file_name, [&](Section& s) { return read_output(s, config.output); }));
+  RETURN_IF_ERROR(read_table(root, "batching", file_name,
+                             [&](Section& s) { return read_batching(s, config.batching, config.max_batch); }));
   RETURN_IF_ERROR(
-      read_table(root, "input", file_name, [&](Section& s) { return read_input(s, config.input); }));
-  RETURN_IF_ERROR(
-      read_table(root, "output", file_name, [&](Section& s) { return read_output(s, config.output); }));
-  RETURN_IF_ERROR(read_table(root, "batching", file_name, [&](Section& s) {
-    return read_batching(s, config.batching, config.max_batch);
-  }));
-  RETURN_IF_ERROR(read_table(root, "instances", file_name,
-                             [&](Section& s) { return read_instances(s, config.instances); }));
+      read_table(root, "instances", file_name, [&](Section& s) { return read_instances(s, config.instances); }));
   RETURN_IF_ERROR(root.check_no_unknown_keys());
   return config;
 }
@@ -304,8 +301,7 @@ Result<int> highest_version(const std::string& dir) {
   }
   if (ec) return not_found(dir + ": cannot list the model folder: " + ec.message());
   if (best < 0)
-    return not_found(dir + ": no version folder; put the model at " +
-                     (fs::path(dir) / "1" / "model.onnx").string());
+    return not_found(dir + ": no version folder; put the model at " + (fs::path(dir) / "1" / "model.onnx").string());
   return best;
 }
 
@@ -320,7 +316,8 @@ bool is_file(const fs::path& p) {
 // ../../secret.txt", an absolute path, a labels.txt symlink to /etc/passwd).
 Result<fs::path> resolve_inside(const fs::path& dir, const fs::path& relative, const std::string& what) {
   if (relative.is_absolute())
-    return invalid_argument(what + " '" + relative.string() + "' is an absolute path: name a file inside the model folder");
+    return invalid_argument(what + " '" + relative.string() +
+                            "' is an absolute path: name a file inside the model folder");
   std::error_code ec;
   const fs::path root = fs::canonical(dir, ec);
   if (ec) return not_found(dir.string() + ": cannot resolve the model folder: " + ec.message());
@@ -337,8 +334,7 @@ Result<ModelConfig> read_config_file(const fs::path& path) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
   if (!ec && size > toml::kMaxDocumentBytes)
-    return resource_exhausted(path.string() + ": " + std::to_string(size) +
-                              " bytes; a config.toml may have at most " +
+    return resource_exhausted(path.string() + ": " + std::to_string(size) + " bytes; a config.toml may have at most " +
                               std::to_string(toml::kMaxDocumentBytes));
   ASSIGN_OR_RETURN(std::string text, read_text_file(path.string()));
   return parse_model_config(text, path.string());
@@ -403,8 +399,7 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
       Result<fs::path> inside = resolve_inside(dir, labels, "output.labels");
       if (!inside.is_ok()) return inside.status().with_context(config_path.string());
       Result<std::vector<std::string>> read = read_labels(inside->string());
-      if (!read.is_ok() && !is_default)
-        return read.status().with_context(config_path.string() + ": output.labels");
+      if (!read.is_ok() && !is_default) return read.status().with_context(config_path.string() + ": output.labels");
       if (!read.is_ok()) return read.status();
       folder.labels = std::move(read).value();
     }
@@ -449,19 +444,16 @@ Result<std::vector<std::string>> read_labels(const std::string& path) {
     std::string_view line = rest.substr(0, end);
     rest.remove_prefix(std::min(end + 1, rest.size()));
     // Trailing spaces and "\r" (files written on Windows) are invisible and not part of a name.
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
-      line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
     lines.emplace_back(line);
   }
   while (!lines.empty() && lines.back().empty()) lines.pop_back();
-  if (lines.empty())
-    return invalid_argument(path + ": no labels (the file is empty; write one class per line)");
+  if (lines.empty()) return invalid_argument(path + ": no labels (the file is empty; write one class per line)");
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].empty())
-      return invalid_argument(
-          path + ":" + std::to_string(i + 1) +
-          ": blank line between labels (line k names class k-1, so a gap would shift every "
-          "class after it)");
+      return invalid_argument(path + ":" + std::to_string(i + 1) +
+                              ": blank line between labels (line k names class k-1, so a gap would shift every "
+                              "class after it)");
   }
   return lines;
 }

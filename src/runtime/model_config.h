@@ -53,7 +53,11 @@ struct BatchingConfig {
 };
 
 struct InstancesConfig {
-  int count = 1;
+  int count = 1;  // execution contexts per device
+  // The GPUs a cuda model runs on, each with `count` contexts and its own copy of the
+  // weights: "all", or indices "0,2" (as `inferd info` numbers them). Empty: the server's
+  // --gpus (default GPU 0). Ignored by the cpu backend.
+  std::string gpus;
   std::string backend = "auto";    // auto | cpu | cuda
   std::string precision = "fp32";  // fp32 | tf32 | fp16 | bf16 | int8
 };

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
 #include "builder/builder.h"
+#include "core/status.h"
 #include "image/preprocess.h"
 #include "runtime/engine.h"
 #include "runtime/model_config.h"
@@ -24,6 +24,7 @@ struct LoadOptions {
   std::string backend;       // "" = the model config's
   std::string precision;     // "" = the model config's
   int gpu = 0;               // the GPU a cuda backend runs on
+  std::string gpus = "";     // served models: their instance group's GPUs ("all", "0,1"); "" = the config's
   bool cache_plans = false;  // keep built plans in <model dir>/.inferd-cache (the server does)
   size_t max_nodes = BuildOptions::kDefaultMaxNodes;  // larger models are refused (0 = no limit)
 };

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "server/device_noop.h"
 #include "server/model_repository.h"
 #include "server/router.h"
 #include "server/server_metrics.h"
@@ -16,11 +17,12 @@ namespace inferd {
 struct EndpointContext {
   ModelRepository* models = nullptr;
   WorkerPool* decoders = nullptr;
-  WorkerPool* management = nullptr;        // model load/unload run here, never on an I/O thread
+  WorkerPool* management = nullptr;  // model load/unload run here, never on an I/O thread
   ServerMetrics* metrics = nullptr;
-  std::atomic<bool>* ready = nullptr;      // false while starting or draining
-  bool management_enabled = false;         // /v2/repository/models/{name}/load|unload
-  int default_timeout_ms = 0;              // 0 = no deadline unless X-Request-Timeout-Ms
+  std::atomic<bool>* ready = nullptr;  // false while starting or draining
+  bool management_enabled = false;     // /v2/repository/models/{name}/load|unload
+  int default_timeout_ms = 0;          // 0 = no deadline unless X-Request-Timeout-Ms
+  DeviceNoop* device_noop = nullptr;   // /v1/noop?device=1
 };
 
 // HTTP status for an engine/batcher Status (400 bad input, 503 full/draining, 504 deadline...).

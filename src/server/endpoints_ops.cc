@@ -23,13 +23,24 @@ void add_ops_routes(Router& router, EndpointContext& ctx) {
     r.body = ctx.metrics->registry.render();
     respond(std::move(r));
   });
-  // The seed's empty server: what HTTP alone costs. `?device=1` waits for a GPU backend.
-  router.add("POST", "/v1/noop", [](http::Request request, PathParams, http::Respond respond) {
-    if (request.query_param("device") == "1")
-      return respond(http::error_response(501, "device=1 needs the CUDA backend, which this build does not have"));
-    http::Response r;
-    r.body = "{}";
-    respond(std::move(r));
+  // The seed's empty server: what HTTP alone costs. `?device=1` also launches an empty
+  // kernel on GPU 0 and waits for it, on a decode thread (never block an I/O thread).
+  router.add("POST", "/v1/noop", [&ctx](http::Request request, PathParams, http::Respond respond) {
+    if (request.query_param("device") != "1") {
+      http::Response r;
+      r.body = "{}";
+      return respond(std::move(r));
+    }
+    auto task = [&ctx, respond]() mutable {
+      const Status status = ctx.device_noop->run();
+      if (status.code() == StatusCode::kUnimplemented) return respond(http::error_response(501, status.message()));
+      if (!status.is_ok()) return respond(error_for(status));
+      http::Response r;
+      r.body = "{}";
+      respond(std::move(r));
+    };
+    const Status admitted = ctx.decoders->try_submit(std::move(task), 0);
+    if (!admitted.is_ok()) respond(error_for(admitted));
   });
 }
 

@@ -1,6 +1,8 @@
 #include "server/served_model.h"
 
+#include "backends/api/registry.h"
 #include "core/log.h"
+#include "runtime/model_config.h"
 
 namespace inferd {
 namespace {
@@ -37,19 +39,48 @@ Status check_instance_memory(const LoadedModel& model, int64_t limit) {
                             std::to_string(limit / kMiB) + " MiB (--max-instance-memory-mib)");
 }
 
+// The GPUs the model's instances run on: --gpus, else the config's [instances] gpus, else
+// --gpu; one entry (unused) for the cpu backend.
+Result<std::vector<int>> instance_devices(const std::string& path, const ServeModelOptions& options) {
+  ASSIGN_OR_RETURN(ModelFolder folder, load_model(path, options.labels));
+  const InstancesConfig& cfg = folder.config.instances;
+  const std::string backend = resolve_backend_name(options.load.backend.empty() ? cfg.backend : options.load.backend);
+  if (backend != "cuda") return std::vector<int>{options.load.gpu};
+  const std::string list = !options.load.gpus.empty() ? options.load.gpus
+                           : !cfg.gpus.empty()        ? cfg.gpus
+                                                      : std::to_string(options.load.gpu);
+  Result<std::vector<int>> gpus = parse_device_list(backend, list);
+  if (!gpus.is_ok()) return gpus.status().with_context(folder.dir + ": [instances] gpus");
+  return gpus;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, const ServeModelOptions& options) {
   std::shared_ptr<ServedModel> m(new ServedModel());
-  ASSIGN_OR_RETURN(m->model_, load_classifier(path, options.labels, options.load));
-  const auto& cfg = m->model_.folder.config;
-  RETURN_IF_ERROR(check_instance_memory(m->model_, options.max_instance_bytes));
+  ASSIGN_OR_RETURN(const std::vector<int> gpus, instance_devices(path, options));
   std::vector<std::unique_ptr<BatchExecutor>> instances;
-  for (int i = 0; i < cfg.instances.count; ++i) {
-    ASSIGN_OR_RETURN(auto ctx, m->model_.engine->create_context());
-    RETURN_IF_ERROR(ctx->prepare());
-    instances.push_back(std::make_unique<ContextExecutor>(std::move(ctx)));
+  std::string gpu_names;
+  for (int gpu : gpus) {
+    // One engine per GPU (its own copy of the weights; the plan is built, or taken from the
+    // cache, once), `count` contexts on each, all fed by one batcher.
+    LoadOptions load = options.load;
+    load.gpu = gpu;
+    ASSIGN_OR_RETURN(LoadedModel loaded, load_classifier(path, options.labels, load));
+    RETURN_IF_ERROR(check_instance_memory(loaded, options.max_instance_bytes));
+    for (int i = 0; i < loaded.folder.config.instances.count; ++i) {
+      ASSIGN_OR_RETURN(auto ctx, loaded.engine->create_context());
+      RETURN_IF_ERROR(ctx->prepare());
+      instances.push_back(std::make_unique<ContextExecutor>(std::move(ctx)));
+    }
+    gpu_names += (gpu_names.empty() ? "" : ",") + loaded.engine->device().name();
+    if (m->model_.engine == nullptr) {
+      m->model_ = std::move(loaded);
+    } else {
+      m->engines_.push_back(std::move(loaded.engine));
+    }
   }
+  const auto& cfg = m->model_.folder.config;
   m->sample_size_ = instances.front()->input_size();
   BatcherOptions batching;
   batching.policy.max_batch = m->model_.engine->max_batch();
@@ -60,11 +91,13 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
   if (options.on_batch) {
     batching.on_batch = [cb = options.on_batch, name = cfg.name](int b, double q, double c) { cb(name, b, q, c); };
   }
+  const size_t instances_count = instances.size();
   ASSIGN_OR_RETURN(m->batcher_, Batcher::create(std::move(batching), std::move(instances)));
   log_info("model_loaded")
       .kv("model", cfg.name)
       .kv("version", m->model_.folder.version)
-      .kv("instances", cfg.instances.count)
+      .kv("instances", instances_count)
+      .kv("devices", gpu_names)
       .kv("max_batch", m->model_.engine->max_batch())
       .kv("ms", m->model_.load_ms);
   return m;
@@ -98,28 +131,29 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
   const size_t bytes = image.size();
   // `done` is shared: a refused task never ran it, and the refusal answers through it.
   auto answer = std::make_shared<std::function<void(Result<std::vector<float>>)>>(std::move(done));
-  Status admitted = decoders.try_submit([self = shared_from_this(), image = std::move(image), deadline, queued,
-                                         answer]() mutable {
-    auto& done = *answer;
-    // The deadline is checked before and after decoding too, not only at the batcher: a
-    // request that expired while it waited for a decoder, or while decoding, is answered
-    // now instead of after the rest of the pipeline.
-    const auto start = Clock::now();
-    if (start > deadline)
-      return done(deadline_exceeded("deadline exceeded while waiting " + ms_between(queued, start) +
-                                    " ms for an image decoder"));
-    std::vector<float> sample(self->sample_size_);
-    Status s = image_to_tensor(self->model_, {reinterpret_cast<const uint8_t*>(image.data()), image.size()},
-                               sample.data());
-    const auto decoded = Clock::now();
-    if (self->on_decode_) self->on_decode_(std::chrono::duration<double>(decoded - start).count());
-    // Every decode failure is the client's image (bad bytes, too many pixels): a 400.
-    if (!s.is_ok()) return done(invalid_argument(s.message()));
-    if (decoded > deadline)
-      return done(deadline_exceeded("deadline exceeded while decoding the image (" +
-                                    ms_between(start, decoded) + " ms)"));
-    self->infer(std::move(sample), deadline, std::move(done));
-  }, bytes);
+  Status admitted = decoders.try_submit(
+      [self = shared_from_this(), image = std::move(image), deadline, queued, answer]() mutable {
+        auto& done = *answer;
+        // The deadline is checked before and after decoding too, not only at the batcher: a
+        // request that expired while it waited for a decoder, or while decoding, is answered
+        // now instead of after the rest of the pipeline.
+        const auto start = Clock::now();
+        if (start > deadline)
+          return done(deadline_exceeded("deadline exceeded while waiting " + ms_between(queued, start) +
+                                        " ms for an image decoder"));
+        std::vector<float> sample(self->sample_size_);
+        Status s = image_to_tensor(self->model_, {reinterpret_cast<const uint8_t*>(image.data()), image.size()},
+                                   sample.data());
+        const auto decoded = Clock::now();
+        if (self->on_decode_) self->on_decode_(std::chrono::duration<double>(decoded - start).count());
+        // Every decode failure is the client's image (bad bytes, too many pixels): a 400.
+        if (!s.is_ok()) return done(invalid_argument(s.message()));
+        if (decoded > deadline)
+          return done(
+              deadline_exceeded("deadline exceeded while decoding the image (" + ms_between(start, decoded) + " ms)"));
+        self->infer(std::move(sample), deadline, std::move(done));
+      },
+      bytes);
   if (!admitted.is_ok()) (*answer)(admitted);
 }
 

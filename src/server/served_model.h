@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/batcher.h"
 #include "server/classifier.h"
@@ -49,7 +50,8 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   void classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
                     std::function<void(Result<std::vector<float>>)> done);
   // A preprocessed sample (KServe FP32 input): the raw output row.
-  void infer(std::vector<float> sample, Clock::time_point deadline, std::function<void(Result<std::vector<float>>)> done);
+  void infer(std::vector<float> sample, Clock::time_point deadline,
+             std::function<void(Result<std::vector<float>>)> done);
 
   // Top-k of one output row (softmax first when the config asks for it).
   std::vector<Prediction> predictions(std::vector<float> row, int top_k) const;
@@ -60,7 +62,8 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
 
  private:
   ServedModel() = default;
-  LoadedModel model_;
+  LoadedModel model_;                                   // the first device's
+  std::vector<std::shared_ptr<const Engine>> engines_;  // the other devices' (instance group)
   size_t sample_size_ = 0;
   std::unique_ptr<Batcher> batcher_;
   std::function<void(double)> on_decode_;

@@ -44,8 +44,8 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   // model, while the I/O threads keep answering (health probes included). A few may wait.
   s->drain_timeout_ms_ = options.drain_timeout_ms;
   s->management_ = std::make_unique<WorkerPool>(1, "inferd-manage", WorkerPool::Limits{4, 0});
-  s->ctx_ = {s->models_.get(),  s->decoders_.get(),         s->management_.get(), m,
-             &s->ready_,        options.enable_management, options.default_timeout_ms};
+  s->ctx_ = {s->models_.get(), s->decoders_.get(),        s->management_.get(),       m,
+             &s->ready_,       options.enable_management, options.default_timeout_ms, &s->device_noop_};
   add_classify_routes(s->router_, s->ctx_);
   add_ops_routes(s->router_, s->ctx_);
   add_v2_routes(s->router_, s->ctx_);
@@ -131,14 +131,19 @@ void Server::shutdown() {
     const auto written = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (http_->abandoned_unwritten() > 0 && std::chrono::steady_clock::now() < written)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    log_warn("drain_timed_out").kv("drain_timeout_ms", drain_timeout_ms_).kv("answered_503", unanswered).kv("decodes_dropped", dropped);
+    log_warn("drain_timed_out")
+        .kv("drain_timeout_ms", drain_timeout_ms_)
+        .kv("answered_503", unanswered)
+        .kv("decodes_dropped", dropped);
   }
   models_->drain_all();
   http_->stop();
-  log_info("server_stopped").kv(
-      "drain_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  log_info("server_stopped")
+      .kv("drain_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
-Server::~Server() { shutdown(); }
+Server::~Server() {
+  shutdown();
+}
 
 }  // namespace inferd

@@ -178,8 +178,22 @@ TEST(ModelConfig, UnknownKeysAreErrors) {
   EXPECT_EQ(config_error("[batching]\nmax_delay_us = 5\n"),
             "config.toml: unknown key 'batching.max_delay_us' (keys of [batching]: max_queue, "
             "max_queue_delay_us, preferred_batch)");
-  EXPECT_EQ(config_error("[instances]\ngpus = 2\n"),
-            "config.toml: unknown key 'instances.gpus' (keys of [instances]: backend, count, precision)");
+  EXPECT_EQ(config_error("[instances]\ngpu_count = 2\n"),
+            "config.toml: unknown key 'instances.gpu_count' (keys of [instances]: backend, count, gpus, precision)");
+}
+
+TEST(ModelConfig, InstanceGroupGpusAreAllOrAnIndexList) {
+  for (const char* good : {"all", "0", "0,1", "3,1,2"}) {
+    auto config = parse_model_config(std::string("[instances]\ngpus = \"") + good + "\"\n", "config.toml");
+    ASSERT_TRUE(config.is_ok()) << good << ": " << config.status().message();
+    EXPECT_EQ(config->instances.gpus, good);
+  }
+  for (const char* bad : {"any", "0,,1", ",0", "0,", "-1", "1 2", "ALL"}) {
+    EXPECT_EQ(config_error(std::string("[instances]\ngpus = \"") + bad + "\"\n"),
+              "config.toml: 'instances.gpus' must be \"all\" or GPU indices such as \"0,1\"")
+        << bad;
+  }
+  EXPECT_EQ(config_error("[instances]\ngpus = 2\n"), "config.toml: 'instances.gpus' must be a string, got an integer");
 }
 
 TEST(ModelConfig, WrongTypesAreErrors) {

@@ -26,6 +26,10 @@ Result<std::unique_ptr<EnergyMeter>> Device::open_energy_meter() const {
   return unimplemented(name() + " has no energy counter");
 }
 
+Status Device::enqueue_empty_kernel(Stream&) const {
+  return unimplemented(name() + " runs no kernels of its own");
+}
+
 Result<DeviceMemoryInfo> Device::memory_info() const {
   return unimplemented(name() + " reports no memory figures");
 }

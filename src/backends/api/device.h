@@ -115,6 +115,10 @@ class Device {
   // kUnimplemented on devices without graphs (the CPU).
   virtual Result<std::unique_ptr<StreamGraph>> capture(Stream& stream, const std::function<Status()>& enqueue) const;
   virtual Result<DeviceMemoryInfo> memory_info() const;
+  // Enqueues the least work the device can run (an empty kernel on a GPU): what the
+  // server's /v1/noop?device=1 measures, the cost of a launch and a synchronization
+  // (the GPU REST Engine's empty-kernel server). kUnimplemented on the CPU.
+  virtual Status enqueue_empty_kernel(Stream& stream) const;
   // The energy counter of this device (RAPL packages for the CPU, NVML for a GPU), for the
   // images/s/W figures of `inferd bench --engine`; kUnimplemented/kNotFound when there is none.
   virtual Result<std::unique_ptr<EnergyMeter>> open_energy_meter() const;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "backends/cuda/cuda_common.h"
+#include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/nvml_meter.h"
 
 namespace inferd::cuda {
@@ -258,6 +259,14 @@ Result<DeviceMemoryInfo> CudaDevice::memory_info() const {
   CUDA_RETURN_IF_ERROR(cudaSetDevice(index_));  // cudaMemGetInfo reports the current device
   CUDA_RETURN_IF_ERROR(cudaMemGetInfo(&free_bytes, &total_bytes));
   return DeviceMemoryInfo{free_bytes, total_bytes};
+}
+
+Status CudaDevice::enqueue_empty_kernel(Stream& stream) const {
+  CudaStream* s = as_cuda_stream(stream);
+  if (!s) return not_a_cuda_stream(name());
+  CUDA_RETURN_IF_ERROR(cudaSetDevice(s->device()));
+  CUDA_RETURN_IF_ERROR(launch_empty_kernel(s->get()));
+  return Status::ok();
 }
 
 Result<std::unique_ptr<EnergyMeter>> CudaDevice::open_energy_meter() const {

@@ -117,6 +117,9 @@ cudaError_t launch_max_pool2d(const ConstDeviceTensor& x, const DeviceTensor& y,
 cudaError_t launch_avg_pool2d(const ConstDeviceTensor& x, const DeviceTensor& y, const Pool2dParams& p,
                               cudaStream_t stream);
 // The mean over H and W of a 4-D x; y is [N,C,1,1].
+// One block of one thread that does nothing (Device::enqueue_empty_kernel).
+cudaError_t launch_empty_kernel(cudaStream_t stream);
+
 cudaError_t launch_global_avg_pool(const ConstDeviceTensor& x, const DeviceTensor& y, cudaStream_t stream);
 
 // ONNX LRN across dim 1: y = x / (bias + alpha / size * sum of x^2 over channels

@@ -203,9 +203,11 @@ cudaError_t launch_words(const CopyArgs& args, const void* x, void* y, cudaStrea
   const auto* src = static_cast<const Word*>(x);
   auto* dst = static_cast<Word*>(y);
   if (total <= int64_t{UINT32_MAX})
-    strided_copy_kernel<Word, Word, uint32_t><<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint32_t(total));
+    strided_copy_kernel<Word, Word, uint32_t>
+        <<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint32_t(total));
   else
-    strided_copy_kernel<Word, Word, uint64_t><<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint64_t(total));
+    strided_copy_kernel<Word, Word, uint64_t>
+        <<<grid_for(total), kThreads, 0, stream>>>(src, dst, args, uint64_t(total));
   return cudaGetLastError();
 }
 
@@ -309,6 +311,15 @@ cudaError_t upload_floats(const float* host, int64_t count, DataType dtype, void
     *device = nullptr;
   }
   return err;
+}
+
+namespace {
+__global__ void empty_kernel() {}
+}  // namespace
+
+cudaError_t launch_empty_kernel(cudaStream_t stream) {
+  empty_kernel<<<1, 1, 0, stream>>>();
+  return cudaGetLastError();
 }
 
 }  // namespace inferd::cuda
