@@ -86,7 +86,7 @@ done
 : > "$out/passes.jsonl"
 for m in googlenet squeezenet; do
   stage passes || break
-  for off in none horizontal_conv_fusion concat_elimination horizontal_conv_fusion,concat_elimination; do
+  for off in none horizontal_conv_fusion concat_elimination concat_conv_merge horizontal_conv_fusion,concat_elimination; do
     flag=""; [ $off != none ] && flag="--disable-pass $off"
     nodes=$(timeout 120 $inferd build "$(net_of $m)" --backend cuda --precision fp16 --max-batch 256 $flag \
             -o /tmp/ablation.plan 2>> "$log" | sed -n 's/^wrote [^ ]* (\([0-9]*\) nodes.*/\1/p')
@@ -106,6 +106,25 @@ stage serve && {
   for i in $(seq 400); do curl -s localhost:18400/v2/health/ready >/dev/null && break; sleep 0.2; done
   curl -s -XPOST --data-binary @images/1.jpg localhost:18400/classify; echo
   timeout 30 $inferd bench -c 8 -z 5s -m POST --images images http://127.0.0.1:18400/classify 2>&1 | tail -n 12
+  # The seed's empty servers: HTTP alone, then HTTP + an empty kernel and its synchronization.
+  curl -s -XPOST 'localhost:18400/v1/noop?device=1'; echo
+  for q in "" "?device=1"; do
+    for c in 8 64; do
+      echo "== /v1/noop$q c=$c"
+      timeout 20 $inferd bench -c $c -z 3s -m POST "http://127.0.0.1:18400/v1/noop$q" 2>&1 | grep -E "requests|latency|status"
+    done
+  done
   kill -TERM $server; wait $server; echo "serve exit $?"
+  # An instance group: 2 contexts on every GPU, under concurrent load; every answer must be
+  # 200 and the rabbit must stay the rabbit.
+  repo=/tmp/group-repo; rm -rf $repo; mkdir -p $repo; cp -r models/squeezenet $repo/
+  printf '\n[instances]\ncount = 2\ngpus = "all"\nbackend = "cuda"\nprecision = "fp16"\n' >> $repo/squeezenet/config.toml
+  $inferd serve --model-repository $repo --port 18401 --quiet 2>> "$log" & server=$!
+  for i in $(seq 400); do curl -s localhost:18401/v2/health/ready >/dev/null && break; sleep 0.2; done
+  echo "== instance group (2 per GPU, gpus = all)"
+  timeout 30 $inferd bench -c 64 -z 5s -m POST --images images http://127.0.0.1:18401/v1/models/squeezenet/classify 2>&1 | tail -n 8
+  curl -s -XPOST --data-binary @images/1.jpg localhost:18401/v1/models/squeezenet/classify | cut -c1-120; echo
+  curl -s localhost:18401/metrics | grep -E "^inferd_(batch|queue_depth|gpu)" | head -n 12
+  kill -TERM $server; wait $server; echo "group serve exit $?"
 } > "$out/serve.txt" 2>&1
 echo "gpu.sh done" >> "$log"

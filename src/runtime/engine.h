@@ -152,6 +152,7 @@ class ExecutionContext {
   std::map<int, BatchViews> views_;                  // per batch size seen
   std::map<int, std::unique_ptr<StreamGraph>> graphs_;
   std::map<int, int> eager_runs_;
+  std::map<int, int> capture_failures_;  // per batch size: captures that failed
   int bound_batch_ = 0;
   bool use_graphs_ = true;
   bool profiling_ = false;

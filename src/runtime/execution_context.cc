@@ -19,6 +19,12 @@ std::vector<int64_t> strides_for(const ir::Value& v, const Shape& shape) {
 // A captured graph is replayed only after a batch size has run eagerly once: the first run
 // lets libraries finish their lazy set-up (module loading, plan caches), which capture forbids.
 constexpr int kEagerRunsBeforeCapture = 1;
+// A capture that fails while the same nodes then run eagerly without error failed for a
+// reason of the capture alone (on the H200, 2026-12-04, one of eight contexts capturing at
+// once in eight threads saw cuDNN fail with "operation failed due to a previous error
+// during capture"): the batch runs eagerly, is captured again after as many eager runs as
+// failures so far, and stays eager after kMaxCaptureFailures.
+constexpr int kMaxCaptureFailures = 3;
 
 }  // namespace
 
@@ -158,7 +164,8 @@ Status ExecutionContext::enqueue_nodes(int batch) {
   const bool graphs = use_graphs_ && !profiling_;
   if (graphs) {
     if (auto it = graphs_.find(batch); it != graphs_.end()) return it->second->launch(*stream_);
-    if (eager_runs_[batch] >= kEagerRunsBeforeCapture) {
+    int& failures = capture_failures_[batch];
+    if (eager_runs_[batch] >= kEagerRunsBeforeCapture * (failures + 1) && failures < kMaxCaptureFailures) {
       auto graph = engine_->device().capture(*stream_, [&] { return enqueue_nodes_eagerly(views); });
       if (graph.is_ok()) {
         auto& slot = graphs_[batch];
@@ -166,8 +173,16 @@ Status ExecutionContext::enqueue_nodes(int batch) {
         log_debug("stream_graph_captured").kv("graph", engine_->graph().name).kv("batch", batch);
         return slot->launch(*stream_);
       }
-      if (graph.status().code() != StatusCode::kUnimplemented) return graph.status();
-      use_graphs_ = false;  // this device has no graphs: stay eager
+      if (graph.status().code() == StatusCode::kUnimplemented) {
+        use_graphs_ = false;  // this device has no graphs: stay eager
+      } else {
+        ++failures;
+        log_warn("stream_graph_capture_failed")
+            .kv("graph", engine_->graph().name)
+            .kv("batch", batch)
+            .kv("failures", failures)
+            .kv("error", graph.status().message());
+      }
     }
   }
   ++eager_runs_[batch];
