@@ -7,8 +7,9 @@
 #   2. inferd vs the GPU peer (../shared/tools/peer_torch.py), same run: per model the fp16
 #      plan's build time, plan load time, batch-1 latency, batch-256 images/s and images/s/W
 #   3. `inferd build --profile` per model (time per fused kernel), and inferd serve on the GPU
+#   4. `inferd bench --decode` on the ImageNet sample: CPU decoders vs nvJPEG (decode.jsonl)
 # Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, passes.jsonl,
-# profile.txt, serve.txt, log.txt. Options: --stages tests,engine,passes,peer,profile,serve
+# profile.txt, serve.txt, decode.jsonl, log.txt. Options: --stages tests,engine,passes,peer,profile,serve,decode
 # (default all), --models a,b, --peer-modes graphs,compile, --peer-batches 1,8,256,
 # --profile-batch N (default 256: where throughput goes; 1 for latency), --arch torchvision|bvlc
 # (the networks benchmarked: torchvision's own, exported on the device by
@@ -17,7 +18,7 @@ set -uo pipefail
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
 assets=device-assets
 models=resnet50,googlenet,alexnet,mobilenetv2,squeezenet
-stages=tests,engine,passes,peer,profile,serve
+stages=tests,engine,passes,peer,profile,serve,decode
 peer_modes=graphs; peer_batches=1,8,256; profile_batch=256; arch=torchvision
 while [ $# -gt 0 ]; do
   case $1 in
@@ -127,4 +128,8 @@ stage serve && {
   curl -s localhost:18401/metrics | grep -E "^inferd_(batch|queue_depth|gpu)" | head -n 12
   kill -TERM $server; wait $server; echo "group serve exit $?"
 } > "$out/serve.txt" 2>&1
+# The decode ceiling: JPEG decode + preprocess of the ImageNet sample, CPU decoders on every
+# core against nvJPEG in batches of 128 (docs/gpu.md, "GPU decoding").
+stage decode && timeout 60 $inferd bench --decode "$INFERD_ASSETS/images/imagenet_sample" --batch 128 --json \
+  > "$out/decode.jsonl" 2>> "$log"
 echo "gpu.sh done" >> "$log"

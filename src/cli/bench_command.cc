@@ -31,6 +31,7 @@ constexpr const char* kUsage =
     "                 [--mode raw|classify|kserve-binary|kserve-json] [-H 'Name: value']... [--sweep 1,2,4,...]\n"
     "                 [--p99-budget-ms B] [--json | --csv]\n"
     "       inferd bench --engine MODEL [...]   (the engine alone, no HTTP)\n"
+    "       inferd bench --decode DIR [...]     (JPEG decode + preprocess alone: CPU and GPU decoders)\n"
     "Single-letter options take one dash or two (-n 1000, --n=1000); -H may repeat.";
 
 void declare_flags(Args& args) {
@@ -305,15 +306,16 @@ int run_sweep_levels(const Args& args, const Plan& plan) {
   return exit_code(outcome->levels.back().stats);
 }
 
-bool wants_engine(const Argv& argv) {
+bool wants_mode(const Argv& argv, const std::string& flag) {
   return std::any_of(argv.begin(), argv.end(),
-                     [](const std::string& a) { return a == "--engine" || a.starts_with("--engine="); });
+                     [&](const std::string& a) { return a == flag || a.starts_with(flag + "="); });
 }
 
 }  // namespace
 
 int bench_command(const Argv& argv_in) {
-  if (wants_engine(argv_in)) return engine_bench_command(argv_in);
+  if (wants_mode(argv_in, "--engine")) return engine_bench_command(argv_in);
+  if (wants_mode(argv_in, "--decode")) return decode_bench_command(argv_in);
   Args args;
   declare_flags(args);
   Argv argv = argv_in;

@@ -14,6 +14,7 @@ int info_command(const Argv& args);
 int serve_command(const Argv& args);
 int bench_command(const Argv& args);         // `inferd bench URL` (the HTTP load generator)
 int engine_bench_command(const Argv& args);  // `inferd bench --engine MODEL`
+int decode_bench_command(const Argv& args);  // `inferd bench --decode DIR`
 
 // Prints "inferd: <message>" to stderr and returns 1 (or 2 for usage errors).
 int fail(const std::string& message, int code = 1);

@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "  info PLAN                                                         describe a plan\n"
     "  serve (--model-repository DIR | MODEL) [--host H] [--port P]      HTTP server: /classify, KServe v2, /metrics\n"
     "  bench URL [-c N] [-n N | -z 10s] [--rate R] [--sweep 1,2,4]       HTTP load generator (--engine MODEL: engine "
-    "alone)\n"
+    "alone; --decode DIR: JPEG decoders alone)\n"
     "Run `inferd <command> --help` for the options of one command.\n";
 
 }  // namespace

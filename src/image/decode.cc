@@ -73,6 +73,11 @@ Result<ImageInfo> probe_image(std::span<const uint8_t> bytes) {
   return decoder.info();
 }
 
+Status check_decode_cost(const ImageInfo& info) {
+  if (info.format != ImageFormat::kJpeg) return Status::ok();
+  return check_jpeg_decode_cost(info.width, info.height, info.scans);
+}
+
 Result<Image> decode_image(std::span<const uint8_t> bytes, const DecodeOptions& opts) {
   ASSIGN_OR_RETURN(ImageFormat format, sniff_format(bytes));
   return format == ImageFormat::kJpeg ? decode_jpeg(bytes, opts) : decode_png(bytes, opts);

@@ -36,4 +36,9 @@ Result<ImageInfo> probe_image(std::span<const uint8_t> bytes);
 
 Result<Image> decode_image(std::span<const uint8_t> bytes, const DecodeOptions& opts = {});
 
+// The JPEG decode-cost bound decode_image applies (scan count and pixel-scans, from the
+// header), for decoders elsewhere (a GPU's) fed by probe_image: kInvalidArgument naming the
+// figures when over. OK for PNG.
+Status check_decode_cost(const ImageInfo& info);
+
 }  // namespace inferd::image

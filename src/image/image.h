@@ -18,6 +18,7 @@ struct ImageInfo {
   int height = 0;
   int channels = 0;  // as stored: 1 gray, 2 gray+alpha, 3 colour, 4 RGBA (PNG) or CMYK (JPEG)
   int exif_orientation = 1;  // EXIF tag 0x0112 (1..8, 1 = as stored); 5..8 swap width and height
+  int scans = 0;             // JPEG: SOS segments in the file (what a decode costs); 0 for PNG
 };
 
 // 8-bit RGB, interleaved, row-major, no row padding: rgb.size() == width * height * 3.

@@ -124,7 +124,7 @@ Result<JpegDecoder> JpegDecoder::open(std::span<const uint8_t> bytes) {
   const JpegMarkers markers = scan_jpeg_markers(bytes);
   decoder.bytes_ = bytes;
   decoder.info_ = {ImageFormat::kJpeg, width, height, channels_of(colorspace),
-                   markers.exif_orientation};
+                   markers.exif_orientation, decoder.scans_};
   decoder.cmyk_ = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
   decoder.has_adobe_ = markers.has_adobe;
   return decoder;

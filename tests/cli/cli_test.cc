@@ -170,6 +170,32 @@ TEST(Cli, BenchEngineSweepsTheBatchSizes) {
       << r.out;
 }
 
+// The decode ceiling measures the CPU decoders everywhere; without a GPU (or libnvjpeg) the
+// GPU line says why instead of failing the run. On a GPU machine the GPU line has figures.
+TEST(Cli, BenchDecodeMeasuresTheCpuAndSaysWhyNotTheGpu) {
+  auto r = inferd("bench --decode " + test::source_dir() + "/images --seconds 0.2 --threads 2 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("{\"decoder\":\"cpu\",\"threads\":2,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"failed\":0,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("{\"decoder\":\"gpu\",\"gpu\":0,"), std::string::npos) << r.out;
+  const bool gpu_measured = r.out.find("\"backend\":\"nvjpeg") != std::string::npos;
+  const bool gpu_explained = r.out.find("\"error\":\"") != std::string::npos;
+  EXPECT_TRUE(gpu_measured != gpu_explained) << r.out;
+
+  r = inferd("bench --decode " + test::source_dir() + "/images --seconds 0.2 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("5 JPEGs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cpu (libjpeg-turbo, 1 threads):"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gpu 0"), std::string::npos) << r.out;
+
+  r = inferd("bench --decode /nonexistent/photos");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("/nonexistent/photos"), std::string::npos) << r.out;
+  r = inferd("bench --decode " + test::source_dir() + "/images --seconds 0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--seconds must be a number > 0"), std::string::npos) << r.out;
+}
+
 TEST(Cli, BenchEngineErrorsNameTheProblem) {
   auto r = inferd("bench --engine " + kModel + " --batch 1,0");
   EXPECT_EQ(r.code, 2);

@@ -67,6 +67,19 @@ Result<std::shared_ptr<const Backend>> create_backend(const std::string& name, c
   return reg.create(options);
 }
 
+Result<std::unique_ptr<BatchImageDecoder>> open_image_decoder(const std::string& name, int index) {
+  std::function<Result<std::unique_ptr<BatchImageDecoder>>(int)> open;
+  {
+    auto& r = registry();
+    std::lock_guard lock(r.mu);
+    auto it = r.backends.find(name);
+    if (it == r.backends.end()) return not_found("backend '" + name + "' is not available in this build");
+    open = it->second.open_image_decoder;
+  }
+  if (!open) return unimplemented("backend '" + name + "' has no device image decoder");
+  return open(index);
+}
+
 Result<std::vector<int>> parse_device_list(const std::string& backend, const std::string& list) {
   const auto devices = backend_devices(backend);
   std::vector<int> out;

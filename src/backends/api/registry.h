@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/api/backend.h"
+#include "backends/api/image_decoder.h"
 #include "core/status.h"
 
 namespace inferd {
@@ -31,6 +32,8 @@ struct BackendRegistration {
   // The devices present now (an empty list: the backend is compiled in, but there is
   // nothing to run it on, e.g. no GPU or no driver).
   std::function<std::vector<DeviceDescription>()> devices;
+  // A batch image decoder on device `index` (image_decoder.h); empty when the backend has none.
+  std::function<Result<std::unique_ptr<BatchImageDecoder>>(int index)> open_image_decoder;
 };
 
 // Thread-safe. Registering a name twice replaces the first registration.
@@ -43,6 +46,10 @@ std::vector<DeviceDescription> backend_devices(const std::string& name);
 Result<std::shared_ptr<const Backend>> create_backend(const std::string& name, const BackendOptions& options);
 // The name "auto" resolves to on this machine.
 std::string resolve_backend_name(const std::string& name);
+// A BatchImageDecoder of backend `name` on its device `index` (one per thread): kNotFound
+// when the backend is not in this build, kUnimplemented when it has no device decoder
+// (the CPU: its decoder is image/), else the backend's own failure (no GPU, no nvJPEG).
+Result<std::unique_ptr<BatchImageDecoder>> open_image_decoder(const std::string& name, int index);
 // "all" -> every device index of `backend`; "0,2" -> {0, 2}, each checked to exist.
 Result<std::vector<int>> parse_device_list(const std::string& backend, const std::string& list);
 

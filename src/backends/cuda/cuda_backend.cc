@@ -8,6 +8,7 @@
 #include "backends/api/registry.h"
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/cuda_ops.h"
+#include "backends/cuda/gpu_jpeg_decoder.h"
 #include "core/log.h"
 
 namespace inferd::cuda {
@@ -138,6 +139,7 @@ const bool kRegistered = [] {
     return std::shared_ptr<const Backend>(std::make_shared<CudaBackend>(std::move(device)));
   };
   reg.devices = list_cuda_devices;
+  reg.open_image_decoder = open_gpu_jpeg_decoder;
   register_backend("cuda", std::move(reg));
   return true;
 }();

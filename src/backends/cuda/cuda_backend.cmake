@@ -1,6 +1,6 @@
 # The CUDA backend library (included from src/CMakeLists.txt when INFERD_CUDA_ENABLED).
 # cudart is linked statically (no libcudart.so to ship); cuDNN and cuBLASLt dynamically,
-# from the system's library path on the machine that runs it; NVML is dlopen()ed at run time.
+# from the system's library path on the machine that runs it; NVML and nvJPEG are dlopen()ed at run time.
 file(GLOB cuda_backend_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cc ${CMAKE_CURRENT_LIST_DIR}/*.cu)
 add_library(inferd_backend_cuda STATIC ${cuda_backend_srcs})
 target_include_directories(inferd_backend_cuda PUBLIC ${CMAKE_SOURCE_DIR}/src)

@@ -165,15 +165,20 @@ cudaError_t launch_flat_copy(const void* x, DataType x_dtype, void* y, DataType 
                              cudaStream_t stream);
 
 // ---- image preprocessing (kernels_preprocess.cu) ---------------------------------------
-// Decoded 8-bit interleaved RGB (src_height x src_width x 3, rows `src_row_bytes` apart,
-// on the device) -> sample `batch_index` of a 4-D [N,3,H,W] network input y (any strides,
-// fp32/fp16/bf16). The image is (virtually) resized to resized_width x resized_height and
+// Decoded 8-bit interleaved RGB (src_height x src_width x 3 as stored, rows `src_row_bytes`
+// apart, on the device) -> sample `batch_index` of a 4-D [N,3,H,W] network input y (any
+// strides, fp32/fp16/bf16). `orientation` is the EXIF orientation (1..8, as
+// image::apply_exif_orientation): the kernel reads the stored pixels through it, so the
+// image it resizes is the oriented one (5..8 swap its sides) without a rotated copy; the
+// resize plan below is in the oriented image's coordinates. The image is (virtually)
+// resized to resized_width x resized_height and
 // the y.dims[3] x y.dims[2] window at (crop_x, crop_y) of that is kept (image::ResizeCrop
 // gives these); output channel c is source channel source_channel[c], mapped
 // v -> v * gain[c] + bias[c] (gain = scale / std, bias = -mean / std). The resampling is
 // Pillow's antialiased bilinear, 8-bit for 8-bit identical to image::resample_to_planes.
 struct PreprocessParams {
   int src_width = 0, src_height = 0, src_row_bytes = 0;
+  int orientation = 1;
   int resized_width = 0, resized_height = 0;
   int crop_x = 0, crop_y = 0;
   int source_channel[3] = {0, 1, 2};

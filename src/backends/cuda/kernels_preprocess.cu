@@ -3,7 +3,9 @@
 // Pillow's antialiased bilinear resize (triangle filter stretched by the downscale
 // factor, fixed-point weights with 22 fraction bits, a horizontal pass rounded and
 // clipped to 8 bits, then a vertical pass rounded and clipped again), the centre crop,
-// the channel order and v * scale / std - mean / std.
+// the channel order and v * scale / std - mean / std. The decoded pixels are read through
+// the EXIF orientation (an affine walk, as image/orientation.cc applies it), so a rotated
+// photo needs no rotated copy (the GPU JPEG decoder, gpu_jpeg_decoder.cc).
 //
 // One thread computes one output pixel (all three channels). Instead of precomputing tap
 // tables (which would need memory per image, and launchers never allocate), each thread
@@ -71,24 +73,48 @@ __device__ __forceinline__ int clip8(int32_t sum) {
   return min(max(sum >> kFractionBits, 0), 255);
 }
 
+// Pixel (x, y) of the oriented image is at byte origin + x * step_x + y * step_y of the
+// stored one: each EXIF orientation is such an affine walk (image/orientation.cc's
+// source_walk, in bytes with the row pitch).
+struct SourceWalk {
+  int64_t origin, step_x, step_y;
+};
+
+SourceWalk source_walk(const PreprocessParams& p) {
+  const int64_t row = p.src_row_bytes;
+  const int64_t last_row = int64_t(p.src_height - 1) * row, last_col = int64_t(p.src_width - 1) * 3;
+  switch (p.orientation) {
+    case 2: return {last_col, -3, row};
+    case 3: return {last_row + last_col, -3, -row};
+    case 4: return {last_row, 3, -row};
+    case 5: return {0, row, 3};
+    case 6: return {last_row, -row, 3};
+    case 7: return {last_row + last_col, -row, -3};
+    case 8: return {last_col, row, -3};
+    default: return {0, 3, row};
+  }
+}
+
 template <typename T>
-__global__ void preprocess_kernel(const uint8_t* __restrict__ rgb, PreprocessParams p, T* __restrict__ y, int out_w,
-                                  int out_h, int64_t s1, int64_t s2, int64_t s3) {
+__global__ void preprocess_kernel(const uint8_t* __restrict__ rgb, PreprocessParams p, SourceWalk walk,
+                                  T* __restrict__ y, int out_w, int out_h, int64_t s1, int64_t s2, int64_t s3) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x, i = blockIdx.y * blockDim.y + threadIdx.y;
   if (j >= out_w || i >= out_h) return;
-  const Taps tx = axis_taps(p.src_width, p.resized_width, p.crop_x + j);
-  const Taps ty = axis_taps(p.src_height, p.resized_height, p.crop_y + i);
+  const bool swaps = p.orientation >= 5 && p.orientation <= 8;
+  const Taps tx = axis_taps(swaps ? p.src_height : p.src_width, p.resized_width, p.crop_x + j);
+  const Taps ty = axis_taps(swaps ? p.src_width : p.src_height, p.resized_height, p.crop_y + i);
   int32_t acc[3] = {kHalf, kHalf, kHalf};
   for (int r = 0; r < ty.n; ++r) {
     const int32_t wy = fixed_weight(ty, r);
     if (wy == 0) continue;  // a trimmed tap: its row is never filtered on the CPU either
-    const uint8_t* row = rgb + int64_t(ty.lo + r) * p.src_row_bytes + int64_t(tx.lo) * 3;
+    const uint8_t* row = rgb + walk.origin + int64_t(ty.lo + r) * walk.step_y + int64_t(tx.lo) * walk.step_x;
     int32_t h[3] = {kHalf, kHalf, kHalf};
     for (int k = 0; k < tx.n; ++k) {
       const int32_t wx = fixed_weight(tx, k);
-      h[0] += wx * row[3 * k];
-      h[1] += wx * row[3 * k + 1];
-      h[2] += wx * row[3 * k + 2];
+      const uint8_t* px = row + int64_t(k) * walk.step_x;
+      h[0] += wx * px[0];
+      h[1] += wx * px[1];
+      h[2] += wx * px[2];
     }
     for (int c = 0; c < 3; ++c) acc[c] += wy * clip8(h[c]);
   }
@@ -101,6 +127,7 @@ __global__ void preprocess_kernel(const uint8_t* __restrict__ rgb, PreprocessPar
 bool valid(const PreprocessParams& p, const DeviceTensor& y) {
   if (y.rank != 4 || y.dims[1] != 3 || p.batch_index < 0 || p.batch_index >= y.dims[0]) return false;
   if (p.src_width <= 0 || p.src_height <= 0 || p.src_row_bytes < 3 * p.src_width) return false;
+  if (p.orientation < 1 || p.orientation > 8) return false;
   if (p.resized_width <= 0 || p.resized_height <= 0 || p.crop_x < 0 || p.crop_y < 0) return false;
   if (p.crop_x + y.dims[3] > p.resized_width || p.crop_y + y.dims[2] > p.resized_height) return false;
   for (int c = 0; c < 3; ++c)
@@ -119,8 +146,8 @@ cudaError_t launch_preprocess(const uint8_t* rgb, const PreprocessParams& p, con
   const dim3 grid(static_cast<unsigned>((out_w + 31) / 32), static_cast<unsigned>((out_h + 7) / 8));
   const int64_t base = int64_t{p.batch_index} * y.strides[0];
   auto launch = [&](auto* out) {
-    preprocess_kernel<<<grid, block, 0, stream>>>(rgb, p, out + base, out_w, out_h, y.strides[1], y.strides[2],
-                                                  y.strides[3]);
+    preprocess_kernel<<<grid, block, 0, stream>>>(rgb, p, source_walk(p), out + base, out_w, out_h, y.strides[1],
+                                                  y.strides[2], y.strides[3]);
     return cudaGetLastError();
   };
   switch (y.dtype) {
