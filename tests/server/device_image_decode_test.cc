@@ -106,7 +106,9 @@ TEST(DeviceImageDecode, HostErrorsFailTheirImageAlone) {
   EXPECT_EQ((*r)[1].code(), StatusCode::kResourceExhausted) << (*r)[1].message();  // over 1000 pixels
   EXPECT_NE((*r)[2].message().find("unsupported image format"), std::string::npos) << (*r)[2].message();
   EXPECT_EQ((*r)[3].code(), StatusCode::kResourceExhausted);
-  if (!png.empty()) EXPECT_EQ((*r)[4].code(), StatusCode::kUnimplemented) << (*r)[4].message();
+  if (!png.empty()) {
+    EXPECT_EQ((*r)[4].code(), StatusCode::kUnimplemented) << (*r)[4].message();
+  }
   EXPECT_TRUE(decoder.jobs.empty());  // nothing was left for the device
 
   r = decode_images_to_batch(decoder, images, cfg, 0, fake_batch(8, cfg), stream);
