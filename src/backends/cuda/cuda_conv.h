@@ -114,7 +114,7 @@ bool own_kernel_applies(const ConvSpec& s, ConvChoiceKind kind);
 std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind);
 // The most variant number of `kind` (what a plan may name).
 uint8_t max_own_variant(ConvChoiceKind kind);
-// "cuda:depthwise_conv", "cuda:depthwise_conv_strip2", "cuda:direct_conv_stem", ...
+// "cuda:depthwise_conv", "cuda:depthwise_conv_strip2", "cuda:direct_conv", ...
 std::string own_kernel_name(ConvChoiceKind kind, uint8_t variant);
 // Enqueues it: x, y and the residual channels-last, the filter in the kernel's layout
 // (cuda_weights.h), the bias [M] or null, all in the spec's dtype.
@@ -157,7 +157,7 @@ struct ConvChoice {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;  // kLegacy
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;                                  // kLegacy
   GraphEngineChoice engine;                                                   // kGraph
-  uint8_t variant = 0;                                                        // kDepthwise, kDirect
+  uint8_t variant = 0;                                                        // kDepthwise
   uint64_t workspace = 0;
 };
 std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices);

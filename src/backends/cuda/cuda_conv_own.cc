@@ -24,33 +24,29 @@ DepthwiseConvParams own_params(const ConvSpec& s, uint8_t variant, ConvChoiceKin
   p.act = s.act;
   p.channels = s.out_channels;
   if (kind == ConvChoiceKind::kDepthwise) p.strip_columns = variant == 0 ? 0 : 2 * variant;  // 1: 2 columns, 2: 4
-  if (kind == ConvChoiceKind::kDirect) p.stem = variant == 1;
   return p;
 }
 
 }  // namespace
 
 uint8_t max_own_variant(ConvChoiceKind kind) {
-  return kind == ConvChoiceKind::kDepthwise ? 2 : kind == ConvChoiceKind::kDirect ? 1 : 0;
+  return kind == ConvChoiceKind::kDepthwise ? 2 : 0;
 }
 
 std::string own_kernel_name(ConvChoiceKind kind, uint8_t variant) {
   if (kind == ConvChoiceKind::kDepthwise)
     return variant == 0 ? "cuda:depthwise_conv" : "cuda:depthwise_conv_strip" + std::to_string(2 * variant);
-  return variant == 0 ? "cuda:direct_conv" : "cuda:direct_conv_stem";
+  return "cuda:direct_conv";
 }
 
 std::vector<uint8_t> own_kernel_variants(const ConvSpec& s, ConvChoiceKind kind) {
-  // The strips and the stem tile need 16-byte packs of 8 channels; the launch falls back to
+  // The strips need 16-byte packs of 8 channels; the launch falls back to
   // the general kernel where the views do not allow them, so this only skips timing what
   // cannot run.
   const bool half = element_size(s.dtype) == 2;
   if (kind == ConvChoiceKind::kDepthwise && half && s.kernel_h == 3 && s.kernel_w == 3 && s.dilation_h == 1 &&
       s.dilation_w == 1 && s.stride_h == s.stride_w && (s.stride_h == 1 || s.stride_h == 2) && s.out_channels % 8 == 0)
     return {0, 1, 2};
-  if (kind == ConvChoiceKind::kDirect && half &&
-      stem_conv_applies(s.input_channels, s.out_channels, own_params(s, 1, kind)))
-    return {0, 1};
   return {0};
 }
 

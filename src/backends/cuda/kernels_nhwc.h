@@ -34,7 +34,6 @@ struct DirectConvParams {
   int pads[2] = {0, 0};  // top, left (the bottom/right ones follow from the output size)
   int dilations[2] = {1, 1};
   ir::Activation act;
-  bool stem = false;  // direct convolution only: see launch_direct_conv_nhwc
 };
 struct DepthwiseConvParams : DirectConvParams {
   int channels = 0;
@@ -51,17 +50,9 @@ cudaError_t launch_depthwise_conv_nhwc(const ConstDeviceTensor& x, const void* f
 // y = act(conv(x, filter) + bias + residual), group 1, on channels-last x, y and residual
 // (cudaErrorInvalidValue otherwise). filter: [kernel_h][kernel_w][C][M] in y's dtype, M
 // (output channels) fastest; bias: [M] or null. Meant for few input channels (the work per
-// output is C x kernel_h x kernel_w multiply-adds on the CUDA cores). p.stem asks for the
-// variant that stages the input tile in shared memory, for an image's first layer
-// (stem_conv_applies); where the views do not allow 8-channel packs of fp16/bf16 output,
-// the general kernel runs instead.
+// output is C x kernel_h x kernel_w multiply-adds on the CUDA cores).
 cudaError_t launch_direct_conv_nhwc(const ConstDeviceTensor& x, const void* filter, const void* bias,
                                     const ConstDeviceTensor* residual, const DeviceTensor& y, const DirectConvParams& p,
                                     cudaStream_t stream);
-// The stem variant's limits: at most kStemMaxChannels input channels, output channels a
-// multiple of 8 dividing 2048, and an input tile and filter within kStemMaxSharedBytes.
-inline constexpr int kStemMaxChannels = 4;
-inline constexpr int kStemMaxSharedBytes = 48 * 1024;
-bool stem_conv_applies(int in_channels, int out_channels, const DirectConvParams& p);
 
 }  // namespace inferd::cuda
