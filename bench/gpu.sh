@@ -16,7 +16,6 @@
 # tools/models/export_torchvision.py, the ones the peer runs; or gen_models.py's BVLC variants)
 set -uo pipefail
 out=${OUT:-/tmp/gpu-out}; mkdir -p "$out"
-assets=device-assets
 models=resnet50,googlenet,alexnet,mobilenetv2,squeezenet
 stages=tests,engine,passes,peer,profile,serve,decode
 peer_modes=graphs; peer_batches=1,8,256; profile_batch=256; arch=torchvision
@@ -34,17 +33,7 @@ while [ $# -gt 0 ]; do
 done
 stage() { [[ ",$stages," == *",$1,"* ]]; }
 log=$out/log.txt
-if [ -f $assets/inferd-device.tar.xz ]; then  # bench/gpu_pack.sh's archive
-  xz -dc $assets/inferd-device.tar.xz | tar -C $assets -xf - || { echo "cannot unpack device assets" >&2; exit 1; }
-fi
-# The cuDNN the binary was built against (9.19): PyTorch's wheel carries it; the machine's
-# system cuDNN may be older. cuBLASLt and NVML come from the CUDA install and the driver.
-cudnn_dir=$(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>>"$log")
-export LD_LIBRARY_PATH=$PWD/$assets/lib:${cudnn_dir:+$cudnn_dir:}/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export PYTHONUNBUFFERED=1 INFERD_ASSETS=$PWD/$assets/assets INFERD_SOURCE_DIR=$PWD
-inferd=$assets/inferd
-{ nvidia-smi --query-gpu=name,driver_version,power.limit,memory.total,clocks.max.sm --format=csv
-  grep -m1 'model name' /proc/cpuinfo; nproc; echo "cudnn: $cudnn_dir"; date -u; } > "$out/gpu.txt" 2>&1
+. "$(dirname "$0")/gpu_env.sh"
 
 gen=/tmp/models; mkdir -p "$gen"
 only=$(echo "$models" | tr ',' '\n' | grep -v squeezenet | paste -sd, -)

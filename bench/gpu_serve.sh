@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# GPU serving benchmark (issue 14), one call on the GPU machine from the repository root with
+# device-assets/ carried (bench/gpu_pack.sh): torchvision's ResNet-50, fp16, behind
+#   1. inferd serve (JPEG decode on the host's cores today; [instances] count = 2)
+#   2. tools/peer_server.py (aiohttp, torchvision's nvJPEG decode, torch.compile, a batching loop)
+# each driven by `inferd bench` with the ImageNet sample's JPEGs at the --levels concurrencies,
+# and 3. the decode ceiling of the same photos (`inferd bench --decode`: CPU decoders, nvJPEG).
+# Writes under $OUT: gpu.txt, inferd.jsonl, peer.jsonl, decode.jsonl, log.txt.
+# Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64.
+set -uo pipefail
+out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
+levels=1,8,64,256; seconds=5; max_batch=64
+while [ $# -gt 0 ]; do
+  case $1 in
+    --levels) levels=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --max-batch) max_batch=$2; shift ;;
+    *) echo "gpu_serve.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+log=$out/log.txt
+. "$(dirname "$0")/gpu_env.sh"
+photos=$INFERD_ASSETS/images/imagenet_sample
+labels=$PWD/models/squeezenet/labels.txt
+
+wait_ready() {  # URL, seconds
+  for _ in $(seq $(($2 * 5))); do curl -sf "$1" >/dev/null && return 0; sleep 0.2; done
+  echo "not ready: $1" >> "$log"; return 1
+}
+load() {  # URL NAME OUTFILE
+  timeout $((seconds * 8 + 60)) $inferd bench -m POST --images "$photos" --sweep "$levels" -z ${seconds}s \
+    --warmup 1s --name "$2" --json --quiet "$1" >> "$3" 2>> "$log"
+}
+
+# 1. inferd: a model folder with torchvision's preprocessing (RGB, 0..1, ImageNet mean/std).
+python3 tools/models/export_torchvision.py /tmp/nets --only resnet50 >> "$log" 2>&1
+repo=/tmp/serve-repo; rm -rf $repo; mkdir -p $repo/resnet50/1
+cp /tmp/nets/resnet50.onnx $repo/resnet50/1/model.onnx; cp "$labels" $repo/resnet50/labels.txt
+cat > $repo/resnet50/config.toml <<TOML
+max_batch = $max_batch
+[input]
+width = 224
+height = 224
+resize = 256
+scale = 0.00392156862745098
+mean = [0.485, 0.456, 0.406]
+std = [0.229, 0.224, 0.225]
+[output]
+labels = "labels.txt"
+softmax = true
+[instances]
+count = 2
+backend = "cuda"
+precision = "fp16"
+TOML
+: > "$out/inferd.jsonl"
+$inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
+wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd "$out/inferd.jsonl"
+kill -TERM $server; wait $server; echo "inferd serve exit $?" >> "$log"
+
+# 2. the peer server.
+: > "$out/peer.jsonl"
+python3 tools/peer_server.py --model resnet50 --port 18601 --labels "$labels" --max-batch $max_batch \
+  >> "$log" 2>&1 & peer=$!
+wait_ready http://127.0.0.1:18601/ready 300 && load http://127.0.0.1:18601/classify peer "$out/peer.jsonl"
+kill -TERM $peer; wait $peer
+
+# 3. the decode ceiling of the same photos.
+timeout 60 $inferd bench --decode "$photos" --batch 128 --json > "$out/decode.jsonl" 2>> "$log"
+echo "gpu_serve.sh done" >> "$log"
