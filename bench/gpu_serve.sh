@@ -6,19 +6,22 @@
 # each driven by `inferd bench` with the ImageNet sample's JPEGs at the --levels concurrencies,
 # and 3. the decode ceiling of the same photos (`inferd bench --decode`: CPU decoders, nvJPEG).
 # Writes under $OUT: gpu.txt, inferd.jsonl, peer.jsonl, decode.jsonl, log.txt.
-# Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64.
+# Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64,
+# --parts inferd,peer,decode (what to run).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
-levels=1,8,64,256; seconds=5; max_batch=64
+levels=1,8,64,256; seconds=5; max_batch=64; parts=inferd,peer,decode
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
     --seconds) seconds=$2; shift ;;
     --max-batch) max_batch=$2; shift ;;
+    --parts) parts=$2; shift ;;
     *) echo "gpu_serve.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+part() { [[ ",$parts," == *",$1,"* ]]; }
 log=$out/log.txt
 . "$(dirname "$0")/gpu_env.sh"
 photos=$INFERD_ASSETS/images/imagenet_sample
@@ -33,6 +36,7 @@ load() {  # URL NAME OUTFILE
     --warmup 1s --name "$2" --json --quiet "$1" >> "$3" 2>> "$log"
 }
 
+if part inferd; then
 # 1. inferd: a model folder with torchvision's preprocessing (RGB, 0..1, ImageNet mean/std).
 python3 tools/models/export_torchvision.py /tmp/nets --only resnet50 >> "$log" 2>&1
 repo=/tmp/serve-repo; rm -rf $repo; mkdir -p $repo/resnet50/1
@@ -58,14 +62,17 @@ TOML
 $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
 wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd "$out/inferd.jsonl"
 kill -TERM $server; wait $server; echo "inferd serve exit $?" >> "$log"
+fi
 
 # 2. the peer server.
+if part peer; then
 : > "$out/peer.jsonl"
 python3 tools/peer_server.py --model resnet50 --port 18601 --labels "$labels" --max-batch $max_batch \
   >> "$log" 2>&1 & peer=$!
 wait_ready http://127.0.0.1:18601/ready 300 && load http://127.0.0.1:18601/classify peer "$out/peer.jsonl"
 kill -TERM $peer; wait $peer
+fi
 
 # 3. the decode ceiling of the same photos.
-timeout 60 $inferd bench --decode "$photos" --batch 128 --json > "$out/decode.jsonl" 2>> "$log"
+part decode && timeout 60 $inferd bench --decode "$photos" --batch 128 --json > "$out/decode.jsonl" 2>> "$log"
 echo "gpu_serve.sh done" >> "$log"

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import json
+import sys
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -36,8 +37,10 @@ class Classifier:
     def __init__(self, args):
         import torch
         import torchvision
+        import torchvision.io
+        from torchvision.transforms.v2 import functional
         torch.manual_seed(2024)
-        self.torch, self.tv = torch, torchvision
+        self.torch, self.tv, self.F = torch, torchvision, functional
         net = getattr(torchvision.models, args.model)(weights=None).eval().cuda().half()
         self.net = net.to(memory_format=torch.channels_last)
         if not args.no_compile:
@@ -56,13 +59,12 @@ class Classifier:
         self.torch.cuda.synchronize()
 
     def preprocess(self, images):
-        F = self.tv.transforms.v2.functional
         crops = []
-        for img in images:  # decoded CHW uint8 on the GPU
-            img = F.resize(img, 256, antialias=True)
-            crops.append(F.center_crop(img, 224))
-        x = self.torch.stack(crops).half()
-        return ((x - self.mean) / self.std).contiguous(memory_format=self.torch.channels_last)
+        for img in images:  # decoded CHW uint8 on the GPU; antialiased resizing wants floats there
+            img = self.F.resize(img.float(), 256, antialias=True)
+            crops.append(self.F.center_crop(img, 224))
+        x = (self.torch.stack(crops) - self.mean) / self.std  # float32, then the model's fp16
+        return x.half().contiguous(memory_format=self.torch.channels_last)
 
     def classify(self, bodies):
         """Top-5 per body, or an error string for a body that does not decode."""
@@ -125,6 +127,7 @@ async def batching_loop(queue, classifier, max_batch, max_delay, gpu_thread):
         try:
             results = await loop.run_in_executor(gpu_thread, classifier.classify, [body for body, _ in items])
         except Exception as e:  # a failed batch answers every request in it
+            print(f"peer_server: batch failed: {e!r}", file=sys.stderr, flush=True)
             results = [f"inference failed: {e}"] * len(items)
         for (_, future), result in zip(items, results):
             if not future.done():
