@@ -124,7 +124,9 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
   return result;
 }
 
-Result<Tensor> import_mean_image(const std::string& path) { return import_caffe_mean(path); }
+Result<Tensor> import_mean_image(const std::string& path) {
+  return import_caffe_mean(path);
+}
 
 Result<ir::Graph> import_model(const std::string& model_path, const BuildOptions& options) {
   if (!model_path.ends_with(".prototxt")) return import_onnx(model_path);
@@ -141,7 +143,11 @@ Result<BuildResult> build_plan(const std::string& model_path, const Backend& bac
   if (options.max_nodes > 0 && graph.nodes().size() > options.max_nodes)
     return resource_exhausted(model_path + ": the model has " + std::to_string(graph.nodes().size()) +
                               " nodes; the limit is " + std::to_string(options.max_nodes) + " (--max-nodes)");
+  std::vector<std::string> calibrated;
+  if (options.calibration)
+    RETURN_IF_ERROR(apply_calibration(graph, *options.calibration, &calibrated).with_context(model_path));
   ASSIGN_OR_RETURN(auto result, optimize_graph(std::move(graph), backend, options));
+  result.calibration = std::move(calibrated);
   result.import_ms = import_ms;
   log_info("plan_built")
       .kv("model", model_path)
@@ -171,9 +177,10 @@ std::string plan_cache_path(const std::string& model_path, std::span<const uint8
                             const BuildOptions& options, std::span<const uint8_t> weights_bytes) {
   // The device's target is part of the key: a plan tuned for one GPU (or library version)
   // is never picked up on another.
-  std::string key_text = std::string(backend.name()) + "|" + backend.device().target() + "|" + options.precision +
-                               "|" + std::to_string(options.max_batch) + "|" + kEngineVersion;
+  std::string key_text = std::string(backend.name()) + "|" + backend.device().target() + "|" + options.precision + "|" +
+                         std::to_string(options.max_batch) + "|" + kEngineVersion;
   for (const auto& pass : options.disabled_passes) key_text += "|-" + pass;
+  if (options.calibration) key_text += "|" + options.calibration->to_text();
   uint64_t h = plan_io::plan_checksum(model_bytes);
   if (!weights_bytes.empty()) h = (h ^ plan_io::plan_checksum(weights_bytes)) * 0x100000001b3ULL;
   for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/api/backend.h"
+#include "builder/calibration.h"
 #include "core/status.h"
 #include "passes/pass_manager.h"
 #include "plan/plan.h"
@@ -29,12 +30,15 @@ struct BuildOptions {
   // The .caffemodel of a Caffe model (a deploy.prototxt): `inferd build --weights`, or the
   // model.caffemodel a model folder holds beside it. Unused for ONNX.
   std::string weights_path;
+  // INT8 calibration to apply to the imported graph (builder/calibration.h), or null.
+  std::shared_ptr<const CalibrationTable> calibration;
 };
 
 struct BuildResult {
   Plan plan;
   size_t imported_nodes = 0;
   std::vector<passes::PassReport> passes;
+  std::vector<std::string> calibration;  // one line per activation quantized (options.calibration)
   double import_ms = 0, optimize_ms = 0, tune_ms = 0;
 };
 

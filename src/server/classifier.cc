@@ -92,6 +92,12 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   return m;
 }
 
+Result<image::PreprocessConfig> model_preprocess(const ModelFolder& folder, const Shape& input_shape) {
+  image::PreprocessConfig p = preprocess_config(folder.config.input, input_shape);
+  RETURN_IF_ERROR(add_mean_image(folder, p));
+  return p;
+}
+
 Status image_to_tensor(const LoadedModel& model, std::span<const uint8_t> image_bytes, float* sample) {
   return image::decode_and_preprocess(image_bytes, model.preprocess, kMaxImagePixels, sample);
 }

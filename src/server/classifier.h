@@ -41,6 +41,10 @@ struct LoadedModel {
 Result<LoadedModel> load_classifier(const std::string& model, const std::string& labels_path,
                                     const LoadOptions& options);
 
+// How the folder's config (and mean image) preprocesses images for an input of
+// `input_shape` [N,3,H,W].
+Result<image::PreprocessConfig> model_preprocess(const ModelFolder& folder, const Shape& input_shape);
+
 // Decodes and preprocesses `image_bytes` into one sample of the model's input.
 Status image_to_tensor(const LoadedModel& model, std::span<const uint8_t> image_bytes, float* sample);
 

@@ -1,0 +1,83 @@
+// INT8 calibration (implicit quantization, as TensorRT's legacy calibrators): the activation
+// range each quantized layer's input saturates at, chosen from that activation's values over
+// a set of calibration images, and the rewrite that makes a graph compute with those ranges.
+//
+// What is quantized: the input X of every Conv, ConvTranspose and Gemm (symmetric int8, one
+// scale per tensor, zero point 0) and those layers' weights (symmetric int8, one scale per
+// output channel, max |w| / 127). apply_calibration() expresses both in the graph: each
+// calibrated activation gets one FakeQuantize node that its quantized readers read instead,
+// and the weights are replaced by their int8 grid values, exactly (round half to even, as
+// QuantizeLinear). The numerics are an INT8 engine's up to the accumulation (float here,
+// int32 there); they run today on the reference and CPU kernels, which is what makes the
+// accuracy of a calibration measurable before INT8 kernels exist.
+//
+// Thresholds (the |x| a tensor saturates at; scale = threshold / 127) from a histogram of
+// |x| in kCalibrationBins bins over [0, max |x|]:
+//   "entropy"    the threshold whose 128-level quantization of the histogram loses the least
+//                information (KL divergence), as TensorRT's IInt8EntropyCalibrator2 does;
+//   "percentile" the smallest threshold that keeps `percentile` % of the values unclipped;
+//   "max"        max |x| (no clipping; outliers cost resolution).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace inferd {
+
+inline constexpr int kCalibrationBins = 2048;
+
+// A calibration's result, what `inferd build` caches next to a plan and reuses.
+struct CalibrationTable {
+  struct Entry {
+    std::string value;  // the activation's name in the imported graph
+    float threshold = 0;
+    // False: the layers reading this activation stay in floating point (mixed precision:
+    // the calibration found their INT8 error too large).
+    bool int8 = true;
+    float scale() const { return threshold / 127.0f; }
+  };
+  std::string method;  // entropy | percentile | max
+  std::vector<Entry> entries;
+
+  // Text, one entry per line: "inferd-calibration 1 <method>" then
+  // "<int8|float> <threshold> <name>".
+  std::string to_text() const;
+  // Refuses anything to_text() would not write, naming `origin` and the line.
+  static Result<CalibrationTable> parse(std::string_view text, const std::string& origin);
+};
+
+// |x| of one activation over the calibration set: first the largest |x| (observe_max over
+// every sample), then the histogram over [0, that max] (add over every sample again).
+class ActivationHistogram {
+ public:
+  void observe_max(std::span<const float> values);
+  void add(std::span<const float> values);
+  float max_abs() const { return max_abs_; }
+  const std::vector<double>& bins() const { return bins_; }
+  float bin_width() const { return max_abs_ / kCalibrationBins; }
+
+ private:
+  float max_abs_ = 0;
+  std::vector<double> bins_ = std::vector<double>(kCalibrationBins, 0.0);
+};
+
+// The threshold `method` picks from `h` (see the file comment); `percentile` in (0, 100]
+// for "percentile". Unknown methods are an error naming the known ones.
+Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile);
+
+// The activations a calibration measures: the non-constant X of every Conv, ConvTranspose
+// and Gemm of `g`, each once, in node order.
+std::vector<ir::ValueId> calibration_targets(const ir::Graph& g);
+
+// Rewrites `g` (the imported graph the table was measured on) as described in the file
+// comment, leaving the layers of entries marked float as they are. Every target must have an entry (a table from
+// another model is refused, naming the missing value); `report`, when given, gets one line per quantized activation.
+Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vector<std::string>* report = nullptr);
+
+}  // namespace inferd

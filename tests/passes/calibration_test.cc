@@ -1,0 +1,150 @@
+// INT8 calibration's parts (builder/calibration.h): the threshold methods on known
+// distributions, the table's text form, and the rewrite of a graph.
+#include "builder/calibration.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "passes/fixtures.h"
+
+namespace inferd {
+namespace {
+
+ActivationHistogram histogram_of(const std::vector<float>& values) {
+  ActivationHistogram h;
+  h.observe_max(values);
+  h.add(values);
+  return h;
+}
+
+TEST(Calibration, PercentileKeepsThatShareOfTheValues) {
+  std::vector<float> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(i % 2 ? float(i) : -float(i));  // |x| uniform on 0..999
+  const ActivationHistogram h = histogram_of(v);
+  EXPECT_FLOAT_EQ(h.max_abs(), 999.0f);
+  // 50 % of the values are 0..499: the threshold is the upper edge of the bin holding 499.
+  EXPECT_NEAR(calibration_threshold(h, "percentile", 50.0).value(), 499.5f, 2 * h.bin_width());
+  EXPECT_NEAR(calibration_threshold(h, "percentile", 90.0).value(), 899.5f, 2 * h.bin_width());
+  EXPECT_FLOAT_EQ(calibration_threshold(h, "max", 0).value(), 999.0f);
+}
+
+TEST(Calibration, EntropyClipsRareOutliers) {
+  // A normal distribution and ten values far out: max |x| says 100, the information is
+  // within a few sigma.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(200000);
+  for (float& x : v) x = normal(rng);
+  for (int i = 0; i < 10; ++i) v.push_back(100.0f);
+  const ActivationHistogram h = histogram_of(v);
+  const float t = calibration_threshold(h, "entropy", 0).value();
+  EXPECT_GT(t, 2.0f);
+  EXPECT_LT(t, 20.0f);
+}
+
+TEST(Calibration, DegenerateAndBadRequestsAreHandled) {
+  EXPECT_FLOAT_EQ(calibration_threshold(histogram_of({0.0f, 0.0f}), "entropy", 0).value(), 1.0f);
+  const ActivationHistogram h = histogram_of({1.0f, -2.0f});
+  EXPECT_NE(calibration_threshold(h, "minmax", 0).status().message().find("entropy, percentile or max"),
+            std::string::npos);
+  EXPECT_FALSE(calibration_threshold(h, "percentile", 0.0).is_ok());
+  EXPECT_FALSE(calibration_threshold(h, "percentile", 101.0).is_ok());
+}
+
+TEST(Calibration, TableTextRoundTripsAndBadTextIsRefused) {
+  CalibrationTable t;
+  t.method = "percentile";
+  t.entries = {{"data", 2.5f}, {"fire2/concat 1", 0.125f, false}};
+  const auto back = CalibrationTable::parse(t.to_text(), "x.calib");
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  EXPECT_EQ(back->method, "percentile");
+  ASSERT_EQ(back->entries.size(), 2u);
+  EXPECT_EQ(back->entries[1].value, "fire2/concat 1");
+  EXPECT_FLOAT_EQ(back->entries[1].threshold, 0.125f);
+  EXPECT_TRUE(back->entries[0].int8);
+  EXPECT_FALSE(back->entries[1].int8);
+  EXPECT_NE(CalibrationTable::parse("garbage\n", "x.calib").status().message().find("not an inferd calibration"),
+            std::string::npos);
+  EXPECT_NE(CalibrationTable::parse("inferd-calibration 1 entropy\nint8 abc data\n", "x.calib")
+                .status()
+                .message()
+                .find("line 2"),
+            std::string::npos);
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 entropy\nint8 -1 data\n", "x.calib").is_ok());
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 entropy\nint4 1 data\n", "x.calib").is_ok());
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 guess\n", "x.calib").is_ok());
+}
+
+TEST(Calibration, ApplyQuantizesLayerInputsOnceAndWeightsPerChannel) {
+  test::GraphBuilder b("calibrated");
+  const ir::ValueId x = b.input("data", {1, 4, 6, 6});
+  const ir::ValueId a = b.conv("a", x, 8, 3, 1, 1);
+  const ir::ValueId c = b.conv("c", x, 8, 1);  // the same input: one FakeQuantize for both
+  b.output(b.add("sum", a, c));
+  ir::Graph g = b.finish();
+  CalibrationTable t{"entropy", {{"data", 12.7f}}};
+  std::vector<std::string> report;
+  ASSERT_TRUE(apply_calibration(g, t, &report).is_ok());
+  ASSERT_EQ(report.size(), 1u);
+  int quantizers = 0;
+  for (const ir::Node& n : g.nodes()) {
+    if (n.op == ir::OpKind::kFakeQuantize) {
+      ++quantizers;
+      EXPECT_EQ(n.inputs[0], *g.find_value("data"));
+      EXPECT_FLOAT_EQ(n.attrs.get_float("scale", 0), 0.1f);
+      EXPECT_EQ(n.attrs.get_int("qmin", 0), -128);
+    }
+    if (n.op != ir::OpKind::kConv) continue;
+    EXPECT_EQ(g.value(n.inputs[0]).name, "data_int8");
+    const Tensor& w = *g.value(n.inputs[1]).constant;
+    const int64_t per_channel = w.size() / w.shape()[0];
+    for (int64_t m = 0; m < w.shape()[0]; ++m) {
+      float max_abs = 0;
+      for (int64_t i = 0; i < per_channel; ++i)
+        max_abs = std::max(max_abs, std::abs(w.data<float>()[m * per_channel + i]));
+      const float scale = max_abs / 127.0f;
+      for (int64_t i = 0; i < per_channel; ++i) {
+        const float q = w.data<float>()[m * per_channel + i] / scale;
+        EXPECT_NEAR(q, std::nearbyint(q), 1e-3f) << n.name << " channel " << m;
+      }
+    }
+  }
+  EXPECT_EQ(quantizers, 1);
+}
+
+TEST(Calibration, AFloatEntryLeavesItsLayersInFloatingPoint) {
+  test::GraphBuilder b("mixed");
+  const ir::ValueId x = b.input("data", {1, 4, 6, 6});
+  const ir::ValueId a = b.relu("a_relu", b.conv("a", x, 8, 3, 1, 1));
+  b.output(b.conv("b", a, 8, 1));
+  ir::Graph g = b.finish();
+  const Tensor a_weights = *g.value(g.nodes()[0].inputs[1]).constant;
+  const Status applied = apply_calibration(g, CalibrationTable{"entropy", {{"data", 4.0f, false}, {"a_relu_out", 2.0f}}});
+  ASSERT_TRUE(applied.is_ok()) << applied.message();
+  int quantizers = 0;
+  for (const ir::Node& n : g.nodes()) {
+    quantizers += n.op == ir::OpKind::kFakeQuantize;
+    if (n.name == "a") {
+      EXPECT_EQ(n.inputs[0], *g.find_value("data"));  // read unquantized
+      const Tensor& w = *g.value(n.inputs[1]).constant;
+      EXPECT_TRUE(std::equal(w.floats().begin(), w.floats().end(), a_weights.floats().begin()));
+    }
+    if (n.name == "b") {
+      EXPECT_EQ(g.value(n.inputs[0]).name, "a_relu_out_int8");
+    }
+  }
+  EXPECT_EQ(quantizers, 1);
+}
+
+TEST(Calibration, ATableOfAnotherModelIsRefused) {
+  test::GraphBuilder b("other");
+  b.output(b.conv("conv", b.input("pixels", {1, 3, 4, 4}), 4, 1));
+  ir::Graph g = b.finish();
+  const Status s = apply_calibration(g, CalibrationTable{"entropy", {{"data", 1.0f}}});
+  EXPECT_NE(s.message().find("no entry for 'pixels'"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace inferd
