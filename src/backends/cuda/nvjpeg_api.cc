@@ -7,35 +7,29 @@
 #include <mutex>
 #include <string>
 
+#include "backends/cuda/dl_symbol.h"
+
 namespace inferd::cuda {
 namespace {
 
-// dlsym gives an object pointer; copying its bits is the portable way to a function
-// pointer (POSIX guarantees they have the same representation).
-template <typename Fn>
-bool bind(void* library, const char* symbol, Fn& fn) {
-  void* address = dlsym(library, symbol);
-  if (!address) return false;
-  static_assert(sizeof(fn) == sizeof(address));
-  std::memcpy(&fn, &address, sizeof(fn));
-  return true;
-}
-
 // The first entry point `library` lacks, or nullptr when it has them all.
 const char* bind_all(void* library, NvjpegApi& api) {
-  if (!bind(library, "nvjpegCreateSimple", api.create_simple)) return "nvjpegCreateSimple";
-  if (!bind(library, "nvjpegCreateEx", api.create_ex)) return "nvjpegCreateEx";
-  if (!bind(library, "nvjpegDestroy", api.destroy)) return "nvjpegDestroy";
-  if (!bind(library, "nvjpegJpegStateCreate", api.state_create)) return "nvjpegJpegStateCreate";
-  if (!bind(library, "nvjpegJpegStateDestroy", api.state_destroy)) return "nvjpegJpegStateDestroy";
-  if (!bind(library, "nvjpegGetImageInfo", api.get_image_info)) return "nvjpegGetImageInfo";
-  if (!bind(library, "nvjpegDecode", api.decode)) return "nvjpegDecode";
-  if (!bind(library, "nvjpegDecodeBatchedInitialize", api.batched_initialize)) return "nvjpegDecodeBatchedInitialize";
-  if (!bind(library, "nvjpegDecodeBatched", api.batched_decode)) return "nvjpegDecodeBatched";
-  if (!bind(library, "nvjpegJpegStreamCreate", api.stream_create)) return "nvjpegJpegStreamCreate";
-  if (!bind(library, "nvjpegJpegStreamDestroy", api.stream_destroy)) return "nvjpegJpegStreamDestroy";
-  if (!bind(library, "nvjpegJpegStreamParseHeader", api.stream_parse_header)) return "nvjpegJpegStreamParseHeader";
-  if (!bind(library, "nvjpegDecodeBatchedSupported", api.batched_supported)) return "nvjpegDecodeBatchedSupported";
+  if (!bind_symbol(library, "nvjpegCreateSimple", api.create_simple)) return "nvjpegCreateSimple";
+  if (!bind_symbol(library, "nvjpegCreateEx", api.create_ex)) return "nvjpegCreateEx";
+  if (!bind_symbol(library, "nvjpegDestroy", api.destroy)) return "nvjpegDestroy";
+  if (!bind_symbol(library, "nvjpegJpegStateCreate", api.state_create)) return "nvjpegJpegStateCreate";
+  if (!bind_symbol(library, "nvjpegJpegStateDestroy", api.state_destroy)) return "nvjpegJpegStateDestroy";
+  if (!bind_symbol(library, "nvjpegGetImageInfo", api.get_image_info)) return "nvjpegGetImageInfo";
+  if (!bind_symbol(library, "nvjpegDecode", api.decode)) return "nvjpegDecode";
+  if (!bind_symbol(library, "nvjpegDecodeBatchedInitialize", api.batched_initialize))
+    return "nvjpegDecodeBatchedInitialize";
+  if (!bind_symbol(library, "nvjpegDecodeBatched", api.batched_decode)) return "nvjpegDecodeBatched";
+  if (!bind_symbol(library, "nvjpegJpegStreamCreate", api.stream_create)) return "nvjpegJpegStreamCreate";
+  if (!bind_symbol(library, "nvjpegJpegStreamDestroy", api.stream_destroy)) return "nvjpegJpegStreamDestroy";
+  if (!bind_symbol(library, "nvjpegJpegStreamParseHeader", api.stream_parse_header))
+    return "nvjpegJpegStreamParseHeader";
+  if (!bind_symbol(library, "nvjpegDecodeBatchedSupported", api.batched_supported))
+    return "nvjpegDecodeBatchedSupported";
   return nullptr;
 }
 

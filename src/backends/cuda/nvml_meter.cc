@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include "backends/cuda/dl_symbol.h"
+
 namespace inferd::cuda {
 namespace {
 
@@ -62,17 +64,6 @@ Status nvml_status(const NvmlApi& api, NvmlReturn err, const std::string& what) 
   }
 }
 
-// dlsym gives an object pointer; copying its bits is the portable way to a function
-// pointer (POSIX guarantees they have the same representation).
-template <typename Fn>
-bool bind(void* library, const char* symbol, Fn& fn) {
-  void* address = dlsym(library, symbol);
-  if (!address) return false;
-  static_assert(sizeof(fn) == sizeof(address));
-  std::memcpy(&fn, &address, sizeof(fn));
-  return true;
-}
-
 Result<NvmlApi> load_nvml() {
   // Never dlclosed: the driver's library stays loaded for the process, as it would if linked.
   void* library = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -83,17 +74,17 @@ Result<NvmlApi> load_nvml() {
   }
   NvmlApi api{};
   const char* missing = nullptr;
-  if (!bind(library, "nvmlInit_v2", api.init)) missing = "nvmlInit_v2";
-  if (!bind(library, "nvmlShutdown", api.shutdown)) missing = "nvmlShutdown";
-  if (!bind(library, "nvmlDeviceGetHandleByPciBusId_v2", api.handle_by_pci_bus_id)) {
+  if (!bind_symbol(library, "nvmlInit_v2", api.init)) missing = "nvmlInit_v2";
+  if (!bind_symbol(library, "nvmlShutdown", api.shutdown)) missing = "nvmlShutdown";
+  if (!bind_symbol(library, "nvmlDeviceGetHandleByPciBusId_v2", api.handle_by_pci_bus_id)) {
     missing = "nvmlDeviceGetHandleByPciBusId_v2";
   }
-  if (!bind(library, "nvmlDeviceGetName", api.get_name)) missing = "nvmlDeviceGetName";
-  if (!bind(library, "nvmlDeviceGetTotalEnergyConsumption", api.total_energy_mj)) {
+  if (!bind_symbol(library, "nvmlDeviceGetName", api.get_name)) missing = "nvmlDeviceGetName";
+  if (!bind_symbol(library, "nvmlDeviceGetTotalEnergyConsumption", api.total_energy_mj)) {
     missing = "nvmlDeviceGetTotalEnergyConsumption";
   }
-  if (!bind(library, "nvmlDeviceGetPowerUsage", api.power_mw)) missing = "nvmlDeviceGetPowerUsage";
-  if (!bind(library, "nvmlErrorString", api.error_string)) missing = "nvmlErrorString";
+  if (!bind_symbol(library, "nvmlDeviceGetPowerUsage", api.power_mw)) missing = "nvmlDeviceGetPowerUsage";
+  if (!bind_symbol(library, "nvmlErrorString", api.error_string)) missing = "nvmlErrorString";
   if (missing) {
     return failed_precondition(std::string("libnvidia-ml.so.1 has no ") + missing + " (an NVIDIA driver too old?)");
   }
