@@ -11,22 +11,20 @@
 namespace inferd {
 namespace {
 
-constexpr int kLevels = 128;  // int8 magnitudes 0..127, the quantized histogram's bins
-
 bool quantized_layer(const ir::Node& n) {
   return n.op == ir::OpKind::kConv || n.op == ir::OpKind::kConvTranspose || n.op == ir::OpKind::kGemm;
 }
 
 // KL(P || Q) of the first `kept` bins, the bins above folded into the last one (P), against
-// those bins quantized to kLevels levels and expanded back over their non-empty bins (Q).
-double clipping_divergence(const std::vector<double>& bins, int kept) {
+// those bins quantized to `levels` levels and expanded back over their non-empty bins (Q).
+double clipping_divergence(const std::vector<double>& bins, int kept, int levels) {
   std::vector<double> p(bins.begin(), bins.begin() + kept), q(static_cast<size_t>(kept), 0.0);
   double outliers = 0;
   for (size_t i = static_cast<size_t>(kept); i < bins.size(); ++i) outliers += bins[i];
-  const double per_level = static_cast<double>(kept) / kLevels;
-  for (int level = 0; level < kLevels; ++level) {
+  const double per_level = static_cast<double>(kept) / levels;
+  for (int level = 0; level < levels; ++level) {
     const int start = static_cast<int>(std::floor(level * per_level));
-    const int end = level == kLevels - 1 ? kept : static_cast<int>(std::floor((level + 1) * per_level));
+    const int end = level == levels - 1 ? kept : static_cast<int>(std::floor((level + 1) * per_level));
     double total = 0;
     int filled = 0;
     for (int k = start; k < end; ++k) {
@@ -49,7 +47,7 @@ double clipping_divergence(const std::vector<double>& bins, int kept) {
   return kl;
 }
 
-float entropy_threshold(const ActivationHistogram& h) {
+float entropy_threshold(const ActivationHistogram& h, int levels) {
   // The first bin holds every exact zero (half of a ReLU's outputs): merged with its
   // neighbours into the first quantization level, that spike would dominate the divergence
   // of every wide candidate and push the choice toward heavy clipping (SqueezeNet's top-1
@@ -59,8 +57,8 @@ float entropy_threshold(const ActivationHistogram& h) {
   bins[0] = bins[1];
   int best = kCalibrationBins;
   double best_kl = std::numeric_limits<double>::infinity();
-  for (int kept = kLevels; kept <= kCalibrationBins; ++kept) {
-    const double kl = clipping_divergence(bins, kept);
+  for (int kept = levels; kept <= kCalibrationBins; ++kept) {
+    const double kl = clipping_divergence(bins, kept, levels);
     if (kl < best_kl) best_kl = kl, best = kept;
   }
   return static_cast<float>(best) * h.bin_width();
@@ -108,11 +106,11 @@ void quantize_weights(ir::Graph& g, const ir::Node& n) {
 
 std::string CalibrationTable::to_text() const {
   std::ostringstream os;
-  os << "inferd-calibration 1 " << method << "\n";
+  os << "inferd-calibration 2 " << method << "\n";
   char number[32];
   for (const Entry& e : entries) {
     std::snprintf(number, sizeof number, "%.9g", static_cast<double>(e.threshold));
-    os << (e.int8 ? "int8 " : "float ") << number << " " << e.value << "\n";
+    os << (!e.int8 ? "float " : e.is_unsigned ? "uint8 " : "int8 ") << number << " " << e.value << "\n";
   }
   return os.str();
 }
@@ -122,8 +120,9 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
   std::string line;
   CalibrationTable t;
   int version = 0;
-  if (!std::getline(in, line) || std::sscanf(line.c_str(), "inferd-calibration %d", &version) != 1 || version != 1)
-    return data_loss(origin + ": not an inferd calibration table (version 1); delete it to calibrate again");
+  if (!std::getline(in, line) || std::sscanf(line.c_str(), "inferd-calibration %d", &version) != 1 ||
+      (version != 1 && version != 2))
+    return data_loss(origin + ": not an inferd calibration table (version 1 or 2); delete it to calibrate again");
   t.method = line.substr(line.rfind(' ') + 1);
   if (t.method != "entropy" && t.method != "percentile" && t.method != "max")
     return data_loss(origin + ": unknown calibration method '" + t.method + "'");
@@ -132,16 +131,17 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
     const std::string kind = line.substr(0, first);
     char* end = nullptr;
     const float threshold = second == std::string::npos ? 0.0f : std::strtof(line.c_str() + first + 1, &end);
-    if ((kind != "int8" && kind != "float") || second == std::string::npos || end != line.c_str() + second ||
+    const bool known = kind == "int8" || kind == "float" || (kind == "uint8" && version >= 2);
+    if (!known || second == std::string::npos || end != line.c_str() + second ||
         !(threshold >= 0) || std::isinf(threshold) || second + 1 >= line.size())
-      return data_loss(origin + ": line " + std::to_string(number) + " is not '<int8|float> <threshold> <value name>'");
-    t.entries.push_back({line.substr(second + 1), threshold, kind == "int8"});
+      return data_loss(origin + ": line " + std::to_string(number) + " is not '<int8|uint8|float> <threshold> <value name>'");
+    t.entries.push_back({line.substr(second + 1), threshold, kind != "float", kind == "uint8"});
   }
   return t;
 }
 
 void ActivationHistogram::observe_max(std::span<const float> values) {
-  for (float v : values) max_abs_ = std::max(max_abs_, std::abs(v));
+  for (float v : values) max_abs_ = std::max(max_abs_, std::abs(v)), min_ = std::min(min_, v);
 }
 
 void ActivationHistogram::add(std::span<const float> values) {
@@ -153,10 +153,11 @@ void ActivationHistogram::add(std::span<const float> values) {
   }
 }
 
-Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile) {
+Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile,
+                                    int levels) {
   if (h.max_abs() <= 0) return 1.0f;  // all zeros: any scale represents them exactly
   if (method == "max") return h.max_abs();
-  if (method == "entropy") return entropy_threshold(h);
+  if (method == "entropy") return entropy_threshold(h, levels);
   if (method == "percentile") {
     if (!(percentile > 0 && percentile <= 100)) return invalid_argument("the percentile must be in (0, 100]");
     return percentile_threshold(h, percentile);
@@ -192,7 +193,8 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
       if (report) report->push_back(name + ": float (its INT8 error was too large)");
       continue;
     }
-    const float scale = threshold > 0 ? threshold / 127.0f : 1.0f;
+    const bool is_unsigned = it->second->is_unsigned;
+    const float scale = threshold > 0 ? it->second->scale() : 1.0f;
     ir::Value q = g.value(x);
     q.name = g.unique_value_name(name + "_int8");
     q.constant.reset();
@@ -206,11 +208,11 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
     fq.outputs = {qx};
     fq.attrs.set("scale", scale);
     fq.attrs.set("zero_point", int64_t{0});
-    fq.attrs.set("qmin", int64_t{-128});
-    fq.attrs.set("qmax", int64_t{127});
+    fq.attrs.set("qmin", int64_t{is_unsigned ? 0 : -128});
+    fq.attrs.set("qmax", int64_t{is_unsigned ? 255 : 127});
     g.add_node(std::move(fq));
     if (report)
-      report->push_back(name + ": int8, threshold " + std::to_string(threshold) + ", scale " + std::to_string(scale));
+      report->push_back(name + (is_unsigned ? ": uint8" : ": int8") + ", threshold " + std::to_string(threshold) + ", scale " + std::to_string(scale));
   }
   std::set<ir::ValueId> weights;
   for (size_t i = 0; i < g.nodes().size(); ++i) {

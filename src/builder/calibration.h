@@ -2,8 +2,9 @@
 // range each quantized layer's input saturates at, chosen from that activation's values over
 // a set of calibration images, and the rewrite that makes a graph compute with those ranges.
 //
-// What is quantized: the input X of every Conv, ConvTranspose and Gemm (symmetric int8, one
-// scale per tensor, zero point 0) and those layers' weights (symmetric int8, one scale per
+// What is quantized: the input X of every Conv, ConvTranspose and Gemm (symmetric, one
+// scale per tensor, zero point 0: uint8 0..255 where every calibration value was >= 0, as
+// after a ReLU, int8 -127..127 otherwise) and those layers' weights (symmetric int8, one scale per
 // output channel, max |w| / 127). apply_calibration() expresses both in the graph: each
 // calibrated activation gets one FakeQuantize node that its quantized readers read instead,
 // and the weights are replaced by their int8 grid values, exactly (round half to even, as
@@ -40,13 +41,16 @@ struct CalibrationTable {
     // False: the layers reading this activation stay in floating point (mixed precision:
     // the calibration found their INT8 error too large).
     bool int8 = true;
-    float scale() const { return threshold / 127.0f; }
+    // Every calibration value was >= 0 (a ReLU's output): quantized to uint8 0..255 instead
+    // of int8 -127..127, twice the resolution (and oneDNN's u8 x s8 VNNI format).
+    bool is_unsigned = false;
+    float scale() const { return threshold / (is_unsigned ? 255.0f : 127.0f); }
   };
   std::string method;  // entropy | percentile | max
   std::vector<Entry> entries;
 
-  // Text, one entry per line: "inferd-calibration 1 <method>" then
-  // "<int8|float> <threshold> <name>".
+  // Text, one entry per line: "inferd-calibration 2 <method>" then
+  // "<int8|uint8|float> <threshold> <name>" (version 1, without uint8, is still read).
   std::string to_text() const;
   // Refuses anything to_text() would not write, naming `origin` and the line.
   static Result<CalibrationTable> parse(std::string_view text, const std::string& origin);
@@ -59,17 +63,20 @@ class ActivationHistogram {
   void observe_max(std::span<const float> values);
   void add(std::span<const float> values);
   float max_abs() const { return max_abs_; }
+  bool non_negative() const { return min_ >= 0; }  // every observed value >= 0
   const std::vector<double>& bins() const { return bins_; }
   float bin_width() const { return max_abs_ / kCalibrationBins; }
 
  private:
   float max_abs_ = 0;
+  float min_ = 0;
   std::vector<double> bins_ = std::vector<double>(kCalibrationBins, 0.0);
 };
 
-// The threshold `method` picks from `h` (see the file comment); `percentile` in (0, 100]
-// for "percentile". Unknown methods are an error naming the known ones.
-Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile);
+// The threshold `method` picks from `h` (see the file comment) for a grid of `levels`
+// magnitudes (128 for int8, 256 for uint8); `percentile` in (0, 100] for "percentile". Unknown methods are an error naming the known ones.
+Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile,
+                                    int levels = 128);
 
 // The activations a calibration measures: the non-constant X of every Conv, ConvTranspose
 // and Gemm of `g`, each once, in node order.

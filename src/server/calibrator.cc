@@ -163,8 +163,10 @@ Result<CalibrationTable> calibrate_model(const ModelFolder& folder, const Calibr
   CalibrationTable table;
   table.method = options.method;
   for (size_t t = 0; t < names.size(); ++t) {
-    ASSIGN_OR_RETURN(float threshold, calibration_threshold(histograms[t], options.method, options.percentile));
-    table.entries.push_back({names[t], threshold});
+    const bool is_unsigned = histograms[t].non_negative();
+    ASSIGN_OR_RETURN(float threshold, calibration_threshold(histograms[t], options.method, options.percentile,
+                                                            is_unsigned ? 256 : 128));
+    table.entries.push_back({names[t], threshold, true, is_unsigned});
   }
   if (options.min_agreement > 0) {
     // Each decision runs the model once per sample: a subset keeps that to seconds.

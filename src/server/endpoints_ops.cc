@@ -31,6 +31,8 @@ void add_ops_routes(Router& router, EndpointContext& ctx) {
       r.body = "{}";
       return respond(std::move(r));
     }
+    // A server built without the device no-op (embedders, the fuzzers) answers 501 too.
+    if (ctx.device_noop == nullptr) return respond(http::error_response(501, "this server has no device no-op endpoint"));
     auto task = [&ctx, respond]() mutable {
       const Status status = ctx.device_noop->run();
       if (status.code() == StatusCode::kUnimplemented) return respond(http::error_response(501, status.message()));

@@ -44,6 +44,18 @@ TEST(Calibration, EntropyClipsRareOutliers) {
   EXPECT_LT(t, 20.0f);
 }
 
+TEST(Calibration, TheHistogramKnowsWhetherValuesAreNonNegative) {
+  EXPECT_TRUE(histogram_of({0.0f, 3.0f, 0.5f}).non_negative());
+  EXPECT_FALSE(histogram_of({0.0f, 3.0f, -0.001f}).non_negative());
+  // Entropy on a uint8 grid (256 levels) never clips more than on the int8 one (128).
+  std::mt19937 rng(11);
+  std::exponential_distribution<float> tail(1.0f);
+  std::vector<float> v(100000);
+  for (float& x : v) x = tail(rng);
+  const ActivationHistogram h = histogram_of(v);
+  EXPECT_GE(calibration_threshold(h, "entropy", 0, 256).value(), calibration_threshold(h, "entropy", 0, 128).value());
+}
+
 TEST(Calibration, DegenerateAndBadRequestsAreHandled) {
   EXPECT_FLOAT_EQ(calibration_threshold(histogram_of({0.0f, 0.0f}), "entropy", 0).value(), 1.0f);
   const ActivationHistogram h = histogram_of({1.0f, -2.0f});
@@ -56,11 +68,14 @@ TEST(Calibration, DegenerateAndBadRequestsAreHandled) {
 TEST(Calibration, TableTextRoundTripsAndBadTextIsRefused) {
   CalibrationTable t;
   t.method = "percentile";
-  t.entries = {{"data", 2.5f}, {"fire2/concat 1", 0.125f, false}};
+  t.entries = {{"data", 2.5f}, {"fire2/concat 1", 0.125f, false}, {"relu", 6.0f, true, true}};
   const auto back = CalibrationTable::parse(t.to_text(), "x.calib");
   ASSERT_TRUE(back.is_ok()) << back.status().message();
   EXPECT_EQ(back->method, "percentile");
-  ASSERT_EQ(back->entries.size(), 2u);
+  ASSERT_EQ(back->entries.size(), 3u);
+  EXPECT_FALSE(back->entries[0].is_unsigned);
+  EXPECT_TRUE(back->entries[2].int8 && back->entries[2].is_unsigned);
+  EXPECT_FLOAT_EQ(back->entries[2].scale(), 6.0f / 255.0f);
   EXPECT_EQ(back->entries[1].value, "fire2/concat 1");
   EXPECT_FLOAT_EQ(back->entries[1].threshold, 0.125f);
   EXPECT_TRUE(back->entries[0].int8);
@@ -75,6 +90,10 @@ TEST(Calibration, TableTextRoundTripsAndBadTextIsRefused) {
   EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 entropy\nint8 -1 data\n", "x.calib").is_ok());
   EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 entropy\nint4 1 data\n", "x.calib").is_ok());
   EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 guess\n", "x.calib").is_ok());
+  // Version 1 tables (before uint8) are still read; uint8 lines only from version 2.
+  EXPECT_TRUE(CalibrationTable::parse("inferd-calibration 1 entropy\nint8 1 data\n", "x.calib").is_ok());
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 entropy\nuint8 1 data\n", "x.calib").is_ok());
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 3 entropy\n", "x.calib").is_ok());
 }
 
 TEST(Calibration, ApplyQuantizesLayerInputsOnceAndWeightsPerChannel) {
@@ -121,7 +140,8 @@ TEST(Calibration, AFloatEntryLeavesItsLayersInFloatingPoint) {
   b.output(b.conv("b", a, 8, 1));
   ir::Graph g = b.finish();
   const Tensor a_weights = *g.value(g.nodes()[0].inputs[1]).constant;
-  const Status applied = apply_calibration(g, CalibrationTable{"entropy", {{"data", 4.0f, false}, {"a_relu_out", 2.0f}}});
+  const Status applied =
+      apply_calibration(g, CalibrationTable{"entropy", {{"data", 4.0f, false}, {"a_relu_out", 2.55f, true, true}}});
   ASSERT_TRUE(applied.is_ok()) << applied.message();
   int quantizers = 0;
   for (const ir::Node& n : g.nodes()) {
@@ -133,6 +153,11 @@ TEST(Calibration, AFloatEntryLeavesItsLayersInFloatingPoint) {
     }
     if (n.name == "b") {
       EXPECT_EQ(g.value(n.inputs[0]).name, "a_relu_out_int8");
+    }
+    if (n.op == ir::OpKind::kFakeQuantize) {  // a ReLU's output: the uint8 grid 0..255
+      EXPECT_FLOAT_EQ(n.attrs.get_float("scale", 0), 0.01f);
+      EXPECT_EQ(n.attrs.get_int("qmin", -1), 0);
+      EXPECT_EQ(n.attrs.get_int("qmax", 0), 255);
     }
   }
   EXPECT_EQ(quantizers, 1);
