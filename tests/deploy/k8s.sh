@@ -7,7 +7,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root/tests/deploy/validate"
-command -v kubectl >/dev/null || { echo "kubectl is not installed (it renders the overlays)" >&2; exit 1; }
+# kubectl is no Debian 12 package (these machines have Google's, with Kustomize built in):
+# without it the test is skipped (CTest SKIP_RETURN_CODE 77), saying why.
+command -v kubectl >/dev/null || { echo "SKIP: kubectl is not installed (it renders the overlays)"; exit 77; }
 kubectl version --client 2>/dev/null | head -2
 # The validator's packages, pinned by package-lock.json, into a git-ignored node_modules.
 # scripts/setup.sh installs them too; this keeps the test runnable on its own.
