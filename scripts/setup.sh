@@ -35,3 +35,8 @@ fi
 if [ ! -d tools/ort/node_modules/onnxruntime-node ]; then
   (cd tools/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The Kubernetes schema validator of tests/deploy/k8s.sh (pinned by its package-lock.json).
+if [ ! -d tests/deploy/validate/node_modules/kubernetes-models ]; then
+  (cd tests/deploy/validate && npm ci --no-audit --no-fund --loglevel=error)
+fi
