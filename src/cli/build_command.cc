@@ -182,7 +182,10 @@ int build_command(const Argv& argv) {
   args.flag("weights", "the .caffemodel of a Caffe MODEL (deploy.prototxt)", "");
   args.flag("backend", "cpu | cuda | auto (cuda when a GPU is present)", "auto");
   args.flag("gpu", "the GPU to build (and time algorithms) on, for --backend cuda", "0");
-  args.flag("precision", "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 is simulated)", "fp32");
+  args.flag(
+      "precision",
+      "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 runs on the cpu, with --calibration)",
+      "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
   args.flag("max-nodes", "refuse models with more nodes (0 = no limit)",

@@ -36,6 +36,13 @@ std::vector<int64_t> Attributes::get_ints(const std::string& name, std::vector<i
   return fallback;
 }
 
+std::vector<float> Attributes::get_floats(const std::string& name, std::vector<float> fallback) const {
+  auto it = map_.find(name);
+  if (it == map_.end()) return fallback;
+  if (auto* v = std::get_if<std::vector<float>>(&it->second)) return *v;
+  return fallback;
+}
+
 ValueId Graph::add_value(Value v) {
   const auto id = static_cast<ValueId>(values_.size());
   first_by_name_.emplace(v.name, id);  // keeps the first value of a name

@@ -48,6 +48,7 @@ class Attributes {
   float get_float(const std::string& name, float fallback) const;
   std::string get_string(const std::string& name, const std::string& fallback) const;
   std::vector<int64_t> get_ints(const std::string& name, std::vector<int64_t> fallback = {}) const;
+  std::vector<float> get_floats(const std::string& name, std::vector<float> fallback = {}) const;
   const std::map<std::string, Attribute>& all() const { return map_; }
   bool operator==(const Attributes& other) const { return map_ == other.map_; }
 

@@ -15,6 +15,7 @@
 #include "passes/identity_elimination.h"
 #include "passes/layout_assignment.h"
 #include "passes/qdq_folding.h"
+#include "passes/quantized_conv_folding.h"
 
 namespace inferd::passes {
 namespace {
@@ -63,7 +64,9 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // one after both (a member's Relu must sit on it, and all members must agree) and
   // before splitting a 1x1 Conv over a Concat (which would take that Concat apart); the
   // split after both too (the chain inherits the fused residual and activation); horizontal
-  // merging after those so merged branches share fused activations; layout after all
+  // merging after those so merged branches share fused activations; an INT8 input's
+  // quantization folded into the final convolutions (fused, merged), then split again
+  // where a folded convolution now reads a Concat directly; layout after all
   // rewrites of compute nodes; concat elimination last, as it needs the final layouts.
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(std::make_unique<IdentityElimination>());
@@ -76,6 +79,8 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   passes.push_back(std::make_unique<ConcatConvMerge>());
   passes.push_back(std::make_unique<ConcatConvSplit>());
   passes.push_back(std::make_unique<HorizontalConvFusion>());
+  passes.push_back(std::make_unique<QuantizedConvFolding>());
+  passes.push_back(std::make_unique<ConcatConvSplit>());
   passes.push_back(std::make_unique<LayoutAssignment>());
   passes.push_back(std::make_unique<ConcatElimination>());
   passes.push_back(std::make_unique<DeadNodeElimination>());

@@ -14,6 +14,13 @@ TEST_P(CpuBackendConv, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendConv, ::testing::ValuesIn(conv_cases()),
                          [](const auto& info) { return info.param.name; });
 
+class CpuBackendInt8Conv : public ::testing::TestWithParam<OpCase> {};
+TEST_P(CpuBackendInt8Conv, MatchesReference) {
+  run_case(GetParam(), cpu_backend_under_test());
+}
+INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendInt8Conv, ::testing::ValuesIn(int8_conv_cases()),
+                         [](const auto& info) { return info.param.name; });
+
 class CpuBackendConvTranspose : public ::testing::TestWithParam<OpCase> {};
 TEST_P(CpuBackendConvTranspose, MatchesReference) {
   run_case(GetParam(), cpu_backend_under_test());

@@ -364,14 +364,32 @@ TEST(HttpServer, StopAcceptingLetsInFlightRequestsComplete) {
   auto response = client.read_response();
   ASSERT_TRUE(response) << client.error();
   EXPECT_EQ(response->body, "drained");
+  // Answered during the drain: the keep-alive connection is told to close and is closed, so
+  // its client goes to another replica instead of keeping this one busy to the drain's end.
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(client.wait_closed(2000));
   EXPECT_TRUE(wait_until([&] { return server->in_flight() == 0; }));
-  // The open connection keeps working while the server drains.
-  ASSERT_TRUE(client.send(format_request("GET", "/second")));
-  ASSERT_TRUE(wait_until([&] { return server->in_flight() == 1; }));
-  answers.take()(text_response("second"));
+}
+
+TEST(HttpServer, AnIdleKeepAliveConnectionIsServedOnceMoreWhileDraining) {
+  HeldAnswers answers;
+  auto server = start_test_server(test_server_options(), answers.handler());
+  ASSERT_NE(server, nullptr);
+  HttpClient client(server->port());
+  ASSERT_TRUE(client.send(format_request("GET", "/before")));
+  answers.take()(text_response("before"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_NE(response->header("connection"), "close");
+  server->stop_accepting();
+  // A request already on its way when the drain began is still answered, with the close.
+  ASSERT_TRUE(client.send(format_request("GET", "/during")));
+  answers.take()(text_response("during"));
   response = client.read_response();
   ASSERT_TRUE(response) << client.error();
-  EXPECT_EQ(response->body, "second");
+  EXPECT_EQ(response->body, "during");
+  EXPECT_EQ(response->header("connection"), "close");
+  EXPECT_TRUE(client.wait_closed(2000));
 }
 
 TEST(HttpServer, AnswerAfterStopIsDroppedSafely) {

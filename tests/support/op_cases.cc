@@ -237,6 +237,43 @@ std::vector<OpCase> conv_cases() {
   return cases;
 }
 
+std::vector<OpCase> int8_conv_cases() {
+  // uint8 inputs as after a ReLU (a few beyond the threshold saturate), int8 ones signed.
+  const auto int8_input = [](ir::Attributes a, bool is_unsigned, float threshold) {
+    a.set("input_scale", threshold / (is_unsigned ? 255.0f : 127.0f));
+    a.set("input_qmin", int64_t{is_unsigned ? 0 : -128});
+    a.set("input_qmax", int64_t{is_unsigned ? 255 : 127});
+    return a;
+  };
+  const auto int8_case = [](std::string name, ir::Attributes a, Shape x, Shape w, bool bias, Shape y,
+                            bool residual = false) {
+    OpCase c = conv_case(std::move(name), std::move(a), std::move(x), w, bias, std::move(y), residual);
+    c.inputs[1] = int8_grid_weight(w);
+    const bool is_unsigned = c.attrs.get_int("input_qmin", -128) == 0;
+    c.inputs[0].lo = is_unsigned ? 0.0f : -1.2f;
+    c.inputs[0].hi = 1.2f;
+    c.implementation = "onednn:conv_int8";
+    return c;
+  };
+  const ir::Attributes same3x3 = conv({1, 1}, {1, 1, 1, 1});
+  return {
+      int8_case("u8_pointwise", int8_input(conv({1, 1}, {0, 0, 0, 0}), true, 1.0f), {1, 16, 7, 7}, {24, 16, 1, 1}, true,
+                {1, 24, 7, 7}),
+      int8_case("u8_k3_relu", int8_input(with(same3x3, {{"activation", std::string("Relu")}}), true, 1.0f),
+                {1, 8, 9, 9}, {16, 8, 3, 3}, true, {1, 16, 9, 9}),
+      int8_case("s8_k3_s2", int8_input(conv({2, 2}, {1, 1, 1, 1}), false, 1.0f), {1, 8, 10, 10}, {16, 8, 3, 3}, true,
+                {1, 16, 5, 5}),
+      // 4 input channels: the fewest the CPU backend runs in INT8 (an RGB stem stays float).
+      int8_case("s8_k7_s2", int8_input(conv({2, 2}, {3, 3, 3, 3}), false, 1.1f), {1, 4, 15, 15}, {8, 4, 7, 7}, true,
+                {1, 8, 8, 8}),
+      int8_case("u8_no_bias", int8_input(same3x3, true, 0.8f), {1, 8, 9, 9}, {16, 8, 3, 3}, false, {1, 16, 9, 9}),
+      int8_case("u8_group2", int8_input(conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 2), true, 1.0f), {1, 8, 8, 8}, {12, 4, 3, 3},
+                true, {1, 12, 8, 8}),
+      int8_case("u8_residual_relu", int8_input(with(same3x3, {{"activation", std::string("Relu")}}), true, 1.0f),
+                {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),
+  };
+}
+
 std::vector<OpCase> deconv_cases() {
   std::vector<OpCase> cases{
       // H = stride * (H - 1) + output_padding + dilation * (k - 1) + 1 - pad_top - pad_bottom.

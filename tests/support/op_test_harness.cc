@@ -64,10 +64,25 @@ ir::ValueId add_activation(ir::Graph& g, const std::string& name, const Shape& s
   return g.add_value(std::move(v));
 }
 
+// Rounds each dim-0 channel of `t` onto its int8 grid max|w| / 127.
+void snap_to_int8_grid(Tensor& t) {
+  const int64_t channels = t.shape()[0], per_channel = t.size() / channels;
+  float* v = t.data<float>();
+  for (int64_t m = 0; m < channels; ++m) {
+    float* c = v + m * per_channel;
+    float max_abs = 0;
+    for (int64_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::abs(c[k]));
+    const float scale = max_abs / 127.0f;
+    for (int64_t k = 0; k < per_channel && scale > 0; ++k) c[k] = std::nearbyint(c[k] / scale) * scale;
+  }
+}
+
 Tensor constant_of(const OpCase& c, size_t i) {
   const CaseInput& in = c.inputs[i];
   if (!in.ints.empty()) return Tensor::from_int64s(in.shape, in.ints);
-  return random_tensor(in.shape, seed_of(c.name, i, 0), in.lo, in.hi);
+  Tensor t = random_tensor(in.shape, seed_of(c.name, i, 0), in.lo, in.hi);
+  if (in.int8_grid) snap_to_int8_grid(t);
+  return t;
 }
 
 ConstTensorView dense_view(const Tensor& t) {

@@ -35,6 +35,9 @@ struct CaseInput {
   bool absent = false;    // an absent optional input
   float lo = -1.0f, hi = 1.0f;
   std::vector<int64_t> ints;  // an int64 constant (Reshape's shape, Gather's indices)
+  // Random values snapped onto the per-dim-0-channel int8 grid max|w| / 127 (the weights of
+  // an INT8 convolution, as calibration writes them).
+  bool int8_grid = false;
 };
 
 inline CaseInput activation(Shape s) {
@@ -47,6 +50,11 @@ inline CaseInput weight(Shape s, float lo = -1.0f, float hi = 1.0f) {
   in.constant = true;
   in.lo = lo;
   in.hi = hi;
+  return in;
+}
+inline CaseInput int8_grid_weight(Shape s) {
+  CaseInput in = weight(std::move(s));
+  in.int8_grid = true;
   return in;
 }
 inline CaseInput absent() {

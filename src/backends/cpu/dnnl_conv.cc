@@ -11,6 +11,17 @@
 // oneDNN 2.6 runs a convolution whose src or dst is a channel slice (row stride > C)
 // with its naive "ref:any" implementation; such views are staged through a compact
 // buffer instead, so the brgemm/jit kernels still run (decided per shape).
+//
+// A Conv with an INT8 input (attrs input_scale/input_qmin/input_qmax, set by the
+// quantized_conv_folding pass) runs as oneDNN's u8 x s8 (or s8 x s8) convolution: X is
+// quantized by a step of our own into a compact u8/s8 copy (the formula of the reference
+// kernel and FakeQuantize, so the numerics match them exactly), W to s8 per output channel
+// with the node's weight_scales (exact: the pass folds only weights on that grid; without
+// the attribute, max|w| / 127 per channel), and the int32 sums are
+// scaled back by input_scale x the channel's weight scale (oneDNN's output scales, which
+// 2.6 applies after the bias: the bias is packed divided by them). dst stays fp32.
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "backends/cpu/dnnl_common.h"
@@ -97,6 +108,160 @@ class ConvBuilder final : public PipelineBuilder {
   PackedTensor weights_, bias_;
 };
 
+// The quantization of an INT8 input: q = clamp(round_half_even(x / scale), qmin, qmax).
+struct InputQuantization {
+  float scale = 1, qmin = -128, qmax = 127;
+  bool is_unsigned() const { return qmin >= 0; }
+};
+
+// x's values quantized into `dst`: compact, with x's dimension order (dims sorted by
+// stride), so that a channel slice or an NHWC tensor is read in memory order.
+template <typename Q>
+void quantize_input(const ConstTensorView& x, Q* dst, const InputQuantization& q) {
+  int order[4] = {0, 1, 2, 3};
+  std::stable_sort(order, order + 4, [&](int a, int b) { return x.strides[a] > x.strides[b]; });
+  int64_t dense[4];
+  for (int k = 3, step = 1; k >= 0; --k) dense[order[k]] = step, step *= static_cast<int>(x.shape[order[k]]);
+  const float* src = x.f32();
+  // Adding and subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 half to even (the
+  // default rounding mode) where nearbyint() would be a library call per element.
+  constexpr float kRound = 12582912.0f;
+  const int64_t n0 = x.shape[order[0]], n1 = x.shape[order[1]], n2 = x.shape[order[2]], n3 = x.shape[order[3]];
+  const int64_t s0 = x.strides[order[0]], s1 = x.strides[order[1]], s2 = x.strides[order[2]], s3 = x.strides[order[3]];
+  const int64_t d0 = dense[order[0]], d1 = dense[order[1]], d2 = dense[order[2]];
+  for (int64_t i0 = 0; i0 < n0; ++i0)
+    for (int64_t i1 = 0; i1 < n1; ++i1)
+      for (int64_t i2 = 0; i2 < n2; ++i2) {
+        const float* row = src + i0 * s0 + i1 * s1 + i2 * s2;
+        Q* out = dst + i0 * d0 + i1 * d1 + i2 * d2;
+        const auto quantize = [&](float x) {
+          return static_cast<Q>((std::clamp(x / q.scale, q.qmin, q.qmax) + kRound) - kRound);
+        };
+        if (s3 == 1) {  // the common case, a loop the compiler vectorizes
+          for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3]);
+        } else {
+          for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3 * s3]);
+        }
+      }
+}
+
+// A compact int8/uint8 descriptor of x's dims in x's dimension order.
+memory::desc quantized_desc_of(const ConstTensorView& x, memory::data_type type) {
+  const memory::desc compact = compact_desc_of(x);
+  const memory::dims strides(compact.data.format_desc.blocking.strides,
+                             compact.data.format_desc.blocking.strides + compact.data.ndims);
+  return memory::desc(compact.dims(), type, strides);
+}
+
+class Int8ConvBuilder final : public PipelineBuilder {
+ public:
+  Int8ConvBuilder(ConvGeometry geo, Activation act, bool has_residual, memory::dims weights_dims,
+                  InputQuantization quant)
+      : geo_(std::move(geo)),
+        act_(std::move(act)),
+        has_residual_(has_residual),
+        weights_dims_(std::move(weights_dims)),
+        quant_(quant) {}
+
+  // W (fp32 on the per-channel int8 grid `weight_scales`; empty: max|w| / 127) -> s8 and
+  // per-channel output scales; B / those scales.
+  void pack(const ConstTensorView& x, const ConstTensorView& y, const float* weights, const float* bias,
+            const std::vector<float>& weight_scales) {
+    const int64_t out_channels = weights_dims_[0] * (weights_dims_.size() == 5 ? weights_dims_[1] : 1);
+    const int64_t per_channel = element_count(Shape(weights_dims_.begin(), weights_dims_.end())) / out_channels;
+    std::vector<int8_t> q(static_cast<size_t>(out_channels * per_channel));
+    scales_.assign(static_cast<size_t>(out_channels), 0.0f);
+    std::vector<float> scaled_bias(static_cast<size_t>(out_channels), 0.0f);
+    for (int64_t m = 0; m < out_channels; ++m) {
+      const float* w = weights + m * per_channel;
+      float max_abs = 0;
+      for (int64_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::abs(w[k]));
+      const float w_scale = !weight_scales.empty() ? weight_scales[static_cast<size_t>(m)]
+                            : max_abs > 0          ? max_abs / 127.0f
+                                                   : 1.0f;
+      for (int64_t k = 0; k < per_channel; ++k)
+        q[static_cast<size_t>(m * per_channel + k)] =
+            static_cast<int8_t>(std::clamp(std::nearbyint(w[k] / w_scale), -127.0f, 127.0f));
+      scales_[static_cast<size_t>(m)] = quant_.scale * w_scale;
+      if (bias) scaled_bias[static_cast<size_t>(m)] = bias[m] / scales_[static_cast<size_t>(m)];
+    }
+    const memory::desc user(weights_dims_, memory::data_type::s8,
+                            weights_dims_.size() == 5 ? memory::format_tag::goihw : memory::format_tag::oihw);
+    plain_weights_ = pack_tensor(user, q.data(), user);
+    bias_ = pack_tensor(bias_desc(out_channels), scaled_bias.data(), bias_desc(out_channels));
+    const conv_pd pd = choose(x, y);
+    weights_ = pack_tensor(user, q.data(), pd.weights_desc());
+    log_debug("onednn_int8_conv_packed").kv("impl", pd.impl_info_str());
+  }
+
+  Pipeline build(Inputs in, Outputs out) const override {
+    const conv_pd pd = choose(in[0], out[0]);
+    Pipeline pl;
+    const memory src = pl.scratch(pd.src_desc());
+    if (quant_.is_unsigned())
+      pl.add_custom("quantize:u8", [src, q = quant_](Inputs i, Outputs) {
+        quantize_input(i[0], static_cast<uint8_t*>(src.get_data_handle()), q);
+      });
+    else
+      pl.add_custom("quantize:s8", [src, q = quant_](Inputs i, Outputs) {
+        quantize_input(i[0], static_cast<int8_t*>(src.get_data_handle()), q);
+      });
+    const Pipeline::OutputTarget dst = pl.output_as(0, out[0], pd.dst_desc());
+    if (has_residual_) {
+      pl.add_reorder(pl.bind_input(3, desc_of(in[3])), dst.compute);
+      if (dst.compute.get() == dst.view.get()) pl.skip_last_step_when_aliased(3, 0);
+    }
+    // The packed weights fit the batch-1 primitive; another shape's may want another
+    // format: re-packed from the plain s8 copy (a packed format carries s8 compensation).
+    const memory weights = pd.weights_desc() == weights_.desc ? pl.bind_fixed(weights_.desc, weights_.buffer->data())
+                                                              : pl.weights_as(plain_weights_, pd.weights_desc());
+    pl.add(pd, dnnl::convolution_forward(pd),
+           {{DNNL_ARG_SRC, src},
+            {DNNL_ARG_DST, dst.compute},
+            {DNNL_ARG_WEIGHTS, weights},
+            {DNNL_ARG_BIAS, pl.bind_fixed(bias_.desc, bias_.buffer->data())}});
+    pl.finish_output(dst);
+    return pl;
+  }
+
+ private:
+  static memory::desc bias_desc(int64_t out_channels) {
+    return {{out_channels}, memory::data_type::f32, memory::format_tag::x};
+  }
+
+  conv_pd make_pd(const memory::desc& src, const memory::desc& dst) const {
+    const memory::desc weights(weights_dims_, memory::data_type::s8, memory::format_tag::any);
+    const auto desc = dnnl::convolution_forward::desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights,
+        bias_desc(static_cast<int64_t>(scales_.size())), dst, geo_.strides, geo_.dilates, geo_.pad_l, geo_.pad_r);
+    dnnl::post_ops ops;
+    if (has_residual_) ops.append_sum(1.0f);
+    append_post_ops(ops, act_);
+    dnnl::primitive_attr attr = make_attr(ops);
+    attr.set_output_scales(1 << 1, scales_);  // per output channel (dst dim 1)
+    return conv_pd(desc, attr, cpu_engine());
+  }
+
+  // src: the compact quantized copy; dst: the view, else a compact staging buffer.
+  conv_pd choose(const ConstTensorView& x, const ConstTensorView& y) const {
+    const memory::desc src = quantized_desc_of(x, quant_.is_unsigned() ? memory::data_type::u8 : memory::data_type::s8);
+    conv_pd pd = make_pd(src, desc_of(y));
+    if (is_reference_impl(pd)) {
+      conv_pd staged = make_pd(src, compact_desc_of(y));
+      if (!is_reference_impl(staged)) pd = staged;
+    }
+    return pd;
+  }
+
+  ConvGeometry geo_;
+  Activation act_;
+  bool has_residual_;
+  memory::dims weights_dims_;
+  InputQuantization quant_;
+  std::vector<float> scales_;  // input scale x weight scale, per output channel
+  PackedTensor plain_weights_, weights_, bias_;
+};
+
 ConvGeometry geometry_of(const ir::Attributes& attrs) {
   const std::vector<int64_t> strides = attrs.get_ints("strides", {1, 1});
   const std::vector<int64_t> pads = attrs.get_ints("pads", {0, 0, 0, 0});
@@ -133,9 +298,30 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
 
   memory::dims weights_dims(w.shape.begin(), w.shape.end());
   if (group > 1) weights_dims = {group, out_channels / group, w.shape[1], w.shape[2], w.shape[3]};
+  const float* bias = has_bias ? graph.value(node.inputs[2]).constant->data<float>() : nullptr;
+  if (node.attrs.has("input_scale")) {
+    const InputQuantization quant{node.attrs.get_float("input_scale", 0),
+                                  static_cast<float>(node.attrs.get_int("input_qmin", -128)),
+                                  static_cast<float>(node.attrs.get_int("input_qmax", 127))};
+    const bool int8_range = quant.qmin == -128 && quant.qmax == 127, uint8_range = quant.qmin == 0 && quant.qmax == 255;
+    const std::vector<float> weight_scales = node.attrs.get_floats("weight_scales");
+    if (!(quant.scale > 0) || !(int8_range || uint8_range))
+      return invalid_argument(context + ": an INT8 input needs input_scale > 0 and the int8 or uint8 range");
+    if (!weight_scales.empty() &&
+        (static_cast<int64_t>(weight_scales.size()) != out_channels ||
+         !std::all_of(weight_scales.begin(), weight_scales.end(), [](float s) { return s > 0; })))
+      return invalid_argument(context + ": weight_scales needs one positive scale per output channel (" +
+                              std::to_string(out_channels) + ")");
+    auto builder =
+        std::make_shared<Int8ConvBuilder>(geometry_of(node.attrs), std::move(act), has_residual, weights_dims, quant);
+    RETURN_IF_ERROR(catch_dnnl(context, [&] {
+      builder->pack(representative_view(graph, node.inputs[0], 1), representative_view(graph, node.outputs[0], 1),
+                    w.constant->data<float>(), bias, weight_scales);
+    }));
+    return make_pipeline_op("onednn:conv_int8", context, std::move(builder), opts);
+  }
   auto builder =
       std::make_shared<ConvBuilder>(geometry_of(node.attrs), std::move(act), has_bias, has_residual, weights_dims);
-  const float* bias = has_bias ? graph.value(node.inputs[2]).constant->data<float>() : nullptr;
   RETURN_IF_ERROR(catch_dnnl(context, [&] {
     builder->pack(representative_view(graph, node.inputs[0], 1), representative_view(graph, node.outputs[0], 1),
                   w.constant->data<float>(), bias);

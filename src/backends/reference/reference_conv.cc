@@ -1,6 +1,9 @@
 // Reference kernels for the ops that contract over a dimension: Conv, ConvTranspose,
 // Gemm and MatMul (ONNX semantics). Sums accumulate in double so the oracle's own rounding
 // stays far below the tolerances the optimised kernels are held to.
+#include <algorithm>
+#include <cmath>
+
 #include "backends/reference/reference_kernels.h"
 
 namespace inferd::ref {
@@ -9,11 +12,24 @@ namespace {
 struct ConvParams {
   std::vector<int64_t> strides, pads, dilations;  // pads: top, left, bottom, right
   int64_t group = 1;
+  // An INT8 input (quantized_conv_folding): X is read rounded half to even onto the grid of
+  // `input_scale`, saturated to [qmin, qmax], as the FakeQuantize it replaces. 0: float X.
+  float input_scale = 0;
+  float qmin = -128, qmax = 127;
+
+  float read_x(float x) const {
+    return input_scale > 0 ? std::clamp(std::nearbyint(x / input_scale), qmin, qmax) * input_scale : x;
+  }
 };
 
 ConvParams conv_params(const ir::Attributes& attrs) {
-  return {attrs.get_ints("strides", {1, 1}), attrs.get_ints("pads", {0, 0, 0, 0}), attrs.get_ints("dilations", {1, 1}),
-          attrs.get_int("group", 1)};
+  return {attrs.get_ints("strides", {1, 1}),
+          attrs.get_ints("pads", {0, 0, 0, 0}),
+          attrs.get_ints("dilations", {1, 1}),
+          attrs.get_int("group", 1),
+          attrs.get_float("input_scale", 0.0f),
+          static_cast<float>(attrs.get_int("input_qmin", -128)),
+          static_cast<float>(attrs.get_int("input_qmax", 127))};
 }
 
 // sum over (ci, kh, kw) of x[n, c0 + ci, ih, iw] * w[m, ci, kh, kw], skipping taps
@@ -32,7 +48,7 @@ double conv_dot(const ConstTensorView& x, const ConstTensorView& w, const ConvPa
       for (int64_t kw = 0; kw < w.shape[3]; ++kw) {
         const int64_t iw = w0 + kw * p.dilations[1];
         if (iw < 0 || iw >= in_w) continue;
-        acc += static_cast<double>(x_plane[ih * x.strides[2] + iw * x.strides[3]]) *
+        acc += static_cast<double>(p.read_x(x_plane[ih * x.strides[2] + iw * x.strides[3]])) *
                w_plane[kh * w.strides[2] + kw * w.strides[3]];
       }
     }

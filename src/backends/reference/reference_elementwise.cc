@@ -64,10 +64,18 @@ void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out) {
              qmax = static_cast<float>(attrs.get_int("qmax", 127));
   const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
-  const auto fq = [&](float v) {
-    return (std::clamp(std::nearbyint(v / scale) + zero_point, qmin, qmax) - zero_point) * scale;
-  };
-  if (x.is_dense() && y.is_dense()) {  // every calibrated activation of a plan: one pass, no index walk
+  // Clamped before rounding (the same, as qmin and qmax are integers) so that adding and
+  // subtracting 1.5 * 2^23 rounds half to even: no library call per element, and the
+  // dense loop below vectorizes (a calibrated network's input runs through here).
+  constexpr float kRound = 12582912.0f;
+  // round(v / scale) + zero_point saturated to [qmin, qmax], minus zero_point again: the
+  // rounded v / scale saturated to [qmin - zero_point, qmax - zero_point].
+  const float lo = qmin - zero_point, hi = qmax - zero_point;
+  const auto fq = [&](float v) { return ((std::clamp(v / scale, lo, hi) + kRound) - kRound) * scale; };
+  // Every calibrated activation of a plan (NCHW or NHWC, never a slice): one pass, no index walk.
+  const bool same_packed_layout =
+      x.strides == y.strides && (x.is_dense() || (x.shape.size() == 4 && x.strides == nhwc_strides(x.shape)));
+  if (same_packed_layout) {
     const int64_t n = element_count(y.shape);
     for (int64_t i = 0; i < n; ++i) y.f32()[i] = fq(x.f32()[i]);
     return;

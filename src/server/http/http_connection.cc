@@ -252,13 +252,13 @@ void Connection::dispatch_request() {
   const bool keep_alive = message.keep_alive();
   Slot& slot = push_slot();
   slot.counts_in_flight = true;
-  slot.close_after = !keep_alive || reserve_only_;
+  slot.close_after = !keep_alive || reserve_only_ || core_->draining.load();
   slot.head_only = message.method() == bhttp::verb::head;
   slot.keep_alive_10 = keep_alive && message.version() < 11;
   const uint64_t seq = slot.seq;
   ++requests_queued_;
   core_->in_flight.fetch_add(1);
-  if (!keep_alive) no_more_requests_ = true;
+  if (slot.close_after) no_more_requests_ = true;
   if (buffer_.size() == 0) {
     read_timer_.cancel();  // no deadline while the handler works on it
     if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
@@ -332,6 +332,12 @@ void Connection::on_response(uint64_t seq, Response response) {
     return;
   }
   Slot& slot = slots_[seq - slots_.front().seq];
+  // Draining: the last request read so far is this connection's last (pipelined ones after
+  // it are still answered first, as they were read before the drain began).
+  if (core_->draining.load() && seq == slots_.back().seq) {
+    slot.close_after = true;
+    no_more_requests_ = true;
+  }
   const wire::ResponseFraming framing{
       .close = slot.close_after, .keep_alive_10 = slot.keep_alive_10, .head_only = slot.head_only};
   slot.head = wire::response_head(response, framing);

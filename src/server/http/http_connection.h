@@ -43,6 +43,10 @@ struct ServerCore {
 
   std::atomic<size_t> open_connections{0};
   std::atomic<size_t> in_flight{0};
+  // Set by stop_accepting() (a graceful drain): every answer from then on says
+  // "Connection: close" and its connection closes after it, so keep-alive clients move to
+  // another replica instead of holding this one busy until the drain runs out of time.
+  std::atomic<bool> draining{false};
 
   // `respond` posts onto a connection's strand only while posts_open: once stop() has
   // closed it, the I/O threads may be gone and an answer is dropped instead.

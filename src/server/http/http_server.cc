@@ -171,6 +171,7 @@ void HttpServer::Impl::stop_accepting() {
   std::lock_guard lock(acceptor_mutex);
   if (!accepting) return;
   accepting = false;
+  core->draining.store(true);
   error_code ignored;
   acceptor.close(ignored);
   accept_retry.cancel();

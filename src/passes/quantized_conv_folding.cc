@@ -1,0 +1,83 @@
+#include "passes/quantized_conv_folding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "passes/graph_edit.h"
+
+namespace inferd::passes {
+namespace {
+
+// The FakeQuantize producing `x`, when its quantization can move into a convolution.
+const ir::Node* symmetric_quantizer(const ir::Graph& g, const UseIndex& uses, ir::ValueId x) {
+  const auto p = uses.producer(x);
+  if (!p) return nullptr;
+  const ir::Node& fq = g.nodes()[*p];
+  if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 || fq.attrs.get_int("zero_point", 0) != 0)
+    return nullptr;
+  const int64_t qmin = fq.attrs.get_int("qmin", -128), qmax = fq.attrs.get_int("qmax", 127);
+  const bool int8 = qmin == -128 && qmax == 127, uint8 = qmin == 0 && qmax == 255;
+  if (!(int8 || uint8) || !(fq.attrs.get_float("scale", 0) > 0)) return nullptr;
+  return &fq;
+}
+
+}  // namespace
+
+std::vector<float> int8_channel_scales(const Tensor& w) {
+  const int64_t channels = w.shape()[0], per_channel = w.size() / channels;
+  std::vector<float> scales(static_cast<size_t>(channels), 1.0f);
+  for (int64_t m = 0; m < channels; ++m) {
+    const float* c = w.data<float>() + m * per_channel;
+    float max_abs = 0;
+    for (int64_t i = 0; i < per_channel; ++i) max_abs = std::max(max_abs, std::abs(c[i]));
+    if (max_abs > 0) scales[static_cast<size_t>(m)] = max_abs / 127.0f;  // all zeros: on every grid
+  }
+  return scales;
+}
+
+bool on_int8_channel_grid(const Tensor& w) {
+  if (w.dtype() != DataType::kFloat32 || w.shape().empty() || w.shape()[0] <= 0) return false;
+  const std::vector<float> scales = int8_channel_scales(w);
+  const int64_t per_channel = w.size() / w.shape()[0];
+  for (int64_t i = 0; i < w.size(); ++i) {
+    const float q = w.data<float>()[i] / scales[static_cast<size_t>(i / per_channel)];
+    if (std::abs(q - std::nearbyint(q)) > 1e-3f) return false;
+  }
+  return true;
+}
+
+Result<PassResult> QuantizedConvFolding::run(ir::Graph& g, const PassContext& ctx) const {
+  PassResult result;
+  const UseIndex uses(g);        // edges into convolutions change, producers do not
+  std::set<size_t> folded_from;  // the FakeQuantize nodes something was folded from
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    const ir::Node& conv = g.nodes()[i];
+    if (conv.op != ir::OpKind::kConv || conv.inputs.size() < 2 || conv.attrs.has("input_scale")) continue;
+    const ir::Node* fq = symmetric_quantizer(g, uses, conv.inputs[0]);
+    const ir::Value& w = g.value(conv.inputs[1]);
+    if (fq == nullptr || !w.is_constant() || !on_int8_channel_grid(*w.constant)) continue;
+    const size_t fq_index = *uses.producer(conv.inputs[0]);
+    ir::Node folded = conv;
+    folded.inputs[0] = fq->inputs[0];
+    folded.attrs.set("input_scale", fq->attrs.get_float("scale", 1.0f));
+    folded.attrs.set("input_qmin", fq->attrs.get_int("qmin", -128));
+    folded.attrs.set("input_qmax", fq->attrs.get_int("qmax", 127));
+    folded.attrs.set("weight_scales", int8_channel_scales(*w.constant));
+    if (!ctx.node_supported(g, folded)) continue;
+    result.changes.push_back("folded " + fq->name + " into " + conv.name + " (INT8 input, " +
+                             (fq->attrs.get_int("qmin", -128) == 0 ? "uint8" : "int8") + ")");
+    g.nodes()[i] = std::move(folded);
+    folded_from.insert(fq_index);
+  }
+  // A quantizer left without readers goes now, not at the final clean-up: concat_conv_split
+  // splits a convolution only where it is the Concat's one reader.
+  std::vector<bool> erase(g.nodes().size(), false);
+  for (size_t q : folded_from)
+    if (g.consumers(g.nodes()[q].outputs[0]).empty() && !g.is_graph_output(g.nodes()[q].outputs[0])) erase[q] = true;
+  erase_nodes(g, erase);
+  RETURN_IF_ERROR(restore_invariants(g, name()));
+  return result;
+}
+
+}  // namespace inferd::passes

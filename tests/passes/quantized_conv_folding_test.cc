@@ -1,0 +1,117 @@
+// quantized_conv_folding: a FakeQuantize in front of a Conv with int8-grid weights becomes
+// the Conv's INT8 input attributes, computing the same function; everything it must not
+// fold stays as it was.
+#include "passes/quantized_conv_folding.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "builder/calibration.h"
+#include "passes/dead_node_elimination.h"
+#include "passes/fixtures.h"
+
+namespace inferd::test {
+namespace {
+
+using ir::OpKind;
+
+// x -> conv a -> relu -> conv b -> output, calibrated: x int8, relu's output uint8.
+ir::Graph calibrated_graph() {
+  GraphBuilder b("calibrated");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId r = b.relu("r", b.conv("a", x, 8, 3, 1, 1));
+  b.output(b.conv("b", r, 6, 1));
+  ir::Graph g = b.finish();
+  const CalibrationTable table{"entropy", {{"x", 0.8f}, {"r_out", 0.6f, true, true}}};
+  EXPECT_TRUE(apply_calibration(g, table).is_ok());
+  return g;
+}
+
+ir::Attributes fake_quantize(float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
+  ir::Attributes a;
+  a.set("scale", scale);
+  a.set("zero_point", zero_point);
+  a.set("qmin", qmin);
+  a.set("qmax", qmax);
+  return a;
+}
+
+TEST(QuantizedConvFolding, FoldsCalibratedInputsIntoTheirConvolutions) {
+  ir::Graph g = calibrated_graph();
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::QuantizedConvFolding(), g, test_context()).size(), 2u);
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  const ir::Node* a = find_node(g, "a");
+  const ir::Node* b = find_node(g, "b");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(g.value(a->inputs[0]).name, "x");
+  EXPECT_FLOAT_EQ(a->attrs.get_float("input_scale", 0), 0.8f / 127);
+  EXPECT_EQ(a->attrs.get_int("input_qmin", 0), -128);
+  EXPECT_EQ(g.value(b->inputs[0]).name, "r_out");
+  EXPECT_FLOAT_EQ(b->attrs.get_float("input_scale", 0), 0.6f / 255);
+  EXPECT_EQ(b->attrs.get_int("input_qmin", -1), 0);
+  EXPECT_EQ(b->attrs.get_int("input_qmax", 0), 255);
+  // The reference kernels quantize a folded input exactly as the FakeQuantize did.
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(QuantizedConvFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
+  {  // the backend says no: nothing changes
+    ir::Graph g = calibrated_graph();
+    BackendAnswers no;
+    no.fuse = false;
+    EXPECT_TRUE(run_pass(passes::QuantizedConvFolding(), g, test_context(no)).empty());
+  }
+  {  // asymmetric (zero point 3), and a conv whose weights are not on an int8 grid
+    GraphBuilder b("unfoldable");
+    const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+    const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, fake_quantize(0.01f, 3, 0, 255));
+    b.output(b.conv("asymmetric", q, 8, 3, 1, 1));
+    const ir::ValueId s = b.node(OpKind::kFakeQuantize, "s", {x}, fake_quantize(0.01f, 0, -128, 127));
+    b.output(b.conv("float_weights", s, 8, 3, 1, 1));  // random weights: off every int8 grid
+    ir::Graph g = b.finish();
+    EXPECT_TRUE(run_pass(passes::QuantizedConvFolding(), g, test_context()).empty());
+    EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 2u);
+  }
+}
+
+TEST(QuantizedConvFolding, AQuantizerWithOtherReadersStaysForThem) {
+  GraphBuilder b("shared");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, fake_quantize(0.02f, 0, -128, 127));
+  b.output(b.conv("conv", q, 8, 3, 1, 1));
+  b.output(b.max_pool("pool", q, 2, 2, 0));
+  ir::Graph g = b.finish();
+  Tensor& w = *g.value(find_node(g, "conv")->inputs[1]).constant;
+  const int64_t per_channel = w.size() / w.shape()[0];
+  for (int64_t m = 0; m < w.shape()[0]; ++m) {  // onto each channel's grid max|w| / 127
+    float* c = w.data<float>() + m * per_channel;
+    float max_abs = 0;
+    for (int64_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::abs(c[k]));
+    for (int64_t k = 0; k < per_channel; ++k) c[k] = std::nearbyint(c[k] / (max_abs / 127)) * (max_abs / 127);
+  }
+  ASSERT_TRUE(passes::on_int8_channel_grid(w));
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::QuantizedConvFolding(), g, test_context()).size(), 1u);
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 1u);  // the pool still reads it
+  EXPECT_EQ(g.value(find_node(g, "conv")->inputs[0]).name, "x");
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(QuantizedConvFolding, TheGridCheckIsPerOutputChannel) {
+  Tensor w(DataType::kFloat32, {2, 1, 1, 3});
+  float* v = w.data<float>();
+  const float row0[] = {1.27f, -0.01f, 0.5f}, row1[] = {0.003f, 0.0f, -0.127f};  // 0.01 and 0.001 steps
+  std::copy(row0, row0 + 3, v);
+  std::copy(row1, row1 + 3, v + 3);
+  EXPECT_TRUE(passes::on_int8_channel_grid(w));
+  v[1] = -0.015f;  // half a step off channel 0's grid
+  EXPECT_FALSE(passes::on_int8_channel_grid(w));
+}
+
+}  // namespace
+}  // namespace inferd::test
