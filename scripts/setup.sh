@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything inferd's build, tests and benchmarks need on Debian 12.
 # Idempotent and non-interactive; the README quick start and .ci/run both call it.
+# INFERD_SETUP_NO_NODE=1 leaves out Node.js and the npm packages (ONNX Runtime for the CPU
+# benchmarks, the Kubernetes validator): what a build of the inferd program alone (the
+# container images' build stage) does without.
 set -euo pipefail
+no_node="${INFERD_SETUP_NO_NODE:-0}"
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
@@ -23,13 +27,15 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # nodesource's nodejs bundles npm and conflicts with Debian's npm: add them only when absent.
-command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+[ "$no_node" = 1 ] || command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+[ "$no_node" = 1 ] && exit 0
 
 # ONNX Runtime for Node, CPU only: the post-install CUDA download is skipped.
 if [ ! -d tools/ort/node_modules/onnxruntime-node ]; then
