@@ -132,9 +132,10 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
     char* end = nullptr;
     const float threshold = second == std::string::npos ? 0.0f : std::strtof(line.c_str() + first + 1, &end);
     const bool known = kind == "int8" || kind == "float" || (kind == "uint8" && version >= 2);
-    if (!known || second == std::string::npos || end != line.c_str() + second ||
-        !(threshold >= 0) || std::isinf(threshold) || second + 1 >= line.size())
-      return data_loss(origin + ": line " + std::to_string(number) + " is not '<int8|uint8|float> <threshold> <value name>'");
+    if (!known || second == std::string::npos || end != line.c_str() + second || !(threshold >= 0) ||
+        std::isinf(threshold) || second + 1 >= line.size())
+      return data_loss(origin + ": line " + std::to_string(number) +
+                       " is not '<int8|uint8|float> <threshold> <value name>'");
     t.entries.push_back({line.substr(second + 1), threshold, kind != "float", kind == "uint8"});
   }
   return t;
@@ -212,7 +213,8 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
     fq.attrs.set("qmax", int64_t{is_unsigned ? 255 : 127});
     g.add_node(std::move(fq));
     if (report)
-      report->push_back(name + (is_unsigned ? ": uint8" : ": int8") + ", threshold " + std::to_string(threshold) + ", scale " + std::to_string(scale));
+      report->push_back(name + (is_unsigned ? ": uint8" : ": int8") + ", threshold " + std::to_string(threshold) +
+                        ", scale " + std::to_string(scale));
   }
   std::set<ir::ValueId> weights;
   for (size_t i = 0; i < g.nodes().size(); ++i) {

@@ -74,7 +74,8 @@ class ActivationHistogram {
 };
 
 // The threshold `method` picks from `h` (see the file comment) for a grid of `levels`
-// magnitudes (128 for int8, 256 for uint8); `percentile` in (0, 100] for "percentile". Unknown methods are an error naming the known ones.
+// magnitudes (128 for int8, 256 for uint8); `percentile` in (0, 100] for "percentile". Unknown methods are an error
+// naming the known ones.
 Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile,
                                     int levels = 128);
 

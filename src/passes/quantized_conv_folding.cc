@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/quantize.h"
 #include "passes/graph_edit.h"
 
 namespace inferd::passes {
@@ -24,21 +25,9 @@ const ir::Node* symmetric_quantizer(const ir::Graph& g, const UseIndex& uses, ir
 
 }  // namespace
 
-std::vector<float> int8_channel_scales(const Tensor& w) {
-  const int64_t channels = w.shape()[0], per_channel = w.size() / channels;
-  std::vector<float> scales(static_cast<size_t>(channels), 1.0f);
-  for (int64_t m = 0; m < channels; ++m) {
-    const float* c = w.data<float>() + m * per_channel;
-    float max_abs = 0;
-    for (int64_t i = 0; i < per_channel; ++i) max_abs = std::max(max_abs, std::abs(c[i]));
-    if (max_abs > 0) scales[static_cast<size_t>(m)] = max_abs / 127.0f;  // all zeros: on every grid
-  }
-  return scales;
-}
-
 bool on_int8_channel_grid(const Tensor& w) {
   if (w.dtype() != DataType::kFloat32 || w.shape().empty() || w.shape()[0] <= 0) return false;
-  const std::vector<float> scales = int8_channel_scales(w);
+  const std::vector<float> scales = int8_channel_scales(w.data<float>(), w.shape()[0], w.size() / w.shape()[0]);
   const int64_t per_channel = w.size() / w.shape()[0];
   for (int64_t i = 0; i < w.size(); ++i) {
     const float q = w.data<float>()[i] / scales[static_cast<size_t>(i / per_channel)];
@@ -63,7 +52,9 @@ Result<PassResult> QuantizedConvFolding::run(ir::Graph& g, const PassContext& ct
     folded.attrs.set("input_scale", fq->attrs.get_float("scale", 1.0f));
     folded.attrs.set("input_qmin", fq->attrs.get_int("qmin", -128));
     folded.attrs.set("input_qmax", fq->attrs.get_int("qmax", 127));
-    folded.attrs.set("weight_scales", int8_channel_scales(*w.constant));
+    const Tensor& weights = *w.constant;
+    folded.attrs.set("weight_scales", int8_channel_scales(weights.data<float>(), weights.shape()[0],
+                                                          weights.size() / weights.shape()[0]));
     if (!ctx.node_supported(g, folded)) continue;
     result.changes.push_back("folded " + fq->name + " into " + conv.name + " (INT8 input, " +
                              (fq->attrs.get_int("qmin", -128) == 0 ? "uint8" : "int8") + ")");

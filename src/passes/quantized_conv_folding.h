@@ -20,8 +20,6 @@
 // which splits a folded convolution over the Concat it now reads (SqueezeNet's squeezes).
 #pragma once
 
-#include <vector>
-
 #include "passes/pass.h"
 
 namespace inferd::passes {
@@ -35,7 +33,5 @@ class QuantizedConvFolding final : public Pass {
 // Whether the constant `w` (Conv weights [M, ...]) lies on the per-output-channel int8 grid
 // max|w_m| / 127: every w / scale within 1e-3 of an integer.
 bool on_int8_channel_grid(const Tensor& w);
-// Those per-channel scales, max|w_m| / 127 (1 for an all-zero channel).
-std::vector<float> int8_channel_scales(const Tensor& w);
 
 }  // namespace inferd::passes

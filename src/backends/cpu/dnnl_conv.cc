@@ -27,6 +27,7 @@
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
 #include "core/log.h"
+#include "core/quantize.h"
 
 namespace inferd::cpu {
 namespace {
@@ -123,9 +124,6 @@ void quantize_input(const ConstTensorView& x, Q* dst, const InputQuantization& q
   int64_t dense[4];
   for (int k = 3, step = 1; k >= 0; --k) dense[order[k]] = step, step *= static_cast<int>(x.shape[order[k]]);
   const float* src = x.f32();
-  // Adding and subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 half to even (the
-  // default rounding mode) where nearbyint() would be a library call per element.
-  constexpr float kRound = 12582912.0f;
   const int64_t n0 = x.shape[order[0]], n1 = x.shape[order[1]], n2 = x.shape[order[2]], n3 = x.shape[order[3]];
   const int64_t s0 = x.strides[order[0]], s1 = x.strides[order[1]], s2 = x.strides[order[2]], s3 = x.strides[order[3]];
   const int64_t d0 = dense[order[0]], d1 = dense[order[1]], d2 = dense[order[2]];
@@ -134,9 +132,7 @@ void quantize_input(const ConstTensorView& x, Q* dst, const InputQuantization& q
       for (int64_t i2 = 0; i2 < n2; ++i2) {
         const float* row = src + i0 * s0 + i1 * s1 + i2 * s2;
         Q* out = dst + i0 * d0 + i1 * d1 + i2 * d2;
-        const auto quantize = [&](float x) {
-          return static_cast<Q>((std::clamp(x / q.scale, q.qmin, q.qmax) + kRound) - kRound);
-        };
+        const auto quantize = [&](float v) { return static_cast<Q>(quantized_level(v, q.scale, q.qmin, q.qmax)); };
         if (s3 == 1) {  // the common case, a loop the compiler vectorizes
           for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3]);
         } else {
@@ -169,19 +165,16 @@ class Int8ConvBuilder final : public PipelineBuilder {
             const std::vector<float>& weight_scales) {
     const int64_t out_channels = weights_dims_[0] * (weights_dims_.size() == 5 ? weights_dims_[1] : 1);
     const int64_t per_channel = element_count(Shape(weights_dims_.begin(), weights_dims_.end())) / out_channels;
+    const std::vector<float> w_scales =
+        weight_scales.empty() ? int8_channel_scales(weights, out_channels, per_channel) : weight_scales;
     std::vector<int8_t> q(static_cast<size_t>(out_channels * per_channel));
     scales_.assign(static_cast<size_t>(out_channels), 0.0f);
     std::vector<float> scaled_bias(static_cast<size_t>(out_channels), 0.0f);
     for (int64_t m = 0; m < out_channels; ++m) {
-      const float* w = weights + m * per_channel;
-      float max_abs = 0;
-      for (int64_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::abs(w[k]));
-      const float w_scale = !weight_scales.empty() ? weight_scales[static_cast<size_t>(m)]
-                            : max_abs > 0          ? max_abs / 127.0f
-                                                   : 1.0f;
+      const float w_scale = w_scales[static_cast<size_t>(m)];
       for (int64_t k = 0; k < per_channel; ++k)
         q[static_cast<size_t>(m * per_channel + k)] =
-            static_cast<int8_t>(std::clamp(std::nearbyint(w[k] / w_scale), -127.0f, 127.0f));
+            static_cast<int8_t>(quantized_level(weights[m * per_channel + k], w_scale, -127.0f, 127.0f));
       scales_[static_cast<size_t>(m)] = quant_.scale * w_scale;
       if (bias) scaled_bias[static_cast<size_t>(m)] = bias[m] / scales_[static_cast<size_t>(m)];
     }

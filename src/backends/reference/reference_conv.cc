@@ -1,10 +1,8 @@
 // Reference kernels for the ops that contract over a dimension: Conv, ConvTranspose,
 // Gemm and MatMul (ONNX semantics). Sums accumulate in double so the oracle's own rounding
 // stays far below the tolerances the optimised kernels are held to.
-#include <algorithm>
-#include <cmath>
-
 #include "backends/reference/reference_kernels.h"
+#include "core/quantize.h"
 
 namespace inferd::ref {
 namespace {
@@ -18,7 +16,7 @@ struct ConvParams {
   float qmin = -128, qmax = 127;
 
   float read_x(float x) const {
-    return input_scale > 0 ? std::clamp(std::nearbyint(x / input_scale), qmin, qmax) * input_scale : x;
+    return input_scale > 0 ? quantized_level(x, input_scale, qmin, qmax) * input_scale : x;
   }
 };
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "backends/reference/reference_kernels.h"
+#include "core/quantize.h"
 
 namespace inferd::ref {
 namespace {
@@ -64,14 +65,10 @@ void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out) {
              qmax = static_cast<float>(attrs.get_int("qmax", 127));
   const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
-  // Clamped before rounding (the same, as qmin and qmax are integers) so that adding and
-  // subtracting 1.5 * 2^23 rounds half to even: no library call per element, and the
-  // dense loop below vectorizes (a calibrated network's input runs through here).
-  constexpr float kRound = 12582912.0f;
   // round(v / scale) + zero_point saturated to [qmin, qmax], minus zero_point again: the
   // rounded v / scale saturated to [qmin - zero_point, qmax - zero_point].
   const float lo = qmin - zero_point, hi = qmax - zero_point;
-  const auto fq = [&](float v) { return ((std::clamp(v / scale, lo, hi) + kRound) - kRound) * scale; };
+  const auto fq = [&](float v) { return quantized_level(v, scale, lo, hi) * scale; };
   // Every calibrated activation of a plan (NCHW or NHWC, never a slice): one pass, no index walk.
   const bool same_packed_layout =
       x.strides == y.strides && (x.is_dense() || (x.shape.size() == 4 && x.strides == nhwc_strides(x.shape)));
