@@ -110,6 +110,16 @@ void Batcher::drain() {
   });
 }
 
+size_t Batcher::abandon_queued(const Status& why) {
+  std::deque<Entry> abandoned;
+  {
+    std::lock_guard lock(mutex_);
+    abandoned.swap(queue_);
+  }
+  for (Entry& entry : abandoned) entry.request.done(why);  // outside the lock: done may be slow
+  return abandoned.size();
+}
+
 Batcher::Stats Batcher::stats() const {
   std::lock_guard lock(mutex_);
   Stats copy = stats_;

@@ -95,6 +95,9 @@ class Batcher {
   // Stops admission, runs and answers everything queued, joins the workers. Idempotent;
   // concurrent callers all return once the workers are joined.
   void drain();
+  // A drain out of time: the requests still queued are answered `why` now and leave the
+  // queue (batches already running finish); returns how many. Admission is not changed.
+  size_t abandon_queued(const Status& why);
 
   struct Stats {
     size_t queued = 0;      // waiting in the queue

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "server/deadline_timer.h"
 #include "server/device_noop.h"
 #include "server/model_repository.h"
 #include "server/router.h"
@@ -23,6 +24,7 @@ struct EndpointContext {
   bool management_enabled = false;     // /v2/repository/models/{name}/load|unload
   int default_timeout_ms = 0;          // 0 = no deadline unless X-Request-Timeout-Ms
   DeviceNoop* device_noop = nullptr;   // /v1/noop?device=1
+  DeadlineTimer* deadlines = nullptr;  // answers 504 at a request's deadline, whatever holds it
 };
 
 // HTTP status for an engine/batcher Status (400 bad input, 503 full/draining, 504 deadline...).
@@ -30,9 +32,12 @@ int http_status_for(const Status& status);
 // The JSON error answer for a failed request, with Retry-After on a 503.
 http::Response error_for(const Status& status);
 
-// The deadline of a request: X-Request-Timeout-Ms, else the server default; an invalid
-// header value is an error (400).
+// The deadline of a request: X-Request-Timeout-Ms, else the server default, counted from
+// the request's arrival (time_point::max() when there is none); an invalid header value is
+// an error (400).
 Result<std::chrono::steady_clock::time_point> request_deadline(const http::Request& request, int default_timeout_ms);
+// When the request arrived: its `received`, or now for a request made in code.
+std::chrono::steady_clock::time_point arrival(const http::Request& request);
 
 // Wraps `respond` so that the answer is counted in the metrics (model, status, latency).
 http::Respond counted(EndpointContext& ctx, const std::string& model, http::Respond respond);

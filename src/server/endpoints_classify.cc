@@ -55,13 +55,17 @@ void classify(EndpointContext& ctx, std::shared_ptr<ServedModel> model, http::Re
     if (s->is_ok()) continue;
     return respond(http::error_response(s->code() == StatusCode::kUnimplemented ? 415 : 400, s->message()));
   }
-  model->classify(*ctx.decoders, std::move(bytes).value(), *k, *deadline,
-                  [respond = std::move(respond)](Result<std::vector<Prediction>> result) {
-                    if (!result.is_ok()) return respond(error_for(result.status()));
-                    http::Response r;
-                    r.body = predictions_json(*result);
-                    respond(std::move(r));
-                  });
+  auto stage = std::make_shared<RequestStage>();
+  respond = ctx.deadlines->guard(arrival(request), *deadline, stage, std::move(respond));
+  model->classify(
+      *ctx.decoders, std::move(bytes).value(), *k, *deadline,
+      [respond = std::move(respond)](Result<std::vector<Prediction>> result) {
+        if (!result.is_ok()) return respond(error_for(result.status()));
+        http::Response r;
+        r.body = predictions_json(*result);
+        respond(std::move(r));
+      },
+      std::move(stage));
 }
 
 }  // namespace

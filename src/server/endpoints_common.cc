@@ -33,7 +33,12 @@ Result<std::chrono::steady_clock::time_point> request_deadline(const http::Reque
       return invalid_argument("X-Request-Timeout-Ms must be an integer in 1..3600000, got '" + header + "'");
   }
   if (ms <= 0) return std::chrono::steady_clock::time_point::max();
-  return std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  return arrival(request) + std::chrono::milliseconds(ms);
+}
+
+std::chrono::steady_clock::time_point arrival(const http::Request& request) {
+  return request.received == std::chrono::steady_clock::time_point{} ? std::chrono::steady_clock::now()
+                                                                       : request.received;
 }
 
 http::Respond counted(EndpointContext& ctx, const std::string& model, http::Respond respond) {

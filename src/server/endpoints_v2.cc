@@ -115,13 +115,14 @@ kserve::InferResult result_of(const ServedModel& m, const kserve::InferRequest& 
   return res;
 }
 
-void infer(EndpointContext& ctx, std::shared_ptr<ServedModel> m, http::Request request, http::Respond respond) {
+// Runs on the decode pool (infer_request below): parsing up to a whole body of JSON is work.
+void infer(const EndpointContext& ctx, const std::shared_ptr<ServedModel>& m, const http::Request& request,
+           const http::Respond& respond, ServedModel::Clock::time_point deadline,
+           const std::shared_ptr<RequestStage>& stage) {
   auto header_length = kserve::parse_header_length(request.header("inference-header-content-length"));
   if (!header_length.is_ok()) return respond(http::error_response(400, header_length.status().message()));
   auto req = kserve::parse_infer_request(request.body, *header_length);
   if (!req.is_ok()) return respond(http::error_response(400, req.status().message()));
-  auto deadline = request_deadline(request, ctx.default_timeout_ms);
-  if (!deadline.is_ok()) return respond(http::error_response(400, deadline.status().message()));
   if (req->inputs.size() != 1)
     return respond(http::error_response(400, "model '" + m->name() + "' takes exactly 1 input, got " +
                                                  std::to_string(req->inputs.size())));
@@ -154,14 +155,39 @@ void infer(EndpointContext& ctx, std::shared_ptr<ServedModel> m, http::Request r
     if (!rows.is_ok()) return respond(error_for(rows.status()));
     respond(kserve::render_infer_response(result_of(*m, req, *rows)));
   };
+  if (!images) stage->set("in the batch queue or on the engine");
   for (size_t i = 0; i < n; ++i) {
     auto put = [gather, i](Result<std::vector<float>> row) { gather->put(i, std::move(row)); };
     if (images) {
-      m->classify_raw(*ctx.decoders, in.bytes[i], *deadline, put);
+      m->classify_raw(*ctx.decoders, in.bytes[i], deadline, put, stage);
     } else {
-      m->infer(std::move(samples[i]), *deadline, put);
+      m->infer(std::move(samples[i]), deadline, put);
     }
   }
+}
+
+// The deadline is checked and guarded here, on the I/O thread; the parse and everything
+// after it go to the decode pool, admitted against its bounds (by the body's bytes) like an
+// image: one body of millions of JSON elements stalled every client of its I/O thread for
+// seconds when it was parsed there (issue 13).
+void infer_request(EndpointContext& ctx, std::shared_ptr<ServedModel> m, http::Request request,
+                   http::Respond respond) {
+  auto deadline = request_deadline(request, ctx.default_timeout_ms);
+  if (!deadline.is_ok()) return respond(http::error_response(400, deadline.status().message()));
+  auto stage = std::make_shared<RequestStage>();
+  stage->set("waiting for its body to be parsed");
+  respond = ctx.deadlines->guard(arrival(request), *deadline, stage, std::move(respond));
+  const size_t bytes = request.body.size();
+  // The task copies the (pointer-only) context: it may run after the handler returned.
+  const Status admitted = ctx.decoders->try_submit(
+      [c = ctx, m = std::move(m), request = std::move(request), respond, deadline = *deadline, stage] {
+        if (ServedModel::Clock::now() > deadline)
+          return respond(error_for(deadline_exceeded("deadline exceeded before the request's body was parsed")));
+        stage->set("parsing its body");
+        infer(c, m, request, respond, deadline, stage);
+      },
+      bytes);
+  if (!admitted.is_ok()) respond(error_for(admitted));
 }
 
 void add_model_routes(Router& router, EndpointContext& ctx, const std::string& base) {
@@ -190,7 +216,8 @@ void add_model_routes(Router& router, EndpointContext& ctx, const std::string& b
     }
   });
   router.add("POST", base + "/infer", [&ctx](http::Request request, PathParams p, http::Respond respond) {
-    if (auto m = resolve(ctx, p, respond)) infer(ctx, m, std::move(request), counted(ctx, m->name(), std::move(respond)));
+    if (auto m = resolve(ctx, p, respond))
+      infer_request(ctx, m, std::move(request), counted(ctx, m->name(), std::move(respond)));
   });
 }
 

@@ -194,4 +194,10 @@ void ModelRepository::drain_all() {
   for (const auto& m : models()) m->drain();
 }
 
+size_t ModelRepository::abandon_queued_all(const Status& why) {
+  size_t n = 0;
+  for (const auto& m : models()) n += m->abandon_queued(why);
+  return n;
+}
+
 }  // namespace inferd

@@ -38,6 +38,9 @@ class ModelRepository {
 
   // Drains every model (graceful shutdown).
   void drain_all();
+  // A drain out of time: every served model answers what it still has queued with `why`
+  // instead of running it for clients that were answered already; returns how many.
+  size_t abandon_queued_all(const Status& why);
   ~ModelRepository();  // waits for retired models to finish
   size_t retired_count() const;  // retired models not yet freed (tests, metrics)
 

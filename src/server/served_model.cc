@@ -125,14 +125,16 @@ std::string ms_between(std::chrono::steady_clock::time_point from, std::chrono::
 }  // namespace
 
 void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
-                               std::function<void(Result<std::vector<float>>)> done) {
+                               std::function<void(Result<std::vector<float>>)> done,
+                               std::shared_ptr<RequestStage> stage) {
+  if (stage) stage->set("waiting for an image decoder");
   // The pool task keeps this model alive until the request is answered.
   const auto queued = Clock::now();
   const size_t bytes = image.size();
   // `done` is shared: a refused task never ran it, and the refusal answers through it.
   auto answer = std::make_shared<std::function<void(Result<std::vector<float>>)>>(std::move(done));
   Status admitted = decoders.try_submit(
-      [self = shared_from_this(), image = std::move(image), deadline, queued, answer]() mutable {
+      [self = shared_from_this(), image = std::move(image), deadline, queued, answer, stage]() mutable {
         auto& done = *answer;
         // The deadline is checked before and after decoding too, not only at the batcher: a
         // request that expired while it waited for a decoder, or while decoding, is answered
@@ -141,6 +143,7 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
         if (start > deadline)
           return done(deadline_exceeded("deadline exceeded while waiting " + ms_between(queued, start) +
                                         " ms for an image decoder"));
+        if (stage) stage->set("decoding its image");
         std::vector<float> sample(self->sample_size_);
         Status s = image_to_tensor(self->model_, {reinterpret_cast<const uint8_t*>(image.data()), image.size()},
                                    sample.data());
@@ -151,6 +154,7 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
         if (decoded > deadline)
           return done(
               deadline_exceeded("deadline exceeded while decoding the image (" + ms_between(start, decoded) + " ms)"));
+        if (stage) stage->set("in the batch queue or on the engine");
         self->infer(std::move(sample), deadline, std::move(done));
       },
       bytes);
@@ -158,12 +162,14 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
 }
 
 void ServedModel::classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,
-                           std::function<void(Result<std::vector<Prediction>>)> done) {
+                           std::function<void(Result<std::vector<Prediction>>)> done,
+                           std::shared_ptr<RequestStage> stage) {
   classify_raw(decoders, std::move(image), deadline,
                [self = shared_from_this(), top_k, done = std::move(done)](Result<std::vector<float>> row) {
                  if (!row.is_ok()) return done(row.status());
                  done(self->predictions(std::move(row).value(), top_k));
-               });
+               },
+               std::move(stage));
 }
 
 }  // namespace inferd

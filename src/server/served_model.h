@@ -13,6 +13,7 @@
 
 #include "server/batcher.h"
 #include "server/classifier.h"
+#include "server/request_stage.h"
 #include "server/worker_pool.h"
 
 namespace inferd {
@@ -44,11 +45,15 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
 
   // Decodes `image` on `decoders`, then batches it. `done` gets the top-k or an error
   // (kInvalidArgument: bad image; kResourceExhausted: queue full; kDeadlineExceeded).
+  // `stage`, when given, follows the request (decoder queue, decode, batching) for the
+  // deadline timer's message.
   void classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,
-                std::function<void(Result<std::vector<Prediction>>)> done);
+                std::function<void(Result<std::vector<Prediction>>)> done,
+                std::shared_ptr<RequestStage> stage = nullptr);
   // Decodes `image` on `decoders`, then batches it: the raw output row.
   void classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
-                    std::function<void(Result<std::vector<float>>)> done);
+                    std::function<void(Result<std::vector<float>>)> done,
+                    std::shared_ptr<RequestStage> stage = nullptr);
   // A preprocessed sample (KServe FP32 input): the raw output row.
   void infer(std::vector<float> sample, Clock::time_point deadline,
              std::function<void(Result<std::vector<float>>)> done);
@@ -59,6 +64,8 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   Batcher::Stats stats() const { return batcher_->stats(); }
   // Stops admission, finishes what is queued (graceful shutdown / unload / reload).
   void drain() { batcher_->drain(); }
+  // A drain out of time: what is still queued is answered `why` (Batcher::abandon_queued).
+  size_t abandon_queued(const Status& why) { return batcher_->abandon_queued(why); }
 
  private:
   ServedModel() = default;

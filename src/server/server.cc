@@ -44,8 +44,10 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   // model, while the I/O threads keep answering (health probes included). A few may wait.
   s->drain_timeout_ms_ = options.drain_timeout_ms;
   s->management_ = std::make_unique<WorkerPool>(1, "inferd-manage", WorkerPool::Limits{4, 0});
+  s->deadlines_ = std::make_unique<DeadlineTimer>();
   s->ctx_ = {s->models_.get(), s->decoders_.get(),        s->management_.get(),       m,
-             &s->ready_,       options.enable_management, options.default_timeout_ms, &s->device_noop_};
+             &s->ready_,       options.enable_management, options.default_timeout_ms, &s->device_noop_,
+             s->deadlines_.get()};
   add_classify_routes(s->router_, s->ctx_);
   add_ops_routes(s->router_, s->ctx_);
   add_v2_routes(s->router_, s->ctx_);
@@ -125,16 +127,19 @@ void Server::shutdown() {
   if (const size_t unanswered = http_->in_flight(); unanswered > 0) {
     // Out of time: whatever is left is answered 503 now, and the work not started yet
     // (images waiting for a decoder) is dropped rather than done for nobody.
-    http_->abandon_unanswered(503, "the server is shutting down: the request could not be served within the " +
-                                       std::to_string(drain_timeout_ms_) + " ms drain time");
+    const std::string why = "the server is shutting down: the request could not be served within the " +
+                            std::to_string(drain_timeout_ms_) + " ms drain time";
+    http_->abandon_unanswered(503, why);
     const size_t dropped = decoders_->discard_queued();
+    const size_t unbatched = models_->abandon_queued_all(failed_precondition(why));
     const auto written = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (http_->abandoned_unwritten() > 0 && std::chrono::steady_clock::now() < written)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     log_warn("drain_timed_out")
         .kv("drain_timeout_ms", drain_timeout_ms_)
         .kv("answered_503", unanswered)
-        .kv("decodes_dropped", dropped);
+        .kv("decodes_dropped", dropped)
+        .kv("batch_queue_dropped", unbatched);
   }
   models_->drain_all();
   http_->stop();

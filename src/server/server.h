@@ -57,6 +57,7 @@ class Server {
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<WorkerPool> decoders_;
   std::unique_ptr<WorkerPool> management_;  // model load/unload, off the I/O threads
+  std::unique_ptr<DeadlineTimer> deadlines_;
   DeviceNoop device_noop_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;

@@ -58,6 +58,7 @@ struct ServerUnderTest {
   std::atomic<bool> ready{true};
   AccessPolicy access;
   DeviceNoop device_noop;  // no GPU under the fuzzer: answers 501, but takes the real path
+  DeadlineTimer deadlines;
   EndpointContext ctx;
   Router router;
   std::shared_ptr<http::ServerCore> core;
@@ -78,7 +79,8 @@ struct ServerUnderTest {
     decoders = std::make_unique<WorkerPool>(1, "fuzz-decode", WorkerPool::Limits{64, 64 << 20});
     management = std::make_unique<WorkerPool>(1, "fuzz-manage", WorkerPool::Limits{4, 0});
     ctx = {models.get(),  decoders.get(), management.get(), metrics.get(),
-           &ready,        /*management_enabled=*/true,      /*default_timeout_ms=*/0, &device_noop};
+           &ready,        /*management_enabled=*/true,      /*default_timeout_ms=*/0, &device_noop,
+           &deadlines};
     add_classify_routes(router, ctx);
     add_ops_routes(router, ctx);
     add_v2_routes(router, ctx);

@@ -55,5 +55,60 @@ TEST(DrainBound, RequestsThatFinishInTimeAreServedNormally) {
   EXPECT_EQ(r->status, 200) << r->body;  // served within the drain time, never cut short
 }
 
+// Out of drain time, the requests still in the batch queue are answered 503 and dropped,
+// not run one batch after another for clients that have their answer already (the drain
+// used to go on for as long as the queue took to run).
+TEST(DrainBound, TheBatchQueueIsDroppedWhenTheDrainTimeIsUp) {
+  TestServerConfig c;
+  c.max_batch = 1;  // one image per run: the queue takes long to run through
+  c.max_queue_delay_us = 0;
+  c.drain_timeout_ms = 100;
+  c.max_decode_queue = 4096;  // every image admitted: they reach the batch queue
+  auto server = start_test_server(c, "drain_queue");
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  constexpr int kClients = 48, kPipelined = 16;  // 768 queued images, seconds of engine time
+  struct Answers {
+    int ok = 0, unavailable = 0, none = 0;
+  };
+  std::vector<std::future<Answers>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::async(std::launch::async, [port] {
+      HttpClient client(port, 20000);
+      std::string burst;
+      for (int j = 0; j < kPipelined; ++j)
+        burst += format_request("POST", "/classify", image(1), {"Content-Type: image/jpeg"});
+      client.send(burst);
+      Answers a;
+      for (int j = 0; j < kPipelined; ++j) {
+        auto r = client.read_response();
+        if (!r) {
+          a.none = kPipelined - j;
+          break;
+        }
+        (r->status == 503 ? a.unavailable : a.ok) += 1;
+      }
+      return a;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // decoded and queued
+  const auto start = std::chrono::steady_clock::now();
+  server->shutdown();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Answers all;
+  for (auto& f : clients) {
+    const Answers a = f.get();
+    all.ok += a.ok, all.unavailable += a.unavailable, all.none += a.none;
+  }
+  EXPECT_GT(all.unavailable, 0);
+  // Every pipelined request is answered, 200 or 503: only the last answer on a connection
+  // says close (a close on the first 503 left the others without an answer).
+  EXPECT_EQ(all.none, 0);
+  // The drain time, the 503s' writes and the one batch that was running: well under the
+  // time the queued images would take to run.
+  EXPECT_LT(seconds, sanitized_build() ? 1.5 : 0.6) << all.unavailable << " answered 503";
+  std::printf("drain with a full batch queue: %.3f s; %d answered 200, %d 503\n", seconds, all.ok, all.unavailable);
+}
+
 }  // namespace
 }  // namespace inferd::test

@@ -71,8 +71,8 @@ TEST_F(ServerKServe, MoreElementsThanTheMaxBatchAreRefusedUpFront) {
       << r->body;
 }
 
-// A deadline that passes while the image waits for or occupies a decoder is answered there
-// (504 naming where it expired), not only at the batcher after the decode.
+// A deadline that passes while the image waits for or occupies a decoder is answered then
+// (504, by the deadline timer or the decode's own check), not at the batcher after the decode.
 TEST_F(ServerKServe, ADeadlineIsCheckedAroundTheDecode) {
   std::ifstream file(source_dir() + "/tests/server/bad_inputs/files/black_2048.png", std::ios::binary);
   const std::string png((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -81,7 +81,7 @@ TEST_F(ServerKServe, ADeadlineIsCheckedAroundTheDecode) {
   auto r = c.request("POST", "/classify", png, {"Content-Type: image/png", "X-Request-Timeout-Ms: 1"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 504);
-  EXPECT_NE(r->body.find("deadline exceeded while"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("deadline exceeded"), std::string::npos) << r->body;
 }
 
 TEST_F(ServerKServe, Fp32TensorsGiveRawOutputs) {

@@ -17,6 +17,10 @@ Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float 
 std::string assets_dir();
 std::string source_dir();  // the repository root
 
+// True in the ASan/UBSan and TSan builds (scripts/sanitize.sh), whose code runs several
+// times slower: timing bounds written for the product build get slack there.
+bool sanitized_build();
+
 // assets_dir() + "/" + relative.
 std::string asset_path(const std::string& relative);
 

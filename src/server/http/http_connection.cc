@@ -196,6 +196,7 @@ bool Connection::in_chunked_body() const { return parser_ && header_checked_ && 
 
 bool Connection::on_header_done() {
   header_checked_ = true;
+  head_received_ = std::chrono::steady_clock::now();
   const Request head = wire::to_request_head(parser_->get());
   if (auto refusal = framing_refusal(head, *parser_)) {
     answer_with(*refusal);
@@ -269,7 +270,9 @@ void Connection::dispatch_request() {
     on_response(seq, std::move(refusal));
     return;
   }
-  call_handler(wire::to_request(std::move(message)), seq);
+  Request request = wire::to_request(std::move(message));
+  request.received = head_received_;
+  call_handler(std::move(request), seq);
 }
 
 void Connection::call_handler(Request request, uint64_t seq) {
@@ -360,10 +363,13 @@ void Connection::abandon_on_strand(const Response& response) {
     // `respond` answers 500): the write below must not settle it too.
     slot.counts_in_flight = false;
     slot.abandoned = true;
+    slot.abandon_unwritten = true;
     slot.ready = true;
-    slot.close_after = true;
+    // Only the connection's last answer says close: every pipelined request before it gets
+    // its own 503 (a close on the first one left the others unanswered).
+    slot.close_after = &slot == &slots_.back();
     Response answer = response;  // response_head() completes the headers it is given
-    slot.head = wire::response_head(answer, {.close = true, .head_only = slot.head_only});
+    slot.head = wire::response_head(answer, {.close = slot.close_after, .head_only = slot.head_only});
     slot.body = slot.head_only ? std::string() : std::move(answer.body);
     core_->abandoned_unwritten.fetch_add(1);
     any = true;
@@ -408,10 +414,8 @@ void Connection::on_write(error_code ec) {
       core_->in_flight.fetch_sub(1);
       --requests_queued_;
     }
-    if (slot.abandoned) {
-      core_->abandoned_unwritten.fetch_sub(1);
-      --requests_queued_;
-    }
+    if (slot.abandoned) --requests_queued_;
+    if (slot.abandon_unwritten) core_->abandoned_unwritten.fetch_sub(1);
     close = close || slot.close_after;
     slots_.pop_front();
   }
@@ -493,8 +497,8 @@ void Connection::close_now() {
       slot.counts_in_flight = false;
       core_->in_flight.fetch_sub(1);
     }
-    if (slot.ready && slot.abandoned && slot.close_after) {
-      slot.close_after = false;  // counted once: the slot stays until its write is aborted
+    if (slot.ready && slot.abandon_unwritten) {
+      slot.abandon_unwritten = false;  // counted once: the slot stays until its write is aborted
       core_->abandoned_unwritten.fetch_sub(1);
     }
   }

@@ -99,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool head_only = false;
     bool keep_alive_10 = false;
     bool abandoned = false;  // answered by abandon(): the handler's answer is still to come
+    bool abandon_unwritten = false;  // counted in abandoned_unwritten until written or dropped
     std::string head;
     std::string body;
   };
@@ -154,6 +155,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool first_request_ = true;
   bool reserve_only_ = false;  // one request to HttpServerOptions::reserve_paths, then close
   bool header_checked_ = false;
+  std::chrono::steady_clock::time_point head_received_{};  // of the request being read
 };
 
 }  // namespace inferd::http

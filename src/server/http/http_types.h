@@ -3,6 +3,7 @@
 // that never see a socket; they may answer later, from any thread, through Respond.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -16,6 +17,9 @@ struct Request {
   std::string target;   // path and query as received: "/v1/models/x/classify?top=3"
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  // When its head had arrived (set by the HTTP server; a request made in code leaves it
+  // unset). Deadlines run from here, so a slow upload is part of the time a client allowed.
+  std::chrono::steady_clock::time_point received{};
 
   std::string_view path() const;                          // target without the query
   std::string query_param(std::string_view name) const;   // "" when absent (no decoding beyond %XX and +)
