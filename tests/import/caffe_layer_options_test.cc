@@ -188,6 +188,17 @@ TEST(CaffeLayerOptions, PaddedPoolingComputesCaffesWindows) {
   }
 }
 
+TEST(CaffeLayerOptions, GlobalMaxPoolingTakesEachChannelsMaximum) {
+  const std::string net = kInput + R"(
+    layer { name: "gmax" type: "Pooling" bottom: "data" top: "gmax" pooling_param { pool: MAX global_pooling: true } })";
+  const Tensor x = test::random_tensor({1, 2, 7, 8}, 28, -2.0f, 2.0f);
+  auto y = run_one(net, "", x);
+  ASSERT_TRUE(y.is_ok()) << y.status().message();
+  std::vector<float> want;
+  for (size_t c = 0; c < 2; ++c) want.push_back(*std::max_element(x.floats().begin() + c * 56, x.floats().begin() + (c + 1) * 56));
+  expect_values(*y, {1, 2, 1, 1}, want, "global MAX");
+}
+
 // input: + input_shape, the legacy declaration (SqueezeNet v1.0's deploy.prototxt uses it):
 // the batch becomes dynamic, the other dims are the declared ones.
 TEST(CaffeLayerOptions, LegacyInputShapeDeclaresTheInput) {
