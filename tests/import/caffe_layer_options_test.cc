@@ -127,7 +127,8 @@ TEST(CaffeLayerOptions, InnerProductTransposeReadsKByNumOutputWeights) {
   ASSERT_TRUE(y.is_ok()) << y.status().message();
   std::vector<float> want(b);
   for (int64_t k = 0; k < K; ++k)
-    for (int64_t n = 0; n < 5; ++n) want[static_cast<size_t>(n)] += x.floats()[static_cast<size_t>(k)] * w[static_cast<size_t>(k * 5 + n)];
+    for (int64_t n = 0; n < 5; ++n)
+      want[static_cast<size_t>(n)] += x.floats()[static_cast<size_t>(k)] * w[static_cast<size_t>(k * 5 + n)];
   expect_values(*y, {1, 5}, want, "transposed InnerProduct");
 }
 
@@ -148,7 +149,8 @@ TEST(CaffeLayerOptions, EltwiseProdMultipliesItsInputs) {
     input: "a" input_shape { dim: 1 dim: 2 dim: 3 dim: 4 }
     input: "b" input_shape { dim: 1 dim: 2 dim: 3 dim: 4 }
     layer { name: "prod" type: "Eltwise" bottom: "a" bottom: "b" top: "prod" eltwise_param { operation: PROD } })";
-  const Tensor a = test::random_tensor({1, 2, 3, 4}, 24, -2.0f, 2.0f), b = test::random_tensor({1, 2, 3, 4}, 25, -2.0f, 2.0f);
+  const Tensor a = test::random_tensor({1, 2, 3, 4}, 24, -2.0f, 2.0f),
+               b = test::random_tensor({1, 2, 3, 4}, 25, -2.0f, 2.0f);
   auto y = run_caffe(net, "", {a, b});
   ASSERT_TRUE(y.is_ok()) << y.status().message();
   std::vector<float> want;
@@ -177,12 +179,14 @@ TEST(CaffeLayerOptions, PaddedPoolingComputesCaffesWindows) {
   for (const char* pool : {"MAX", "AVE"}) {
     const std::string net = kInput + R"(
       layer { name: "pool" type: "Pooling" bottom: "data" top: "pool"
-              pooling_param { pool: )" + std::string(pool) + R"( kernel_size: 3 stride: 2 pad: 1 } })";
+              pooling_param { pool: )" +
+                            std::string(pool) + R"( kernel_size: 3 stride: 2 pad: 1 } })";
     const Tensor x = test::random_tensor({1, 2, 7, 8}, 27, -2.0f, 2.0f);
     auto y = run_one(net, "", x);
     ASSERT_TRUE(y.is_ok()) << y.status().message();
     Shape shape;
-    const auto want = caffe_pool(x, std::string(pool) == "MAX", {.kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, &shape);
+    const auto want =
+        caffe_pool(x, std::string(pool) == "MAX", {.kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1}, &shape);
     EXPECT_EQ(shape, (Shape{1, 2, 4, 5}));
     expect_values(*y, shape, want, pool);
   }
@@ -190,12 +194,14 @@ TEST(CaffeLayerOptions, PaddedPoolingComputesCaffesWindows) {
 
 TEST(CaffeLayerOptions, GlobalMaxPoolingTakesEachChannelsMaximum) {
   const std::string net = kInput + R"(
-    layer { name: "gmax" type: "Pooling" bottom: "data" top: "gmax" pooling_param { pool: MAX global_pooling: true } })";
+    layer { name: "gmax" type: "Pooling" bottom: "data" top: "gmax"
+            pooling_param { pool: MAX global_pooling: true } })";
   const Tensor x = test::random_tensor({1, 2, 7, 8}, 28, -2.0f, 2.0f);
   auto y = run_one(net, "", x);
   ASSERT_TRUE(y.is_ok()) << y.status().message();
   std::vector<float> want;
-  for (size_t c = 0; c < 2; ++c) want.push_back(*std::max_element(x.floats().begin() + c * 56, x.floats().begin() + (c + 1) * 56));
+  for (size_t c = 0; c < 2; ++c)
+    want.push_back(*std::max_element(x.floats().begin() + c * 56, x.floats().begin() + (c + 1) * 56));
   expect_values(*y, {1, 2, 1, 1}, want, "global MAX");
 }
 

@@ -52,7 +52,9 @@ Result<std::vector<float>> classify(const LoadedModel& m, ExecutionContext& ctx,
   return ctx.run(input, 1);
 }
 
-size_t top1(const std::vector<float>& p) { return static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin()); }
+size_t top1(const std::vector<float>& p) {
+  return static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+}
 
 TEST(SqueezeNetCaffe, EqualsItsOnnxTwinWithin1e4OnEveryBundledPhoto) {
   if (auto missing = test::missing_assets({kPrototxt, kCaffemodel}); !missing.empty()) GTEST_SKIP() << missing;

@@ -23,13 +23,14 @@ TEST(SdkExceptionBarrier, PassesResultsThrough) {
   const ifd::Result<int> value = ifd::exception_barrier("f", []() -> ifd::Result<int> { return 7; });
   ASSERT_TRUE(value.isOk());
   EXPECT_EQ(value.value(), 7);
-  const ifd::Status error = ifd::exception_barrier(
-      "f", [] { return ifd::Status(ifd::StatusCode::kNotFound, "no such file"); });
+  const ifd::Status error =
+      ifd::exception_barrier("f", [] { return ifd::Status(ifd::StatusCode::kNotFound, "no such file"); });
   EXPECT_EQ(error.toString(), "not found: no such file");
 }
 
 TEST(SdkExceptionBarrier, TurnsEveryExceptionIntoAStatusNamingTheCall) {
-  const ifd::Status oom = ifd::exception_barrier("Builder::buildEngine", []() -> ifd::Status { throw std::bad_alloc(); });
+  const ifd::Status oom =
+      ifd::exception_barrier("Builder::buildEngine", []() -> ifd::Status { throw std::bad_alloc(); });
   EXPECT_EQ(oom.code(), ifd::StatusCode::kResourceExhausted);
   EXPECT_EQ(oom.message(), "Builder::buildEngine: out of memory");
   const ifd::Result<ifd::Engine> logic = ifd::exception_barrier(
