@@ -69,7 +69,7 @@ struct PoolingDesc {
   Dims2 window{2, 2};  // ignored when global
   Dims2 stride{1, 1};
   Dims2 padding{0, 0};  // both sides
-  bool global = false;  // one value per channel (average only)
+  bool global = false;  // one value per channel, max or average over the whole map
   // Output size rounded up (Caffe) instead of down (ONNX's default).
   bool roundUp = false;
   // Average pooling divides by the whole window, padding included (Caffe), rather than

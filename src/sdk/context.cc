@@ -25,12 +25,14 @@ ExecutionContext& ExecutionContext::operator=(ExecutionContext&&) noexcept = def
 
 Status ExecutionContext::enqueue(int batch, const std::vector<const void*>& inputs, const std::vector<void*>& outputs,
                                  void* stream) {
-  if (!impl_) return {StatusCode::kFailedPrecondition, "enqueue on a moved-from context"};
-  if (Status s = check_bindings("input", inputs, impl_->inputs.size()); !s.isOk()) return s;
-  if (Status s = check_bindings("output", outputs, impl_->outputs.size()); !s.isOk()) return s;
-  for (size_t i = 0; i < inputs.size(); ++i) impl_->inputs[i].data = inputs[i];
-  for (size_t i = 0; i < outputs.size(); ++i) impl_->outputs[i].data = outputs[i];
-  return to_public(impl_->context->enqueue(batch, impl_->inputs, impl_->outputs, stream));
+  return exception_barrier("ExecutionContext::enqueue", [&]() -> Status {
+    if (!impl_) return {StatusCode::kFailedPrecondition, "enqueue on a moved-from context"};
+    if (Status s = check_bindings("input", inputs, impl_->inputs.size()); !s.isOk()) return s;
+    if (Status s = check_bindings("output", outputs, impl_->outputs.size()); !s.isOk()) return s;
+    for (size_t i = 0; i < inputs.size(); ++i) impl_->inputs[i].data = inputs[i];
+    for (size_t i = 0; i < outputs.size(); ++i) impl_->outputs[i].data = outputs[i];
+    return to_public(impl_->context->enqueue(batch, impl_->inputs, impl_->outputs, stream));
+  });
 }
 
 Status ExecutionContext::execute(int batch, const std::vector<const float*>& inputs,
@@ -42,13 +44,17 @@ Status ExecutionContext::execute(int batch, const std::vector<const float*>& inp
 }
 
 Status ExecutionContext::wait() {
-  if (!impl_) return {StatusCode::kFailedPrecondition, "wait on a moved-from context"};
-  return to_public(impl_->context->wait());
+  return exception_barrier("ExecutionContext::wait", [&]() -> Status {
+    if (!impl_) return {StatusCode::kFailedPrecondition, "wait on a moved-from context"};
+    return to_public(impl_->context->wait());
+  });
 }
 
 Status ExecutionContext::prepare() {
-  if (!impl_) return {StatusCode::kFailedPrecondition, "prepare on a moved-from context"};
-  return to_public(impl_->context->prepare());
+  return exception_barrier("ExecutionContext::prepare", [&]() -> Status {
+    if (!impl_) return {StatusCode::kFailedPrecondition, "prepare on a moved-from context"};
+    return to_public(impl_->context->prepare());
+  });
 }
 
 size_t ExecutionContext::deviceMemoryBytes() const { return impl_ ? impl_->context->device_bytes() : 0; }

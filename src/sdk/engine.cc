@@ -52,23 +52,25 @@ std::string version() { return kEngineVersion; }
 // --- Builder ----------------------------------------------------------------------------
 
 Result<Engine> Builder::buildEngine(const NetworkDefinition& network, const BuilderConfig& config) {
-  const auto& net = network.impl();
-  if (!net.error.isOk()) return net.error;
-  if (net.graph.inputs.empty() || net.graph.outputs.empty())
-    return Status(StatusCode::kInvalidArgument,
-                  "network '" + net.graph.name + "' needs at least one input and one marked output");
-  auto backend = backend_for(config.backend, config.device, config.threads);
-  if (!backend.isOk()) return backend.status();
-  ir::Graph graph = net.graph;  // building leaves the network as it was
-  graph.compact();              // values of layers that failed and were taken back
-  if (inferd::Status s = graph.sort_topologically(); !s.is_ok()) return to_public(s);
-  BuildOptions options(config.maxBatch, config.precision == Precision::kFP16 ? "fp16" : "fp32");
-  auto built = optimize_graph(std::move(graph), *backend.value(), options);
-  if (!built.is_ok()) return to_public(built.status().with_context("network '" + net.graph.name + "'"));
-  auto engine = engine_from(std::move(built).value().plan, backend.value());
-  if (!engine.isOk() || config.maxWorkspaceBytes == 0) return engine;
-  if (Status s = check_workspace(engine.value(), config.maxWorkspaceBytes); !s.isOk()) return s;
-  return engine;
+  return exception_barrier("Builder::buildEngine", [&]() -> Result<Engine> {
+    const auto& net = network.impl();
+    if (!net.error.isOk()) return net.error;
+    if (net.graph.inputs.empty() || net.graph.outputs.empty())
+      return Status(StatusCode::kInvalidArgument,
+                    "network '" + net.graph.name + "' needs at least one input and one marked output");
+    auto backend = backend_for(config.backend, config.device, config.threads);
+    if (!backend.isOk()) return backend.status();
+    ir::Graph graph = net.graph;  // building leaves the network as it was
+    graph.compact();              // values of layers that failed and were taken back
+    if (inferd::Status s = graph.sort_topologically(); !s.is_ok()) return to_public(s);
+    BuildOptions options(config.maxBatch, config.precision == Precision::kFP16 ? "fp16" : "fp32");
+    auto built = optimize_graph(std::move(graph), *backend.value(), options);
+    if (!built.is_ok()) return to_public(built.status().with_context("network '" + net.graph.name + "'"));
+    auto engine = engine_from(std::move(built).value().plan, backend.value());
+    if (!engine.isOk() || config.maxWorkspaceBytes == 0) return engine;
+    if (Status s = check_workspace(engine.value(), config.maxWorkspaceBytes); !s.isOk()) return s;
+    return engine;
+  });
 }
 
 // --- Engine -----------------------------------------------------------------------------
@@ -90,25 +92,31 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 bool Engine::isValid() const { return impl_ != nullptr; }
 
 Result<std::vector<uint8_t>> Engine::serialize() const {
-  if (!impl_) return Status(StatusCode::kFailedPrecondition, "serialize: the engine is empty");
-  return serialize_plan(impl_->engine->plan());
+  return exception_barrier("Engine::serialize", [&]() -> Result<std::vector<uint8_t>> {
+    if (!impl_) return Status(StatusCode::kFailedPrecondition, "serialize: the engine is empty");
+    return serialize_plan(impl_->engine->plan());
+  });
 }
 
 Status Engine::save(const std::string& path) const {
-  if (!impl_) return {StatusCode::kFailedPrecondition, "save: the engine is empty"};
-  return to_public(save_plan(impl_->engine->plan(), path));
+  return exception_barrier("Engine::save", [&]() -> Status {
+    if (!impl_) return {StatusCode::kFailedPrecondition, "save: the engine is empty"};
+    return to_public(save_plan(impl_->engine->plan(), path));
+  });
 }
 
 Result<ExecutionContext> Engine::createExecutionContext() const {
-  if (!impl_) return Status(StatusCode::kFailedPrecondition, "createExecutionContext: the engine is empty");
-  auto context = impl_->engine->create_context();
-  if (!context.is_ok()) return status_of(context);
-  auto impl = std::make_unique<ExecutionContext::Impl>();
-  impl->engine = *this;
-  impl->context = std::move(context).value();
-  impl->inputs.resize(impl_->engine->inputs().size());
-  impl->outputs.resize(impl_->engine->outputs().size());
-  return ExecutionContext(std::move(impl));
+  return exception_barrier("Engine::createExecutionContext", [&]() -> Result<ExecutionContext> {
+    if (!impl_) return Status(StatusCode::kFailedPrecondition, "createExecutionContext: the engine is empty");
+    auto context = impl_->engine->create_context();
+    if (!context.is_ok()) return status_of(context);
+    auto impl = std::make_unique<ExecutionContext::Impl>();
+    impl->engine = *this;
+    impl->context = std::move(context).value();
+    impl->inputs.resize(impl_->engine->inputs().size());
+    impl->outputs.resize(impl_->engine->outputs().size());
+    return ExecutionContext(std::move(impl));
+  });
 }
 
 int Engine::maxBatch() const { return impl_ ? impl_->engine->max_batch() : 0; }
@@ -145,22 +153,26 @@ std::string Engine::describe() const { return impl_ ? describe_plan(impl_->engin
 // --- Runtime ----------------------------------------------------------------------------
 
 Result<Engine> Runtime::deserialize(const void* data, size_t size, const RuntimeOptions& options) {
-  if (data == nullptr && size != 0) return Status(StatusCode::kInvalidArgument, "deserialize: no bytes");
-  auto plan = deserialize_plan({static_cast<const uint8_t*>(data), size}, "plan in memory");
-  if (!plan.is_ok()) return status_of(plan);
-  const std::string name = options.backend.empty() ? plan.value().header.backend : options.backend;
-  auto backend = backend_for(name, options.device, options.threads);
-  if (!backend.isOk()) return backend.status();
-  return engine_from(std::move(plan).value(), backend.value());
+  return exception_barrier("Runtime::deserialize", [&]() -> Result<Engine> {
+    if (data == nullptr && size != 0) return Status(StatusCode::kInvalidArgument, "deserialize: no bytes");
+    auto plan = deserialize_plan({static_cast<const uint8_t*>(data), size}, "plan in memory");
+    if (!plan.is_ok()) return status_of(plan);
+    const std::string name = options.backend.empty() ? plan.value().header.backend : options.backend;
+    auto backend = backend_for(name, options.device, options.threads);
+    if (!backend.isOk()) return backend.status();
+    return engine_from(std::move(plan).value(), backend.value());
+  });
 }
 
 Result<Engine> Runtime::load(const std::string& planPath, const RuntimeOptions& options) {
-  auto plan = load_plan(planPath);
-  if (!plan.is_ok()) return status_of(plan);
-  const std::string name = options.backend.empty() ? plan.value().header.backend : options.backend;
-  auto backend = backend_for(name, options.device, options.threads);
-  if (!backend.isOk()) return backend.status();
-  return engine_from(std::move(plan).value(), backend.value());
+  return exception_barrier("Runtime::load", [&]() -> Result<Engine> {
+    auto plan = load_plan(planPath);
+    if (!plan.is_ok()) return status_of(plan);
+    const std::string name = options.backend.empty() ? plan.value().header.backend : options.backend;
+    auto backend = backend_for(name, options.device, options.threads);
+    if (!backend.isOk()) return backend.status();
+    return engine_from(std::move(plan).value(), backend.value());
+  });
 }
 
 std::vector<std::string> Runtime::backends() { return registered_backends(); }

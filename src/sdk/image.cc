@@ -29,26 +29,30 @@ image::PreprocessConfig config_of(const ImagePreprocessing& p) {
 }  // namespace
 
 Result<std::vector<float>> decodeImage(const void* bytes, size_t size, const ImagePreprocessing& preprocessing) {
-  if (bytes == nullptr || size == 0) return Status(StatusCode::kInvalidArgument, "decodeImage: no bytes");
-  if (preprocessing.width < 1 || preprocessing.height < 1 || preprocessing.width > 16384 ||
-      preprocessing.height > 16384)
-    return Status(StatusCode::kInvalidArgument, "decodeImage: output size " + std::to_string(preprocessing.width) +
-                                                    "x" + std::to_string(preprocessing.height) +
-                                                    " is outside 1..16384");
-  std::vector<float> out(3 * static_cast<size_t>(preprocessing.width) * static_cast<size_t>(preprocessing.height));
-  const inferd::Status s =
-      image::decode_and_preprocess({static_cast<const uint8_t*>(bytes), size}, config_of(preprocessing),
-                                   image::DecodeOptions{}.max_pixels, out.data());
-  if (!s.is_ok()) return to_public(s);
-  return out;
+  return exception_barrier("decodeImage", [&]() -> Result<std::vector<float>> {
+    if (bytes == nullptr || size == 0) return Status(StatusCode::kInvalidArgument, "decodeImage: no bytes");
+    if (preprocessing.width < 1 || preprocessing.height < 1 || preprocessing.width > 16384 ||
+        preprocessing.height > 16384)
+      return Status(StatusCode::kInvalidArgument, "decodeImage: output size " + std::to_string(preprocessing.width) +
+                                                      "x" + std::to_string(preprocessing.height) +
+                                                      " is outside 1..16384");
+    std::vector<float> out(3 * static_cast<size_t>(preprocessing.width) * static_cast<size_t>(preprocessing.height));
+    const inferd::Status s =
+        image::decode_and_preprocess({static_cast<const uint8_t*>(bytes), size}, config_of(preprocessing),
+                                     image::DecodeOptions{}.max_pixels, out.data());
+    if (!s.is_ok()) return to_public(s);
+    return out;
+  });
 }
 
 Result<std::vector<float>> loadImage(const std::string& path, const ImagePreprocessing& preprocessing) {
-  auto bytes = read_file(path);
-  if (!bytes.is_ok()) return status_of(bytes);
-  auto tensor = decodeImage(bytes.value().data(), bytes.value().size(), preprocessing);
-  if (!tensor.isOk()) return Status(tensor.status().code(), path + ": " + tensor.status().message());
-  return tensor;
+  return exception_barrier("loadImage", [&]() -> Result<std::vector<float>> {
+    auto bytes = read_file(path);
+    if (!bytes.is_ok()) return status_of(bytes);
+    auto tensor = decodeImage(bytes.value().data(), bytes.value().size(), preprocessing);
+    if (!tensor.isOk()) return Status(tensor.status().code(), path + ": " + tensor.status().message());
+    return tensor;
+  });
 }
 
 std::vector<Class> topK(const float* scores, int count, int k, const std::vector<std::string>& labels,
@@ -63,9 +67,11 @@ std::vector<Class> topK(const float* scores, int count, int k, const std::vector
 }
 
 Result<std::vector<std::string>> loadLabels(const std::string& path) {
-  auto labels = read_labels(path);
-  if (!labels.is_ok()) return status_of(labels);
-  return std::move(labels).value();
+  return exception_barrier("loadLabels", [&]() -> Result<std::vector<std::string>> {
+    auto labels = read_labels(path);
+    if (!labels.is_ok()) return status_of(labels);
+    return std::move(labels).value();
+  });
 }
 
 }  // namespace inferd::v1

@@ -26,16 +26,26 @@ Status check_empty(const NetworkDefinition& network, const char* parser) {
                                                "' already has layers or inputs; parse into a new one"};
 }
 
+// The import through the exception barrier: a failure, returned or thrown, is also the
+// network's status().
+template <typename Import>
+Status adopt_guarded(const char* call, NetworkDefinition& network, Import&& import) {
+  Status s = exception_barrier(call, [&] { return adopt(import(), network); });
+  auto& net = network.impl();
+  if (!s.isOk() && net.error.isOk()) net.error = s;
+  return s;
+}
+
 }  // namespace
 
 Status parseOnnx(const std::string& modelPath, NetworkDefinition& network) {
   if (Status s = check_empty(network, "parseOnnx"); !s.isOk()) return s;
-  return adopt(import_onnx(modelPath), network);
+  return adopt_guarded("parseOnnx", network, [&] { return import_onnx(modelPath); });
 }
 
 Status parseCaffe(const std::string& prototxtPath, const std::string& caffemodelPath, NetworkDefinition& network) {
   if (Status s = check_empty(network, "parseCaffe"); !s.isOk()) return s;
-  return adopt(import_caffe(prototxtPath, caffemodelPath), network);
+  return adopt_guarded("parseCaffe", network, [&] { return import_caffe(prototxtPath, caffemodelPath); });
 }
 
 }  // namespace inferd::v1

@@ -2,7 +2,9 @@
 // the public types (include/inferd/) and the engine's own. Only src/sdk includes this.
 #pragma once
 
+#include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,25 @@ Status to_public(const inferd::Status& s);
 template <typename T>
 Status status_of(const inferd::Result<T>& r) {
   return to_public(r.status());
+}
+
+// The exception barrier. The API promises errors as Status, never exceptions (status.h),
+// but the code under it can throw: std::bad_alloc from any allocation, the standard
+// library's and oneDNN's own exceptions. Each public entry point that reaches that code
+// runs its body through here: an exception comes back as a Status naming `call` (out of
+// memory is the caller's resource limit; anything else is inferd's bug). `body` returns
+// Status or Result<T>.
+template <typename Body>
+auto exception_barrier(const char* call, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kResourceExhausted, std::string(call) + ": out of memory");
+  } catch (const std::exception& e) {
+    return Status(StatusCode::kInternal, std::string(call) + ": internal error: exception: " + e.what());
+  } catch (...) {
+    return Status(StatusCode::kInternal, std::string(call) + ": internal error: exception of unknown type");
+  }
 }
 
 struct NetworkDefinition::Impl {

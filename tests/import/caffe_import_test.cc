@@ -1,9 +1,14 @@
 // Caffe import: the real SqueezeNet 1.1 (deploy.prototxt + .caffemodel of the shared assets)
 // against the repository's ONNX SqueezeNet with the same weights, through the reference
-// kernels; and the errors of malformed or unsupported files.
+// kernels; SqueezeNet 1.0's published prototxt (legacy input_shape declaration) with
+// weights made here; and the errors of malformed or unsupported files.
+#include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
+
+#include "caffe_subset.pb.h"
 
 #include "core/file.h"
 #include "import/caffe/caffe_importer.h"
@@ -57,6 +62,51 @@ TEST(CaffeImport, RealSqueezeNetEqualsItsOnnxTwin) {
   const Tensor flat = Tensor::from_floats({2, 1000}, (*want)[0].floats());
   const auto diff = test::compare((*got)[0], flat);
   EXPECT_LT(diff.max_abs, 1e-4f);
+}
+
+// Random weights of the right shapes for a net of Convolution (square kernel, group 1)
+// and channel-preserving layers, channels followed blob by blob from the first input.
+std::vector<uint8_t> random_caffemodel(const inferd_caffe::NetParameter& net) {
+  std::map<std::string, int64_t> channels{{net.input(0), net.input_shape(0).dim(1)}};
+  inferd_caffe::NetParameter weights;
+  uint32_t seed = 100;
+  for (const auto& l : net.layer()) {
+    int64_t c = 0;
+    for (const auto& b : l.bottom()) c = l.type() == "Concat" ? c + channels[b] : channels[b];
+    if (l.type() == "Convolution") {
+      const auto& p = l.convolution_param();
+      const int64_t k = p.kernel_size(0), m = p.num_output();
+      auto* w = weights.add_layer();
+      w->set_name(l.name());
+      for (const Shape& shape : {Shape{m, c, k, k}, Shape{m}}) {
+        auto* blob = w->add_blobs();
+        for (int64_t d : shape) blob->mutable_shape()->add_dim(d);
+        for (float v : test::random_tensor(shape, seed++, -0.1f, 0.1f).floats()) blob->add_data(v);
+      }
+      c = m;
+    }
+    for (const auto& t : l.top()) channels[t] = c;
+  }
+  const std::string bytes = weights.SerializeAsString();
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST(CaffeImport, SqueezeNetV10LegacyInputShapeDeclaration) {
+  const char* prototxt = "models/caffe_prototxt/squeezenet_v1.0_deploy.prototxt";
+  if (auto missing = test::missing_assets({prototxt}); !missing.empty()) GTEST_SKIP() << missing;
+  const std::string text = read_text(test::asset_path(prototxt));
+  inferd_caffe::NetParameter net;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &net));
+  ASSERT_EQ(net.input_size(), 1);  // the legacy form: input: + input_shape {}, no Input layer
+  ASSERT_EQ(net.input_shape_size(), 1);
+  ASSERT_EQ(net.input_dim_size(), 0);
+  auto g = import_caffe_bytes(text, random_caffemodel(net), "squeezenet_v1.0");
+  ASSERT_TRUE(g.is_ok()) << g.status().message();
+  ASSERT_EQ(g->inputs.size(), 1u);
+  EXPECT_EQ(g->value(g->inputs[0]).name, "data");
+  EXPECT_EQ(g->value(g->inputs[0]).shape, (Shape{kDynamicDim, 3, 227, 227}));
+  ASSERT_EQ(g->outputs.size(), 1u);
+  EXPECT_EQ(g->value(g->outputs[0]).shape, (Shape{kDynamicDim, 1000}));
 }
 
 TEST(CaffeImport, UnknownLayerTypeNamesTheLayer) {

@@ -3,15 +3,13 @@
 // the reference kernels and checked against Caffe's formulas computed here (Deconvolution's
 // scatter, WITHIN_CHANNEL LRN's pool-and-power composition); the legacy V1
 // format against the current one; and the errors of bad layers.
-#include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "caffe_subset.pb.h"
-#include "import/caffe/caffe_importer.h"
+#include "import/caffe_test_net.h"
 #include "passes/pass_manager.h"
 #include "support/reference_run.h"
 #include "support/test_util.h"
@@ -19,34 +17,10 @@
 namespace inferd {
 namespace {
 
-// A .caffemodel (binary NetParameter) from its text form.
-std::vector<uint8_t> caffemodel(const std::string& text) {
-  inferd_caffe::NetParameter net;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &net)) << text;
-  const std::string bytes = net.SerializeAsString();
-  return {bytes.begin(), bytes.end()};
-}
-
-// "data: 1 data: 2 ..." for a blob of `values`, with its shape.
-std::string blob(const Shape& shape, const std::vector<float>& values) {
-  std::string s = "blobs { shape {";
-  for (int64_t d : shape) s += " dim: " + std::to_string(d);
-  s += " }";
-  for (float v : values) s += " data: " + std::to_string(v);
-  return s + " }";
-}
-
-std::vector<float> ramp(size_t n, float from, float step) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = from + step * static_cast<float>(i);
-  return v;
-}
-
-Result<Tensor> run_one(const std::string& prototxt, const std::string& weights, const Tensor& x) {
-  ASSIGN_OR_RETURN(ir::Graph g, import_caffe_bytes(prototxt, caffemodel(weights), "net.prototxt"));
-  ASSIGN_OR_RETURN(auto out, test::reference_run(g, {x}));
-  return out.at(0);
-}
+using test::blob;
+using test::caffemodel;
+using test::ramp;
+using test::run_one;
 
 const std::string kInput = R"(input: "data" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3 )";
 

@@ -154,6 +154,9 @@ std::vector<OpCase> reference_only_cases() {
        {s},
        "reference:batchnormalization"},
       {"mul", OpKind::kMul, {}, {activation(s), activation(s)}, {s}, "reference:mul"},
+      // ONNX Mul's broadcasting (a per-channel scale, as Caffe's Scale and the GIE's
+      // elementwise product take it): the smaller operand repeats over the spatial axes.
+      {"mul_broadcast", OpKind::kMul, {}, {activation(s), activation({1, 8, 1, 1})}, {s}, "reference:mul"},
       {"sum", OpKind::kSum, {}, {activation(s), activation(s), activation(s)}, {s}, "reference:sum"},
       {"matmul", OpKind::kMatMul, {}, {activation({1, 16}), weight({16, 8})}, {{1, 8}}, "reference:matmul"},
       unary("flatten", OpKind::kFlatten, attrs({{"axis", int64_t{1}}}), s, {1, 200}, "reference:flatten"),

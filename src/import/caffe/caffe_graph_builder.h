@@ -68,6 +68,7 @@ class CaffeGraphBuilder {
   Status input(const LayerParameter& l);
   Status convolution(const LayerParameter& l);
   Status pooling(const LayerParameter& l);
+  Status global_max_pool(const LayerParameter& l, ir::ValueId in);
   Status inner_product(const LayerParameter& l);
   Status eltwise(const LayerParameter& l);
   Status activation(const LayerParameter& l);

@@ -4,7 +4,7 @@
 //
 // Layers: Input (and the legacy input/input_dim/input_shape declarations), Convolution
 // and Deconvolution (group, pad/stride/kernel with their _h/_w forms, dilation, bias_term),
-// ReLU (negative_slope), Sigmoid, TanH, Pooling (MAX/AVE, global AVE, pad; the output size
+// ReLU (negative_slope), Sigmoid, TanH, Pooling (MAX/AVE, global MAX and AVE, pad; the output size
 // rounds up as in Caffe), LRN (across and within channels), Concat, Eltwise (SUM with
 // coefficients, PROD of two, MAX), InnerProduct (axis 1, transpose), BatchNorm and Scale (as per-channel
 // BatchNormalization nodes the optimizer folds into the convolution), Reshape (0/-1 as

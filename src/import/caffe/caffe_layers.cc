@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "import/caffe/caffe_graph_builder.h"
+#include "ir/shape_inference.h"
 
 namespace inferd::caffe {
 namespace {
@@ -90,8 +91,8 @@ Status CaffeGraphBuilder::pooling(const LayerParameter& l) {
   using Pool = inferd_caffe::PoolingParameter;
   if (p.pool() == Pool::STOCHASTIC) return unimplemented("STOCHASTIC pooling");
   if (p.global_pooling()) {
-    if (p.pool() != Pool::AVE) return unimplemented("global MAX pooling");
-    return emit(l, ir::OpKind::kGlobalAveragePool, {in[0]}, {});
+    if (p.pool() == Pool::AVE) return emit(l, ir::OpKind::kGlobalAveragePool, {in[0]}, {});
+    return global_max_pool(l, in[0]);
   }
   if (!p.has_kernel_size() && !p.has_kernel_h()) return invalid_argument("has no kernel_size");
   const int64_t kh = p.has_kernel_h() ? p.kernel_h() : p.kernel_size(), kw = p.has_kernel_h() ? p.kernel_w() : p.kernel_size();
@@ -105,6 +106,24 @@ Status CaffeGraphBuilder::pooling(const LayerParameter& l) {
   // Caffe divides by the window clipped to the padded input: padding counts.
   a.set("count_include_pad", int64_t{1});
   return emit(l, p.pool() == Pool::MAX ? ir::OpKind::kMaxPool : ir::OpKind::kAveragePool, {in[0]}, std::move(a));
+}
+
+// The IR has no global max pool: a MaxPool whose window is the whole map gives one value
+// per channel, as the SDK's addPooling does. The window is the input's H x W, which shape
+// inference (otherwise run once in finish()) must know now: the nodes so far are in layer
+// order, so inferring them is valid, and it costs one walk per global MAX layer (rare).
+Status CaffeGraphBuilder::global_max_pool(const LayerParameter& l, ir::ValueId in) {
+  RETURN_IF_ERROR(ir::infer_shapes(graph_));
+  const Shape s = graph_.value(in).shape;
+  if (s.size() != 4 || s[2] < 1 || s[3] < 1)
+    return invalid_argument("global pooling of an input of shape " + to_string(s) + " (not NCHW)");
+  ir::Attributes a;
+  a.set("kernel_shape", std::vector<int64_t>{s[2], s[3]});
+  a.set("strides", std::vector<int64_t>{1, 1});
+  a.set("pads", std::vector<int64_t>{0, 0, 0, 0});
+  a.set("ceil_mode", int64_t{0});
+  a.set("count_include_pad", int64_t{0});
+  return emit(l, ir::OpKind::kMaxPool, {in}, std::move(a));
 }
 
 Status CaffeGraphBuilder::inner_product(const LayerParameter& l) {
