@@ -81,7 +81,8 @@ std::vector<uint8_t> random_caffemodel(const inferd_caffe::NetParameter& net) {
       for (const Shape& shape : {Shape{m, c, k, k}, Shape{m}}) {
         auto* blob = w->add_blobs();
         for (int64_t d : shape) blob->mutable_shape()->add_dim(d);
-        for (float v : test::random_tensor(shape, seed++, -0.1f, 0.1f).floats()) blob->add_data(v);
+        const Tensor values = test::random_tensor(shape, seed++, -0.1f, 0.1f);  // alive through the loop
+        for (float v : values.floats()) blob->add_data(v);
       }
       c = m;
     }
