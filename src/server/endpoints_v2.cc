@@ -121,7 +121,7 @@ void infer(const EndpointContext& ctx, const std::shared_ptr<ServedModel>& m, co
            const std::shared_ptr<RequestStage>& stage) {
   auto header_length = kserve::parse_header_length(request.header("inference-header-content-length"));
   if (!header_length.is_ok()) return respond(http::error_response(400, header_length.status().message()));
-  auto req = kserve::parse_infer_request(request.body, *header_length);
+  auto req = kserve::parse_infer_request(request.body, *header_length, m->model().engine->max_batch());
   if (!req.is_ok()) return respond(http::error_response(400, req.status().message()));
   if (req->inputs.size() != 1)
     return respond(http::error_response(400, "model '" + m->name() + "' takes exactly 1 input, got " +

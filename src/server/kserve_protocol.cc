@@ -376,7 +376,18 @@ Result<std::optional<size_t>> parse_header_length(std::string_view value) {
   return std::optional<size_t>(n);
 }
 
-Result<InferRequest> parse_infer_request(std::string_view body, std::optional<size_t> header_length) {
+// The samples `p` asks for, against the model's max batch (see the header).
+Status check_batch(const PendingInput& p, int64_t max_batch) {
+  if (max_batch <= 0) return Status::ok();
+  const bool images = p.tensor.datatype == "BYTES";
+  const int64_t samples = images ? p.count : (p.tensor.shape.empty() ? 1 : p.tensor.shape[0]);
+  if (samples <= max_batch) return Status::ok();
+  return invalid_argument(p.where + " has " + std::to_string(samples) + (images ? " elements" : " rows") +
+                          "; the model takes at most " + std::to_string(max_batch) + " per request (its max batch)");
+}
+
+Result<InferRequest> parse_infer_request(std::string_view body, std::optional<size_t> header_length,
+                                         int64_t max_batch) {
   if (header_length && *header_length > body.size()) {
     return invalid_argument("Inference-Header-Content-Length is " + std::to_string(*header_length) + " but the body is only " +
                             std::to_string(body.size()) + " bytes");
@@ -397,6 +408,7 @@ Result<InferRequest> parse_infer_request(std::string_view body, std::optional<si
                    bool_parameter(root->if_contains("parameters"), "binary_data_output", "the request", false));
   ASSIGN_OR_RETURN(request.outputs, parse_requested_outputs(*root, request.binary_data_output));
   ASSIGN_OR_RETURN(std::vector<PendingInput> inputs, parse_input_headers(*root));
+  for (PendingInput& p : inputs) RETURN_IF_ERROR(check_batch(p, max_batch));
   for (PendingInput& p : inputs) {
     if (p.data) RETURN_IF_ERROR(fill_from_json(p));
   }

@@ -57,7 +57,11 @@ struct InferRequest {
 // `body` is the whole HTTP body; `header_length` the Inference-Header-Content-Length
 // value if present: the JSON is then the first N bytes and each input with
 // parameters.binary_data_size takes that many bytes of what follows, in input order.
-Result<InferRequest> parse_infer_request(std::string_view body, std::optional<size_t> header_length);
+// `max_batch` > 0 bounds each input before its data is converted: a BYTES input to that
+// many elements (one image each), another input to that many rows (its first dimension).
+// A body of millions of elements is then refused without building them.
+Result<InferRequest> parse_infer_request(std::string_view body, std::optional<size_t> header_length,
+                                         int64_t max_batch = 0);
 
 // The Inference-Header-Content-Length header value as the server received it:
 // nullopt for "" (absent), an error when it is not a decimal byte count.

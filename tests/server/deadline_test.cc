@@ -40,15 +40,16 @@ TEST(DeadlineTimer, AnswersAnUnansweredRequestAtItsDeadlineNamingItsStage) {
   auto stage = std::make_shared<RequestStage>();
   stage->set("decoding its image");
   const auto start = Clock::now();
-  http::Respond guarded = timer.guard(start, start + std::chrono::milliseconds(200), stage, answer.respond());
+  // The issue's example, 1,000 ms: 10 % of it leaves room for a loaded machine's wake-up.
+  http::Respond guarded = timer.guard(start, start + std::chrono::milliseconds(1000), stage, answer.respond());
   auto future = answer.response.get_future();
   ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   const double waited = ms_since(start);
   const http::Response r = future.get();
   EXPECT_EQ(r.status, 504);
-  EXPECT_GE(waited, 199.0);
-  EXPECT_LT(waited, late_bound_ms(200));
-  EXPECT_NE(r.body.find("no answer 2"), std::string::npos) << r.body;  // "no answer 200 ms after ..."
+  EXPECT_GE(waited, 999.0);
+  EXPECT_LT(waited, late_bound_ms(1000));
+  EXPECT_NE(r.body.find("no answer 10"), std::string::npos) << r.body;  // "no answer 1000 ms after ..."
   EXPECT_NE(r.body.find("it was decoding its image"), std::string::npos) << r.body;
   guarded(http::Response{});  // the stage's own answer comes late: dropped
   EXPECT_EQ(answer.calls.load(), 1);
@@ -137,7 +138,7 @@ TEST_F(DeadlineEndpoints, AClassifyWaitingForADecoderIsAnswered504AtItsDeadline)
   const auto start = Clock::now();
   request.received = start;
   Answer answer;
-  request.headers["x-request-timeout-ms"] = "300";
+  request.headers["x-request-timeout-ms"] = "1000";
   router_.dispatch(std::move(request), answer.respond());
   auto f = answer.response.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
@@ -145,8 +146,8 @@ TEST_F(DeadlineEndpoints, AClassifyWaitingForADecoderIsAnswered504AtItsDeadline)
   const http::Response r = f.get();
   EXPECT_EQ(r.status, 504) << r.body;
   EXPECT_NE(r.body.find("waiting for an image decoder"), std::string::npos) << r.body;
-  EXPECT_GE(waited, 299.0);
-  EXPECT_LT(waited, late_bound_ms(300));
+  EXPECT_GE(waited, 999.0);
+  EXPECT_LT(waited, late_bound_ms(1000));
 }
 
 TEST_F(DeadlineEndpoints, AKServeRequestWaitingToBeParsedIsAnswered504AtItsDeadline) {
@@ -157,7 +158,7 @@ TEST_F(DeadlineEndpoints, AKServeRequestWaitingToBeParsedIsAnswered504AtItsDeadl
   request.body = R"({"inputs":[{"name":"data","datatype":"BYTES","shape":[1],"data":["x"]}]})";
   const auto start = Clock::now();
   request.received = start;
-  request.headers["x-request-timeout-ms"] = "300";
+  request.headers["x-request-timeout-ms"] = "1000";
   Answer answer;
   router_.dispatch(std::move(request), answer.respond());
   auto f = answer.response.get_future();
@@ -167,8 +168,8 @@ TEST_F(DeadlineEndpoints, AKServeRequestWaitingToBeParsedIsAnswered504AtItsDeadl
   EXPECT_EQ(r.status, 504) << r.body;
   // The body is parsed on the decode pool, never on the I/O thread that received it.
   EXPECT_NE(r.body.find("waiting for its body to be parsed"), std::string::npos) << r.body;
-  EXPECT_GE(waited, 299.0);
-  EXPECT_LT(waited, late_bound_ms(300));
+  EXPECT_GE(waited, 999.0);
+  EXPECT_LT(waited, late_bound_ms(1000));
 }
 
 TEST_F(DeadlineEndpoints, TheDeadlineRunsFromTheRequestsArrivalNotFromItsHandler) {
@@ -176,15 +177,15 @@ TEST_F(DeadlineEndpoints, TheDeadlineRunsFromTheRequestsArrivalNotFromItsHandler
   request.method = "POST";
   request.target = "/classify";
   request.body = image(1);
-  request.headers["x-request-timeout-ms"] = "300";
-  request.received = Clock::now() - std::chrono::milliseconds(250);  // a slow upload
+  request.headers["x-request-timeout-ms"] = "1000";
+  request.received = Clock::now() - std::chrono::milliseconds(900);  // a slow upload
   const auto start = Clock::now();
   Answer answer;
   router_.dispatch(std::move(request), answer.respond());
   auto f = answer.response.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(f.get().status, 504);
-  EXPECT_LT(ms_since(start), late_bound_ms(50));  // 50 ms were left
+  EXPECT_LT(ms_since(start), 600.0);  // 100 ms were left, not 1,000
 }
 
 }  // namespace
