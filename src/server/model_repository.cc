@@ -36,6 +36,24 @@ Status ModelRepository::install(std::shared_ptr<ServedModel> model, const std::s
   return Status::ok();
 }
 
+bool ModelRepository::replace_if_current(std::shared_ptr<ServedModel> model, const std::weak_ptr<ServedModel>& expected) {
+  std::shared_ptr<ServedModel> old;
+  bool replaced = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = models_.find(model->name());
+    replaced = it != models_.end() && it->second == expected.lock();
+    if (replaced) {
+      old = std::move(it->second);
+      it->second = std::move(model);
+    } else {
+      old = std::move(model);  // unloaded or replaced while it was built: the new one is not installed
+    }
+  }
+  retire(std::move(old));
+  return replaced;
+}
+
 void ModelRepository::retire(std::shared_ptr<ServedModel> model) {
   std::lock_guard lock(mu_);
   retired_.push_back(std::move(model));
@@ -153,20 +171,29 @@ Status ModelRepository::unload(const std::string& name) {
 
 Status ModelRepository::reload_all() {
   // The models loaded now: one unloaded through the API stays unloaded until loaded again.
-  std::vector<std::pair<std::string, std::string>> sources;
+  struct Loaded {
+    std::string name, path;
+    std::weak_ptr<ServedModel> current;  // not held: an unloaded model must be free to go
+  };
+  std::vector<Loaded> loaded;
   {
     std::lock_guard lock(mu_);
     for (const auto& [name, path] : sources_)
-      if (models_.count(name)) sources.emplace_back(name, path);
+      if (auto it = models_.find(name); it != models_.end()) loaded.push_back({name, path, it->second});
   }
-  for (const auto& [name, path] : sources) {
+  for (const auto& [name, path, current] : loaded) {
     auto model = ServedModel::load(path, options_);
     if (!model.is_ok()) {
       // Keep serving the old version: a broken edit must not take a model down.
       log_error("model_reload_failed").kv("model", name).kv("error", model.status().message());
       continue;
     }
-    RETURN_IF_ERROR(install(std::move(model).value(), path));
+    // A model unloaded (or loaded anew) through the API while this one was built keeps
+    // that state: the reload does not bring it back.
+    if (!replace_if_current(std::move(model).value(), current)) {
+      log_info("model_reload_skipped").kv("model", name).kv("reason", "unloaded or replaced during the reload");
+      continue;
+    }
     log_info("model_reloaded").kv("model", name);
   }
   return Status::ok();

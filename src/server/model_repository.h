@@ -46,6 +46,9 @@ class ModelRepository {
 
  private:
   Status install(std::shared_ptr<ServedModel> model, const std::string& source);
+  // Installs `model` in place of `expected` if that is still the one served under its name;
+  // else `model` is retired unused. True when it was installed.
+  bool replace_if_current(std::shared_ptr<ServedModel> model, const std::weak_ptr<ServedModel>& expected);
   // A model replaced or unloaded keeps answering the requests that hold it; one reaper
   // thread waits until the repository is a retired model's last owner, then drains and
   // frees it (never on a batcher thread, which could not join itself). One thread for all:
