@@ -1,10 +1,11 @@
-// Model lifecycle: reloads and unloads retire models without leaking a thread each, and a
-// model unloaded through the API stays unloaded across SIGHUP (Server::reload()).
+// Model lifecycle: reloads and unloads retire models without leaking a thread each, a
+// model unloaded through the API stays unloaded across SIGHUP (Server::reload()), and a
+// model whose plan cache cannot be written still loads and serves.
+#include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "http_client.h"
@@ -68,6 +69,34 @@ TEST(ModelLifecycle, AModelUnloadedThroughTheApiStaysUnloadedAfterSighup) {
   const auto ready_again = client.request("GET", "/v2/models/squeezenet/ready", "", {});
   ASSERT_TRUE(ready_again.has_value()) << client.error();
   EXPECT_EQ(ready_again->status, 200);
+}
+
+// A plan cache that cannot be written costs the cache, not the model: here a
+// `.inferd-cache` symlink loop (which root cannot write through either), planted before
+// start-up. It used to throw out of the plan-cache lookup: start-up failed, and a load
+// through the API, on the management thread, ended the server.
+TEST(ModelLifecycle, AModelWhosePlanCacheCannotBeWrittenLoadsAndServes) {
+  TestServerConfig c;
+  c.management = true;
+  const std::filesystem::path version =
+      std::filesystem::path(make_repository("lifecycle_cache", c)) / "squeezenet" / "1";
+  std::filesystem::create_symlink(".inferd-cache", version / ".inferd-cache");
+  testing::internal::CaptureStderr();
+  auto server = start_test_server(c, "lifecycle_cache");
+  const std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_NE(server, nullptr);
+  EXPECT_NE(log.find("level=warn event=plan_cache_not_written"), std::string::npos) << log;
+  HttpClient client(server->port());
+  const auto first = client.request("POST", "/classify", image(1), {"Content-Type: image/jpeg"});
+  ASSERT_TRUE(first.has_value()) << client.error();
+  EXPECT_EQ(first->status, 200) << first->body;
+  const auto loaded = client.request("POST", "/v2/repository/models/squeezenet/load", "", {});
+  ASSERT_TRUE(loaded.has_value()) << client.error();
+  EXPECT_EQ(loaded->status, 200) << loaded->body;
+  const auto again = client.request("POST", "/classify", image(1), {"Content-Type: image/jpeg"});
+  ASSERT_TRUE(again.has_value()) << client.error();
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_NE(again->body.find("n02328150 Angora, Angora rabbit"), std::string::npos) << again->body;
 }
 
 }  // namespace
