@@ -215,7 +215,12 @@ Result<Plan> load_or_build_cached(const std::string& path, const Backend& backen
     }
     cached = plan_cache_path(path, bytes, backend, options, weights);
   }
-  if (std::filesystem::exists(cached)) {
+  // The error_code overload: a `.inferd-cache` that is a symlink loop, or a folder the
+  // server may not search, fails the stat with ELOOP or EACCES, and the throwing overload
+  // would let an exception out of the load (on the management thread: the whole server)
+  // for what only costs the cache. Such a cache counts as absent; the write below warns.
+  std::error_code cache_error;
+  if (std::filesystem::exists(cached, cache_error)) {
     auto plan = load_plan(cached);
     if (plan.is_ok() && plan->header.backend == backend.name() &&
         backend.device().check_plan_target(plan->header.target).is_ok()) {

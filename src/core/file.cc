@@ -12,26 +12,68 @@
 
 namespace inferd {
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  // O_NONBLOCK: opening a named pipe must not wait for a writer (a config.toml or token file
-  // that is a FIFO would hang the load forever); anything but a regular file is refused.
+namespace {
+
+// What is at a path when it is not a regular file, for the error message.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a named pipe";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "neither a file nor a directory";
+}
+
+Status not_regular(const std::string& path, mode_t mode) {
+  return invalid_argument(path + ": not a regular file (" + file_kind(mode) + "): refused");
+}
+
+}  // namespace
+
+Result<RegularFile> RegularFile::open(const std::string& path) {
+  struct stat before {};
+  if (::stat(path.c_str(), &before) != 0) return not_found(path + ": cannot open: " + std::strerror(errno));
+  if (!S_ISREG(before.st_mode)) return not_regular(path, before.st_mode);
+  // Still O_NONBLOCK: the path may have become a FIFO since the stat, and the open must not
+  // wait for a writer then either (the fstat below refuses it).
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return not_found(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    const std::string why = std::strerror(errno);
     ::close(fd);
-    return invalid_argument(path + ": not a regular file (a directory, pipe or device): refused");
+    return data_loss(path + ": cannot stat the open file: " + why);
   }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return not_regular(path, st.st_mode);
+  }
+  // Reads block again as usual (O_NONBLOCK means nothing for a regular file, but clearing
+  // it keeps the descriptor an ordinary one for whoever reads it).
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return RegularFile(fd, static_cast<size_t>(st.st_size), st.st_mode);
+}
+
+RegularFile::RegularFile(RegularFile&& other) noexcept : fd_(other.fd_), size_(other.size_), mode_(other.mode_) {
+  other.fd_ = -1;
+}
+
+RegularFile::~RegularFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::vector<uint8_t>> read_file(const std::string& path) {
+  // A config.toml or token file that is a named pipe would otherwise hang the load forever.
+  ASSIGN_OR_RETURN(RegularFile file, RegularFile::open(path));
   // One read of the known size: a byte-wise iterator costs ~0.5 s on a 100 MB plan.
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  std::vector<uint8_t> bytes(file.size());
   size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    const ssize_t n = ::read(file.fd(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   if (done != bytes.size()) return data_loss(path + ": read failed");
   return bytes;
 }
@@ -42,16 +84,9 @@ Result<std::string> read_text_file(const std::string& path) {
 }
 
 Result<MappedFile> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return not_found(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return invalid_argument(path + ": not a regular file");
-  }
-  const auto size = static_cast<size_t>(st.st_size);
-  void* p = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : nullptr;
-  ::close(fd);
+  ASSIGN_OR_RETURN(RegularFile file, RegularFile::open(path));
+  const size_t size = file.size();
+  void* p = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, file.fd(), 0) : nullptr;
   if (p == MAP_FAILED) return data_loss(path + ": mmap failed: " + std::strerror(errno));
   return MappedFile(static_cast<const uint8_t*>(p), size);
 }

@@ -1,6 +1,5 @@
 #include "server/auth.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "server/router.h"
 
@@ -21,34 +21,27 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-// Reads a small regular file whole; errors name the flag and the path.
+// Reads a small regular file whole; errors name the flag and the path. A named pipe or
+// device is refused before it is opened (RegularFile): opening a FIFO would hang start-up.
 Result<std::string> read_small_file(const std::string& path, const std::string& flag) {
   const std::string what = flag + " " + path;
-  // O_NONBLOCK: a named pipe is refused below instead of hanging start-up on its open.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return not_found(what + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return invalid_argument(what + ": not a regular file");
-  }
-  if (static_cast<size_t>(st.st_size) > kMaxTokenFileBytes) {
-    ::close(fd);
-    return invalid_argument(what + ": " + std::to_string(st.st_size) + " bytes; a token file holds at most " +
+  auto opened = RegularFile::open(path);  // its messages start with the path
+  if (!opened.is_ok()) return Status(opened.status().code(), flag + " " + opened.status().message());
+  const RegularFile& file = *opened;
+  if (file.size() > kMaxTokenFileBytes) {
+    return invalid_argument(what + ": " + std::to_string(file.size()) + " bytes; a token file holds at most " +
                             std::to_string(kMaxTokenFileBytes));
   }
-  if ((st.st_mode & S_IROTH) != 0) log_warn("token_file_world_readable").kv("flag", flag).kv("path", path);
-  std::string text(static_cast<size_t>(st.st_size), '\0');
+  if ((file.mode() & S_IROTH) != 0) log_warn("token_file_world_readable").kv("flag", flag).kv("path", path);
+  std::string text(file.size(), '\0');
   size_t got = 0;
   while (got < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    const ssize_t n = ::read(file.fd(), text.data() + got, text.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
-  const int read_errno = errno;
-  ::close(fd);
-  if (got != text.size()) return data_loss(what + ": read failed: " + std::strerror(read_errno));
+  if (got != text.size()) return data_loss(what + ": read failed: " + std::strerror(errno));
   return text;
 }
 

@@ -82,10 +82,14 @@ void ModelRepository::reap() {
       }
     }
     if (!done.empty()) {
+      // Still counted by retired_count() until freed: its batcher thread lives until then.
+      const size_t taken = done.size();
+      reaping_ += taken;
       lock.unlock();
       for (auto& model : done) model->drain();
       done.clear();
       lock.lock();
+      reaping_ -= taken;
       continue;
     }
     if (stopping_ && retired_.empty()) return;
@@ -97,7 +101,7 @@ void ModelRepository::reap() {
 
 size_t ModelRepository::retired_count() const {
   std::lock_guard lock(mu_);
-  return retired_.size();
+  return retired_.size() + reaping_;
 }
 
 ModelRepository::~ModelRepository() {

@@ -42,7 +42,7 @@ class ModelRepository {
   // instead of running it for clients that were answered already; returns how many.
   size_t abandon_queued_all(const Status& why);
   ~ModelRepository();  // waits for retired models to finish
-  size_t retired_count() const;  // retired models not yet freed (tests, metrics)
+  size_t retired_count() const;  // retired models not yet freed, being drained included (tests, metrics)
 
  private:
   Status install(std::shared_ptr<ServedModel> model, const std::string& source);
@@ -56,6 +56,7 @@ class ModelRepository {
   void retire(std::shared_ptr<ServedModel> model);
   void reap();
   std::vector<std::shared_ptr<ServedModel>> retired_;  // guarded by mu_
+  size_t reaping_ = 0;  // taken from retired_ by the reaper, not yet freed; guarded by mu_
   std::condition_variable reap_wake_;
   bool stopping_ = false;  // guarded by mu_
   std::thread reaper_;     // started by the first retire()

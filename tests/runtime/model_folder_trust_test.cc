@@ -8,9 +8,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "core/file.h"
+#include "plan/plan.h"
 #include "runtime/model_config.h"
+#include "support/test_util.h"
 
 namespace inferd {
 namespace {
@@ -129,7 +132,35 @@ TEST(ModelFolderTrust, AFifoConfigIsRefusedWithoutHanging) {
   const auto start = std::chrono::steady_clock::now();
   const std::string error = load_error(f);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
-  EXPECT_NE(error.find("not a regular file (a directory, pipe or device): refused"), std::string::npos) << error;
+  EXPECT_NE(error.find("config.toml: not a regular file (a named pipe): refused"), std::string::npos) << error;
+}
+
+// Every reader refuses a named pipe (directly or behind a symlink, as a Kubernetes secret
+// is reached) before opening it. MappedFile (plans, Caffe weights) used to open it without
+// O_NONBLOCK: a `1/model.caffemodel` or a `.plan` that was a FIFO hung the load in open().
+TEST(ModelFolderTrust, EveryReaderRefusesANamedPipeWithoutWaitingForAWriter) {
+  Folder f;
+  const std::string fifo = f.path("m/1/model.plan").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string link = f.path("m/1/link.plan").string();
+  fs::create_symlink("model.plan", link);
+  const struct {
+    const char* reader;
+    std::function<Status(const std::string&)> read;
+  } readers[] = {
+      {"read_file", [](const std::string& p) { return read_file(p).status(); }},
+      {"MappedFile::open", [](const std::string& p) { return MappedFile::open(p).status(); }},
+      {"load_plan", [](const std::string& p) { return load_plan(p).status(); }},
+  };
+  for (const auto& r : readers) {
+    for (const std::string& path : {fifo, link}) {
+      bool in_time = false;
+      const Status s = test::run_against_fifo(
+          fifo, std::chrono::seconds(1), [&] { return r.read(path); }, &in_time);
+      EXPECT_TRUE(in_time) << r.reader << " waited on the named pipe " << path;
+      EXPECT_EQ(s.message(), path + ": not a regular file (a named pipe): refused") << r.reader;
+    }
+  }
 }
 
 // write_file used to write "<path>.tmp" through whatever was there, a symlink included.

@@ -1,16 +1,18 @@
 // Model loads and unloads run on the management thread, never on an I/O thread: health
-// probes answer while a large model is being built (they waited 6.4 s behind two loads of
-// a 30,000-node model before; 1 probe during a 3 s load on the old code).
+// and readiness probes answer while large models are being built (they waited 6.4 s behind
+// two loads of a 30,000-node model before; 1 probe during a 3 s load on the old code).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <thread>
+#include <utility>
 
 #include "http_client.h"
-#include "onnx.pb.h"
 #include "server_test_env.h"
 
 namespace inferd::test {
@@ -18,79 +20,81 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A legal model of `relus` chained Relu nodes over [N,3,8,8] (slow to build, quick to parse).
-std::string long_chain_model(int relus) {
-  onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
-  onnx::GraphProto& g = *m.mutable_graph();
-  g.set_name("chain");
-  auto* in = g.add_input();
-  in->set_name("data");
-  auto* type = in->mutable_type()->mutable_tensor_type();
-  type->set_elem_type(onnx::TensorProto::FLOAT);
-  type->mutable_shape()->add_dim()->set_dim_param("N");
-  for (int d : {3, 8, 8}) type->mutable_shape()->add_dim()->set_dim_value(d);
-  std::string x = "data";
-  for (int i = 0; i < relus; ++i) {
-    auto* n = g.add_node();
-    n->set_op_type("Relu");
-    n->add_input(x);
-    x = "r" + std::to_string(i);
-    n->add_output(x);
-  }
-  auto* flat = g.add_node();
-  flat->set_op_type("Flatten");
-  flat->add_input(x);
-  flat->add_output("prob");
-  g.add_output()->set_name("prob");
-  return m.SerializeAsString();
+// The slowest answer of one health endpoint while probed.
+struct ProbeStats {
+  int probes = 0;
+  double worst_ms = 0;
+};
+
+// One probe the way an orchestrator sends it: a new connection, GET, 200 expected.
+void probe(int port, const char* target, ProbeStats& stats) {
+  HttpClient client(port);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = client.request("GET", target, "", {});
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(r.has_value()) << target << ": " << client.error();
+  EXPECT_EQ(r->status, 200) << target << ": " << r->body;
+  stats.worst_ms = std::max(stats.worst_ms, ms);
+  ++stats.probes;
 }
 
-TEST(ManagementThread, HealthAnswersWhileAModelLoads) {
+// POST /v2/repository/models/{name}/load; the status and how long the answer took.
+std::pair<int, double> load_through_api(int port, const std::string& name) {
+  HttpClient client(port, /*timeout_ms=*/120000);  // a sanitizer build loads slowly
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = client.request("POST", "/v2/repository/models/" + name + "/load", "", {});
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return {r ? r->status : -1, ms};
+}
+
+// Two loads of a large model in flight at once (the management thread runs them one after
+// the other, the second queued): liveness and readiness both answer within 100 ms all the
+// while, as an orchestrator needs so that it does not restart a pod that is loading.
+TEST(ManagementThread, HealthAndReadinessAnswerWithin100MsDuringTwoLoads) {
   TestServerConfig c;
   c.management = true;
   c.io_threads = 1;  // a load on the I/O thread would stall every probe
   auto server = start_test_server(c, "management_thread");
   ASSERT_NE(server, nullptr);
-  // A second model folder in the same repository, loaded through the API below. 25,000
-  // nodes: ~0.5 s to load in a plain build, long enough to probe during it, and well
-  // inside the client's timeout under ThreadSanitizer (~10x slower).
+  // Two more model folders in the same repository, loaded through the API below. 25,000
+  // nodes: 0.5-1 s each to load in a plain build (1-2 s for both, long enough to probe
+  // during them), and well inside the client's timeout under ThreadSanitizer (~10x slower).
   const fs::path repo = fs::path(make_repository("management_thread", c));
-  fs::create_directories(repo / "chain" / "1");
-  std::ofstream(repo / "chain" / "1" / "model.onnx", std::ios::binary) << long_chain_model(25000);
-  std::ofstream(repo / "chain" / "config.toml") << "max_batch = 1\n";
-
-  auto load = std::async(std::launch::async, [&] {
-    HttpClient client(server->port(), /*timeout_ms=*/120000);  // a sanitizer build loads slowly
-    const auto start = std::chrono::steady_clock::now();
-    auto r = client.request("POST", "/v2/repository/models/chain/load", "", {});
-    return std::make_pair(r, std::chrono::steady_clock::now() - start);
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the load is under way
-  double worst_ms = 0;
-  int probes = 0;
-  while (load.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready && probes < 200) {
-    HttpClient client(server->port());
-    const auto start = std::chrono::steady_clock::now();
-    const auto health = client.request("GET", "/v2/health/live", "", {});
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    ASSERT_TRUE(health.has_value()) << client.error();
-    EXPECT_EQ(health->status, 200);
-    worst_ms = std::max(worst_ms, ms);
-    ++probes;
+  for (const char* name : {"chain_a", "chain_b"}) {
+    fs::create_directories(repo / name / "1");
+    std::ofstream(repo / name / "1" / "model.onnx", std::ios::binary) << relu_chain_model(25000);
+    std::ofstream(repo / name / "config.toml") << "max_batch = 1\n";
+  }
+  const int port = server->port();
+  auto load_a = std::async(std::launch::async, [&] { return load_through_api(port, "chain_a"); });
+  auto load_b = std::async(std::launch::async, [&] { return load_through_api(port, "chain_b"); });
+  const auto loading = [&] {
+    return load_a.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready ||
+           load_b.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // both requests are in
+  ProbeStats live, ready;
+  while (loading() && live.probes < 500) {
+    probe(port, "/v2/health/live", live);
+    probe(port, "/v2/health/ready", ready);
+    if (HasFatalFailure()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const auto [result, took] = load.get();
-  ASSERT_TRUE(result.has_value());
-  const double load_ms = std::chrono::duration<double, std::milli>(took).count();
-  // Only meaningful when the load took long enough to be probed during it.
-  if (load_ms < 300) GTEST_SKIP() << "the model loaded in " << load_ms << " ms: too fast to probe during it";
-  EXPECT_GT(probes, 3);
-  std::cout << probes << " health probes during a " << load_ms << " ms model load, the slowest " << worst_ms << " ms\n";
-  // The issue asks < 100 ms; a plain build measured under 1 ms, and the bound leaves room
-  // for sanitizer builds on a loaded machine.
-  EXPECT_LT(worst_ms, 500.0) << probes << " probes during a " << load_ms << " ms load (status " << result->status << ")";
+  const auto [status_a, ms_a] = load_a.get();
+  const auto [status_b, ms_b] = load_b.get();
+  EXPECT_EQ(status_a, 200);
+  EXPECT_EQ(status_b, 200);
+  const double loads_ms = std::max(ms_a, ms_b);
+  // Only meaningful when the loads took long enough to be probed during them.
+  if (loads_ms < 300) GTEST_SKIP() << "both models loaded in " << loads_ms << " ms: too fast to probe during it";
+  EXPECT_GT(live.probes, 3);
+  std::cout << "two loads (" << ms_a << " ms and " << ms_b << " ms to answer): " << live.probes
+            << " probes each of /v2/health/live (slowest " << live.worst_ms << " ms) and /v2/health/ready (slowest "
+            << ready.worst_ms << " ms)\n";
+  // The issue's bound in the product build; sanitizer builds run several times slower.
+  const double bound_ms = sanitized_build() ? 500.0 : 100.0;
+  EXPECT_LT(live.worst_ms, bound_ms) << "/v2/health/live, " << live.probes << " probes";
+  EXPECT_LT(ready.worst_ms, bound_ms) << "/v2/health/ready, " << ready.probes << " probes";
 }
 
 }  // namespace

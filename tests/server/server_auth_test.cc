@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -84,6 +87,38 @@ TEST(TokenFile, BadFilesAreStartupErrorsNamingTheFile) {
     ASSERT_FALSE(read.is_ok()) << c.path;
     EXPECT_EQ(read.status().message().rfind(c.message, 0), 0u) << read.status().message();
   }
+}
+
+// A token file that is a named pipe (mounted by mistake, or planted) used to be opened
+// before it was checked: the server must refuse it at once, naming it, not wait for a
+// writer. The symlink case is the Kubernetes secret layout (the file is reached through
+// links), which must keep working for a regular file.
+TEST(ServerAuthOptions, ANamedPipeTokenFileIsRefusedAtStartWithoutHanging) {
+  const fs::path dir = fs::path(temp_dir()) / "auth_fifo";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string fifo = (dir / "token").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  const std::string link = (dir / "link_to_fifo").string();
+  fs::create_symlink(fifo, link);
+  for (const std::string& path : {fifo, link}) {
+    TestServerConfig c;
+    c.auth.token_file = path;
+    bool in_time = false;
+    const auto start = std::chrono::steady_clock::now();
+    auto server = run_against_fifo(
+        fifo, std::chrono::seconds(1), [&] { return try_start_test_server(c, "auth_fifo_repo"); }, &in_time);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(in_time) << path << ": start-up took " << ms << " ms on a named pipe";
+    ASSERT_FALSE(server.is_ok()) << path;
+    EXPECT_EQ(server.status().message(), "--auth-token-file " + path + ": not a regular file (a named pipe): refused");
+  }
+  const std::string token = random_token(301);
+  const std::string real = write_token_file("behind_links", token + "\n");
+  fs::create_symlink(real, dir / "link_to_file");
+  auto read = read_token_file((dir / "link_to_file").string(), "--auth-token-file");
+  ASSERT_TRUE(read.is_ok()) << read.status().message();
+  EXPECT_EQ(*read, token);
 }
 
 TEST(AccessNeeded, HealthIsOpenManagementIsSeparateTheRestNeedsTheToken) {
@@ -204,8 +239,9 @@ TEST_F(ServerAuth, InferenceAndMetadataNeedTheInferenceToken) {
 TEST_F(ServerAuth, ABodyIsNeverReadWithoutTheToken) {
   // 10 MB announced and not sent: the 401 comes on the head alone, then the connection closes.
   HttpClient client(server_->port());
-  ASSERT_TRUE(client.send("POST /classify HTTP/1.1\r\nHost: a\r\nContent-Type: image/jpeg\r\n"
-                          "Content-Length: 10000000\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /classify HTTP/1.1\r\nHost: a\r\nContent-Type: image/jpeg\r\n"
+                  "Content-Length: 10000000\r\n\r\n"));
   const auto r = client.read_response();
   ASSERT_TRUE(r) << client.error();
   EXPECT_EQ(r->status, 401);

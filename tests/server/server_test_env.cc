@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "onnx.pb.h"
 #include "support/model_env.h"
 #include "support/ort_oracle.h"
 
@@ -64,6 +65,34 @@ std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const 
   auto server = try_start_test_server(config, name);
   EXPECT_TRUE(server.is_ok()) << server.status().message();
   return server.is_ok() ? std::move(server).value() : nullptr;
+}
+
+std::string relu_chain_model(int relus) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.set_name("chain");
+  auto* in = g.add_input();
+  in->set_name("data");
+  auto* type = in->mutable_type()->mutable_tensor_type();
+  type->set_elem_type(onnx::TensorProto::FLOAT);
+  type->mutable_shape()->add_dim()->set_dim_param("N");
+  for (int d : {3, 8, 8}) type->mutable_shape()->add_dim()->set_dim_value(d);
+  std::string x = "data";
+  for (int i = 0; i < relus; ++i) {
+    auto* n = g.add_node();
+    n->set_op_type("Relu");
+    n->add_input(x);
+    x = "r" + std::to_string(i);
+    n->add_output(x);
+  }
+  auto* flat = g.add_node();
+  flat->set_op_type("Flatten");
+  flat->add_input(x);
+  flat->add_output("prob");
+  g.add_output()->set_name("prob");
+  return m.SerializeAsString();
 }
 
 }  // namespace inferd::test

@@ -38,6 +38,11 @@ std::unique_ptr<Server> start_test_server(const TestServerConfig& config, const 
 // The same, for tests that expect start-up to fail.
 Result<std::unique_ptr<Server>> try_start_test_server(const TestServerConfig& config, const std::string& name);
 
+// An ONNX classifier of `relus` chained Relu nodes over [N,3,8,8], then Flatten (192
+// classes): legal, quick to parse, as slow to build as it is long (25,000 nodes: ~0.5 s),
+// and with one node a model that reloads in 1-2 ms (plan from the cache).
+std::string relu_chain_model(int relus);
+
 std::string read_bytes(const std::string& path);
 std::string image(int i);  // images/<i>.jpg of the project
 

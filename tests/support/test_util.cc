@@ -1,5 +1,8 @@
 #include "support/test_util.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -25,6 +28,12 @@ std::string assets_dir() {
 std::string source_dir() {
   if (const char* env = std::getenv("INFERD_SOURCE_DIR"); env && *env) return env;
   return INFERD_SOURCE_DIR;
+}
+
+void release_fifo_reader(const std::string& fifo) {
+  // O_NONBLOCK: succeeds only while a reader has the pipe open (or waits in open()).
+  const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (writer >= 0) ::close(writer);
 }
 
 std::string asset_path(const std::string& relative) { return assets_dir() + "/" + relative; }

@@ -2,7 +2,9 @@
 // and comparisons with a tolerance.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,22 @@ std::string source_dir();  // the repository root
 // True in the ASan/UBSan and TSan builds (scripts/sanitize.sh), whose code runs several
 // times slower: timing bounds written for the product build get slack there.
 bool sanitized_build();
+
+// Opens the named pipe `fifo` for writing and closes it again, which lets a reader blocked
+// in open() on it go on (no-op when no reader waits).
+void release_fifo_reader(const std::string& fifo);
+
+// Runs `read` (code that is given the named pipe `fifo` as a file) and says in *in_time
+// whether it returned within `limit`. Opening a FIFO for reading waits for a writer: if
+// `read` is stuck there, the pipe is released until it lets go, so that a test of that
+// bug fails instead of hanging.
+template <typename Read>
+auto run_against_fifo(const std::string& fifo, std::chrono::milliseconds limit, Read read, bool* in_time) {
+  auto running = std::async(std::launch::async, read);
+  *in_time = running.wait_for(limit) == std::future_status::ready;
+  while (running.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) release_fifo_reader(fifo);
+  return running.get();
+}
 
 // assets_dir() + "/" + relative.
 std::string asset_path(const std::string& relative);
