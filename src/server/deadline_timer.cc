@@ -14,13 +14,12 @@ struct DeadlineTimer::Guard {
   std::shared_ptr<std::atomic<size_t>> unanswered;
   Clock::time_point received;
 
-  // True when this call answered (and consumed `respond`).
-  bool answer(http::Response response) {
-    if (answered.exchange(true)) return false;
+  // True for the one caller that gets to answer; it must then deliver().
+  bool claim() { return !answered.exchange(true); }
+  void deliver(http::Response response) {
     http::Respond r = std::move(respond);
     unanswered->fetch_sub(1);
     r(std::move(response));
-    return true;
   }
 };
 
@@ -57,7 +56,9 @@ http::Respond DeadlineTimer::guard(Clock::time_point received, Clock::time_point
     compact_locked();
   }
   if (earliest) wake_.notify_one();
-  return [g](http::Response response) { g->answer(std::move(response)); };
+  return [g](http::Response response) {
+    if (g->claim()) g->deliver(std::move(response));
+  };
 }
 
 // Answered entries stay in the heap until their deadline; with long deadlines they could
@@ -99,7 +100,9 @@ void DeadlineTimer::expire(Guard& guard) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - guard.received).count();
   std::string message = "deadline exceeded: no answer " + std::to_string(ms) + " ms after the request arrived";
   if (guard.stage) message += std::string(" (it was ") + guard.stage->name.load(std::memory_order_relaxed) + ")";
-  if (guard.answer(http::error_response(504, message))) expired_.fetch_add(1);
+  if (!guard.claim()) return;
+  expired_.fetch_add(1);  // counted before the answer goes out: whoever sees the 504 sees the count
+  guard.deliver(http::error_response(504, message));
 }
 
 }  // namespace inferd

@@ -23,6 +23,18 @@ Status check_model_name(const std::string& name) {
 ModelRepository::ModelRepository(std::string root, ServeModelOptions options)
     : root_(std::move(root)), options_(std::move(options)) {}
 
+// Every build goes through here: an exception from it (out of memory for an absurd model,
+// a filesystem error) becomes the load's error instead of ending the server from the
+// management thread or from SIGHUP's reload on the main thread.
+Result<std::shared_ptr<ServedModel>> ModelRepository::build(const std::string& path) const {
+  try {
+    return ServedModel::load(path, options_);
+  } catch (const std::exception& e) {
+    log_error("model_build_threw").kv("path", path).kv("error", e.what());
+    return internal_error(path + ": building the model failed: " + e.what());
+  }
+}
+
 Status ModelRepository::install(std::shared_ptr<ServedModel> model, const std::string& source) {
   std::shared_ptr<ServedModel> old;
   {
@@ -118,16 +130,21 @@ std::vector<std::string> ModelRepository::available() const {
   std::vector<std::string> names;
   std::error_code ec;
   if (root_.empty()) return names;
-  for (const auto& entry : fs::directory_iterator(root_, ec))
-    if (entry.is_directory() && check_model_name(entry.path().filename().string()).is_ok())
-      names.push_back(entry.path().filename().string());
+  // Non-throwing forms throughout: a symlink loop or an unreadable entry in the repository
+  // folder is skipped, never an exception out of a load (which would end the server).
+  for (fs::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    const std::string name = it->path().filename().string();
+    if (it->is_directory(type_ec) && check_model_name(name).is_ok()) names.push_back(name);
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
 
 Status ModelRepository::load_all() {
   if (root_.empty()) return invalid_argument("no model repository configured");
-  if (!fs::is_directory(root_)) return not_found("model repository " + root_ + " is not a directory");
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec)) return not_found("model repository " + root_ + " is not a directory");
   const auto names = available();
   if (names.empty()) return not_found("model repository " + root_ + " has no model folders");
   for (const auto& name : names) RETURN_IF_ERROR(load(name));
@@ -135,7 +152,7 @@ Status ModelRepository::load_all() {
 }
 
 Status ModelRepository::load_path(const std::string& path) {
-  ASSIGN_OR_RETURN(auto model, ServedModel::load(path, options_));
+  ASSIGN_OR_RETURN(auto model, build(path));
   return install(std::move(model), path);
 }
 
@@ -150,9 +167,10 @@ Status ModelRepository::load(const std::string& name) {
   if (path.empty()) {
     if (root_.empty()) return not_found("unknown model '" + name + "'");
     path = (fs::path(root_) / name).string();
-    if (!fs::is_directory(path)) return not_found("unknown model '" + name + "' (no folder " + path + ")");
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) return not_found("unknown model '" + name + "' (no folder " + path + ")");
   }
-  auto model = ServedModel::load(path, options_);
+  auto model = build(path);
   if (!model.is_ok()) return model.status();
   if ((*model)->name() != name && !root_.empty())
     return invalid_argument(path + ": config name '" + (*model)->name() + "' differs from its folder name '" + name + "'");
@@ -186,7 +204,7 @@ Status ModelRepository::reload_all() {
       if (auto it = models_.find(name); it != models_.end()) loaded.push_back({name, path, it->second});
   }
   for (const auto& [name, path, current] : loaded) {
-    auto model = ServedModel::load(path, options_);
+    auto model = build(path);
     if (!model.is_ok()) {
       // Keep serving the old version: a broken edit must not take a model down.
       log_error("model_reload_failed").kv("model", name).kv("error", model.status().message());

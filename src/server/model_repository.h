@@ -45,6 +45,7 @@ class ModelRepository {
   size_t retired_count() const;  // retired models not yet freed, being drained included (tests, metrics)
 
  private:
+  Result<std::shared_ptr<ServedModel>> build(const std::string& path) const;  // ServedModel::load, never throws
   Status install(std::shared_ptr<ServedModel> model, const std::string& source);
   // Installs `model` in place of `expected` if that is still the one served under its name;
   // else `model` is retired unused. True when it was installed.
