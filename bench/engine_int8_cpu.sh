@@ -6,7 +6,10 @@
 # sample (../shared/assets) with mixed precision at 97 % top-1 agreement, as its accuracy
 # test does (images/ when the assets are absent); the generated models have random weights,
 # so they calibrate on images/ with every layer INT8 (--int8-agreement 0): their figures are
-# speed only. Rounds alternate the two plans so that drift on a shared VM hits both.
+# speed only. Each calibration is also written out as an ONNX Q/DQ model (inferd quantize,
+# the same table), which inferd builds and ONNX Runtime (tools/ort/bench.js) runs with its
+# own INT8 kernels: the two engines on the same quantized model. Rounds alternate the plans
+# and engines so that drift on a shared VM hits all of them.
 # Usage: bench/engine_int8_cpu.sh [--min-seconds S] [--rounds N] [--models "..."] [--batch 1,8,32]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,15 +57,20 @@ for m in $models; do
   ./build/inferd build "$path" --backend cpu --max-batch 32 -o "$work/$m-fp32.plan" >/dev/null
   ./build/inferd build "$path" --backend cpu --max-batch 32 --precision int8 "${calibrate[@]}" \
     -o "$work/$m-int8.plan" >/dev/null
+  ./build/inferd quantize "$path" -o "$work/$m-qdq.onnx" --calibration-cache "$work/$m-int8.plan.calib" >/dev/null
+  ./build/inferd build "$work/$m-qdq.onnx" --backend cpu --max-batch 32 -o "$work/$m-qdq.plan" >/dev/null
 done
 for round in $(seq 1 "$rounds"); do
   for m in $models; do
-    for precision in fp32 int8; do
+    for precision in fp32 int8 qdq; do
       echo "== round $round: $m $precision" >&2
       ./build/inferd bench --engine "$work/$m-$precision.plan" --json --no-power --batch "$batches" \
         --threads "$threads" --min-seconds "$min_seconds" |
         sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"precision\":\"$precision\"|" >> "$out"
     done
+    echo "== round $round: $m qdq on ONNX Runtime" >&2
+    node tools/ort/bench.js "$work/$m-qdq.onnx" --batch "$batches" --threads "$threads" --min-time-s "$min_seconds" |
+      sed "s|\"model\":\"[^\"]*\"|\"model\":\"$m\",\"precision\":\"ort-qdq\"|" >> "$out"
   done
 done
 for m in $models; do  # how much of each INT8 plan runs INT8 convolutions

@@ -38,6 +38,18 @@ def table(rows):
                 cells.append("-")
         int8, total = coverage.get(m, (0, 0))
         lines.append(f"| {m} | {int8} of {total} | " + " | ".join(cells) + " |")
+    if any(k[1] == "ort-qdq" for k in by):
+        lines += ["", "The same calibration as an ONNX Q/DQ model (`inferd quantize`), built by inferd and run by "
+                  "ONNX Runtime; ratio = inferd time / ONNX Runtime time (< 1: inferd is faster).", "",
+                  "| model | " + " | ".join(f"batch {b} ms (inferd / ONNX Runtime / ratio)" for b in batches) + " |",
+                  "|---|" + "---|" * len(batches)]
+        for m in models:
+            cells = []
+            for b in batches:
+                q, o = by.get((m, "qdq", b)), by.get((m, "ort-qdq", b))
+                cells.append(f"{q['median_ms']:.2f} / {o['median_ms']:.2f} / **{q['median_ms'] / o['median_ms']:.2f}**"
+                             if q and o else "-")
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/quantize.h"
+
 namespace inferd {
 namespace {
 
@@ -83,26 +85,32 @@ void quantize_weights(ir::Graph& g, const ir::Node& n) {
   if (n.inputs.size() < 2 || n.inputs[1] == ir::kNoValue || !g.value(n.inputs[1]).is_constant()) return;
   Tensor& w = *g.value(n.inputs[1]).constant;
   if (w.dtype() != DataType::kFloat32 || w.shape().size() < 2) return;
-  int axis = 0;
-  if (n.op == ir::OpKind::kGemm && n.attrs.get_int("transB", 0) == 0) axis = 1;
-  if (n.op == ir::OpKind::kConvTranspose) axis = n.attrs.get_int("group", 1) == 1 ? 1 : -1;
-  const Shape& s = w.shape();
-  const int64_t channels = axis < 0 ? 1 : s[static_cast<size_t>(axis)];
-  int64_t inner = 1;
-  for (size_t d = static_cast<size_t>(std::max(axis, 0)) + 1; d < s.size(); ++d) inner *= s[d];
-  if (axis < 0) inner = w.size();
+  const int axis = quantized_weight_axis(n.op, n.attrs.get_int("transB", 0), n.attrs.get_int("group", 1));
+  const Int8Weights q = int8_weights(w.data<float>(), w.shape(), axis);
   float* v = w.data<float>();
-  const auto channel_of = [&](int64_t i) { return axis < 0 ? 0 : (i / inner) % channels; };
-  std::vector<float> max_abs(static_cast<size_t>(channels), 0.0f);
-  for (int64_t i = 0; i < w.size(); ++i)
-    max_abs[static_cast<size_t>(channel_of(i))] = std::max(max_abs[static_cast<size_t>(channel_of(i))], std::abs(v[i]));
-  for (int64_t i = 0; i < w.size(); ++i) {
-    const float scale = max_abs[static_cast<size_t>(channel_of(i))] / 127.0f;
-    if (scale > 0) v[i] = std::clamp(std::nearbyint(v[i] / scale), -127.0f, 127.0f) * scale;
-  }
+  for (int64_t i = 0; i < w.size(); ++i) v[i] = q.levels[static_cast<size_t>(i)] * q.scales[q.channel_of(i)];
 }
 
 }  // namespace
+
+int quantized_weight_axis(ir::OpKind op, int64_t trans_b, int64_t group) {
+  if (op == ir::OpKind::kGemm && trans_b == 0) return 1;  // B is [K, N]
+  if (op == ir::OpKind::kConvTranspose) return group == 1 ? 1 : -1;  // [C_in, C_out / group, ...]
+  return 0;
+}
+
+Int8Weights int8_weights(const float* w, const Shape& shape, int axis) {
+  Int8Weights q;
+  const int64_t size = element_count(shape);
+  q.channels = axis < 0 ? 1 : shape[static_cast<size_t>(axis)];
+  q.inner = axis < 0 ? size : 1;
+  for (size_t d = static_cast<size_t>(std::max(axis, 0)) + 1; axis >= 0 && d < shape.size(); ++d) q.inner *= shape[d];
+  q.scales = int8_axis_scales(w, size, q.channels, q.inner);
+  q.levels.resize(static_cast<size_t>(size));
+  for (int64_t i = 0; i < size; ++i)
+    q.levels[static_cast<size_t>(i)] = static_cast<int8_t>(quantized_level(w[i], q.scales[q.channel_of(i)], -127, 127));
+  return q;
+}
 
 std::string CalibrationTable::to_text() const {
   std::ostringstream os;

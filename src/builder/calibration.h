@@ -79,6 +79,21 @@ class ActivationHistogram {
 Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile,
                                     int levels = 128);
 
+// A layer's weights on the int8 grid calibration puts them on: symmetric, one scale per
+// output channel (max |w| / 127; 1 for an all-zero channel), levels rounded half to even.
+struct Int8Weights {
+  int64_t channels = 1;        // along the output-channel axis (1: one scale for the tensor)
+  int64_t inner = 1;           // elements after that axis: element i is in channel (i / inner) % channels
+  std::vector<float> scales;   // per channel
+  std::vector<int8_t> levels;  // per element, in -127..127
+  size_t channel_of(int64_t i) const { return static_cast<size_t>((i / inner) % channels); }
+};
+// The axis of a quantized layer's weights that holds its output channels: 0 for Conv and
+// Gemm with transB, 1 for Gemm without it ([K, N]) and for an ungrouped ConvTranspose;
+// -1 (one scale) for a grouped ConvTranspose.
+int quantized_weight_axis(ir::OpKind op, int64_t trans_b, int64_t group);
+Int8Weights int8_weights(const float* w, const Shape& shape, int axis);
+
 // The activations a calibration measures: the non-constant X of every Conv, ConvTranspose
 // and Gemm of `g`, each once, in node order.
 std::vector<ir::ValueId> calibration_targets(const ir::Graph& g);

@@ -10,6 +10,7 @@
 #include "backends/api/registry.h"
 #include "builder/builder.h"
 #include "cli/args.h"
+#include "cli/calibration_flags.h"
 #include "cli/commands.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -18,7 +19,6 @@
 #include "runtime/memory_planner.h"
 #include "runtime/model_config.h"
 #include "runtime/random_input.h"
-#include "server/calibrator.h"
 
 namespace inferd::cli {
 namespace {
@@ -132,50 +132,6 @@ Status print_profile(const Plan& plan, std::shared_ptr<const Backend> backend, i
 
 }  // namespace
 
-namespace {
-
-// --precision int8 / --calibration: the calibration table, reused from its cache file when
-// that exists, else measured on the images and written there. INT8 runs simulated for now:
-// fp32 kernels with the calibrated FakeQuantize nodes (docs/quantization.md).
-Status prepare_calibration(const Args& args, const ModelFolder& folder, const std::string& plan_path,
-                           BuildOptions& options) {
-  const bool int8 = options.precision == "int8";
-  const std::string cache =
-      args.get("calibration-cache").empty() ? plan_path + ".calib" : args.get("calibration-cache");
-  if (!int8 && args.get("calibration").empty() && args.get("calibration-cache").empty()) return Status::ok();
-  if (int8) options.precision = "fp32";
-  if (std::filesystem::exists(cache)) {
-    ASSIGN_OR_RETURN(auto text, read_file(cache));
-    ASSIGN_OR_RETURN(auto table, CalibrationTable::parse(std::string(text.begin(), text.end()), cache));
-    options.calibration = std::make_shared<const CalibrationTable>(std::move(table));
-    std::cout << "calibration: reused " << cache << " (" << options.calibration->entries.size() << " activations)\n";
-    return Status::ok();
-  }
-  if (args.get("calibration").empty())
-    return invalid_argument("INT8 needs a calibration: --calibration DIR (images), or an existing --calibration-cache");
-  CalibrationOptions c;
-  c.images_dir = args.get("calibration");
-  c.method = args.get("calibrator");
-  ASSIGN_OR_RETURN(c.max_images, args.get_int("calibration-images", 0, 1 << 20));
-  try {
-    c.percentile = std::stod(args.get("percentile"));
-    c.min_agreement = std::stod(args.get("int8-agreement")) / 100.0;
-  } catch (const std::exception&) {
-    return invalid_argument("--percentile and --int8-agreement take numbers");
-  }
-  std::vector<std::string> decisions;
-  ASSIGN_OR_RETURN(auto table, calibrate_model(folder, c, &decisions));
-  for (const std::string& line : decisions) std::cout << "calibration: " << line << "\n";
-  const std::string text = table.to_text();
-  RETURN_IF_ERROR(write_file(cache, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
-  std::cout << "calibration: " << table.entries.size() << " activations (" << c.method << ") written to " << cache
-            << "\n";
-  options.calibration = std::make_shared<const CalibrationTable>(std::move(table));
-  return Status::ok();
-}
-
-}  // namespace
-
 int build_command(const Argv& argv) {
   Args args;
   args.flag("o", "output plan path (default: MODEL with .plan)", "");
@@ -191,16 +147,7 @@ int build_command(const Argv& argv) {
   args.flag("max-nodes", "refuse models with more nodes (0 = no limit)",
             std::to_string(BuildOptions::kDefaultMaxNodes));
   args.flag("disable-pass", "comma-separated passes to leave out (to measure what one buys)", "");
-  args.flag("calibration", "INT8: calibrate on the images of this folder (see docs/quantization.md)", "");
-  args.flag("calibrator", "entropy | percentile | max", "entropy");
-  args.flag("percentile", "for --calibrator percentile: the % of |x| kept unclipped", "99.99");
-  args.flag("calibration-images", "use at most this many images of --calibration (0 = all)", "0");
-  args.flag("int8-agreement",
-            "mixed precision: fall layers back to float until INT8 keeps this % of FP32's top-1 on "
-            "the calibration images (0 = all INT8)",
-            "97");
-  args.flag("calibration-cache",
-            "calibration table: reused when it exists, else written (default: the plan's path + .calib)", "");
+  add_calibration_flags(args, "the plan's path + .calib");
   args.toggle("report", "print node counts per pass, fused groups, memory plan, calibrated activations");
   args.toggle("profile", "run the plan and print per-layer times");
   args.flag("profile-batch", "the batch size --profile runs (at most --max-batch)", "1");
@@ -239,7 +186,15 @@ int build_command(const Argv& argv) {
   }
   std::string out = args.get("o");
   if (out.empty()) out = model.substr(0, model.rfind('.')) + ".plan";
-  if (Status s = prepare_calibration(args, *folder, out, options); !s.is_ok()) return fail(s.message());
+  // --precision int8: fp32 kernels where a layer has no INT8 one, with the calibrated
+  // quantization in the graph (docs/quantization.md).
+  const bool int8 = options.precision == "int8";
+  if (int8) options.precision = "fp32";
+  if (int8 || !args.get("calibration").empty() || !args.get("calibration-cache").empty()) {
+    auto table = calibration_from_flags(args, *folder, out + ".calib");
+    if (!table.is_ok()) return fail(table.status().message());
+    options.calibration = std::move(table).value();
+  }
   auto result = build_plan(model, **backend, options);
   if (!result.is_ok()) return fail(result.status().message());
   const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -9,6 +9,7 @@ namespace inferd::cli {
 using Argv = std::vector<std::string>;
 
 int build_command(const Argv& args);
+int quantize_command(const Argv& args);  // `inferd quantize MODEL -o OUT.onnx` (Q/DQ export)
 int classify_command(const Argv& args);
 int info_command(const Argv& args);
 int serve_command(const Argv& args);

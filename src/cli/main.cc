@@ -12,6 +12,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  build MODEL [-o out.plan] [--backend cpu|cuda] [--precision fp16] [--report] [--profile]\n"
     "                                                                    optimize a model into a plan\n"
+    "  quantize MODEL -o OUT.onnx --calibration DIR                      write an INT8 calibration as an ONNX Q/DQ model\n"
     "  classify MODEL IMAGE... [--top k] [--json]                        classify images without a server\n"
     "  info PLAN                                                         describe a plan\n"
     "  serve (--model-repository DIR | MODEL) [--host H] [--port P]      HTTP server: /classify, KServe v2, /metrics\n"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const inferd::cli::Argv args(argv + 2, argv + argc);
   if (command == "build") return inferd::cli::build_command(args);
+  if (command == "quantize") return inferd::cli::quantize_command(args);
   if (command == "classify") return inferd::cli::classify_command(args);
   if (command == "info") return inferd::cli::info_command(args);
   if (command == "serve") return inferd::cli::serve_command(args);

@@ -107,6 +107,9 @@ Status write_file(const std::string& path, std::span<const uint8_t> bytes) {
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) return not_found(path + ": cannot create: " + std::strerror(errno));
+  // mkstemp makes the file 0600: plans, calibration tables and models are read by others
+  // (a server running as another user), as a file written with open() would be.
+  (void)::fchmod(fd, 0644);  // best effort: a failure leaves it 0600, still a correct file
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);

@@ -20,16 +20,22 @@ inline float quantized_level(float v, float scale, float lo, float hi) {
   return (std::clamp(v / scale, lo, hi) + kRound) - kRound;
 }
 
-// The symmetric int8 scale of each of `channels` rows of `per_channel` values: max|w| / 127
-// (1 for an all-zero row, which every grid represents).
-inline std::vector<float> int8_channel_scales(const float* w, int64_t channels, int64_t per_channel) {
-  std::vector<float> scales(static_cast<size_t>(channels), 1.0f);
-  for (int64_t m = 0; m < channels; ++m) {
-    float max_abs = 0;
-    for (int64_t i = 0; i < per_channel; ++i) max_abs = std::max(max_abs, std::abs(w[m * per_channel + i]));
-    if (max_abs > 0) scales[static_cast<size_t>(m)] = max_abs / 127.0f;
+// The symmetric int8 scale of each channel along one axis of `size` values: element i is in
+// channel (i / inner) % channels, `inner` being the count of elements after that axis.
+// max|w| / 127 (1 for an all-zero channel, which every grid represents).
+inline std::vector<float> int8_axis_scales(const float* w, int64_t size, int64_t channels, int64_t inner) {
+  std::vector<float> max_abs(static_cast<size_t>(channels), 0.0f);
+  for (int64_t i = 0; i < size; ++i) {
+    float& m = max_abs[static_cast<size_t>((i / inner) % channels)];
+    m = std::max(m, std::abs(w[i]));
   }
-  return scales;
+  for (float& m : max_abs) m = m > 0 ? m / 127.0f : 1.0f;
+  return max_abs;
+}
+
+// The same for `channels` rows of `per_channel` values (axis 0).
+inline std::vector<float> int8_channel_scales(const float* w, int64_t channels, int64_t per_channel) {
+  return int8_axis_scales(w, channels * per_channel, channels, per_channel);
 }
 
 }  // namespace inferd

@@ -15,7 +15,7 @@
 #include "passes/identity_elimination.h"
 #include "passes/layout_assignment.h"
 #include "passes/qdq_folding.h"
-#include "passes/quantized_conv_folding.h"
+#include "passes/quantized_layer_folding.h"
 
 namespace inferd::passes {
 namespace {
@@ -79,7 +79,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   passes.push_back(std::make_unique<ConcatConvMerge>());
   passes.push_back(std::make_unique<ConcatConvSplit>());
   passes.push_back(std::make_unique<HorizontalConvFusion>());
-  passes.push_back(std::make_unique<QuantizedConvFolding>());
+  passes.push_back(std::make_unique<QuantizedLayerFolding>());
   passes.push_back(std::make_unique<ConcatConvSplit>());
   passes.push_back(std::make_unique<LayoutAssignment>());
   passes.push_back(std::make_unique<ConcatElimination>());

@@ -35,5 +35,12 @@ TEST_P(CpuBackendGemm, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendGemm, ::testing::ValuesIn(gemm_cases()),
                          [](const auto& info) { return info.param.name; });
 
+class CpuBackendInt8Gemm : public ::testing::TestWithParam<OpCase> {};
+TEST_P(CpuBackendInt8Gemm, MatchesReference) {
+  run_case(GetParam(), cpu_backend_under_test());
+}
+INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendInt8Gemm, ::testing::ValuesIn(int8_gemm_cases()),
+                         [](const auto& info) { return info.param.name; });
+
 }  // namespace
 }  // namespace inferd::test

@@ -210,4 +210,24 @@ TEST(Cli, BenchEngineErrorsNameTheProblem) {
 }
 
 }  // namespace
+// `inferd quantize` writes the calibration as an ONNX Q/DQ model that a model folder serves
+// like any other (here calibrated on the bundled photos, enough to check the path).
+TEST(Cli, QuantizeWritesAQdqModelThatClassifies) {
+  const auto usage = inferd("quantize " + kModel);
+  EXPECT_EQ(usage.code, 2) << usage.out;
+  EXPECT_NE(usage.out.find("quantize needs one MODEL and -o OUT.onnx"), std::string::npos) << usage.out;
+  const std::string folder = test::temp_dir() + "/qdq_model";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder + "/1");
+  for (const char* file : {"config.toml", "labels.txt"})
+    std::filesystem::copy_file(kModel + "/" + file, folder + "/" + file);
+  const auto r = inferd("quantize " + kModel + " -o " + folder + "/1/model.onnx --calibration " + test::source_dir() +
+                        "/images --calibration-cache " + folder + "/table.calib");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("Q/DQ from a entropy calibration"), std::string::npos) << r.out;
+  const auto classified = inferd("classify " + folder + " " + test::source_dir() + "/images/1.jpg");
+  ASSERT_EQ(classified.code, 0) << classified.out;
+  EXPECT_NE(classified.out.find("Angora"), std::string::npos) << classified.out;
+}
+
 }  // namespace inferd

@@ -37,7 +37,9 @@ TEST(ModelReloadRace, AnUnloadDuringTheReloadsBuildIsNotUndone) {
   const auto build = std::chrono::steady_clock::now() - start;  // how long a reload's build takes
   int unloaded_during_build = 0;
   for (int round = 0; round < 5 && unloaded_during_build < 2; ++round) {
-    if (!models.find("chain")) ASSERT_TRUE(models.load("chain").is_ok());
+    if (!models.find("chain")) {
+      ASSERT_TRUE(models.load("chain").is_ok());
+    }
     auto reload = std::async(std::launch::async, [&] { return models.reload_all(); });
     std::this_thread::sleep_for(build * 3 / 10);  // inside the reload's build, most times
     const bool building = reload.wait_for(std::chrono::seconds(0)) != std::future_status::ready;

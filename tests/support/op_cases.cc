@@ -333,4 +333,37 @@ std::vector<OpCase> gemm_cases() {
   return cases;
 }
 
+std::vector<OpCase> int8_gemm_cases() {
+  const auto int8_input = [](ir::Attributes a, bool is_unsigned, float threshold) {
+    a.set("input_scale", threshold / (is_unsigned ? 255.0f : 127.0f));
+    a.set("input_qmin", int64_t{is_unsigned ? 0 : -128});
+    a.set("input_qmax", int64_t{is_unsigned ? 255 : 127});
+    return a;
+  };
+  const auto int8_case = [&](std::string name, ir::Attributes a, bool is_unsigned, Shape x, Shape b, CaseInput c,
+                             Shape y) {
+    const bool trans_b = a.get_int("transB", 0) != 0;
+    OpCase oc = gemm_case(std::move(name), int8_input(std::move(a), is_unsigned, 1.0f), std::move(x), b, std::move(c),
+                          std::move(y));
+    oc.inputs[1] = int8_grid_weight(b, trans_b ? 0 : 1);  // one scale per output
+    oc.inputs[0].lo = is_unsigned ? 0.0f : -1.2f;        // a few beyond the threshold saturate
+    oc.inputs[0].hi = 1.2f;
+    oc.implementation = "onednn:inner_product_int8";
+    oc.batches = {1, 8};
+    return oc;
+  };
+  const ir::Attributes trans_b = attrs({{"transB", int64_t{1}}});
+  return {
+      int8_case("u8_trans_b_bias", trans_b, true, {1, 64}, {32, 64}, weight({32}), {1, 32}),
+      int8_case("s8_no_trans_b", {}, false, {1, 64}, {64, 32}, weight({32}), {1, 32}),
+      int8_case("u8_relu_no_bias", with(trans_b, {{"activation", std::string("Relu")}}), true, {1, 48}, {24, 48},
+                absent(), {1, 24}),
+      // alpha scales the int32 sums (an output scale), beta the bias.
+      int8_case("s8_alpha_beta", with(trans_b, {{"alpha", 0.5f}, {"beta", 2.0f}}), false, {1, 48}, {16, 48},
+                weight({1, 16}), {1, 16}),
+      // A classifier head: sums of 2048 products stay exact in int32.
+      int8_case("u8_classifier_k2048", trans_b, true, {1, 2048}, {100, 2048}, weight({100}), {1, 100}),
+  };
+}
+
 }  // namespace inferd::test

@@ -15,10 +15,13 @@ std::vector<OpCase> normalization_cases();  // LRN, Softmax, BatchNormalization
 std::vector<OpCase> elementwise_cases();
 std::vector<OpCase> reference_only_cases();  // ops the CPU backend runs on the reference adapter
 std::vector<OpCase> conv_cases();
-// Conv with an INT8 input (quantized_conv_folding's attributes) and int8-grid weights: the
+// Conv with an INT8 input (quantized_layer_folding's attributes) and int8-grid weights: the
 // backends with INT8 convolutions (the CPU's oneDNN u8/s8 x s8).
 std::vector<OpCase> int8_conv_cases();
 std::vector<OpCase> deconv_cases();  // ConvTranspose
 std::vector<OpCase> gemm_cases();
+// Gemm with an INT8 input and int8-grid weights (one scale per output): the CPU's oneDNN
+// u8/s8 x s8 inner product.
+std::vector<OpCase> int8_gemm_cases();
 
 }  // namespace inferd::test

@@ -9,6 +9,7 @@
 
 #include "backends/api/registry.h"
 #include "backends/reference/reference.h"
+#include "core/quantize.h"
 #include "support/reference_test_views.h"
 #include "support/test_util.h"
 
@@ -64,16 +65,17 @@ ir::ValueId add_activation(ir::Graph& g, const std::string& name, const Shape& s
   return g.add_value(std::move(v));
 }
 
-// Rounds each dim-0 channel of `t` onto its int8 grid max|w| / 127.
-void snap_to_int8_grid(Tensor& t) {
-  const int64_t channels = t.shape()[0], per_channel = t.size() / channels;
+// Rounds each channel along `axis` of `t` onto its int8 grid max|w| / 127 (the scales of
+// core/quantize.h, which the INT8 kernels use).
+void snap_to_int8_grid(Tensor& t, int axis) {
+  const int64_t channels = t.shape()[static_cast<size_t>(axis)];
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; d < t.shape().size(); ++d) inner *= t.shape()[d];
   float* v = t.data<float>();
-  for (int64_t m = 0; m < channels; ++m) {
-    float* c = v + m * per_channel;
-    float max_abs = 0;
-    for (int64_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::abs(c[k]));
-    const float scale = max_abs / 127.0f;
-    for (int64_t k = 0; k < per_channel && scale > 0; ++k) c[k] = std::nearbyint(c[k] / scale) * scale;
+  const std::vector<float> scales = int8_axis_scales(v, t.size(), channels, inner);
+  for (int64_t i = 0; i < t.size(); ++i) {
+    const float scale = scales[static_cast<size_t>((i / inner) % channels)];
+    v[i] = std::nearbyint(v[i] / scale) * scale;
   }
 }
 
@@ -81,7 +83,7 @@ Tensor constant_of(const OpCase& c, size_t i) {
   const CaseInput& in = c.inputs[i];
   if (!in.ints.empty()) return Tensor::from_int64s(in.shape, in.ints);
   Tensor t = random_tensor(in.shape, seed_of(c.name, i, 0), in.lo, in.hi);
-  if (in.int8_grid) snap_to_int8_grid(t);
+  if (in.int8_grid_axis >= 0) snap_to_int8_grid(t, in.int8_grid_axis);
   return t;
 }
 

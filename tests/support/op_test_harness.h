@@ -35,9 +35,9 @@ struct CaseInput {
   bool absent = false;    // an absent optional input
   float lo = -1.0f, hi = 1.0f;
   std::vector<int64_t> ints;  // an int64 constant (Reshape's shape, Gather's indices)
-  // Random values snapped onto the per-dim-0-channel int8 grid max|w| / 127 (the weights of
-  // an INT8 convolution, as calibration writes them).
-  bool int8_grid = false;
+  // >= 0: random values snapped onto the int8 grid max|w| / 127 of each channel along this
+  // axis (the weights of an INT8 layer, as calibration writes them: Conv 0, Gemm's B 1).
+  int int8_grid_axis = -1;
 };
 
 inline CaseInput activation(Shape s) {
@@ -52,9 +52,9 @@ inline CaseInput weight(Shape s, float lo = -1.0f, float hi = 1.0f) {
   in.hi = hi;
   return in;
 }
-inline CaseInput int8_grid_weight(Shape s) {
+inline CaseInput int8_grid_weight(Shape s, int axis = 0) {
   CaseInput in = weight(std::move(s));
-  in.int8_grid = true;
+  in.int8_grid_axis = axis;
   return in;
 }
 inline CaseInput absent() {

@@ -13,9 +13,9 @@
 // buffer instead, so the brgemm/jit kernels still run (decided per shape).
 //
 // A Conv with an INT8 input (attrs input_scale/input_qmin/input_qmax, set by the
-// quantized_conv_folding pass) runs as oneDNN's u8 x s8 (or s8 x s8) convolution: X is
-// quantized by a step of our own into a compact u8/s8 copy (the formula of the reference
-// kernel and FakeQuantize, so the numerics match them exactly), W to s8 per output channel
+// quantized_layer_folding pass) runs as oneDNN's u8 x s8 (or s8 x s8) convolution: X is
+// quantized by a step of our own into a compact u8/s8 copy (dnnl_quantize.h: the formula of
+// the reference kernel and FakeQuantize, so the numerics match them exactly), W to s8 per output channel
 // with the node's weight_scales (exact: the pass folds only weights on that grid; without
 // the attribute, max|w| / 127 per channel), and the int32 sums are
 // scaled back by input_scale x the channel's weight scale (oneDNN's output scales, which
@@ -26,6 +26,7 @@
 
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
+#include "backends/cpu/dnnl_quantize.h"
 #include "core/log.h"
 #include "core/quantize.h"
 
@@ -109,46 +110,6 @@ class ConvBuilder final : public PipelineBuilder {
   PackedTensor weights_, bias_;
 };
 
-// The quantization of an INT8 input: q = clamp(round_half_even(x / scale), qmin, qmax).
-struct InputQuantization {
-  float scale = 1, qmin = -128, qmax = 127;
-  bool is_unsigned() const { return qmin >= 0; }
-};
-
-// x's values quantized into `dst`: compact, with x's dimension order (dims sorted by
-// stride), so that a channel slice or an NHWC tensor is read in memory order.
-template <typename Q>
-void quantize_input(const ConstTensorView& x, Q* dst, const InputQuantization& q) {
-  int order[4] = {0, 1, 2, 3};
-  std::stable_sort(order, order + 4, [&](int a, int b) { return x.strides[a] > x.strides[b]; });
-  int64_t dense[4];
-  for (int k = 3, step = 1; k >= 0; --k) dense[order[k]] = step, step *= static_cast<int>(x.shape[order[k]]);
-  const float* src = x.f32();
-  const int64_t n0 = x.shape[order[0]], n1 = x.shape[order[1]], n2 = x.shape[order[2]], n3 = x.shape[order[3]];
-  const int64_t s0 = x.strides[order[0]], s1 = x.strides[order[1]], s2 = x.strides[order[2]], s3 = x.strides[order[3]];
-  const int64_t d0 = dense[order[0]], d1 = dense[order[1]], d2 = dense[order[2]];
-  for (int64_t i0 = 0; i0 < n0; ++i0)
-    for (int64_t i1 = 0; i1 < n1; ++i1)
-      for (int64_t i2 = 0; i2 < n2; ++i2) {
-        const float* row = src + i0 * s0 + i1 * s1 + i2 * s2;
-        Q* out = dst + i0 * d0 + i1 * d1 + i2 * d2;
-        const auto quantize = [&](float v) { return static_cast<Q>(quantized_level(v, q.scale, q.qmin, q.qmax)); };
-        if (s3 == 1) {  // the common case, a loop the compiler vectorizes
-          for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3]);
-        } else {
-          for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3 * s3]);
-        }
-      }
-}
-
-// A compact int8/uint8 descriptor of x's dims in x's dimension order.
-memory::desc quantized_desc_of(const ConstTensorView& x, memory::data_type type) {
-  const memory::desc compact = compact_desc_of(x);
-  const memory::dims strides(compact.data.format_desc.blocking.strides,
-                             compact.data.format_desc.blocking.strides + compact.data.ndims);
-  return memory::desc(compact.dims(), type, strides);
-}
-
 class Int8ConvBuilder final : public PipelineBuilder {
  public:
   Int8ConvBuilder(ConvGeometry geo, Activation act, bool has_residual, memory::dims weights_dims,
@@ -191,14 +152,7 @@ class Int8ConvBuilder final : public PipelineBuilder {
     const conv_pd pd = choose(in[0], out[0]);
     Pipeline pl;
     const memory src = pl.scratch(pd.src_desc());
-    if (quant_.is_unsigned())
-      pl.add_custom("quantize:u8", [src, q = quant_](Inputs i, Outputs) {
-        quantize_input(i[0], static_cast<uint8_t*>(src.get_data_handle()), q);
-      });
-    else
-      pl.add_custom("quantize:s8", [src, q = quant_](Inputs i, Outputs) {
-        quantize_input(i[0], static_cast<int8_t*>(src.get_data_handle()), q);
-      });
+    add_input_quantization(pl, src, quant_);
     const Pipeline::OutputTarget dst = pl.output_as(0, out[0], pd.dst_desc());
     if (has_residual_) {
       pl.add_reorder(pl.bind_input(3, desc_of(in[3])), dst.compute);
@@ -237,7 +191,7 @@ class Int8ConvBuilder final : public PipelineBuilder {
 
   // src: the compact quantized copy; dst: the view, else a compact staging buffer.
   conv_pd choose(const ConstTensorView& x, const ConstTensorView& y) const {
-    const memory::desc src = quantized_desc_of(x, quant_.is_unsigned() ? memory::data_type::u8 : memory::data_type::s8);
+    const memory::desc src = quantized_desc_of(x, quant_.data_type());
     conv_pd pd = make_pd(src, desc_of(y));
     if (is_reference_impl(pd)) {
       conv_pd staged = make_pd(src, compact_desc_of(y));
@@ -293,13 +247,8 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
   if (group > 1) weights_dims = {group, out_channels / group, w.shape[1], w.shape[2], w.shape[3]};
   const float* bias = has_bias ? graph.value(node.inputs[2]).constant->data<float>() : nullptr;
   if (node.attrs.has("input_scale")) {
-    const InputQuantization quant{node.attrs.get_float("input_scale", 0),
-                                  static_cast<float>(node.attrs.get_int("input_qmin", -128)),
-                                  static_cast<float>(node.attrs.get_int("input_qmax", 127))};
-    const bool int8_range = quant.qmin == -128 && quant.qmax == 127, uint8_range = quant.qmin == 0 && quant.qmax == 255;
+    ASSIGN_OR_RETURN(const InputQuantization quant, input_quantization(node.attrs, context));
     const std::vector<float> weight_scales = node.attrs.get_floats("weight_scales");
-    if (!(quant.scale > 0) || !(int8_range || uint8_range))
-      return invalid_argument(context + ": an INT8 input needs input_scale > 0 and the int8 or uint8 range");
     if (!weight_scales.empty() &&
         (static_cast<int64_t>(weight_scales.size()) != out_channels ||
          !std::all_of(weight_scales.begin(), weight_scales.end(), [](float s) { return s > 0; })))

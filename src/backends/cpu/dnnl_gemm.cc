@@ -8,11 +8,12 @@
 // cores, bench/ops.cc). The GEMV reads the blocked weights directly, so both paths
 // share one copy.
 // Anything else (transA, C of shape [M, N] or not constant, a non-constant B) runs
-// on the reference kernel.
+// on the reference kernel. A Gemm with an INT8 input runs as dnnl_gemm_int8.cc's.
 #include <string>
 #include <vector>
 
 #include "backends/cpu/dnnl_common.h"
+#include "backends/cpu/dnnl_gemm_int8.h"
 #include "backends/cpu/dnnl_gemv.h"
 #include "backends/cpu/dnnl_ops.h"
 #include "core/log.h"
@@ -134,6 +135,16 @@ PackResult pack_gemm(const ir::Graph& graph, const ir::Node& node, const CpuBack
   const bool has_c = has_input(node, 2);
   if (has_c && (!graph.value(node.inputs[2]).is_constant() || !is_column_bias(graph.value(node.inputs[2]), n)))
     return std::unique_ptr<PackedOp>();
+  if (node.attrs.has("input_scale")) {  // an INT8 input (quantized_layer_folding)
+    Int8GemmWeights w;
+    w.rows = weight_rows(*b.constant, trans_b, 1.0f);
+    w.n = n;
+    w.k = k;
+    w.alpha = node.attrs.get_float("alpha", 1.0f);
+    if (has_c) w.bias = bias_values(*graph.value(node.inputs[2]).constant, node.attrs.get_float("beta", 1.0f), n);
+    w.scales = node.attrs.get_floats("weight_scales");
+    return pack_int8_gemm(graph, node, opts, w);
+  }
   ASSIGN_OR_RETURN(Activation act, dnnl_fused_activation(node.attrs, /*op_owns_alpha_beta=*/true));
 
   const std::vector<float> rows = weight_rows(*b.constant, trans_b, node.attrs.get_float("alpha", 1.0f));

@@ -44,6 +44,7 @@ Result<GemmSpec> gemm_spec(const ir::Graph& graph, const ir::Node& node, std::st
     return unimplemented(std::string("activations of type ") + to_string(a.dtype) + " -> " + to_string(y.dtype));
   // A is the activation with the batch in dim 0: A^T would put the batch in K.
   if (node.attrs.get_int("transA", 0) != 0) return unimplemented("transA (the batch must be A's rows)");
+  if (node.attrs.has("input_scale")) return unimplemented("no INT8 GEMMs on CUDA yet (an input_scale attribute)");
   if (!b.is_constant() || b.dtype != DataType::kFloat32 || b.shape.size() != 2)
     return unimplemented("B must be a constant fp32 matrix");
   GemmSpec s;

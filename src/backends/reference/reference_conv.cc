@@ -7,27 +7,31 @@
 namespace inferd::ref {
 namespace {
 
+// An INT8 input (quantized_layer_folding): X is read rounded half to even onto the grid of
+// `input_scale`, saturated to [qmin, qmax], as the FakeQuantize it replaces. 0: float X.
+struct InputGrid {
+  float scale = 0;
+  float qmin = -128, qmax = 127;
+
+  float read(float x) const { return scale > 0 ? quantized_level(x, scale, qmin, qmax) * scale : x; }
+};
+
+InputGrid input_grid(const ir::Attributes& attrs) {
+  return {attrs.get_float("input_scale", 0.0f), static_cast<float>(attrs.get_int("input_qmin", -128)),
+          static_cast<float>(attrs.get_int("input_qmax", 127))};
+}
+
 struct ConvParams {
   std::vector<int64_t> strides, pads, dilations;  // pads: top, left, bottom, right
   int64_t group = 1;
-  // An INT8 input (quantized_conv_folding): X is read rounded half to even onto the grid of
-  // `input_scale`, saturated to [qmin, qmax], as the FakeQuantize it replaces. 0: float X.
-  float input_scale = 0;
-  float qmin = -128, qmax = 127;
+  InputGrid input;
 
-  float read_x(float x) const {
-    return input_scale > 0 ? quantized_level(x, input_scale, qmin, qmax) * input_scale : x;
-  }
+  float read_x(float x) const { return input.read(x); }
 };
 
 ConvParams conv_params(const ir::Attributes& attrs) {
-  return {attrs.get_ints("strides", {1, 1}),
-          attrs.get_ints("pads", {0, 0, 0, 0}),
-          attrs.get_ints("dilations", {1, 1}),
-          attrs.get_int("group", 1),
-          attrs.get_float("input_scale", 0.0f),
-          static_cast<float>(attrs.get_int("input_qmin", -128)),
-          static_cast<float>(attrs.get_int("input_qmax", 127))};
+  return {attrs.get_ints("strides", {1, 1}), attrs.get_ints("pads", {0, 0, 0, 0}), attrs.get_ints("dilations", {1, 1}),
+          attrs.get_int("group", 1), input_grid(attrs)};
 }
 
 // sum over (ci, kh, kw) of x[n, c0 + ci, ih, iw] * w[m, ci, kh, kw], skipping taps
@@ -140,6 +144,7 @@ void gemm(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const bool trans_a = attrs.get_int("transA", 0) != 0;
   const bool trans_b = attrs.get_int("transB", 0) != 0;
   const Activation act = fused_act(attrs, /*op_owns_alpha_beta=*/true);
+  const InputGrid input = input_grid(attrs);  // an INT8 A, as for Conv
   // Element strides of A' along m and k, and of B' along k and n.
   const int64_t a_m = a.strides[trans_a ? 1 : 0], a_k = a.strides[trans_a ? 0 : 1];
   const int64_t b_k = b.strides[trans_b ? 1 : 0], b_n = b.strides[trans_b ? 0 : 1];
@@ -148,7 +153,7 @@ void gemm(const ir::Attributes& attrs, Inputs in, Outputs out) {
     for (int64_t n = 0; n < y.shape[1]; ++n) {
       double acc = 0;
       for (int64_t k = 0; k < depth; ++k)
-        acc += static_cast<double>(a.f32()[m * a_m + k * a_k]) * b.f32()[k * b_k + n * b_n];
+        acc += static_cast<double>(input.read(a.f32()[m * a_m + k * a_k])) * b.f32()[k * b_k + n * b_n];
       double value = alpha * acc;
       if (c) {
         const int64_t idx[2] = {m, n};

@@ -1,7 +1,7 @@
-// quantized_conv_folding: a FakeQuantize in front of a Conv with int8-grid weights becomes
+// quantized_layer_folding: a FakeQuantize in front of a Conv with int8-grid weights becomes
 // the Conv's INT8 input attributes, computing the same function; everything it must not
 // fold stays as it was.
-#include "passes/quantized_conv_folding.h"
+#include "passes/quantized_layer_folding.h"
 
 #include <gtest/gtest.h>
 
@@ -38,10 +38,10 @@ ir::Attributes fake_quantize(float scale, int64_t zero_point, int64_t qmin, int6
   return a;
 }
 
-TEST(QuantizedConvFolding, FoldsCalibratedInputsIntoTheirConvolutions) {
+TEST(QuantizedLayerFolding, FoldsCalibratedInputsIntoTheirConvolutions) {
   ir::Graph g = calibrated_graph();
   const ir::Graph before = g;
-  EXPECT_EQ(run_pass(passes::QuantizedConvFolding(), g, test_context()).size(), 2u);
+  EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 2u);
   run_pass(passes::DeadNodeElimination(), g, test_context());
   EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
   const ir::Node* a = find_node(g, "a");
@@ -58,12 +58,12 @@ TEST(QuantizedConvFolding, FoldsCalibratedInputsIntoTheirConvolutions) {
   expect_same_function(before, g, 1e-5f, /*relative=*/true);
 }
 
-TEST(QuantizedConvFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
+TEST(QuantizedLayerFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
   {  // the backend says no: nothing changes
     ir::Graph g = calibrated_graph();
     BackendAnswers no;
     no.fuse = false;
-    EXPECT_TRUE(run_pass(passes::QuantizedConvFolding(), g, test_context(no)).empty());
+    EXPECT_TRUE(run_pass(passes::QuantizedLayerFolding(), g, test_context(no)).empty());
   }
   {  // asymmetric (zero point 3), and a conv whose weights are not on an int8 grid
     GraphBuilder b("unfoldable");
@@ -73,12 +73,12 @@ TEST(QuantizedConvFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
     const ir::ValueId s = b.node(OpKind::kFakeQuantize, "s", {x}, fake_quantize(0.01f, 0, -128, 127));
     b.output(b.conv("float_weights", s, 8, 3, 1, 1));  // random weights: off every int8 grid
     ir::Graph g = b.finish();
-    EXPECT_TRUE(run_pass(passes::QuantizedConvFolding(), g, test_context()).empty());
+    EXPECT_TRUE(run_pass(passes::QuantizedLayerFolding(), g, test_context()).empty());
     EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 2u);
   }
 }
 
-TEST(QuantizedConvFolding, AQuantizerWithOtherReadersStaysForThem) {
+TEST(QuantizedLayerFolding, AQuantizerWithOtherReadersStaysForThem) {
   GraphBuilder b("shared");
   const ir::ValueId x = b.input("x", {1, 4, 6, 6});
   const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, fake_quantize(0.02f, 0, -128, 127));
@@ -95,14 +95,14 @@ TEST(QuantizedConvFolding, AQuantizerWithOtherReadersStaysForThem) {
   }
   ASSERT_TRUE(passes::on_int8_channel_grid(w));
   const ir::Graph before = g;
-  EXPECT_EQ(run_pass(passes::QuantizedConvFolding(), g, test_context()).size(), 1u);
+  EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 1u);
   run_pass(passes::DeadNodeElimination(), g, test_context());
   EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 1u);  // the pool still reads it
   EXPECT_EQ(g.value(find_node(g, "conv")->inputs[0]).name, "x");
   expect_same_function(before, g, 1e-5f, /*relative=*/true);
 }
 
-TEST(QuantizedConvFolding, TheGridCheckIsPerOutputChannel) {
+TEST(QuantizedLayerFolding, TheGridCheckIsPerOutputChannel) {
   Tensor w(DataType::kFloat32, {2, 1, 1, 3});
   float* v = w.data<float>();
   const float row0[] = {1.27f, -0.01f, 0.5f}, row1[] = {0.003f, 0.0f, -0.127f};  // 0.01 and 0.001 steps
@@ -111,6 +111,44 @@ TEST(QuantizedConvFolding, TheGridCheckIsPerOutputChannel) {
   EXPECT_TRUE(passes::on_int8_channel_grid(w));
   v[1] = -0.015f;  // half a step off channel 0's grid
   EXPECT_FALSE(passes::on_int8_channel_grid(w));
+}
+
+}  // namespace
+}  // namespace inferd::test
+
+namespace inferd::test {
+namespace {
+
+// Fully connected layers: B [K, N] (outputs along axis 1) and B^T [N, K] (transB, axis 0),
+// both calibrated.
+TEST(QuantizedLayerFolding, FoldsCalibratedGemmsAlongTheirOutputAxis) {
+  GraphBuilder b("fully_connected");
+  const ir::ValueId x = b.input("x", {1, 24});
+  const ir::ValueId r = b.relu("r", b.gemm("fc1", x, 24, 16, /*trans_b=*/false, /*bias=*/true));
+  b.output(b.gemm("fc2", r, 16, 10, /*trans_b=*/true, /*bias=*/true));
+  ir::Graph g = b.finish();
+  const CalibrationTable table{"entropy", {{"x", 0.9f}, {"r_out", 0.7f, true, true}}};
+  ASSERT_TRUE(apply_calibration(g, table).is_ok());
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 2u);
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  const ir::Node* fc1 = find_node(g, "fc1");
+  const ir::Node* fc2 = find_node(g, "fc2");
+  ASSERT_TRUE(fc1 && fc2);
+  EXPECT_EQ(fc1->attrs.get_floats("weight_scales").size(), 16u);  // B's columns
+  EXPECT_EQ(fc2->attrs.get_floats("weight_scales").size(), 10u);  // B^T's rows
+  EXPECT_FLOAT_EQ(fc2->attrs.get_float("input_scale", 0), 0.7f / 255);
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(QuantizedLayerFolding, TheGridAxisOfAGemmWithoutTransBIsItsColumns) {
+  // [K = 2, N = 2]: column 0 on a 0.01 grid, column 1 on a 0.001 grid; rows are not.
+  Tensor w(DataType::kFloat32, {2, 2});
+  const float values[] = {1.27f, 0.003f, -0.01f, -0.127f};
+  std::copy(values, values + 4, w.data<float>());
+  EXPECT_TRUE(passes::on_int8_channel_grid(w, 1));
+  EXPECT_FALSE(passes::on_int8_channel_grid(w, 0));
 }
 
 }  // namespace

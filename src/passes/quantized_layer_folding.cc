@@ -1,4 +1,4 @@
-#include "passes/quantized_conv_folding.h"
+#include "passes/quantized_layer_folding.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,38 +25,57 @@ const ir::Node* symmetric_quantizer(const ir::Graph& g, const UseIndex& uses, ir
 
 }  // namespace
 
-bool on_int8_channel_grid(const Tensor& w) {
-  if (w.dtype() != DataType::kFloat32 || w.shape().empty() || w.shape()[0] <= 0) return false;
-  const std::vector<float> scales = int8_channel_scales(w.data<float>(), w.shape()[0], w.size() / w.shape()[0]);
-  const int64_t per_channel = w.size() / w.shape()[0];
+bool on_int8_channel_grid(const Tensor& w, int axis) {
+  if (w.dtype() != DataType::kFloat32 || static_cast<int>(w.shape().size()) <= axis || w.shape()[axis] <= 0)
+    return false;
+  const int64_t channels = w.shape()[static_cast<size_t>(axis)];
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
+  const std::vector<float> scales = int8_axis_scales(w.data<float>(), w.size(), channels, inner);
   for (int64_t i = 0; i < w.size(); ++i) {
-    const float q = w.data<float>()[i] / scales[static_cast<size_t>(i / per_channel)];
+    const float q = w.data<float>()[i] / scales[static_cast<size_t>((i / inner) % channels)];
     if (std::abs(q - std::nearbyint(q)) > 1e-3f) return false;
   }
   return true;
 }
 
-Result<PassResult> QuantizedConvFolding::run(ir::Graph& g, const PassContext& ctx) const {
+namespace {
+
+// The axis of W that holds the layer's outputs, or -1 for a node this pass leaves alone:
+// Conv [M, C / group, kh, kw]; Gemm without transA, B [K, N] (axis 1) or with transB [N, K].
+int output_axis(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() < 2 || n.attrs.has("input_scale")) return -1;
+  if (n.op == ir::OpKind::kConv) return 0;
+  if (n.op != ir::OpKind::kGemm || n.attrs.get_int("transA", 0) != 0 || g.value(n.inputs[1]).shape.size() != 2)
+    return -1;
+  return n.attrs.get_int("transB", 0) != 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Result<PassResult> QuantizedLayerFolding::run(ir::Graph& g, const PassContext& ctx) const {
   PassResult result;
-  const UseIndex uses(g);        // edges into convolutions change, producers do not
+  const UseIndex uses(g);        // edges into the layers change, producers do not
   std::set<size_t> folded_from;  // the FakeQuantize nodes something was folded from
   for (size_t i = 0; i < g.nodes().size(); ++i) {
-    const ir::Node& conv = g.nodes()[i];
-    if (conv.op != ir::OpKind::kConv || conv.inputs.size() < 2 || conv.attrs.has("input_scale")) continue;
-    const ir::Node* fq = symmetric_quantizer(g, uses, conv.inputs[0]);
-    const ir::Value& w = g.value(conv.inputs[1]);
-    if (fq == nullptr || !w.is_constant() || !on_int8_channel_grid(*w.constant)) continue;
-    const size_t fq_index = *uses.producer(conv.inputs[0]);
-    ir::Node folded = conv;
+    const ir::Node& layer = g.nodes()[i];
+    const int axis = output_axis(g, layer);
+    if (axis < 0) continue;
+    const ir::Node* fq = symmetric_quantizer(g, uses, layer.inputs[0]);
+    const ir::Value& w = g.value(layer.inputs[1]);
+    if (fq == nullptr || !w.is_constant() || !on_int8_channel_grid(*w.constant, axis)) continue;
+    const size_t fq_index = *uses.producer(layer.inputs[0]);
+    ir::Node folded = layer;
     folded.inputs[0] = fq->inputs[0];
     folded.attrs.set("input_scale", fq->attrs.get_float("scale", 1.0f));
     folded.attrs.set("input_qmin", fq->attrs.get_int("qmin", -128));
     folded.attrs.set("input_qmax", fq->attrs.get_int("qmax", 127));
     const Tensor& weights = *w.constant;
-    folded.attrs.set("weight_scales", int8_channel_scales(weights.data<float>(), weights.shape()[0],
-                                                          weights.size() / weights.shape()[0]));
+    const int64_t channels = weights.shape()[static_cast<size_t>(axis)];
+    const int64_t inner = axis == 0 ? weights.size() / channels : 1;
+    folded.attrs.set("weight_scales", int8_axis_scales(weights.data<float>(), weights.size(), channels, inner));
     if (!ctx.node_supported(g, folded)) continue;
-    result.changes.push_back("folded " + fq->name + " into " + conv.name + " (INT8 input, " +
+    result.changes.push_back("folded " + fq->name + " into " + layer.name + " (INT8 input, " +
                              (fq->attrs.get_int("qmin", -128) == 0 ? "uint8" : "int8") + ")");
     g.nodes()[i] = std::move(folded);
     folded_from.insert(fq_index);

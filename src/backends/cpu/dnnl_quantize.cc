@@ -1,0 +1,72 @@
+#include "backends/cpu/dnnl_quantize.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/quantize.h"
+
+namespace inferd::cpu {
+namespace {
+
+template <typename Q>
+void quantize_as(const ConstTensorView& x, Q* dst, const InputQuantization& q) {
+  // x padded to rank 4 with leading dims of size 1 (outermost: the largest strides).
+  const size_t pad = 4 - x.shape.size();
+  int64_t shape[4], strides[4];
+  for (size_t d = 0; d < 4; ++d) {
+    shape[d] = d < pad ? 1 : x.shape[d - pad];
+    strides[d] = d < pad ? std::numeric_limits<int64_t>::max() : x.strides[d - pad];
+  }
+  int order[4] = {0, 1, 2, 3};
+  std::stable_sort(order, order + 4, [&](int a, int b) { return strides[a] > strides[b]; });
+  int64_t dense[4];
+  for (int k = 3, step = 1; k >= 0; --k) dense[order[k]] = step, step *= static_cast<int>(shape[order[k]]);
+  const float* src = x.f32();
+  const int64_t n0 = shape[order[0]], n1 = shape[order[1]], n2 = shape[order[2]], n3 = shape[order[3]];
+  const int64_t s0 = strides[order[0]], s1 = strides[order[1]], s2 = strides[order[2]], s3 = strides[order[3]];
+  const int64_t d0 = dense[order[0]], d1 = dense[order[1]], d2 = dense[order[2]];
+  const auto quantize = [&](float v) { return static_cast<Q>(quantized_level(v, q.scale, q.qmin, q.qmax)); };
+  for (int64_t i0 = 0; i0 < n0; ++i0)
+    for (int64_t i1 = 0; i1 < n1; ++i1)
+      for (int64_t i2 = 0; i2 < n2; ++i2) {
+        const float* row = src + i0 * s0 + i1 * s1 + i2 * s2;  // a padded dim's index is always 0
+        Q* out = dst + i0 * d0 + i1 * d1 + i2 * d2;
+        if (s3 == 1) {  // the common case, a loop the compiler vectorizes
+          for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3]);
+        } else {
+          for (int64_t i3 = 0; i3 < n3; ++i3) out[i3] = quantize(row[i3 * s3]);
+        }
+      }
+}
+
+}  // namespace
+
+Result<InputQuantization> input_quantization(const ir::Attributes& attrs, const std::string& context) {
+  const InputQuantization q{attrs.get_float("input_scale", 0), static_cast<float>(attrs.get_int("input_qmin", -128)),
+                            static_cast<float>(attrs.get_int("input_qmax", 127))};
+  const bool int8_range = q.qmin == -128 && q.qmax == 127, uint8_range = q.qmin == 0 && q.qmax == 255;
+  if (!(q.scale > 0) || !(int8_range || uint8_range))
+    return invalid_argument(context + ": an INT8 input needs input_scale > 0 and the int8 or uint8 range");
+  return q;
+}
+
+void quantize_input(const ConstTensorView& x, void* dst, const InputQuantization& q) {
+  if (q.is_unsigned())
+    quantize_as(x, static_cast<uint8_t*>(dst), q);
+  else
+    quantize_as(x, static_cast<int8_t*>(dst), q);
+}
+
+dnnl::memory::desc quantized_desc_of(const ConstTensorView& x, dnnl::memory::data_type type) {
+  const dnnl::memory::desc compact = compact_desc_of(x);
+  const dnnl::memory::dims strides(compact.data.format_desc.blocking.strides,
+                                   compact.data.format_desc.blocking.strides + compact.data.ndims);
+  return dnnl::memory::desc(compact.dims(), type, strides);
+}
+
+void add_input_quantization(Pipeline& pl, const dnnl::memory& dst, const InputQuantization& q) {
+  pl.add_custom(q.is_unsigned() ? "quantize:u8" : "quantize:s8",
+                [dst, q](Inputs i, Outputs) { quantize_input(i[0], dst.get_data_handle(), q); });
+}
+
+}  // namespace inferd::cpu

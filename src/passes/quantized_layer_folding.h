@@ -1,0 +1,39 @@
+// Folds the quantization of a layer's input into the layer, so that a backend with INT8
+// kernels runs it natively:
+//   FakeQuantize{scale, zero_point 0, qmin, qmax}(x) -> Conv | Gemm(W on an int8 grid)
+//     => Conv | Gemm{input_scale, input_qmin, input_qmax, weight_scales}(x, W)
+// The folded layer means exactly what the pair meant: X rounded half to even onto the grid
+// (x / scale, saturated to [qmin, qmax]) and W as it is; weight_scales (one per output
+// channel) names W's grid, so that an INT8 kernel recovers W exactly as round(w / scale),
+// also from a slice of W's input channels (concat_conv_split's parts). It applies only where
+//   - the layer is a Conv, or a Gemm without transA and with a 2-D B (its outputs are B's
+//     columns, or its rows with transB),
+//   - the FakeQuantize is symmetric (zero point 0) on the int8 (-128..127) or uint8
+//     (0..255) range (calibration's tables and symmetric Q/DQ models; an asymmetric
+//     activation keeps its FakeQuantize and a float layer),
+//   - W is constant and on the per-output-channel int8 grid max|w| / 127 (what
+//     calibration writes, still true after BatchNorm folding scales each channel), so
+//     an INT8 kernel quantizing W with that scale gets W back exactly, and
+//   - the backend supports the folded node (ctx.supports; the CPU backend does, with
+//     oneDNN's u8/s8 x s8 convolutions and inner products).
+// The FakeQuantize stays for its other readers; dead node elimination removes it when the
+// layers were its only ones. Runs after the convolution fusions, so that the fused and
+// merged convolutions are what gets folded, and before a second concat_conv_split,
+// which splits a folded convolution over the Concat it now reads (SqueezeNet's squeezes).
+#pragma once
+
+#include "passes/pass.h"
+
+namespace inferd::passes {
+
+class QuantizedLayerFolding final : public Pass {
+ public:
+  std::string_view name() const override { return "quantized_layer_folding"; }
+  Result<PassResult> run(ir::Graph& graph, const PassContext& ctx) const override;
+};
+
+// Whether the constant `w` lies on the int8 grid max|w_c| / 127 of each index c along
+// `axis` (the layer's output channels): every w / scale within 1e-3 of an integer.
+bool on_int8_channel_grid(const Tensor& w, int axis = 0);
+
+}  // namespace inferd::passes

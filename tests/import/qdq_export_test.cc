@@ -1,0 +1,114 @@
+// `inferd quantize`'s writer (builder/qdq_export.h): a calibration written as ONNX Q/DQ
+// pairs computes, once imported back, what the calibrated graph computes (the same INT8
+// grids; only the biases move, to int32 on the accumulator's grid), and keeps float what the
+// calibration left float.
+#include <gtest/gtest.h>
+
+#include "builder/calibration.h"
+#include "builder/qdq_export.h"
+#include "import/onnx/onnx_importer.h"
+#include "passes/qdq_folding.h"
+#include "onnx_model_builder.h"
+#include "support/reference_run.h"
+#include "support/test_util.h"
+
+namespace inferd::test {
+namespace {
+
+// x [1,4,6,6] -> Conv 3x3 (6 out, bias) -> Relu -> y -> Flatten -> Gemm (transB, bias) -> z
+OnnxModelBuilder conv_gemm_model(int64_t opset = 13) {
+  OnnxModelBuilder b(opset);
+  b.input("x", {1, 4, 6, 6});
+  b.weight("w", {6, 4, 3, 3}, 1);
+  b.weight("b", {6}, 2);
+  set_attr(b.node("Conv", {"x", "w", "b"}, {"c"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"c"}, {"y"});
+  b.node("Flatten", {"y"}, {"f"});
+  b.weight("gw", {5, 216}, 3);
+  b.weight("gb", {5}, 4);
+  set_attr(b.node("Gemm", {"f", "gw", "gb"}, {"z"}), "transB", int64_t{1});
+  b.output("z");
+  return b;
+}
+
+CalibrationTable table_for(bool gemm_int8) {
+  CalibrationTable t;
+  t.method = "max";
+  t.entries.push_back({"x", 1.0f, true, false});       // int8, |x| <= 1
+  t.entries.push_back({"f", 4.0f, gemm_int8, true});   // uint8 after the Relu
+  return t;
+}
+
+int count_op(const onnx::ModelProto& m, const std::string& op) {
+  int n = 0;
+  for (const auto& node : m.graph().node()) n += node.op_type() == op;
+  return n;
+}
+
+TEST(QdqExport, TheExportedModelComputesWhatTheCalibratedGraphComputes) {
+  const OnnxModelBuilder b = conv_gemm_model();
+  const CalibrationTable table = table_for(true);
+  auto exported = export_qdq_onnx(b.bytes(), table, "model.onnx");
+  ASSERT_TRUE(exported.is_ok()) << exported.status().message();
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromArray(exported->model.data(), static_cast<int>(exported->model.size())));
+  EXPECT_EQ(count_op(m, "QuantizeLinear"), 2);    // x and f
+  EXPECT_EQ(count_op(m, "DequantizeLinear"), 6);  // x, f, two weights, two biases
+  for (const auto& t : m.graph().initializer())   // the float weights are gone
+    EXPECT_TRUE(t.name() != "w" && t.name() != "gw" && t.name() != "b" && t.name() != "gb") << t.name();
+
+  const Tensor x = random_tensor({1, 4, 6, 6}, 7);
+  auto calibrated = b.import();
+  ASSERT_TRUE(calibrated.is_ok()) << calibrated.status().message();
+  ASSERT_TRUE(apply_calibration(*calibrated, table).is_ok());
+  auto want = reference_run(*calibrated, {x});
+  auto reimported = import_onnx_bytes(exported->model, "exported.onnx", "");
+  ASSERT_TRUE(reimported.is_ok()) << reimported.status().message();
+  // Q/DQ pairs become FakeQuantize and dequantized constants, as every build does first.
+  ASSERT_TRUE(passes::QdqFolding().run(*reimported, passes::PassContext{}).is_ok());
+  auto got = reference_run(*reimported, {x});
+  ASSERT_TRUE(want.is_ok()) << want.status().message();
+  ASSERT_TRUE(got.is_ok()) << got.status().message();
+  // The int32 biases round by at most half a step of x_scale * w_scale (< 1e-3 here), which
+  // can move a Relu output by as much and, through a uint8 step of 4/255, rarely one level.
+  const Diff d = compare((*got)[0], (*want)[0]);
+  EXPECT_LT(d.max_abs, 0.05f) << "max |diff| " << d.max_abs;
+  // And the quantization is really there: the float model differs by more than that.
+  auto plain = b.import();
+  auto fp32 = reference_run(*plain, {x});
+  ASSERT_TRUE(fp32.is_ok());
+  const Diff from_float = compare((*got)[0], (*fp32)[0]);
+  std::printf("exported vs calibrated graph: %g; vs the float graph: %g\n", d.max_abs, from_float.max_abs);
+  EXPECT_GT(from_float.max_abs, d.max_abs);
+}
+
+TEST(QdqExport, ALayerTheCalibrationLeftFloatStaysFloat) {
+  auto exported = export_qdq_onnx(conv_gemm_model().bytes(), table_for(false), "model.onnx");
+  ASSERT_TRUE(exported.is_ok()) << exported.status().message();
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromArray(exported->model.data(), static_cast<int>(exported->model.size())));
+  EXPECT_EQ(count_op(m, "QuantizeLinear"), 1);  // x only
+  for (const auto& node : m.graph().node()) {
+    if (node.op_type() == "Gemm") {
+      EXPECT_EQ(node.input(1), "gw");  // float weights read directly
+    }
+  }
+}
+
+TEST(QdqExport, RefusalsSayWhy) {
+  auto old = export_qdq_onnx(conv_gemm_model(11).bytes(), table_for(true), "old.onnx");
+  ASSERT_FALSE(old.is_ok());
+  EXPECT_NE(old.status().message().find("old.onnx: opset 11: explicit per-channel quantization needs opset 13"),
+            std::string::npos)
+      << old.status().message();
+  CalibrationTable other;
+  other.entries.push_back({"something_else", 1.0f, true, false});
+  auto foreign = export_qdq_onnx(conv_gemm_model().bytes(), other, "m.onnx");
+  ASSERT_FALSE(foreign.is_ok());
+  EXPECT_NE(foreign.status().message().find("no entry for 'x'"), std::string::npos) << foreign.status().message();
+  const std::vector<uint8_t> junk{1, 2, 3};
+  EXPECT_EQ(export_qdq_onnx(junk, other, "junk").status().code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace inferd::test

@@ -1,0 +1,136 @@
+// Explicit quantization end to end (issue 16): the real SqueezeNet 1.1 as an ONNX Q/DQ model
+// gives the answers ONNX Runtime gives on the same model. The model is
+// tests/model/data/squeezenet1.1_qdq.onnx, written by `inferd quantize` from the bundled
+// SqueezeNet calibrated on 100 images of the ImageNet sample (tests/model/data/README.md);
+// ONNX Runtime runs it with its own INT8 kernels (QLinearConv), inferd imports the Q/DQ
+// pairs, folds them (passes/qdq_folding, quantized_layer_folding) and runs oneDNN's INT8
+// convolutions. The two are independent implementations of the same quantized network.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "backends/api/registry.h"
+#include "builder/builder.h"
+#include "core/file.h"
+#include "image/preprocess.h"
+#include "runtime/engine.h"
+#include "server/classifier.h"
+#include "support/model_env.h"
+#include "support/ort_oracle.h"
+#include "support/test_util.h"
+
+namespace inferd {
+namespace {
+
+constexpr int kBatch = 40;  // images per ONNX Runtime run (one process each)
+
+std::string qdq_model() { return test::source_dir() + "/tests/model/data/squeezenet1.1_qdq.onnx"; }
+
+// The bundled SqueezeNet's folder (its preprocessing), serving the Q/DQ model file.
+ModelFolder qdq_folder() {
+  auto folder = load_model(test::source_dir() + "/models/squeezenet", "");
+  EXPECT_TRUE(folder.is_ok()) << folder.status().message();
+  folder->model_path = qdq_model();
+  return *folder;
+}
+
+struct Comparison {
+  int images = 0, same_top1 = 0;
+  float max_prob_diff = 0;
+  std::vector<int> inferd_top1;
+};
+
+int argmax(const float* p, size_t n) { return static_cast<int>(std::max_element(p, p + n) - p); }
+
+// Both runtimes on the same preprocessed inputs, `kBatch` at a time.
+Comparison compare_with_onnx_runtime(const std::vector<std::string>& paths) {
+  const ModelFolder folder = qdq_folder();
+  auto cpu = create_backend("cpu", BackendOptions{});
+  auto built = build_plan(folder.model_path, **cpu, BuildOptions(kBatch, "fp32"));
+  EXPECT_TRUE(built.is_ok()) << built.status().message();
+  Comparison c;
+  if (!built.is_ok()) return c;
+  auto engine = Engine::create(std::move(built->plan), *cpu).value();
+  auto ctx = engine->create_context().value();
+  const Shape in_shape = engine->inputs()[0].shape;
+  const image::PreprocessConfig pre = model_preprocess(folder, in_shape).value();
+  const int64_t sample = element_count(in_shape) / std::max<int64_t>(in_shape[0], 1);
+  for (size_t first = 0; first < paths.size(); first += kBatch) {
+    const int n = static_cast<int>(std::min<size_t>(kBatch, paths.size() - first));
+    Shape batch_shape = in_shape;
+    batch_shape[0] = n;
+    Tensor input(DataType::kFloat32, batch_shape);
+    for (int i = 0; i < n; ++i) {
+      auto bytes = read_file(paths[first + static_cast<size_t>(i)]);
+      EXPECT_TRUE(bytes.is_ok()) << paths[first + static_cast<size_t>(i)];
+      EXPECT_TRUE(image::decode_and_preprocess(*bytes, pre, int64_t{1} << 26, input.data<float>() + i * sample).is_ok());
+    }
+    std::copy_n(input.data<float>(), n * sample, ctx->input_data(0));
+    EXPECT_TRUE(ctx->execute(n).is_ok());
+    auto ort = test::run_onnx_runtime(qdq_model(), input);
+    EXPECT_TRUE(ort.is_ok()) << ort.status().message();
+    if (!ort.is_ok()) return c;
+    const auto classes = static_cast<size_t>(ort->size() / n);
+    for (int i = 0; i < n; ++i) {
+      const float* ours = ctx->output_data(0) + static_cast<size_t>(i) * classes;
+      const float* theirs = ort->data<float>() + static_cast<size_t>(i) * classes;
+      for (size_t k = 0; k < classes; ++k) c.max_prob_diff = std::max(c.max_prob_diff, std::abs(ours[k] - theirs[k]));
+      c.inferd_top1.push_back(argmax(ours, classes));
+      c.same_top1 += argmax(ours, classes) == argmax(theirs, classes);
+      ++c.images;
+    }
+  }
+  return c;
+}
+
+bool onnx_runtime_missing(std::string& why) {
+  Tensor probe(DataType::kFloat32, {1, 3, 224, 224});
+  auto r = test::run_onnx_runtime(qdq_model(), probe);
+  if (!r.is_ok()) why = r.status().message();
+  return !r.is_ok();
+}
+
+TEST(SqueezeNetQdq, AnswersAsOnnxRuntimeDoesOnTheBundledPhotos) {
+  if (std::string why; onnx_runtime_missing(why)) GTEST_SKIP() << "ONNX Runtime cannot run: " << why;
+  const Comparison c = compare_with_onnx_runtime(bundled_photos());
+  ASSERT_GT(c.images, 0);
+  std::cout << "SqueezeNet Q/DQ on " << c.images << " photos: same top-1 as ONNX Runtime on " << c.same_top1
+            << ", largest probability difference " << c.max_prob_diff << "\n";
+  EXPECT_EQ(c.same_top1, c.images);
+}
+
+TEST(SqueezeNetQdq, AnswersAsOnnxRuntimeDoesOnTheImageNetSample) {
+  if (auto missing = test::missing_assets({kOrtPredictionsFile}); !missing.empty()) GTEST_SKIP() << missing;
+  if (std::string why; onnx_runtime_missing(why)) GTEST_SKIP() << "ONNX Runtime cannot run: " << why;
+  std::vector<OrtPrediction> sample = read_ort_predictions();
+  std::sort(sample.begin(), sample.end(), [](const auto& a, const auto& b) { return a.file < b.file; });
+  std::vector<std::string> eval;  // the 234 images the model was not calibrated on
+  std::vector<const OrtPrediction*> truth;
+  for (size_t i = 0; i < sample.size(); ++i) {
+    if (i % 10 < 3 && i / 10 * 3 + i % 10 < 100) continue;  // the calibration's 100 (data/README.md)
+    eval.push_back(test::assets_dir() + "/images/imagenet_sample/" + sample[i].file);
+    truth.push_back(&sample[i]);
+  }
+  ASSERT_EQ(eval.size(), 234u);
+  const Comparison c = compare_with_onnx_runtime(eval);
+  ASSERT_EQ(c.images, 234);
+  int right = 0, right_fp32 = 0;
+  for (size_t i = 0; i < eval.size(); ++i) {
+    right += c.inferd_top1[i] == truth[i]->ground_truth;
+    right_fp32 += truth[i]->ort_top1 == truth[i]->ground_truth;
+  }
+  std::cout << "SqueezeNet Q/DQ on 234 ImageNet images: same top-1 as ONNX Runtime on " << c.same_top1
+            << ", largest probability difference " << c.max_prob_diff << "; accuracy " << 100.0 * right / 234
+            << "% (FP32 " << 100.0 * right_fp32 / 234 << "%)\n";
+  // Two INT8 implementations may round an accumulation differently, so an image whose top
+  // two classes are that close could swap; measured 2026-12-05: 234 of 234 the same, largest
+  // probability difference 0.020. Accuracy: 62.0 % against FP32's 63.2 % (3 images; the
+  // simulated INT8 of the same calibration, float biases, keeps 63.2 %: the int32 biases
+  // of the Q/DQ format move a few images on their class boundary).
+  EXPECT_GE(c.same_top1, 232);
+  EXPECT_LE(100.0 * (right_fp32 - right) / 234, 2.0);
+}
+
+}  // namespace
+}  // namespace inferd
