@@ -145,7 +145,8 @@ Result<BuildResult> build_plan(const std::string& model_path, const Backend& bac
                               " nodes; the limit is " + std::to_string(options.max_nodes) + " (--max-nodes)");
   std::vector<std::string> calibrated;
   if (options.calibration)
-    RETURN_IF_ERROR(apply_calibration(graph, *options.calibration, &calibrated).with_context(model_path));
+    RETURN_IF_ERROR(apply_calibration(graph, *options.calibration, &calibrated, options.float_layers)
+                        .with_context(model_path));
   ASSIGN_OR_RETURN(auto result, optimize_graph(std::move(graph), backend, options));
   result.calibration = std::move(calibrated);
   result.import_ms = import_ms;
@@ -181,6 +182,7 @@ std::string plan_cache_path(const std::string& model_path, std::span<const uint8
                          std::to_string(options.max_batch) + "|" + kEngineVersion;
   for (const auto& pass : options.disabled_passes) key_text += "|-" + pass;
   if (options.calibration) key_text += "|" + options.calibration->to_text();
+  for (const auto& layer : options.float_layers) key_text += "|float:" + layer;
   uint64_t h = plan_io::plan_checksum(model_bytes);
   if (!weights_bytes.empty()) h = (h ^ plan_io::plan_checksum(weights_bytes)) * 0x100000001b3ULL;
   for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct BuildOptions {
   std::string weights_path;
   // INT8 calibration to apply to the imported graph (builder/calibration.h), or null.
   std::shared_ptr<const CalibrationTable> calibration;
+  // Layers (node names) that stay float under the calibration: config.toml's
+  // quantization.float_layers.
+  std::set<std::string> float_layers;
 };
 
 struct BuildResult {

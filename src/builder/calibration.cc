@@ -185,10 +185,33 @@ std::vector<ir::ValueId> calibration_targets(const ir::Graph& g) {
   return out;
 }
 
-Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vector<std::string>* report) {
+namespace {
+
+// The indices of the layers `names` pins to float; a name that is no quantized layer of `g` is
+// an error (a typo must not silently leave the layer INT8).
+Result<std::set<size_t>> pinned_layers(const ir::Graph& g, const std::set<std::string>& names) {
+  std::set<size_t> pinned;
+  std::set<std::string> found;
+  for (size_t i = 0; i < g.nodes().size(); ++i)
+    if (quantized_layer(g.nodes()[i]) && names.count(g.nodes()[i].name)) {
+      pinned.insert(i);
+      found.insert(g.nodes()[i].name);
+    }
+  for (const std::string& name : names)
+    if (!found.count(name))
+      return invalid_argument("quantization.float_layers names '" + name +
+                              "', which is no Conv, ConvTranspose or Gemm of the model");
+  return pinned;
+}
+
+}  // namespace
+
+Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vector<std::string>* report,
+                         const std::set<std::string>& float_layer_names) {
   std::map<std::string, const CalibrationTable::Entry*> entries;
   for (const auto& e : table.entries) entries[e.value] = &e;
-  std::set<size_t> float_layers;  // readers of activations left in floating point
+  // Readers of activations left in floating point, and the layers pinned to it.
+  ASSIGN_OR_RETURN(std::set<size_t> float_layers, pinned_layers(g, float_layer_names));
   for (ir::ValueId x : calibration_targets(g)) {
     const std::string name = g.value(x).name;  // copied: add_value may move the values
     const auto it = entries.find(name);
@@ -196,10 +219,17 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
       return invalid_argument("the calibration table has no entry for '" + name +
                               "': it was made for another model (calibrate again)");
     const float threshold = it->second->threshold;
+    std::vector<size_t> readers;  // the quantized layers reading x as their input
+    for (size_t c : g.consumers(x))
+      if (quantized_layer(g.nodes()[c]) && g.nodes()[c].inputs[0] == x) readers.push_back(c);
     if (!it->second->int8) {
-      for (size_t c : g.consumers(x))
-        if (quantized_layer(g.nodes()[c]) && g.nodes()[c].inputs[0] == x) float_layers.insert(c);
+      float_layers.insert(readers.begin(), readers.end());
       if (report) report->push_back(name + ": float (its INT8 error was too large)");
+      continue;
+    }
+    std::erase_if(readers, [&](size_t c) { return float_layers.count(c) > 0; });
+    if (readers.empty()) {
+      if (report) report->push_back(name + ": float (its layers are in quantization.float_layers)");
       continue;
     }
     const bool is_unsigned = it->second->is_unsigned;
@@ -208,8 +238,7 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
     q.name = g.unique_value_name(name + "_int8");
     q.constant.reset();
     const ir::ValueId qx = g.add_value(std::move(q));
-    for (size_t c : g.consumers(x))
-      if (quantized_layer(g.nodes()[c]) && g.nodes()[c].inputs[0] == x) g.nodes()[c].inputs[0] = qx;
+    for (size_t c : readers) g.nodes()[c].inputs[0] = qx;
     ir::Node fq;
     fq.name = name + "_quantize";
     fq.op = ir::OpKind::kFakeQuantize;

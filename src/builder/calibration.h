@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -99,8 +100,12 @@ Int8Weights int8_weights(const float* w, const Shape& shape, int axis);
 std::vector<ir::ValueId> calibration_targets(const ir::Graph& g);
 
 // Rewrites `g` (the imported graph the table was measured on) as described in the file
-// comment, leaving the layers of entries marked float as they are. Every target must have an entry (a table from
-// another model is refused, naming the missing value); `report`, when given, gets one line per quantized activation.
-Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vector<std::string>* report = nullptr);
+// comment, leaving as they are the layers of entries marked float and the layers named in
+// `float_layers` (config.toml's quantization.float_layers: node names; one that is no Conv,
+// ConvTranspose or Gemm of `g` is an error). Every target must have an entry (a table from
+// another model is refused, naming the missing value); `report`, when given, gets one line
+// per activation.
+Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vector<std::string>* report = nullptr,
+                         const std::set<std::string>& float_layers = {});
 
 }  // namespace inferd

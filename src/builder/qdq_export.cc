@@ -24,6 +24,7 @@ struct Exporter {
   std::vector<onnx::NodeProto> front;
   std::map<std::string, std::vector<onnx::NodeProto>> after;
   std::vector<std::string> lines;
+  std::set<std::string> float_layers, float_layers_seen;  // config.toml's quantization.float_layers
 
   Status run();
   Status quantize_layer(onnx::NodeProto& node, ir::OpKind op);
@@ -154,6 +155,11 @@ Status Exporter::quantize_layer(onnx::NodeProto& node, ir::OpKind op) {
     lines.push_back(layer_name(node) + ": float (its input's INT8 error was too large)");
     return Status::ok();
   }
+  if (float_layers.count(layer_name(node))) {
+    float_layers_seen.insert(layer_name(node));
+    lines.push_back(layer_name(node) + ": float (quantization.float_layers)");
+    return Status::ok();
+  }
   node.set_input(0, quantized_activation(x, *it->second));
   ASSIGN_OR_RETURN(const std::vector<float> w_scales, quantize_weights(node, op));
   if (op != ir::OpKind::kConvTranspose) RETURN_IF_ERROR(quantize_bias(node, activation_scale[x], w_scales));
@@ -176,6 +182,10 @@ Status Exporter::run() {
     if (type == "ConvTranspose") RETURN_IF_ERROR(quantize_layer(node, ir::OpKind::kConvTranspose));
     if (type == "Gemm") RETURN_IF_ERROR(quantize_layer(node, ir::OpKind::kGemm));
   }
+  for (const std::string& layer : float_layers)
+    if (!float_layers_seen.count(layer))
+      return invalid_argument("quantization.float_layers names '" + layer +
+                              "', which is no Conv, ConvTranspose or Gemm of the model");
   return order_nodes();
 }
 
@@ -219,9 +229,10 @@ void Exporter::drop_unread_initializers() {
 }  // namespace
 
 Result<QdqExport> export_qdq_onnx(std::span<const uint8_t> onnx_bytes, const CalibrationTable& table,
-                                  const std::string& name) {
+                                  const std::string& name, const std::set<std::string>& float_layers) {
   Exporter e;
   e.name = name;
+  e.float_layers = float_layers;
   if (onnx_bytes.size() > static_cast<size_t>(INT32_MAX) ||
       !e.model.ParseFromArray(onnx_bytes.data(), static_cast<int>(onnx_bytes.size())))
     return data_loss(name + ": not a valid ONNX model");

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,8 +30,10 @@ struct QdqExport {
 };
 
 // `onnx_bytes` is the model the table was measured on (its activations named as in the
-// table); opset 13 or newer (per-channel DequantizeLinear). `name` prefixes errors.
+// table); opset 13 or newer (per-channel DequantizeLinear). `name` prefixes errors. The
+// layers named in `float_layers` (node names; config.toml's quantization.float_layers) stay
+// float; a name that is no Conv, ConvTranspose or Gemm of the model is an error.
 Result<QdqExport> export_qdq_onnx(std::span<const uint8_t> onnx_bytes, const CalibrationTable& table,
-                                  const std::string& name);
+                                  const std::string& name, const std::set<std::string>& float_layers = {});
 
 }  // namespace inferd

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "backends/api/registry.h"
 #include "builder/builder.h"
@@ -194,6 +195,8 @@ int build_command(const Argv& argv) {
     auto table = calibration_from_flags(args, *folder, out + ".calib");
     if (!table.is_ok()) return fail(table.status().message());
     options.calibration = std::move(table).value();
+    const auto& pinned = folder->config.quantization.float_layers;
+    options.float_layers = std::set<std::string>(pinned.begin(), pinned.end());
   }
   auto result = build_plan(model, **backend, options);
   if (!result.is_ok()) return fail(result.status().message());

@@ -47,7 +47,11 @@ Result<CalibrationOptions> calibration_options(const Args& args) {
 
 Result<std::shared_ptr<const CalibrationTable>> calibration_from_flags(const Args& args, const ModelFolder& folder,
                                                                        const std::string& default_cache) {
-  const std::string cache = args.get("calibration-cache").empty() ? default_cache : args.get("calibration-cache");
+  // An explicit --calibration-cache, else the table the model folder's config.toml names
+  // (unless --calibration asks to calibrate anew), else `default_cache`.
+  std::string cache = args.get("calibration-cache");
+  if (cache.empty()) cache = args.get("calibration").empty() && !folder.calibration_path.empty() ? folder.calibration_path
+                                                                                                 : default_cache;
   std::error_code ec;
   if (std::filesystem::exists(cache, ec)) {
     ASSIGN_OR_RETURN(auto table, read_table(cache));

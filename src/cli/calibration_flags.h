@@ -16,8 +16,9 @@ namespace inferd::cli {
 // --calibration-cache (whose default is described as `cache_default`).
 void add_calibration_flags(Args& args, const std::string& cache_default);
 
-// The table for `folder`: --calibration-cache if given, else `default_cache`; measured on
-// --calibration's images when that file does not exist (progress on stdout).
+// The table for `folder`: --calibration-cache if given, else the folder's
+// quantization.calibration (unless --calibration is given), else `default_cache`; measured
+// on --calibration's images when that file does not exist (progress on stdout).
 Result<std::shared_ptr<const CalibrationTable>> calibration_from_flags(const Args& args, const ModelFolder& folder,
                                                                        const std::string& default_cache);
 

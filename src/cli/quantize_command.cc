@@ -2,6 +2,7 @@
 // out as an ONNX model with QuantizeLinear/DequantizeLinear pairs (builder/qdq_export.h), which
 // ONNX Runtime, TensorRT or inferd itself run as explicit quantization.
 #include <iostream>
+#include <set>
 
 #include "builder/qdq_export.h"
 #include "cli/calibration_flags.h"
@@ -29,7 +30,9 @@ int quantize_command(const Argv& argv) {
   if (!table.is_ok()) return fail(table.status().message());
   auto bytes = read_file(folder->model_path);
   if (!bytes.is_ok()) return fail(bytes.status().message());
-  auto exported = export_qdq_onnx(*bytes, **table, folder->model_path);
+  const auto& pinned = folder->config.quantization.float_layers;
+  auto exported =
+      export_qdq_onnx(*bytes, **table, folder->model_path, std::set<std::string>(pinned.begin(), pinned.end()));
   if (!exported.is_ok()) return fail(exported.status().message());
   if (Status s = write_file(out, exported->model); !s.is_ok()) return fail(s.message());
   if (args.on("report"))

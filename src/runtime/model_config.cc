@@ -119,6 +119,18 @@ class Section {
     return Status::ok();
   }
 
+  Status read_string_array(std::string_view key, std::vector<std::string>* out) {
+    const toml::Value* v = find(key);
+    if (v == nullptr) return Status::ok();
+    if (!v->is_array()) return wrong_type(key, "an array of strings", *v);
+    out->clear();
+    for (const toml::Value& item : v->as_array()) {
+      if (!item.is_string()) return error(key, "must hold strings, got " + a_type(item));
+      out->push_back(item.as_string());
+    }
+    return Status::ok();
+  }
+
   bool has(std::string_view key) const { return table_.contains(key); }
 
   // A nested table ([input] or input.x = ...); nullptr when absent.
@@ -237,6 +249,11 @@ Status read_instances(Section& s, InstancesConfig& in) {
   return s.read_choice("precision", {"fp32", "tf32", "fp16", "bf16", "int8"}, &in.precision);
 }
 
+Status read_quantization(Section& s, QuantizationConfig& q) {
+  RETURN_IF_ERROR(s.read_string("calibration", &q.calibration));
+  return s.read_string_array("float_layers", &q.float_layers);
+}
+
 Status read_name(Section& s, std::string& name) {
   RETURN_IF_ERROR(s.read_string("name", &name));
   if (name.empty() && s.has("name")) return s.error("name", "must not be empty (leave it out to use the folder name)");
@@ -262,6 +279,8 @@ Result<ModelConfig> parse_model_config(std::string_view toml_text, const std::st
                              [&](Section& s) { return read_batching(s, config.batching, config.max_batch); }));
   RETURN_IF_ERROR(
       read_table(root, "instances", file_name, [&](Section& s) { return read_instances(s, config.instances); }));
+  RETURN_IF_ERROR(read_table(root, "quantization", file_name,
+                             [&](Section& s) { return read_quantization(s, config.quantization); }));
   RETURN_IF_ERROR(root.check_no_unknown_keys());
   return config;
 }
@@ -390,6 +409,16 @@ Result<ModelFolder> load_model_folder(const std::string& dir) {
   }
 
   ASSIGN_OR_RETURN(folder.mean_path, find_mean_file(dir, folder.config.input.mean_file, config_path));
+  if (const std::string& calibration = folder.config.quantization.calibration; !calibration.empty()) {
+    Result<fs::path> inside = resolve_inside(dir, calibration, "quantization.calibration");
+    if (!inside.is_ok()) return inside.status().with_context(config_path.string());
+    // It may not exist yet: `inferd build --calibration` writes it; an INT8 load reads it.
+    std::error_code exists_ec;
+    if (fs::exists(*inside, exists_ec) && !is_file(*inside))
+      return invalid_argument(config_path.string() + ": quantization.calibration '" + calibration +
+                              "' is not a regular file");
+    folder.calibration_path = inside->string();
+  }
 
   const std::string& labels = folder.config.output.labels;
   if (!labels.empty()) {

@@ -62,6 +62,16 @@ struct InstancesConfig {
   std::string precision = "fp32";  // fp32 | tf32 | fp16 | bf16 | int8
 };
 
+// INT8 (docs/quantization.md): what a build with precision "int8" uses.
+struct QuantizationConfig {
+  // A calibration table in the model folder (written by `inferd build --calibration DIR` or
+  // `inferd quantize`). Required to serve the model with precision "int8".
+  std::string calibration;
+  // Conv, ConvTranspose and Gemm layers (node names, as `inferd build --report` lists them)
+  // that stay float in an INT8 build, whatever the calibration measured.
+  std::vector<std::string> float_layers;
+};
+
 struct ModelConfig {
   std::string name;  // empty = the folder name (load_model_folder fills it in)
   int max_batch = 32;
@@ -69,6 +79,7 @@ struct ModelConfig {
   OutputConfig output;
   BatchingConfig batching;
   InstancesConfig instances;
+  QuantizationConfig quantization;
 };
 
 // Parses and validates a config.toml. Unknown keys, wrong types and out-of-range values
@@ -82,6 +93,7 @@ struct ModelFolder {
   std::string model_path;           // the model.onnx, deploy.prototxt or model.plan to load
   std::string weights_path;         // a deploy.prototxt's model.caffemodel (beside it); else empty
   std::string mean_path;            // the input.mean_file found inside the folder; else empty
+  std::string calibration_path;     // quantization.calibration inside the folder; else empty
   int version = 0;                  // the version folder's number; 0 for a model given as a file
   std::vector<std::string> labels;  // empty when there is no labels file
 };

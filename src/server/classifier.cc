@@ -4,6 +4,7 @@
 
 #include "backends/api/registry.h"
 #include "builder/builder.h"
+#include "core/file.h"
 
 namespace inferd {
 namespace {
@@ -66,6 +67,32 @@ Status check_config_matches(const LoadedModel& m) {
   return Status::ok();
 }
 
+// Precision "int8" from a model folder (the server, `inferd classify`): the calibration table
+// config.toml names (quantization.calibration) in the graph and its pinned float layers,
+// fp32 kernels where a layer has no INT8 one, as `inferd build --precision int8` builds.
+// A folder's plan was built already: nothing to apply.
+Status use_folder_calibration(const ModelFolder& folder, BuildOptions& build) {
+  if (folder.model_path.ends_with(".plan")) return Status::ok();
+  if (folder.calibration_path.empty())
+    return failed_precondition(folder.dir +
+                               ": precision \"int8\" needs a calibration table: set quantization.calibration in "
+                               "config.toml to a file made by `inferd build MODEL --precision int8 --calibration "
+                               "IMAGES` (docs/quantization.md)");
+  constexpr size_t kMaxTableBytes = size_t{4} << 20;  // one short line per activation
+  Result<std::string> read = read_text_file(folder.calibration_path);
+  if (!read.is_ok()) return read.status().with_context(folder.dir + ": quantization.calibration");
+  const std::string& text = *read;
+  if (text.size() > kMaxTableBytes)
+    return invalid_argument(folder.calibration_path + ": " + std::to_string(text.size()) +
+                            " bytes; a calibration table has at most " + std::to_string(kMaxTableBytes));
+  ASSIGN_OR_RETURN(CalibrationTable table, CalibrationTable::parse(text, folder.calibration_path));
+  build.calibration = std::make_shared<const CalibrationTable>(std::move(table));
+  const auto& pinned = folder.config.quantization.float_layers;
+  build.float_layers = std::set<std::string>(pinned.begin(), pinned.end());
+  build.precision = "fp32";
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<LoadedModel> load_classifier(const std::string& model, const std::string& labels_path,
@@ -81,6 +108,7 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   build.precision = options.precision.empty() ? cfg.instances.precision : options.precision;
   build.max_nodes = options.max_nodes;
   build.weights_path = m.folder.weights_path;
+  if (build.precision == "int8") RETURN_IF_ERROR(use_folder_calibration(m.folder, build));
   ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
                                                   : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));

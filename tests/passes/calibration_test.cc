@@ -163,6 +163,46 @@ TEST(Calibration, AFloatEntryLeavesItsLayersInFloatingPoint) {
   EXPECT_EQ(quantizers, 1);
 }
 
+// config.toml's quantization.float_layers: a pinned layer keeps its float input and weights
+// while another reader of the same activation is quantized; a name that is no layer is refused.
+TEST(Calibration, PinnedLayersStayFloat) {
+  const auto graph = [] {
+    test::GraphBuilder b("pinned");
+    const ir::ValueId x = b.input("data", {1, 4, 6, 6});
+    b.output(b.conv("kept", x, 8, 3, 1, 1));
+    b.output(b.conv("pinned", x, 8, 1));
+    return b.finish();
+  };
+  ir::Graph g = graph();
+  const Tensor pinned_weights = *g.value(g.nodes()[1].inputs[1]).constant;
+  const CalibrationTable table{"entropy", {{"data", 4.0f}}};
+  std::vector<std::string> report;
+  const Status applied = apply_calibration(g, table, &report, {"pinned"});
+  ASSERT_TRUE(applied.is_ok()) << applied.message();
+  for (const ir::Node& n : g.nodes()) {
+    if (n.name == "kept") {
+      EXPECT_EQ(g.value(n.inputs[0]).name, "data_int8");
+    }
+    if (n.name == "pinned") {
+      EXPECT_EQ(n.inputs[0], *g.find_value("data"));
+      const Tensor& w = *g.value(n.inputs[1]).constant;
+      EXPECT_TRUE(std::equal(w.floats().begin(), w.floats().end(), pinned_weights.floats().begin()));
+    }
+  }
+  ir::Graph all_pinned = graph();
+  report.clear();
+  ASSERT_TRUE(apply_calibration(all_pinned, table, &report, {"kept", "pinned"}).is_ok());
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(report[0], "data: float (its layers are in quantization.float_layers)");
+  for (const ir::Node& n : all_pinned.nodes()) EXPECT_NE(n.op, ir::OpKind::kFakeQuantize);
+
+  ir::Graph typo = graph();
+  const Status s = apply_calibration(typo, table, nullptr, {"pinnned"});
+  EXPECT_NE(s.message().find("quantization.float_layers names 'pinnned', which is no Conv, ConvTranspose or Gemm"),
+            std::string::npos)
+      << s.message();
+}
+
 TEST(Calibration, ATableOfAnotherModelIsRefused) {
   test::GraphBuilder b("other");
   b.output(b.conv("conv", b.input("pixels", {1, 3, 4, 4}), 4, 1));

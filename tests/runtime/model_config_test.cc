@@ -169,10 +169,10 @@ TEST(ModelConfig, UnknownKeysAreErrors) {
             "resize, scale, std, width)");
   EXPECT_EQ(config_error("nmae = \"x\"\n"),
             "config.toml: unknown key 'nmae' (top-level keys: batching, input, instances, max_batch, name, "
-            "output)");
+            "output, quantization)");
   EXPECT_EQ(config_error("[inptu]\nwidth = 1\n"),
             "config.toml: unknown key 'inptu' (top-level keys: batching, input, instances, max_batch, name, "
-            "output)");
+            "output, quantization)");
   EXPECT_EQ(config_error("[output.extra]\n"),
             "config.toml: unknown key 'output.extra' (keys of [output]: labels, softmax, top_k)");
   EXPECT_EQ(config_error("[batching]\nmax_delay_us = 5\n"),
@@ -219,6 +219,24 @@ TEST(ModelConfig, WrongTypesAreErrors) {
             "config.toml: 'batching.preferred_batch' must hold integers, got a float");
   EXPECT_EQ(config_error("[instances]\ncount = true"),
             "config.toml: 'instances.count' must be an integer, got a boolean");
+  EXPECT_EQ(config_error("[quantization]\nfloat_layers = \"conv1\""),
+            "config.toml: 'quantization.float_layers' must be an array of strings, got a string");
+  EXPECT_EQ(config_error("[quantization]\nfloat_layers = [\"conv1\", 2]"),
+            "config.toml: 'quantization.float_layers' must hold strings, got an integer");
+  EXPECT_EQ(config_error("[quantization]\ncalibration = 1"),
+            "config.toml: 'quantization.calibration' must be a string, got an integer");
+}
+
+TEST(ModelConfig, ReadsTheQuantizationTable) {
+  auto c = parse_model_config("[quantization]\ncalibration = \"int8.calib\"\nfloat_layers = [\"conv1\", \"fc\"]\n",
+                              "config.toml");
+  ASSERT_TRUE(c.is_ok()) << c.status().message();
+  EXPECT_EQ(c->quantization.calibration, "int8.calib");
+  EXPECT_EQ(c->quantization.float_layers, (std::vector<std::string>{"conv1", "fc"}));
+  auto none = parse_model_config("", "config.toml");
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_TRUE(none->quantization.calibration.empty());
+  EXPECT_TRUE(none->quantization.float_layers.empty());
 }
 
 TEST(ModelConfig, OutOfRangeValuesAreErrors) {

@@ -61,6 +61,23 @@ TEST(ModelFolderTrust, LabelsOutsideTheFolderAreRefused) {
       << load_error(f);
 }
 
+TEST(ModelFolderTrust, ACalibrationTableOutsideTheFolderIsRefused) {
+  Folder f;
+  f.write("m/config.toml", "[quantization]\ncalibration = \"../secret.txt\"\n");
+  EXPECT_NE(load_error(f).find("quantization.calibration '../secret.txt' resolves to " +
+                               f.path("secret.txt").string() + ", outside the model folder"),
+            std::string::npos)
+      << load_error(f);
+  // Inside, it may be missing (a build writes it there), but not a folder.
+  f.write("m/config.toml", "[quantization]\ncalibration = \"int8.calib\"\n");
+  auto missing = load_model_folder(f.model());
+  ASSERT_TRUE(missing.is_ok()) << missing.status().message();
+  EXPECT_EQ(missing->calibration_path, fs::canonical(f.path("m")).string() + "/int8.calib");
+  fs::create_directories(f.path("m/int8.calib"));
+  EXPECT_NE(load_error(f).find("quantization.calibration 'int8.calib' is not a regular file"), std::string::npos)
+      << load_error(f);
+}
+
 TEST(ModelFolderTrust, AbsoluteLabelsAreRefused) {
   Folder f;
   f.write("m/config.toml", "[output]\nlabels = \"" + f.path("secret.txt").string() + "\"\n");

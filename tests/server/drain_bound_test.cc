@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <future>
+#include <sstream>
+#include <string>
 
 #include "http_client.h"
 #include "server_test_env.h"
@@ -58,6 +60,21 @@ TEST(DrainBound, RequestsThatFinishInTimeAreServedNormally) {
 // Out of drain time, the requests still in the batch queue are answered 503 and dropped,
 // not run one batch after another for clients that have their answer already (the drain
 // used to go on for as long as the queue took to run).
+// How many requests the server has read so far, answered or not (its /metrics: the in-flight
+// gauge plus the answers counted); -1 when the scrape fails.
+int requests_read(int port) {
+  HttpClient c(port, 5000);
+  if (!c.send(format_request("GET", "/metrics"))) return -1;
+  const auto r = c.read_response();
+  if (!r || r->status != 200) return -1;
+  int total = 0;
+  std::istringstream lines(r->body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("inferd_inflight_requests ") || line.starts_with("inferd_requests_total{"))
+      total += static_cast<int>(std::stod(line.substr(line.rfind(' ') + 1)));
+  return total;
+}
+
 TEST(DrainBound, TheBatchQueueIsDroppedWhenTheDrainTimeIsUp) {
   TestServerConfig c;
   c.max_batch = 1;  // one image per run: the queue takes long to run through
@@ -91,7 +108,13 @@ TEST(DrainBound, TheBatchQueueIsDroppedWhenTheDrainTimeIsUp) {
       return a;
     }));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // decoded and queued
+  // Every request read before the drain begins: one still unread then is not answered (the
+  // connection closes after the last answer, which says so), and on a loaded machine 300 ms
+  // was not always enough for the server to read them all.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (requests_read(port) < kClients * kPipelined && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // decoded and queued
   const auto start = std::chrono::steady_clock::now();
   server->shutdown();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,0 +1,121 @@
+// A model folder served in INT8 (config.toml: [instances] precision = "int8" and
+// [quantization] calibration = FILE, float_layers = [...]): the server and `inferd classify`
+// build it with the folder's calibration table and pinned layers, as `inferd build
+// --precision int8` does. Uses the bundled SqueezeNet and the calibration table kept in
+// tests/model/data (data/README.md).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/file.h"
+#include "server/classifier.h"
+#include "support/test_util.h"
+
+namespace inferd {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The bundled SqueezeNet copied to a temp folder, config.toml extended with `extra`; with
+// `table`, tests/model/data's calibration table as int8.calib.
+class Int8Folder {
+ public:
+  Int8Folder(const std::string& extra, bool table) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("inferd_int8_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "1");
+    const fs::path bundled = fs::path(test::source_dir()) / "models/squeezenet";
+    for (const char* f : {"config.toml", "labels.txt", "1/model.onnx"}) fs::copy_file(bundled / f, dir_ / f);
+    std::ofstream(dir_ / "config.toml", std::ios::app) << "\n" << extra;
+    if (table)
+      fs::copy_file(fs::path(test::source_dir()) / "tests/model/data/squeezenet1.1_qdq.calib", dir_ / "int8.calib");
+  }
+  ~Int8Folder() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string dir() const { return dir_.string(); }
+
+ private:
+  fs::path dir_;
+};
+
+constexpr const char* kInt8 = "[instances]\nprecision = \"int8\"\n[quantization]\ncalibration = \"int8.calib\"\n";
+
+// Whether node `name` of the built plan (or, when split, each of its parts) reads an INT8 input.
+int int8_nodes_named(const LoadedModel& m, const std::string& prefix) {
+  int n = 0;
+  for (const ir::Node& node : m.engine->plan().graph.nodes())
+    n += node.name.starts_with(prefix) && node.attrs.has("input_scale");
+  return n;
+}
+
+std::string top1(const LoadedModel& m, const std::string& image) {
+  auto ctx = m.engine->create_context();
+  EXPECT_TRUE(ctx.is_ok());
+  auto bytes = read_file(image);
+  EXPECT_TRUE(bytes.is_ok());
+  EXPECT_TRUE(image_to_tensor(m, *bytes, (*ctx)->input_data(0)).is_ok());
+  auto top = classify_batch(m, **ctx, 1, 1);
+  EXPECT_TRUE(top.is_ok()) << top.status().message();
+  return top.is_ok() ? top.value()[0][0].label : "";
+}
+
+TEST(Int8ModelFolder, BuildsWithTheFoldersCalibrationAndClassifies) {
+  Int8Folder f(kInt8, true);
+  LoadOptions options;
+  options.backend = "cpu";
+  options.cache_plans = false;
+  auto m = load_classifier(f.dir(), "", options);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  EXPECT_GT(int8_nodes_named(*m, "fire3/"), 0);
+  EXPECT_GT(int8_nodes_named(*m, "conv10_1"), 0);
+  EXPECT_NE(top1(*m, test::source_dir() + "/images/1.jpg").find("Angora"), std::string::npos);
+}
+
+TEST(Int8ModelFolder, PinnedLayersStayFloat) {
+  Int8Folder f(std::string(kInt8) + "float_layers = [\"conv10_1\"]\n", true);
+  LoadOptions options;
+  options.backend = "cpu";
+  options.cache_plans = false;
+  auto m = load_classifier(f.dir(), "", options);
+  ASSERT_TRUE(m.is_ok()) << m.status().message();
+  EXPECT_GT(int8_nodes_named(*m, "fire3/"), 0);
+  EXPECT_EQ(int8_nodes_named(*m, "conv10_1"), 0);
+  EXPECT_NE(top1(*m, test::source_dir() + "/images/1.jpg").find("Angora"), std::string::npos);
+}
+
+TEST(Int8ModelFolder, ErrorsSayWhatIsMissing) {
+  LoadOptions options;
+  options.backend = "cpu";
+  options.cache_plans = false;
+  {
+    Int8Folder f("[instances]\nprecision = \"int8\"\n", false);
+    auto m = load_classifier(f.dir(), "", options);
+    ASSERT_FALSE(m.is_ok());
+    EXPECT_NE(m.status().message().find("precision \"int8\" needs a calibration table: set quantization.calibration"),
+              std::string::npos)
+        << m.status().message();
+  }
+  {
+    Int8Folder f(kInt8, false);  // named, not there
+    auto m = load_classifier(f.dir(), "", options);
+    ASSERT_FALSE(m.is_ok());
+    EXPECT_NE(m.status().message().find("quantization.calibration"), std::string::npos) << m.status().message();
+    EXPECT_NE(m.status().message().find("int8.calib"), std::string::npos) << m.status().message();
+  }
+  {
+    Int8Folder f(std::string(kInt8) + "float_layers = [\"conv99\"]\n", true);
+    auto m = load_classifier(f.dir(), "", options);
+    ASSERT_FALSE(m.is_ok());
+    EXPECT_NE(m.status().message().find("quantization.float_layers names 'conv99'"), std::string::npos)
+        << m.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace inferd
