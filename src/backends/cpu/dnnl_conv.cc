@@ -28,7 +28,6 @@
 #include "backends/cpu/dnnl_ops.h"
 #include "backends/cpu/dnnl_quantize.h"
 #include "core/log.h"
-#include "core/quantize.h"
 
 namespace inferd::cpu {
 namespace {
@@ -126,25 +125,15 @@ class Int8ConvBuilder final : public PipelineBuilder {
             const std::vector<float>& weight_scales) {
     const int64_t out_channels = weights_dims_[0] * (weights_dims_.size() == 5 ? weights_dims_[1] : 1);
     const int64_t per_channel = element_count(Shape(weights_dims_.begin(), weights_dims_.end())) / out_channels;
-    const std::vector<float> w_scales =
-        weight_scales.empty() ? int8_channel_scales(weights, out_channels, per_channel) : weight_scales;
-    std::vector<int8_t> q(static_cast<size_t>(out_channels * per_channel));
-    scales_.assign(static_cast<size_t>(out_channels), 0.0f);
-    std::vector<float> scaled_bias(static_cast<size_t>(out_channels), 0.0f);
-    for (int64_t m = 0; m < out_channels; ++m) {
-      const float w_scale = w_scales[static_cast<size_t>(m)];
-      for (int64_t k = 0; k < per_channel; ++k)
-        q[static_cast<size_t>(m * per_channel + k)] =
-            static_cast<int8_t>(quantized_level(weights[m * per_channel + k], w_scale, -127.0f, 127.0f));
-      scales_[static_cast<size_t>(m)] = quant_.scale * w_scale;
-      if (bias) scaled_bias[static_cast<size_t>(m)] = bias[m] / scales_[static_cast<size_t>(m)];
-    }
+    const Int8LayerWeights q =
+        int8_layer_weights(weights, out_channels, per_channel, weight_scales, quant_.scale, bias);
+    scales_ = q.output_scales;
     const memory::desc user(weights_dims_, memory::data_type::s8,
                             weights_dims_.size() == 5 ? memory::format_tag::goihw : memory::format_tag::oihw);
-    plain_weights_ = pack_tensor(user, q.data(), user);
-    bias_ = pack_tensor(bias_desc(out_channels), scaled_bias.data(), bias_desc(out_channels));
+    plain_weights_ = pack_tensor(user, q.levels.data(), user);
+    bias_ = pack_tensor(bias_desc(out_channels), q.bias.data(), bias_desc(out_channels));
     const conv_pd pd = choose(x, y);
-    weights_ = pack_tensor(user, q.data(), pd.weights_desc());
+    weights_ = pack_tensor(user, q.levels.data(), pd.weights_desc());
     log_debug("onednn_int8_conv_packed").kv("impl", pd.impl_info_str());
   }
 
@@ -158,10 +147,7 @@ class Int8ConvBuilder final : public PipelineBuilder {
       pl.add_reorder(pl.bind_input(3, desc_of(in[3])), dst.compute);
       if (dst.compute.get() == dst.view.get()) pl.skip_last_step_when_aliased(3, 0);
     }
-    // The packed weights fit the batch-1 primitive; another shape's may want another
-    // format: re-packed from the plain s8 copy (a packed format carries s8 compensation).
-    const memory weights = pd.weights_desc() == weights_.desc ? pl.bind_fixed(weights_.desc, weights_.buffer->data())
-                                                              : pl.weights_as(plain_weights_, pd.weights_desc());
+    const memory weights = int8_weights_as(pl, weights_, plain_weights_, pd.weights_desc());
     pl.add(pd, dnnl::convolution_forward(pd),
            {{DNNL_ARG_SRC, src},
             {DNNL_ARG_DST, dst.compute},

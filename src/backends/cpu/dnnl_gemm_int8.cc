@@ -15,7 +15,6 @@
 #include "backends/cpu/dnnl_gemm_int8.h"
 #include "backends/cpu/dnnl_quantize.h"
 #include "core/log.h"
-#include "core/quantize.h"
 
 namespace inferd::cpu {
 namespace {
@@ -29,23 +28,14 @@ class Int8GemmBuilder final : public PipelineBuilder {
       : n_(n), k_(k), act_(std::move(act)), quant_(quant) {}
 
   void pack(const ConstTensorView& a, const ConstTensorView& y, const Int8GemmWeights& w) {
-    const std::vector<float> w_scales = w.scales.empty() ? int8_channel_scales(w.rows.data(), n_, k_) : w.scales;
-    std::vector<int8_t> q(static_cast<size_t>(n_ * k_));
-    scales_.assign(static_cast<size_t>(n_), 0.0f);
-    std::vector<float> scaled_bias(static_cast<size_t>(n_), 0.0f);
-    for (int64_t j = 0; j < n_; ++j) {
-      const float w_scale = w_scales[static_cast<size_t>(j)];
-      for (int64_t i = 0; i < k_; ++i)
-        q[static_cast<size_t>(j * k_ + i)] =
-            static_cast<int8_t>(quantized_level(w.rows[static_cast<size_t>(j * k_ + i)], w_scale, -127.0f, 127.0f));
-      scales_[static_cast<size_t>(j)] = w.alpha * quant_.scale * w_scale;
-      if (!w.bias.empty()) scaled_bias[static_cast<size_t>(j)] = w.bias[static_cast<size_t>(j)] / scales_[static_cast<size_t>(j)];
-    }
+    const Int8LayerWeights q = int8_layer_weights(w.rows.data(), n_, k_, w.scales, w.alpha * quant_.scale,
+                                                  w.bias.empty() ? nullptr : w.bias.data());
+    scales_ = q.output_scales;
     const memory::desc plain({n_, k_}, memory::data_type::s8, memory::format_tag::oi);
-    plain_weights_ = pack_tensor(plain, q.data(), plain);
-    bias_ = pack_tensor(bias_desc(), scaled_bias.data(), bias_desc());
+    plain_weights_ = pack_tensor(plain, q.levels.data(), plain);
+    bias_ = pack_tensor(bias_desc(), q.bias.data(), bias_desc());
     const ip_pd pd = choose(a, y);
-    weights_ = pack_tensor(plain, q.data(), pd.weights_desc());
+    weights_ = pack_tensor(plain, q.levels.data(), pd.weights_desc());
     log_debug("onednn_int8_gemm_packed").kv("impl", pd.impl_info_str());
   }
 
@@ -55,10 +45,7 @@ class Int8GemmBuilder final : public PipelineBuilder {
     const memory src = pl.scratch(pd.src_desc());
     add_input_quantization(pl, src, quant_);
     const Pipeline::OutputTarget dst = pl.output_as(0, out[0], pd.dst_desc());
-    // Packed for batch 1; another batch's primitive may want another format (a packed s8
-    // format carries its compensation): re-packed from the plain copy then.
-    const memory weights = pd.weights_desc() == weights_.desc ? pl.bind_fixed(weights_.desc, weights_.buffer->data())
-                                                              : pl.weights_as(plain_weights_, pd.weights_desc());
+    const memory weights = int8_weights_as(pl, weights_, plain_weights_, pd.weights_desc());
     pl.add(pd, dnnl::inner_product_forward(pd),
            {{DNNL_ARG_SRC, src},
             {DNNL_ARG_DST, dst.compute},

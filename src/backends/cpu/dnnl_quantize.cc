@@ -69,4 +69,27 @@ void add_input_quantization(Pipeline& pl, const dnnl::memory& dst, const InputQu
                 [dst, q](Inputs i, Outputs) { quantize_input(i[0], dst.get_data_handle(), q); });
 }
 
+Int8LayerWeights int8_layer_weights(const float* w, int64_t outputs, int64_t per_output,
+                                    const std::vector<float>& weight_scales, float sum_scale, const float* bias) {
+  const std::vector<float> w_scales = weight_scales.empty() ? int8_channel_scales(w, outputs, per_output) : weight_scales;
+  Int8LayerWeights q;
+  q.levels.resize(static_cast<size_t>(outputs * per_output));
+  q.output_scales.resize(static_cast<size_t>(outputs));
+  q.bias.assign(static_cast<size_t>(outputs), 0.0f);
+  for (size_t m = 0; m < static_cast<size_t>(outputs); ++m) {
+    const float w_scale = w_scales[m];
+    const size_t row = m * static_cast<size_t>(per_output);
+    for (size_t k = 0; k < static_cast<size_t>(per_output); ++k)
+      q.levels[row + k] = static_cast<int8_t>(quantized_level(w[row + k], w_scale, -127.0f, 127.0f));
+    q.output_scales[m] = sum_scale * w_scale;
+    if (bias) q.bias[m] = bias[m] / q.output_scales[m];
+  }
+  return q;
+}
+
+dnnl::memory int8_weights_as(Pipeline& pl, const PackedTensor& packed, const PackedTensor& plain,
+                             const dnnl::memory::desc& want) {
+  return want == packed.desc ? pl.bind_fixed(packed.desc, packed.buffer->data()) : pl.weights_as(plain, want);
+}
+
 }  // namespace inferd::cpu

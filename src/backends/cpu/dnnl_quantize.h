@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "backends/cpu/dnnl_common.h"
 #include "ir/graph.h"
@@ -36,5 +37,26 @@ dnnl::memory::desc quantized_desc_of(const ConstTensorView& x, dnnl::memory::dat
 
 // Adds the step that quantizes input 0 into `dst` (a scratch of quantized_desc_of(input 0)).
 void add_input_quantization(Pipeline& pl, const dnnl::memory& dst, const InputQuantization& q);
+
+// A layer's weights on their int8 grid, as oneDNN's integer primitives take them.
+struct Int8LayerWeights {
+  std::vector<int8_t> levels;        // [outputs, per_output], in -127..127
+  std::vector<float> output_scales;  // per output: the int32 sums back to the layer's units
+  std::vector<float> bias;           // per output, divided by its output scale (oneDNN 2.6
+                                     // applies output scales after the bias); zeros without one
+};
+
+// `w` is [outputs, per_output] fp32 on the per-output grid `weight_scales` (empty: max|w| /
+// 127 per output, exact for the weights the quantized_layer_folding pass folds); `sum_scale`
+// is what the sums carry besides the weight scale (the input scale; Gemm: alpha x it);
+// `bias` has `outputs` values or is null.
+Int8LayerWeights int8_layer_weights(const float* w, int64_t outputs, int64_t per_output,
+                                    const std::vector<float>& weight_scales, float sum_scale, const float* bias);
+
+// The s8 weights a primitive wants: the packing made for batch 1 when it fits, else a copy
+// re-packed from the plain s8 weights (a packed s8 format carries its compensation, so it is
+// never re-packed from another packing).
+dnnl::memory int8_weights_as(Pipeline& pl, const PackedTensor& packed, const PackedTensor& plain,
+                             const dnnl::memory::desc& want);
 
 }  // namespace inferd::cpu
