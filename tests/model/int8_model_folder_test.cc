@@ -65,12 +65,17 @@ std::string top1(const LoadedModel& m, const std::string& image) {
   return top.is_ok() ? top.value()[0][0].label : "";
 }
 
-TEST(Int8ModelFolder, BuildsWithTheFoldersCalibrationAndClassifies) {
-  Int8Folder f(kInt8, true);
+// The folder on the CPU backend, its plan built anew.
+Result<LoadedModel> load(const Int8Folder& f) {
   LoadOptions options;
   options.backend = "cpu";
   options.cache_plans = false;
-  auto m = load_classifier(f.dir(), "", options);
+  return load_classifier(f.dir(), "", options);
+}
+
+TEST(Int8ModelFolder, BuildsWithTheFoldersCalibrationAndClassifies) {
+  Int8Folder f(kInt8, true);
+  auto m = load(f);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   EXPECT_GT(int8_nodes_named(*m, "fire3/"), 0);
   EXPECT_GT(int8_nodes_named(*m, "conv10_1"), 0);
@@ -79,10 +84,7 @@ TEST(Int8ModelFolder, BuildsWithTheFoldersCalibrationAndClassifies) {
 
 TEST(Int8ModelFolder, PinnedLayersStayFloat) {
   Int8Folder f(std::string(kInt8) + "float_layers = [\"conv10_1\"]\n", true);
-  LoadOptions options;
-  options.backend = "cpu";
-  options.cache_plans = false;
-  auto m = load_classifier(f.dir(), "", options);
+  auto m = load(f);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   EXPECT_GT(int8_nodes_named(*m, "fire3/"), 0);
   EXPECT_EQ(int8_nodes_named(*m, "conv10_1"), 0);
@@ -90,12 +92,9 @@ TEST(Int8ModelFolder, PinnedLayersStayFloat) {
 }
 
 TEST(Int8ModelFolder, ErrorsSayWhatIsMissing) {
-  LoadOptions options;
-  options.backend = "cpu";
-  options.cache_plans = false;
   {
     Int8Folder f("[instances]\nprecision = \"int8\"\n", false);
-    auto m = load_classifier(f.dir(), "", options);
+    auto m = load(f);
     ASSERT_FALSE(m.is_ok());
     EXPECT_NE(m.status().message().find("precision \"int8\" needs a calibration table: set quantization.calibration"),
               std::string::npos)
@@ -103,14 +102,14 @@ TEST(Int8ModelFolder, ErrorsSayWhatIsMissing) {
   }
   {
     Int8Folder f(kInt8, false);  // named, not there
-    auto m = load_classifier(f.dir(), "", options);
+    auto m = load(f);
     ASSERT_FALSE(m.is_ok());
     EXPECT_NE(m.status().message().find("quantization.calibration"), std::string::npos) << m.status().message();
     EXPECT_NE(m.status().message().find("int8.calib"), std::string::npos) << m.status().message();
   }
   {
     Int8Folder f(std::string(kInt8) + "float_layers = [\"conv99\"]\n", true);
-    auto m = load_classifier(f.dir(), "", options);
+    auto m = load(f);
     ASSERT_FALSE(m.is_ok());
     EXPECT_NE(m.status().message().find("quantization.float_layers names 'conv99'"), std::string::npos)
         << m.status().message();

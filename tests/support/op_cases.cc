@@ -59,6 +59,15 @@ OpCase gemm_case(std::string name, ir::Attributes a, Shape x, Shape b, CaseInput
           "onednn:inner_product+gemv"};
 }
 
+// `a` with an INT8 input (quantized_layer_folding's attributes): uint8 or int8 levels over
+// [0 or -threshold, threshold].
+ir::Attributes int8_input(ir::Attributes a, bool is_unsigned, float threshold) {
+  a.set("input_scale", threshold / (is_unsigned ? 255.0f : 127.0f));
+  a.set("input_qmin", int64_t{is_unsigned ? 0 : -128});
+  a.set("input_qmax", int64_t{is_unsigned ? 255 : 127});
+  return a;
+}
+
 }  // namespace
 
 std::vector<OpCase> pool_cases() {
@@ -242,12 +251,6 @@ std::vector<OpCase> conv_cases() {
 
 std::vector<OpCase> int8_conv_cases() {
   // uint8 inputs as after a ReLU (a few beyond the threshold saturate), int8 ones signed.
-  const auto int8_input = [](ir::Attributes a, bool is_unsigned, float threshold) {
-    a.set("input_scale", threshold / (is_unsigned ? 255.0f : 127.0f));
-    a.set("input_qmin", int64_t{is_unsigned ? 0 : -128});
-    a.set("input_qmax", int64_t{is_unsigned ? 255 : 127});
-    return a;
-  };
   const auto int8_case = [](std::string name, ir::Attributes a, Shape x, Shape w, bool bias, Shape y,
                             bool residual = false) {
     OpCase c = conv_case(std::move(name), std::move(a), std::move(x), w, bias, std::move(y), residual);
@@ -334,13 +337,7 @@ std::vector<OpCase> gemm_cases() {
 }
 
 std::vector<OpCase> int8_gemm_cases() {
-  const auto int8_input = [](ir::Attributes a, bool is_unsigned, float threshold) {
-    a.set("input_scale", threshold / (is_unsigned ? 255.0f : 127.0f));
-    a.set("input_qmin", int64_t{is_unsigned ? 0 : -128});
-    a.set("input_qmax", int64_t{is_unsigned ? 255 : 127});
-    return a;
-  };
-  const auto int8_case = [&](std::string name, ir::Attributes a, bool is_unsigned, Shape x, Shape b, CaseInput c,
+  const auto int8_case = [](std::string name, ir::Attributes a, bool is_unsigned, Shape x, Shape b, CaseInput c,
                              Shape y) {
     const bool trans_b = a.get_int("transB", 0) != 0;
     OpCase oc = gemm_case(std::move(name), int8_input(std::move(a), is_unsigned, 1.0f), std::move(x), b, std::move(c),
