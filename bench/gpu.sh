@@ -119,6 +119,7 @@ stage serve && {
 } > "$out/serve.txt" 2>&1
 # The decode ceiling: JPEG decode + preprocess of the ImageNet sample, CPU decoders on every
 # core against nvJPEG in batches of 128 (docs/gpu.md, "GPU decoding").
-stage decode && timeout 60 $inferd bench --decode "$INFERD_ASSETS/images/imagenet_sample" --batch 128 --json \
-  > "$out/decode.jsonl" 2>> "$log"
+stage decode && for t in 1 2 4; do
+  timeout 60 $inferd bench --decode "$INFERD_ASSETS/images/imagenet_sample" --batch 128 --gpu-threads $t --json 2>> "$log"
+done > "$out/decode.jsonl"
 echo "gpu.sh done" >> "$log"

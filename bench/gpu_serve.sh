@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # GPU serving benchmark (issue 14), one call on the GPU machine from the repository root with
 # device-assets/ carried (bench/gpu_pack.sh): torchvision's ResNet-50, fp16, behind
-#   1. inferd serve (JPEG decode on the host's cores today; [instances] count = 2)
+#   1. inferd serve ([instances] count = 2), once per --decodes mode: "cpu" (the host's
+#      decoder threads), "auto" (the host's while one is free, the GPU's nvJPEG for the rest),
+#      "gpu" (every JPEG decoded by nvJPEG straight into the batch's input)
 #   2. tools/peer_server.py (aiohttp, torchvision's nvJPEG decode, torch.compile, a batching loop)
 # each driven by `inferd bench` with the ImageNet sample's JPEGs at the --levels concurrencies,
 # and 3. the decode ceiling of the same photos (`inferd bench --decode`: CPU decoders, nvJPEG).
 # Writes under $OUT: gpu.txt, inferd.jsonl, peer.jsonl, decode.jsonl, log.txt.
 # Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64,
-# --parts inferd,peer,decode (what to run).
+# --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu.
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
-levels=1,8,64,256; seconds=5; max_batch=64; parts=inferd,peer,decode
+levels=1,8,64,256; seconds=5; max_batch=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
     --seconds) seconds=$2; shift ;;
     --max-batch) max_batch=$2; shift ;;
     --parts) parts=$2; shift ;;
+    --decodes) decodes=$2; shift ;;
     *) echo "gpu_serve.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -59,9 +62,13 @@ backend = "cuda"
 precision = "fp16"
 TOML
 : > "$out/inferd.jsonl"
-$inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
-wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd "$out/inferd.jsonl"
-kill -TERM $server; wait $server; echo "inferd serve exit $?" >> "$log"
+for mode in ${decodes//,/ }; do
+  sed -i '/^decode = /d' $repo/resnet50/config.toml; echo "decode = \"$mode\"" >> $repo/resnet50/config.toml
+  $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
+  wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$mode "$out/inferd.jsonl"
+  curl -s http://127.0.0.1:18600/metrics | grep -E '^inferd_(decode|compute|batch_size)' > "$out/metrics-$mode.txt"
+  kill -TERM $server; wait $server; echo "inferd serve ($mode) exit $?" >> "$log"
+done
 fi
 
 # 2. the peer server.
@@ -74,5 +81,7 @@ kill -TERM $peer; wait $peer
 fi
 
 # 3. the decode ceiling of the same photos.
-part decode && timeout 60 $inferd bench --decode "$photos" --batch 128 --json > "$out/decode.jsonl" 2>> "$log"
+part decode && for t in 1 2; do
+  timeout 60 $inferd bench --decode "$photos" --batch 128 --gpu-threads $t --json 2>> "$log"
+done > "$out/decode.jsonl"
 echo "gpu_serve.sh done" >> "$log"

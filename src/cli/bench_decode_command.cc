@@ -20,13 +20,14 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "image/preprocess.h"
+#include "server/classifier.h"
 #include "server/device_image_decode.h"
 
 namespace inferd::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int64_t kMaxPixels = 64LL * 1024 * 1024;  // the server's limit (server/classifier.cc)
+constexpr int64_t kMaxPixels = kMaxImagePixels;  // the server's limit
 
 struct Corpus {
   std::vector<std::string> bytes;
@@ -144,7 +145,7 @@ void print_cpu(const Measurement& m, int threads, bool json) {
   }
 }
 
-void print_gpu(const Result<Measurement>& m, int gpu, std::string_view backend, int batch, bool json) {
+void print_gpu(const Result<Measurement>& m, int gpu, std::string_view backend, int batch, int threads, bool json) {
   if (!m.is_ok()) {
     if (json)
       std::printf("{\"decoder\":\"gpu\",\"gpu\":%d,\"error\":%s}\n", gpu, json_quote(m.status().message()).c_str());
@@ -154,28 +155,48 @@ void print_gpu(const Result<Measurement>& m, int gpu, std::string_view backend, 
   }
   if (json) {
     std::printf(
-        "{\"decoder\":\"gpu\",\"gpu\":%d,\"backend\":%s,\"batch\":%d,\"images\":%lld,\"failed\":%lld,"
-        "\"left_to_cpu\":%lld,\"seconds\":%.3f,\"images_per_s\":%.1f}\n",
-        gpu, json_quote(backend).c_str(), batch, static_cast<long long>(m->images), static_cast<long long>(m->failed),
+        "{\"decoder\":\"gpu\",\"gpu\":%d,\"backend\":%s,\"batch\":%d,\"threads\":%d,\"images\":%lld,"
+        "\"failed\":%lld,\"left_to_cpu\":%lld,\"seconds\":%.3f,\"images_per_s\":%.1f}\n",
+        gpu, json_quote(backend).c_str(), batch, threads, static_cast<long long>(m->images), static_cast<long long>(m->failed),
         static_cast<long long>(m->left_to_cpu), m->seconds, m->per_second());
   } else {
-    std::printf("gpu %d (%.*s, batch %d): %10.1f images/s  (%lld decoded, %lld failed, %lld left to the CPU, %.1f s)\n",
-                gpu, static_cast<int>(backend.size()), backend.data(), batch, m->per_second(),
+    std::printf(
+        "gpu %d (%.*s, batch %d, %d threads): %10.1f images/s  (%lld decoded, %lld failed, %lld left to the CPU, "
+        "%.1f s)\n",
+        gpu, static_cast<int>(backend.size()), backend.data(), batch, threads, m->per_second(),
                 static_cast<long long>(m->images), static_cast<long long>(m->failed),
                 static_cast<long long>(m->left_to_cpu), m->seconds);
   }
 }
 
-// The GPU part: its measurement, or why it cannot run here.
-Result<Measurement> run_gpu(const Corpus& corpus, const image::PreprocessConfig& cfg, int gpu, int batch,
+// The GPU part: `threads` threads, each with its own decoder, stream and batch (as the
+// server's instances each have theirs), measured together; or why it cannot run here.
+Result<Measurement> run_gpu(const Corpus& corpus, const image::PreprocessConfig& cfg, int gpu, int batch, int threads,
                             double seconds, std::string& backend) {
   const auto names = registered_backends();
   if (std::find(names.begin(), names.end(), "cuda") == names.end())
     return not_found("this inferd was built without the CUDA backend");
   if (backend_devices("cuda").empty()) return not_found("no CUDA GPU on this machine");
-  ASSIGN_OR_RETURN(std::unique_ptr<BatchImageDecoder> decoder, open_image_decoder("cuda", gpu));
-  backend = decoder->backend_name();
-  return measure_gpu(*decoder, corpus, cfg, gpu, batch, seconds);
+  std::vector<std::unique_ptr<BatchImageDecoder>> decoders;
+  for (int t = 0; t < threads; ++t) {
+    ASSIGN_OR_RETURN(std::unique_ptr<BatchImageDecoder> decoder, open_image_decoder("cuda", gpu));
+    decoders.push_back(std::move(decoder));
+  }
+  backend = decoders[0]->backend_name();
+  std::vector<Result<Measurement>> parts(static_cast<size_t>(threads), Measurement{});
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] { parts[size_t(t)] = measure_gpu(*decoders[size_t(t)], corpus, cfg, gpu, batch, seconds); });
+  for (std::thread& w : workers) w.join();
+  Measurement total;
+  for (const Result<Measurement>& part : parts) {
+    RETURN_IF_ERROR(part.status());
+    total.images += part->images;
+    total.failed += part->failed;
+    total.left_to_cpu += part->left_to_cpu;
+    total.seconds = std::max(total.seconds, part->seconds);
+  }
+  return total;
 }
 
 }  // namespace
@@ -185,19 +206,21 @@ int decode_bench_command(const Argv& argv) {
   args.flag("decode", "folder of JPEGs (searched recursively)", "");
   args.flag("gpu", "the GPU whose decoder is measured", "0");
   args.flag("batch", "images per GPU batch", "128");
+  args.flag("gpu-threads", "GPU decoders, each on its own thread and stream", "1");
   args.flag("threads", "CPU decode threads (0 = all cores)", "0");
   args.flag("seconds", "timed seconds per decoder", "3");
   args.toggle("json", "one JSON object per decoder per line");
   args.toggle("help", "show this help");
-  const char* usage = "inferd bench --decode DIR [--gpu N] [--batch 128] [--threads 0] [--seconds 3] [--json]";
+  const char* usage = "inferd bench --decode DIR [--gpu N] [--batch 128] [--gpu-threads 1] [--threads 0] [--seconds 3] [--json]";
   if (Status s = args.parse(argv); !s.is_ok()) return fail(s.message() + "\n" + args.help(usage), 2);
   if (args.on("help")) return std::cout << args.help(usage), 0;
   if (args.get("decode").empty() || !args.positional().empty()) return fail(args.help(usage), 2);
   auto gpu = args.get_int("gpu", 0, 1024);
   auto batch = args.get_int("batch", 1, 4096);
   auto threads = args.get_int("threads", 0, 1024);
+  auto gpu_threads = args.get_int("gpu-threads", 1, 64);
   const double seconds = std::atof(args.get("seconds").c_str());
-  for (const Status& s : {gpu.status(), batch.status(), threads.status()})
+  for (const Status& s : {gpu.status(), batch.status(), threads.status(), gpu_threads.status()})
     if (!s.is_ok()) return fail(s.message(), 2);
   if (!(seconds > 0)) return fail("--seconds must be a number > 0", 2);
   auto corpus = read_jpegs(args.get("decode"));
@@ -211,8 +234,8 @@ int decode_bench_command(const Argv& argv) {
   const int cpu_threads = *threads > 0 ? *threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   print_cpu(measure_cpu(*corpus, cfg, cpu_threads, seconds), cpu_threads, json);
   std::string backend;
-  const auto measured = run_gpu(*corpus, cfg, *gpu, *batch, seconds, backend);
-  print_gpu(measured, *gpu, backend, *batch, json);
+  const auto measured = run_gpu(*corpus, cfg, *gpu, *batch, *gpu_threads, seconds, backend);
+  print_gpu(measured, *gpu, backend, *batch, *gpu_threads, json);
   std::fflush(stdout);
   return 0;
 }

@@ -125,6 +125,9 @@ class ExecutionContext {
   size_t device_bytes() const { return arena_.bytes() + workspace_.bytes(); }
 
   const Engine& engine() const { return *engine_; }
+  // The stream enqueue() runs on: work a caller enqueues here before enqueue() (an image
+  // decoded straight into device_input()) is ordered before the batch.
+  Stream& stream() { return *stream_; }
 
  private:
   friend class Engine;

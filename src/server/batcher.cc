@@ -21,6 +21,12 @@ double milliseconds_between(BatchTime from, BatchTime to) {
 
 }  // namespace
 
+Result<std::vector<Status>> BatchExecutor::execute_with_images(int batch, std::span<const EncodedSample> encoded) {
+  if (!encoded.empty()) return unimplemented("this instance does not decode images on its device");
+  RETURN_IF_ERROR(execute(batch));
+  return std::vector<Status>{};
+}
+
 Clock& steady_clock_source() {
   static SteadyClock clock;
   return clock;
@@ -38,6 +44,9 @@ Result<std::unique_ptr<Batcher>> Batcher::create(BatcherOptions options,
                             std::to_string(instances[i]->input_size()) + " floats, instance 0 of " +
                             std::to_string(instances[0]->input_size()));
     }
+    if (instances[i]->decodes_images() != instances[0]->decodes_images())
+      return internal_error("batcher: instance " + std::to_string(i) +
+                            " decodes images on its device and instance 0 does not, or the reverse");
   }
   if (clock == nullptr) clock = &steady_clock_source();
   return std::unique_ptr<Batcher>(new Batcher(std::move(policy), std::move(options), std::move(instances), clock));
@@ -49,7 +58,8 @@ Batcher::Batcher(BatchPolicy policy, BatcherOptions options, std::vector<std::un
       options_(std::move(options)),
       instances_(std::move(instances)),
       clock_(clock),
-      input_size_(instances_[0]->input_size()) {
+      input_size_(instances_[0]->input_size()),
+      decodes_images_(instances_[0]->decodes_images()) {
   idle_instances_ = static_cast<int>(instances_.size());
   stats_.batch_size_counts.assign(static_cast<size_t>(policy_.options().max_batch) + 1, 0);
   workers_.reserve(instances_.size());
@@ -71,7 +81,11 @@ std::string ms_string(BatchTime::duration d) {
 
 Status Batcher::submit(BatchRequest request) {
   if (!request.done) return invalid_argument("batch request has no completion callback");
-  if (request.input.size() != input_size_) {
+  if (request.image) {
+    if (!decodes_images_) return invalid_argument("this model's instances do not decode images: send a sample");
+    if (request.image->empty()) return invalid_argument("empty image");
+    if (!request.input.empty()) return invalid_argument("a batch request holds a sample or an image, not both");
+  } else if (request.input.size() != input_size_) {
     return invalid_argument("input has " + std::to_string(request.input.size()) + " values, the model takes " +
                             std::to_string(input_size_) + " per sample");
   }
@@ -189,16 +203,39 @@ void Batcher::answer_expired(std::vector<Entry>& expired) {
   expired.clear();
 }
 
+std::vector<Status> Batcher::execute_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
+  const int size = static_cast<int>(batch.size());
+  std::vector<EncodedSample> encoded;
+  for (int slot = 0; slot < size; ++slot) {
+    const BatchRequest& request = batch[static_cast<size_t>(slot)].request;
+    if (request.image) {
+      encoded.push_back({slot, *request.image});
+    } else {
+      std::copy(request.input.begin(), request.input.end(), executor.input(slot));
+    }
+  }
+  if (encoded.empty()) return std::vector<Status>(batch.size(), executor.execute(size));
+  Result<std::vector<Status>> decoded = executor.execute_with_images(size, encoded);
+  if (decoded.is_ok() && decoded->size() != encoded.size())
+    decoded = internal_error("the instance answered " + std::to_string(decoded->size()) + " of " +
+                             std::to_string(encoded.size()) + " images");
+  std::vector<Status> statuses(batch.size(), decoded.status());
+  if (!decoded.is_ok()) return statuses;
+  for (size_t k = 0; k < encoded.size(); ++k) statuses[static_cast<size_t>(encoded[k].slot)] = (*decoded)[k];
+  {
+    std::lock_guard lock(mutex_);
+    stats_.device_images += encoded.size();
+  }
+  return statuses;
+}
+
 void Batcher::run_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
   const int size = static_cast<int>(batch.size());
   const BatchTime start = clock_->now();
-  for (int slot = 0; slot < size; ++slot) {
-    const std::vector<float>& input = batch[static_cast<size_t>(slot)].request.input;
-    std::copy(input.begin(), input.end(), executor.input(slot));
-  }
-  const BatchTime compute_start = clock_->now();
-  const Status status = executor.execute(size);
-  const double compute_ms = milliseconds_between(compute_start, clock_->now());
+  const std::vector<Status> statuses = execute_batch(executor, batch);
+  const double compute_ms = milliseconds_between(start, clock_->now());
+  const auto failed = static_cast<uint64_t>(
+      std::count_if(statuses.begin(), statuses.end(), [](const Status& s) { return !s.is_ok(); }));
   {
     std::lock_guard lock(mutex_);
     ++idle_instances_;
@@ -206,13 +243,13 @@ void Batcher::run_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
     ++stats_.batch_size_counts[static_cast<size_t>(size)];
     ++stats_.batches;
     stats_.executed += batch.size();
-    if (!status.is_ok()) stats_.failed += batch.size();
+    stats_.failed += failed;
   }
   if (options_.on_batch) options_.on_batch(size, milliseconds_between(batch.front().enqueued, start), compute_ms);
   for (int slot = 0; slot < size; ++slot) {
     auto& done = batch[static_cast<size_t>(slot)].request.done;
-    if (!status.is_ok()) {
-      done(status);
+    if (!statuses[static_cast<size_t>(slot)].is_ok()) {
+      done(statuses[static_cast<size_t>(slot)]);
       continue;
     }
     const std::span<const float> row = executor.output(slot);

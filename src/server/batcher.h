@@ -28,6 +28,8 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,10 +51,21 @@ class Clock {
 Clock& steady_clock_source();
 
 struct BatchRequest {
-  std::vector<float> input;              // one preprocessed sample: BatchExecutor::input_size() floats
+  std::vector<float> input;  // one preprocessed sample: BatchExecutor::input_size() floats; empty with `image`
   BatchTime deadline = BatchTime::max();  // max() = none
   // Called exactly once: the sample's output row, or an error (see the contract above).
   std::function<void(Result<std::vector<float>>)> done;
+  // Instead of `input`, a compressed image that the instance decodes on its device into the
+  // batch's input (BatchExecutor::decodes_images()): shared, so that the submitter keeps the
+  // bytes to decode on the CPU when the device cannot (its `done` gets kUnimplemented then).
+  std::shared_ptr<const std::string> image;
+};
+
+// A sample of the next batch that is still a compressed image: the instance decodes it into
+// `slot` on its device.
+struct EncodedSample {
+  int slot = 0;
+  std::string_view bytes;
 };
 
 // One instance: implemented by the server over an ExecutionContext. Called only from its
@@ -64,12 +77,23 @@ class BatchExecutor {
   virtual float* input(int slot) = 0;                    // where sample `slot` of the next batch goes
   virtual Status execute(int batch) = 0;                 // runs samples 0..batch-1 (batch <= max_batch)
   virtual std::span<const float> output(int slot) const = 0;  // sample `slot`'s output after execute()
+
+  // Whether execute_with_images() decodes compressed images on the instance's device (a
+  // GPU's JPEG decoder). The same for every instance of a batcher.
+  virtual bool decodes_images() const { return false; }
+  // execute(), where the slots in `encoded` hold compressed images, decoded on the device
+  // first; the other slots were written through input(). One Status per encoded sample: a
+  // bad image fails alone (kInvalidArgument, or kUnimplemented for an image the device
+  // cannot decode: decode it on the CPU) and its row's output is not used. The call fails
+  // as a whole as execute() does.
+  virtual Result<std::vector<Status>> execute_with_images(int batch, std::span<const EncodedSample> encoded);
 };
 
 struct BatcherOptions {
   BatchPolicyOptions policy;
   // Called once per executed batch, before its requests are answered: batch size, how long
-  // the batch's oldest request waited in the queue, and the execute() time.
+  // the batch's oldest request waited in the queue, and the instance's time (samples
+  // copied in, images decoded on the device, execute()).
   std::function<void(int batch_size, double queue_ms, double compute_ms)> on_batch;
 };
 
@@ -87,7 +111,8 @@ class Batcher {
 
   // Queues one request; never blocks on inference. Refusals (the request is not queued and
   // `done` is never called):
-  //   kInvalidArgument    no `done`, or input size != the instances' input_size()
+  //   kInvalidArgument    no `done`, input size != the instances' input_size(), or an
+  //                       image for instances that do not decode images
   //   kResourceExhausted  "queue is full (N waiting)": max_queue reached -> 503 + Retry-After
   //   kFailedPrecondition draining: the model is shutting down -> 503
   Status submit(BatchRequest request);
@@ -95,6 +120,8 @@ class Batcher {
   // Stops admission, runs and answers everything queued, joins the workers. Idempotent;
   // concurrent callers all return once the workers are joined.
   void drain();
+  // Whether requests may carry compressed images (every instance decodes on its device).
+  bool decodes_images() const { return decodes_images_; }
   // A drain out of time: the requests still queued are answered `why` now and leave the
   // queue (batches already running finish); returns how many. Admission is not changed.
   size_t abandon_queued(const Status& why);
@@ -105,9 +132,10 @@ class Batcher {
     std::vector<uint64_t> batch_size_counts;  // index = batch size (0..max_batch), value = batches run
     uint64_t batches = 0;   // execute() calls
     uint64_t executed = 0;  // requests run (successfully or not)
-    uint64_t failed = 0;    // of those, requests whose execute() failed
+    uint64_t failed = 0;    // of those, requests whose execute() failed or whose image did not decode
     uint64_t expired = 0;   // requests answered kDeadlineExceeded without running
     uint64_t rejected = 0;  // submit() refusals for a full queue or while draining
+    uint64_t device_images = 0;  // requests run as compressed images decoded on the device
   };
   // Counts are updated before the requests concerned are answered, so once a caller saw
   // its `done` called, stats() includes that request.
@@ -128,12 +156,15 @@ class Batcher {
   void take_expired(const std::vector<size_t>& indices, std::vector<Entry>& expired);  // mutex_ held
   void answer_expired(std::vector<Entry>& expired);
   void run_batch(BatchExecutor& executor, std::vector<Entry>& batch);
+  // execute() or execute_with_images() on the batch: one Status per request.
+  std::vector<Status> execute_batch(BatchExecutor& executor, std::vector<Entry>& batch);
 
   const BatchPolicy policy_;
   const BatcherOptions options_;
   const std::vector<std::unique_ptr<BatchExecutor>> instances_;
   Clock* const clock_;
   const size_t input_size_;
+  const bool decodes_images_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;          // a request arrived, or draining started

@@ -9,8 +9,6 @@
 namespace inferd {
 namespace {
 
-constexpr int64_t kMaxImagePixels = 64LL * 1024 * 1024;
-
 image::PreprocessConfig preprocess_config(const InputConfig& in, const Shape& input_shape) {
   image::PreprocessConfig p;
   p.width = in.width > 0 ? in.width : static_cast<int>(input_shape.at(3));

@@ -45,6 +45,9 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
 // `input_shape` [N,3,H,W].
 Result<image::PreprocessConfig> model_preprocess(const ModelFolder& folder, const Shape& input_shape);
 
+// The largest image (width * height) a request may send, on every decode path.
+inline constexpr int64_t kMaxImagePixels = 64LL * 1024 * 1024;
+
 // Decodes and preprocesses `image_bytes` into one sample of the model's input.
 Status image_to_tensor(const LoadedModel& model, std::span<const uint8_t> image_bytes, float* sample);
 

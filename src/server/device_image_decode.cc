@@ -1,5 +1,6 @@
 #include "server/device_image_decode.h"
 
+#include <algorithm>
 #include <string>
 
 #include "image/decode.h"
@@ -57,12 +58,20 @@ Result<SampleTransform> sample_transform(const image::PreprocessConfig& cfg) {
 
 Result<std::vector<Status>> decode_images_to_batch(BatchImageDecoder& decoder, std::span<const std::string_view> images,
                                                    const image::PreprocessConfig& cfg, int64_t max_pixels,
-                                                   const TensorView& batch, Stream& stream) {
+                                                   const TensorView& batch, Stream& stream,
+                                                   std::span<const int> rows) {
   if (images.empty()) return invalid_argument("no images to decode");
-  if (batch.shape.size() != 4 || batch.shape[0] < static_cast<int64_t>(images.size()) || batch.shape[2] != cfg.height ||
+  if (!rows.empty() && rows.size() != images.size())
+    return invalid_argument(std::to_string(rows.size()) + " rows for " + std::to_string(images.size()) + " images");
+  int64_t rows_needed = static_cast<int64_t>(images.size());
+  for (int row : rows) {
+    if (row < 0) return invalid_argument("row " + std::to_string(row) + " is negative");
+    rows_needed = std::max(rows_needed, int64_t{row} + 1);
+  }
+  if (batch.shape.size() != 4 || batch.shape[0] < rows_needed || batch.shape[2] != cfg.height ||
       batch.shape[3] != cfg.width)
     return invalid_argument("the batch tensor " + to_string(batch.shape) + " does not hold " +
-                            std::to_string(images.size()) + " samples of 3x" + std::to_string(cfg.height) + "x" +
+                            std::to_string(rows_needed) + " samples of 3x" + std::to_string(cfg.height) + "x" +
                             std::to_string(cfg.width));
   ASSIGN_OR_RETURN(SampleTransform transform, sample_transform(cfg));
   std::vector<Status> statuses(images.size());
@@ -70,7 +79,7 @@ Result<std::vector<Status>> decode_images_to_batch(BatchImageDecoder& decoder, s
   std::vector<size_t> job_image;  // jobs[k] decodes images[job_image[k]]
   jobs.reserve(images.size());
   for (size_t i = 0; i < images.size(); ++i) {
-    auto job = plan_job(images[i], static_cast<int>(i), cfg, max_pixels);
+    auto job = plan_job(images[i], rows.empty() ? static_cast<int>(i) : rows[i], cfg, max_pixels);
     if (!job.is_ok()) {
       statuses[i] = job.status();
       continue;

@@ -29,8 +29,9 @@ namespace inferd {
 // preprocessing does not apply: use the CPU path for such models.
 Result<SampleTransform> sample_transform(const image::PreprocessConfig& cfg);
 
-// Decodes images[i] into row i of `batch` (a [N,3,cfg.height,cfg.width] device view, N >=
-// images.size()) on `stream`; the rows are there once the stream is synchronized. One
+// Decodes images[i] into row rows[i] of `batch` (row i when `rows` is empty; a
+// [N,3,cfg.height,cfg.width] device view, N > every row) on `stream`; the rows are there
+// once the stream is synchronized. One
 // Status per image: the header's errors as image::decode_image gives them (empty,
 // unsupported format, corrupt header, over max_pixels), kUnimplemented for a PNG or an
 // image the device cannot decode (decode that one with image::decode_and_preprocess), and
@@ -39,6 +40,7 @@ Result<SampleTransform> sample_transform(const image::PreprocessConfig& cfg);
 // device error.
 Result<std::vector<Status>> decode_images_to_batch(BatchImageDecoder& decoder, std::span<const std::string_view> images,
                                                    const image::PreprocessConfig& cfg, int64_t max_pixels,
-                                                   const TensorView& batch, Stream& stream);
+                                                   const TensorView& batch, Stream& stream,
+                                                   std::span<const int> rows = {});
 
 }  // namespace inferd

@@ -3,29 +3,10 @@
 #include "backends/api/registry.h"
 #include "core/log.h"
 #include "runtime/model_config.h"
+#include "server/instance_executor.h"
 
 namespace inferd {
 namespace {
-
-// One instance of the model: an ExecutionContext seen through the batcher's interface.
-class ContextExecutor final : public BatchExecutor {
- public:
-  explicit ContextExecutor(std::unique_ptr<ExecutionContext> ctx)
-      : ctx_(std::move(ctx)),
-        in_size_(static_cast<size_t>(element_count(ctx_->input_shape(0, 1)))),
-        out_size_(static_cast<size_t>(element_count(ctx_->output_shape(0, 1)))) {}
-
-  size_t input_size() const override { return in_size_; }
-  float* input(int slot) override { return ctx_->input_data(0) + static_cast<size_t>(slot) * in_size_; }
-  Status execute(int batch) override { return ctx_->execute(batch); }
-  std::span<const float> output(int slot) const override {
-    return {ctx_->output_data(0) + static_cast<size_t>(slot) * out_size_, out_size_};
-  }
-
- private:
-  std::unique_ptr<ExecutionContext> ctx_;
-  size_t in_size_, out_size_;
-};
 
 // Before any execution context allocates its arena.
 Status check_instance_memory(const LoadedModel& model, int64_t limit) {
@@ -59,7 +40,7 @@ Result<std::vector<int>> instance_devices(const std::string& path, const ServeMo
 Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, const ServeModelOptions& options) {
   std::shared_ptr<ServedModel> m(new ServedModel());
   ASSIGN_OR_RETURN(const std::vector<int> gpus, instance_devices(path, options));
-  std::vector<std::unique_ptr<BatchExecutor>> instances;
+  std::vector<InstanceContext> contexts;
   std::string gpu_names;
   for (int gpu : gpus) {
     // One engine per GPU (its own copy of the weights; the plan is built, or taken from the
@@ -71,7 +52,7 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
     for (int i = 0; i < loaded.folder.config.instances.count; ++i) {
       ASSIGN_OR_RETURN(auto ctx, loaded.engine->create_context());
       RETURN_IF_ERROR(ctx->prepare());
-      instances.push_back(std::make_unique<ContextExecutor>(std::move(ctx)));
+      contexts.push_back({std::move(ctx), gpu});
     }
     gpu_names += (gpu_names.empty() ? "" : ",") + loaded.engine->device().name();
     if (m->model_.engine == nullptr) {
@@ -80,6 +61,7 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
       m->engines_.push_back(std::move(loaded.engine));
     }
   }
+  ASSIGN_OR_RETURN(std::vector<std::unique_ptr<BatchExecutor>> instances, m->make_instances(std::move(contexts)));
   const auto& cfg = m->model_.folder.config;
   m->sample_size_ = instances.front()->input_size();
   BatcherOptions batching;
@@ -98,9 +80,44 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
       .kv("version", m->model_.folder.version)
       .kv("instances", instances_count)
       .kv("devices", gpu_names)
+      .kv("decode", m->decoder_name_)
       .kv("max_batch", m->model_.engine->max_batch())
       .kv("ms", m->model_.load_ms);
   return m;
+}
+
+Result<std::vector<std::unique_ptr<BatchExecutor>>> ServedModel::make_instances(std::vector<InstanceContext> contexts) {
+  const InstancesConfig& cfg = model_.folder.config.instances;
+  const std::string backend(model_.engine->backend().name());
+  // Every instance decodes images or none does (one batcher feeds them all).
+  std::vector<std::unique_ptr<BatchImageDecoder>> decoders;
+  Status unavailable = cfg.decode == "cpu" ? Status::ok() : check_device_decoding(*model_.engine, model_.preprocess);
+  for (size_t i = 0; cfg.decode != "cpu" && unavailable.is_ok() && i < contexts.size(); ++i) {
+    auto decoder = open_image_decoder(backend, contexts[i].gpu);
+    if (!decoder.is_ok()) {
+      unavailable = decoder.status();
+      decoders.clear();
+      break;
+    }
+    decoders.push_back(std::move(decoder).value());
+  }
+  if (cfg.decode == "gpu" && !unavailable.is_ok())
+    return unavailable.with_context(model_.folder.dir + ": [instances] decode = \"gpu\"");
+  if (cfg.decode == "auto" && !unavailable.is_ok() && backend != "cpu")
+    log_warn("device_decode_unavailable").kv("model", model_.folder.config.name).kv("why", unavailable.message());
+  std::vector<std::unique_ptr<BatchExecutor>> instances;
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    if (decoders.empty()) {
+      instances.push_back(context_executor(std::move(contexts[i].ctx)));
+      continue;
+    }
+    if (i == 0) decoder_name_ = std::string(decoders[0]->backend_name());
+    ASSIGN_OR_RETURN(auto instance, image_decoding_executor(std::move(contexts[i].ctx), std::move(decoders[i]),
+                                                            model_.preprocess, kMaxImagePixels));
+    instances.push_back(std::move(instance));
+  }
+  decode_mode_ = decoders.empty() ? "cpu" : cfg.decode;
+  return instances;
 }
 
 ServedModel::~ServedModel() {
@@ -114,7 +131,10 @@ std::vector<Prediction> ServedModel::predictions(std::vector<float> row, int top
 
 void ServedModel::infer(std::vector<float> sample, Clock::time_point deadline,
                         std::function<void(Result<std::vector<float>>)> done) {
-  BatchRequest request{std::move(sample), deadline, done};
+  BatchRequest request;
+  request.input = std::move(sample);
+  request.deadline = deadline;
+  request.done = done;
   if (Status s = batcher_->submit(std::move(request)); !s.is_ok()) done(s);
 }
 
@@ -124,9 +144,9 @@ std::string ms_between(std::chrono::steady_clock::time_point from, std::chrono::
 }
 }  // namespace
 
-void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
-                               std::function<void(Result<std::vector<float>>)> done,
-                               std::shared_ptr<RequestStage> stage) {
+void ServedModel::decode_on_host(WorkerPool& decoders, std::string image, Clock::time_point deadline,
+                                 std::function<void(Result<std::vector<float>>)> done,
+                                 std::shared_ptr<RequestStage> stage) {
   if (stage) stage->set("waiting for an image decoder");
   // The pool task keeps this model alive until the request is answered.
   const auto queued = Clock::now();
@@ -159,6 +179,48 @@ void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::t
       },
       bytes);
   if (!admitted.is_ok()) (*answer)(admitted);
+}
+
+bool ServedModel::decode_on_device(std::string_view image, const WorkerPool& decoders) const {
+  if (decode_mode_ == "cpu") return false;
+  // JPEGs only (SOI, then a marker): PNGs and the rest are the host's.
+  if (image.size() < 3 || static_cast<uint8_t>(image[0]) != 0xFF || static_cast<uint8_t>(image[1]) != 0xD8 ||
+      static_cast<uint8_t>(image[2]) != 0xFF)
+    return false;
+  if (decode_mode_ == "gpu") return true;
+  // auto: a lone request keeps a host thread's latency; once every host decoder is busy the
+  // GPU takes the rest (the batch queue bounds it), and a large file (a phone photo: tens of
+  // milliseconds on one core) goes to the GPU whatever the load.
+  constexpr size_t kLargeJpegBytes = size_t{1} << 20;
+  return image.size() >= kLargeJpegBytes || decoders.pending_tasks() >= static_cast<size_t>(decoders.threads());
+}
+
+void ServedModel::submit_image(WorkerPool& decoders, std::shared_ptr<const std::string> image,
+                               Clock::time_point deadline, std::function<void(Result<std::vector<float>>)> done,
+                               std::shared_ptr<RequestStage> stage) {
+  if (stage) stage->set("in the batch queue or decoding on the GPU");
+  // `done` is shared: a refused request never ran it, and the refusal answers through it.
+  auto answer = std::make_shared<std::function<void(Result<std::vector<float>>)>>(std::move(done));
+  BatchRequest request;
+  request.image = image;
+  request.deadline = deadline;
+  // A JPEG the device does not decode (CMYK, a subsampling nvJPEG refuses) comes back
+  // kUnimplemented: the host's decoders take it, as if it had gone there first.
+  request.done = [self = shared_from_this(), &decoders, image, deadline, answer,
+                  stage](Result<std::vector<float>> row) {
+    if (row.is_ok() || row.status().code() != StatusCode::kUnimplemented) return (*answer)(std::move(row));
+    self->decode_on_host(decoders, *image, deadline, std::move(*answer), stage);
+  };
+  if (Status s = batcher_->submit(std::move(request)); !s.is_ok()) (*answer)(s);
+}
+
+void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
+                               std::function<void(Result<std::vector<float>>)> done,
+                               std::shared_ptr<RequestStage> stage) {
+  if (decode_on_device(image, decoders))
+    return submit_image(decoders, std::make_shared<const std::string>(std::move(image)), deadline, std::move(done),
+                        std::move(stage));
+  decode_on_host(decoders, std::move(image), deadline, std::move(done), std::move(stage));
 }
 
 void ServedModel::classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/batcher.h"
@@ -50,13 +51,18 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   void classify(WorkerPool& decoders, std::string image, int top_k, Clock::time_point deadline,
                 std::function<void(Result<std::vector<Prediction>>)> done,
                 std::shared_ptr<RequestStage> stage = nullptr);
-  // Decodes `image` on `decoders`, then batches it: the raw output row.
+  // Decodes `image` on `decoders`, or on the instances' GPU (config [instances] decode),
+  // then batches it: the raw output row.
   void classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
                     std::function<void(Result<std::vector<float>>)> done,
                     std::shared_ptr<RequestStage> stage = nullptr);
   // A preprocessed sample (KServe FP32 input): the raw output row.
   void infer(std::vector<float> sample, Clock::time_point deadline,
              std::function<void(Result<std::vector<float>>)> done);
+
+  // Where its JPEGs are decoded: "cpu", or the instances' decoder ("nvjpeg hardware") with
+  // the config's [instances] decode mode ("auto", "gpu").
+  const std::string& decoder_name() const { return decoder_name_; }
 
   // Top-k of one output row (softmax first when the config asks for it).
   std::vector<Prediction> predictions(std::vector<float> row, int top_k) const;
@@ -68,12 +74,30 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   size_t abandon_queued(const Status& why) { return batcher_->abandon_queued(why); }
 
  private:
+  struct InstanceContext {
+    std::unique_ptr<ExecutionContext> ctx;
+    int gpu = 0;
+  };
   ServedModel() = default;
+  // The batcher's instances over `contexts`, each with its device's image decoder when the
+  // config's [instances] decode asks for one and the device has one.
+  Result<std::vector<std::unique_ptr<BatchExecutor>>> make_instances(std::vector<InstanceContext> contexts);
+  // Whether `image` goes to the instances' device decoder rather than to `decoders`.
+  bool decode_on_device(std::string_view image, const WorkerPool& decoders) const;
+  // The host path of classify_raw(): decoded into a sample on `decoders`, then batched.
+  void decode_on_host(WorkerPool& decoders, std::string image, Clock::time_point deadline,
+                      std::function<void(Result<std::vector<float>>)> done, std::shared_ptr<RequestStage> stage);
+  // The device path of classify_raw(): the compressed image straight into the batch queue.
+  void submit_image(WorkerPool& decoders, std::shared_ptr<const std::string> image, Clock::time_point deadline,
+                    std::function<void(Result<std::vector<float>>)> done, std::shared_ptr<RequestStage> stage);
+
   LoadedModel model_;                                   // the first device's
   std::vector<std::shared_ptr<const Engine>> engines_;  // the other devices' (instance group)
   size_t sample_size_ = 0;
   std::unique_ptr<Batcher> batcher_;
   std::function<void(double)> on_decode_;
+  std::string decode_mode_ = "cpu";   // [instances] decode; "cpu" when the instances decode no images
+  std::string decoder_name_ = "cpu";
 };
 
 }  // namespace inferd

@@ -54,8 +54,10 @@ class Server {
   void warn_about_exposure(const ServerOptions& options) const;
 
   std::unique_ptr<ServerMetrics> metrics_;
-  std::unique_ptr<ModelRepository> models_;
+  // Declared before models_ so that it outlives the models' batchers: a JPEG the GPU cannot
+  // decode goes back to these threads from a batcher worker.
   std::unique_ptr<WorkerPool> decoders_;
+  std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<WorkerPool> management_;  // model load/unload, off the I/O threads
   std::unique_ptr<DeadlineTimer> deadlines_;
   DeviceNoop device_noop_;

@@ -179,7 +179,8 @@ TEST(ModelConfig, UnknownKeysAreErrors) {
             "config.toml: unknown key 'batching.max_delay_us' (keys of [batching]: max_queue, "
             "max_queue_delay_us, preferred_batch)");
   EXPECT_EQ(config_error("[instances]\ngpu_count = 2\n"),
-            "config.toml: unknown key 'instances.gpu_count' (keys of [instances]: backend, count, gpus, precision)");
+            "config.toml: unknown key 'instances.gpu_count' (keys of [instances]: backend, count, decode, gpus, "
+            "precision)");
 }
 
 TEST(ModelConfig, InstanceGroupGpusAreAllOrAnIndexList) {
@@ -194,6 +195,19 @@ TEST(ModelConfig, InstanceGroupGpusAreAllOrAnIndexList) {
         << bad;
   }
   EXPECT_EQ(config_error("[instances]\ngpus = 2\n"), "config.toml: 'instances.gpus' must be a string, got an integer");
+}
+
+TEST(ModelConfig, ImagesAreDecodedWhereInstancesDecodeSays) {
+  auto defaults = parse_model_config("", "config.toml");
+  ASSERT_TRUE(defaults.is_ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->instances.decode, "auto");
+  for (const char* good : {"auto", "cpu", "gpu"}) {
+    auto config = parse_model_config(std::string("[instances]\ndecode = \"") + good + "\"\n", "config.toml");
+    ASSERT_TRUE(config.is_ok()) << good << ": " << config.status().message();
+    EXPECT_EQ(config->instances.decode, good);
+  }
+  EXPECT_EQ(config_error("[instances]\ndecode = \"nvjpeg\"\n"),
+            "config.toml: 'instances.decode' must be one of auto | cpu | gpu, got \"nvjpeg\"");
 }
 
 TEST(ModelConfig, WrongTypesAreErrors) {

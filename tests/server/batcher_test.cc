@@ -134,7 +134,8 @@ struct Reply {
 BatchRequest request_for(int id, const std::shared_ptr<Reply>& reply, BatchTime deadline = BatchTime::max()) {
   return BatchRequest{sample(id), deadline, [reply](Result<std::vector<float>> result) {
                         if (reply->calls.fetch_add(1) == 0) reply->promise.set_value(std::move(result));
-                      }};
+                      },
+                      nullptr};
 }
 
 struct BatcherSetup {
@@ -413,7 +414,7 @@ TEST(Batcher, SubmitRefusesMalformedRequests) {
   const Status wrong_size = batcher->submit(std::move(short_input));
   EXPECT_EQ(wrong_size.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(wrong_size.message(), "input has 3 values, the model takes 16 per sample");
-  BatchRequest no_callback{sample(1), BatchTime::max(), nullptr};
+  BatchRequest no_callback{sample(1), BatchTime::max(), nullptr, nullptr};
   EXPECT_EQ(batcher->submit(std::move(no_callback)).code(), StatusCode::kInvalidArgument);
   batcher->drain();
   EXPECT_EQ(reply->calls.load(), 0);

@@ -1,0 +1,131 @@
+#include "server/instance_executor.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/device_image_decode.h"
+
+namespace inferd {
+namespace {
+
+class ContextExecutor : public BatchExecutor {
+ public:
+  explicit ContextExecutor(std::unique_ptr<ExecutionContext> ctx)
+      : ctx_(std::move(ctx)),
+        in_size_(static_cast<size_t>(element_count(ctx_->input_shape(0, 1)))),
+        out_size_(static_cast<size_t>(element_count(ctx_->output_shape(0, 1)))) {}
+
+  size_t input_size() const override { return in_size_; }
+  float* input(int slot) override { return ctx_->input_data(0) + static_cast<size_t>(slot) * in_size_; }
+  Status execute(int batch) override { return ctx_->execute(batch); }
+  std::span<const float> output(int slot) const override {
+    return {ctx_->output_data(0) + static_cast<size_t>(slot) * out_size_, out_size_};
+  }
+
+ protected:
+  std::unique_ptr<ExecutionContext> ctx_;
+  const size_t in_size_, out_size_;
+};
+
+// A per-image decode failure as the request's answer: the client's image (400) unless the
+// device cannot decode it (kUnimplemented: the server decodes it on the CPU) or the device
+// failed (kInternal), as the CPU path answers every decode failure with kInvalidArgument.
+Status as_request_status(Status s) {
+  if (s.is_ok() || s.code() == StatusCode::kUnimplemented || s.code() == StatusCode::kInternal) return s;
+  return invalid_argument(s.message());
+}
+
+class ImageDecodingExecutor final : public ContextExecutor {
+ public:
+  ImageDecodingExecutor(std::unique_ptr<ExecutionContext> ctx, std::unique_ptr<BatchImageDecoder> decoder,
+                        const image::PreprocessConfig& cfg, int64_t max_pixels)
+      : ContextExecutor(std::move(ctx)), decoder_(std::move(decoder)), cfg_(cfg), max_pixels_(max_pixels) {
+    const Engine& engine = ctx_->engine();
+    const Shape shape = ctx_->input_shape(0, engine.max_batch());
+    device_batch_ = TensorView(ctx_->device_input(0), shape, dense_strides(shape), engine.inputs().at(0).dtype,
+                               engine.device().working_memory());
+    row_bytes_ = in_size_ * element_size(engine.inputs().at(0).dtype);
+  }
+
+  bool decodes_images() const override { return true; }
+
+  Result<std::vector<Status>> execute_with_images(int batch, std::span<const EncodedSample> encoded) override {
+    if (encoded.empty()) return ContextExecutor::execute_with_images(batch, encoded);
+    RETURN_IF_ERROR(copy_sample_rows(batch, encoded));
+    images_.clear();
+    rows_.clear();
+    for (const EncodedSample& e : encoded) {
+      images_.push_back(e.bytes);
+      rows_.push_back(e.slot);
+    }
+    ASSIGN_OR_RETURN(std::vector<Status> statuses, decode_images_to_batch(*decoder_, images_, cfg_, max_pixels_,
+                                                                          device_batch_, ctx_->stream(), rows_));
+    for (Status& s : statuses) s = as_request_status(std::move(s));
+    // The input is in place (no copy); the output goes to the host staging output() reads.
+    const IoBinding in{ctx_->device_input(0)}, out{ctx_->output_data(0)};
+    RETURN_IF_ERROR(ctx_->enqueue(batch, {&in, 1}, {&out, 1}));
+    RETURN_IF_ERROR(ctx_->wait());
+    return statuses;
+  }
+
+ private:
+  // The slots not in `encoded` (samples the host decoded, written through input()) go to
+  // the device input, one copy per run of consecutive slots, ahead of the decodes on the
+  // same stream.
+  Status copy_sample_rows(int batch, std::span<const EncodedSample> encoded) {
+    std::vector<bool> is_image(static_cast<size_t>(batch), false);
+    for (const EncodedSample& e : encoded) is_image.at(static_cast<size_t>(e.slot)) = true;
+    const Device& device = ctx_->engine().device();
+    auto* device_input = static_cast<char*>(ctx_->device_input(0));
+    const auto* host_input = reinterpret_cast<const char*>(ctx_->input_data(0));
+    for (int first = 0; first < batch;) {
+      if (is_image[static_cast<size_t>(first)]) {
+        ++first;
+        continue;
+      }
+      int end = first;
+      while (end < batch && !is_image[static_cast<size_t>(end)]) ++end;
+      const size_t offset = static_cast<size_t>(first) * row_bytes_;
+      RETURN_IF_ERROR(device.copy(device_input + offset, host_input + offset,
+                                  static_cast<size_t>(end - first) * row_bytes_, ctx_->stream()));
+      first = end;
+    }
+    return Status::ok();
+  }
+
+  std::unique_ptr<BatchImageDecoder> decoder_;
+  const image::PreprocessConfig cfg_;
+  const int64_t max_pixels_;
+  TensorView device_batch_;
+  size_t row_bytes_ = 0;
+  std::vector<std::string_view> images_;  // per call, kept so that the steady state allocates less
+  std::vector<int> rows_;
+};
+
+}  // namespace
+
+std::unique_ptr<BatchExecutor> context_executor(std::unique_ptr<ExecutionContext> ctx) {
+  return std::make_unique<ContextExecutor>(std::move(ctx));
+}
+
+Status check_device_decoding(const Engine& engine, const image::PreprocessConfig& cfg) {
+  RETURN_IF_ERROR(sample_transform(cfg).status());
+  const Shape shape = engine.inputs().empty() ? Shape{} : engine.inputs()[0].shape;
+  if (engine.inputs().size() != 1 || shape.size() != 4 || shape[1] != 3 || shape[2] != cfg.height ||
+      shape[3] != cfg.width)
+    return invalid_argument("images are decoded on the device only into one [N,3," + std::to_string(cfg.height) + "," +
+                            std::to_string(cfg.width) + "] input; this model's input is " + to_string(shape));
+  return Status::ok();
+}
+
+Result<std::unique_ptr<BatchExecutor>> image_decoding_executor(std::unique_ptr<ExecutionContext> ctx,
+                                                               std::unique_ptr<BatchImageDecoder> decoder,
+                                                               const image::PreprocessConfig& cfg, int64_t max_pixels) {
+  if (!ctx || !decoder) return invalid_argument("an image-decoding instance needs a context and a decoder");
+  RETURN_IF_ERROR(check_device_decoding(ctx->engine(), cfg));
+  return std::unique_ptr<BatchExecutor>(
+      std::make_unique<ImageDecodingExecutor>(std::move(ctx), std::move(decoder), cfg, max_pixels));
+}
+
+}  // namespace inferd

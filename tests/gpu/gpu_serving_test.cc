@@ -1,0 +1,134 @@
+// The server's request path on the GPU (label gpu): SqueezeNet served with its JPEGs decoded
+// on the GPU ([instances] decode = "gpu": nvJPEG straight into the batch's input) gives the
+// host-decoding server's top-1 on every bundled photo (PNG and CMYK JPEGs go to the host's
+// decoders) and >= 99 % of the ImageNet sample; a truncated JPEG among concurrent requests
+// is answered alone with a client error while the rest of its batch is answered right.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "backends/api/registry.h"
+#include "core/file.h"
+#include "server/served_model.h"
+#include "support/model_env.h"
+#include "support/test_util.h"
+
+namespace inferd {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// models/squeezenet copied with an [instances] table: 2 fp16 contexts on GPU 0.
+std::string model_folder(const std::string& decode) {
+  const fs::path dir = fs::temp_directory_path() / ("inferd-gpu-serving-" + decode);
+  fs::remove_all(dir);
+  fs::copy(test::source_dir() + "/models/squeezenet", dir, fs::copy_options::recursive);
+  fs::remove_all(dir / ".inferd-cache");
+  std::ofstream(dir / "config.toml", std::ios::app) << "\n[batching]\nmax_queue_delay_us = 5000\n\n[instances]\n"
+                                                    << "count = 2\nbackend = \"cuda\"\nprecision = \"fp16\"\n"
+                                                    << "decode = \"" << decode << "\"\n";
+  return dir.string();
+}
+
+std::shared_ptr<ServedModel> served(const std::string& decode) {
+  auto m = ServedModel::load(model_folder(decode), ServeModelOptions{});
+  EXPECT_TRUE(m.is_ok()) << m.status().message();
+  return m.is_ok() ? std::move(m).value() : nullptr;
+}
+
+#define REQUIRE_GPU() \
+  if (backend_devices("cuda").empty()) GTEST_SKIP() << "no CUDA GPU on this machine"
+
+std::string read_bytes(const std::string& path) {
+  auto bytes = read_file(path);
+  EXPECT_TRUE(bytes.is_ok()) << path << ": " << bytes.status().message();
+  return bytes.is_ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
+}
+
+// Every image classified concurrently (so that they share batches): top-1 index per image
+// (-1 where the answer was an error, which goes to `errors`).
+std::vector<int> top1(ServedModel& model, WorkerPool& decoders, const std::vector<std::string>& images,
+                      std::vector<Status>* errors = nullptr) {
+  std::vector<std::promise<Result<std::vector<float>>>> answers(images.size());
+  const auto deadline = ServedModel::Clock::now() + 60s;
+  for (size_t i = 0; i < images.size(); ++i)
+    model.classify_raw(decoders, images[i], deadline,
+                       [&answers, i](Result<std::vector<float>> row) { answers[i].set_value(std::move(row)); });
+  std::vector<int> out;
+  for (size_t i = 0; i < images.size(); ++i) {
+    auto f = answers[i].get_future();
+    if (f.wait_for(60s) != std::future_status::ready) {
+      ADD_FAILURE() << "image " << i << " was not answered in 60 s";
+      out.push_back(-1);
+      continue;
+    }
+    Result<std::vector<float>> row = f.get();
+    if (errors) errors->push_back(row.status());
+    out.push_back(row.is_ok() ? int(std::max_element(row->begin(), row->end()) - row->begin()) : -1);
+  }
+  return out;
+}
+
+TEST(GpuServing, DecodingOnTheGpuGivesTheHostDecodersTop1) {
+  REQUIRE_GPU();
+  auto gpu = served("gpu");
+  auto cpu = served("cpu");
+  ASSERT_TRUE(gpu && cpu);
+  EXPECT_NE(gpu->decoder_name(), "cpu");
+  EXPECT_EQ(cpu->decoder_name(), "cpu");
+  WorkerPool decoders(8, "test-decode");
+
+  std::vector<std::string> names, images;
+  for (const std::string& path : bundled_photos()) names.push_back(path), images.push_back(read_bytes(path));
+  const size_t bundled = images.size();
+  for (const OrtPrediction& e : read_ort_predictions()) {
+    names.push_back(test::assets_dir() + "/images/imagenet_sample/" + e.file);
+    images.push_back(read_bytes(names.back()));
+  }
+  const std::vector<int> on_gpu = top1(*gpu, decoders, images);
+  const std::vector<int> on_cpu = top1(*cpu, decoders, images);
+  size_t agree = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    EXPECT_NE(on_gpu[i], -1) << names[i];
+    agree += on_gpu[i] == on_cpu[i];
+    if (i < bundled) {
+      EXPECT_EQ(on_gpu[i], on_cpu[i]) << names[i];
+    }
+  }
+  std::cout << "GPU-decoding server (" << gpu->decoder_name() << ") vs host decoders, top-1: " << agree << "/"
+            << images.size() << "; " << gpu->stats().device_images << " images decoded on the GPU\n";
+  EXPECT_GE(double(agree), 0.99 * double(images.size()));
+  EXPECT_GT(gpu->stats().device_images, bundled / 2);
+  EXPECT_EQ(cpu->stats().device_images, 0u);
+}
+
+TEST(GpuServing, ATruncatedJpegFailsAloneInItsBatch) {
+  REQUIRE_GPU();
+  auto gpu = served("gpu");
+  ASSERT_TRUE(gpu);
+  WorkerPool decoders(4, "test-decode");
+  const std::string photo = read_bytes(test::source_dir() + "/images/1.jpg");
+  std::vector<std::string> images(16, photo);
+  images[5] = photo.substr(0, photo.size() / 2);  // header intact, scan cut
+  images[11] = photo.substr(0, 200);              // cut inside the header segments
+  std::vector<Status> errors;
+  const std::vector<int> top = top1(*gpu, decoders, images, &errors);
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (i == 5 || i == 11) {
+      EXPECT_EQ(errors[i].code(), StatusCode::kInvalidArgument) << i << ": " << errors[i].message();
+      continue;
+    }
+    EXPECT_TRUE(errors[i].is_ok()) << i << ": " << errors[i].message();
+    EXPECT_EQ(top[i], top[0]) << i;
+  }
+  EXPECT_EQ(gpu->stats().failed, 2u);
+}
+
+}  // namespace
+}  // namespace inferd
