@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <type_traits>
+#include <unordered_map>
+#include <variant>
 
 #include "backends/reference/reference.h"
 #include "core/file.h"
@@ -64,16 +67,72 @@ std::vector<int> tuned_batches(uint32_t max_batch) {
   return batches;
 }
 
-// Asks the backend, node by node, for the choices worth storing in the plan.
+void append_attribute(std::string& key, const ir::Attribute& a) {
+  key += std::to_string(a.index()) + ':';
+  std::visit(
+      [&key](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          key += v;
+        } else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, float>) {
+          key += std::to_string(v);
+        } else {
+          for (const auto& e : v) key += std::to_string(e) + ',';
+        }
+      },
+      a);
+}
+
+void append_value(std::string& key, const ir::Graph& g, ir::ValueId id) {
+  if (id == ir::kNoValue) {
+    key += "none;";
+    return;
+  }
+  const ir::Value& v = g.value(id);
+  key += to_string(v.dtype) + to_string(v.shape) + std::to_string(static_cast<int>(v.layout)) +
+         (v.is_constant() ? "c" : "a");
+  // A value written into a concat slice is strided by its parent's channels, and its offset
+  // sets the alignment the library sees.
+  if (v.alias_of != ir::kNoValue)
+    key += "@" + to_string(g.value(v.alias_of).shape) + "+" + std::to_string(v.alias_channel_offset);
+  key += ';';
+}
+
+// What tune() may depend on (backend.h): the op, its attributes, and the dtype, shape,
+// layout, constness and placement of each input and output; never names or weight values.
+std::string tune_key(const ir::Graph& g, const ir::Node& node) {
+  std::string key = std::to_string(static_cast<int>(node.op)) + '|';
+  for (const auto& [name, value] : node.attrs.all()) {
+    key += name + '=';
+    append_attribute(key, value);
+    key += ';';
+  }
+  key += '|';
+  for (ir::ValueId id : node.inputs) append_value(key, g, id);
+  key += '|';
+  for (ir::ValueId id : node.outputs) append_value(key, g, id);
+  return key;
+}
+
+// Asks the backend, node by node, for the choices worth storing in the plan. Nodes alike
+// in everything tune() looks at share one answer: ResNet-50's repeated bottleneck blocks
+// are timed once (each timing finalizes and runs several cuDNN engines per batch size).
 Status tune_nodes(Plan& plan, const Backend& backend) {
   TuneOptions options;
   options.precision = plan.header.precision;
   options.batches = tuned_batches(plan.header.max_batch);
   const auto& g = plan.graph;
   plan.node_choices.clear();
+  std::unordered_map<std::string, size_t> tuned;  // key -> the first node with it
   for (const auto& node : g.nodes()) {
+    const std::string key = tune_key(g, node);
+    if (auto it = tuned.find(key); it != tuned.end()) {
+      plan.node_choices.push_back(plan.node_choices[it->second]);
+      continue;
+    }
     auto blob = backend.tune(g, node, options);
     if (!blob.is_ok()) return blob.status().with_context(ir::describe(g, node));
+    tuned.emplace(key, plan.node_choices.size());
     plan.node_choices.push_back(std::move(blob).value());
   }
   return Status::ok();

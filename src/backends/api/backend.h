@@ -99,7 +99,10 @@ class Backend {
 
   // ---- build and load ---------------------------------------------------------------------
   // Choices for `node` worth storing in the plan (empty: none). May run the node on the
-  // device to time candidates.
+  // device to time candidates. The answer may depend only on the node's op, attributes and
+  // its inputs' and outputs' dtypes, shapes, layouts, constness and concat placement (never
+  // on names or weight values): the builder asks once per such kind of node and reuses the
+  // answer for the nodes alike.
   virtual Result<std::vector<uint8_t>> tune(const ir::Graph& graph, const ir::Node& node,
                                             const TuneOptions& options) const;
   virtual Result<std::unique_ptr<PackedOp>> pack(const ir::Graph& graph, const ir::Node& node,
