@@ -119,7 +119,12 @@ stage serve && {
 } > "$out/serve.txt" 2>&1
 # The decode ceiling: JPEG decode + preprocess of the ImageNet sample, CPU decoders on every
 # core against nvJPEG in batches of 128 (docs/gpu.md, "GPU decoding").
+# Each GPU decoder count with nvJPEG's choice (the JPEG engines where the GPU has them) and
+# with the CUDA cores only (INFERD_NVJPEG_BACKEND=default).
 stage decode && for t in 1 2 4; do
-  timeout 60 $inferd bench --decode "$INFERD_ASSETS/images/imagenet_sample" --batch 128 --gpu-threads $t --json 2>> "$log"
+  for b in "" default; do
+    INFERD_NVJPEG_BACKEND=$b timeout 60 $inferd bench --decode "$INFERD_ASSETS/images/imagenet_sample" --batch 128 \
+      --gpu-threads $t --json 2>> "$log"
+  done
 done > "$out/decode.jsonl"
 echo "gpu.sh done" >> "$log"

@@ -2,6 +2,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -84,8 +85,17 @@ class GpuJpegDecoder final : public BatchImageDecoder {
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &state_)));
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &batched_state_)));
     // The JPEG engines: absent on most GPUs, where nvjpegCreateEx refuses the backend.
+    // INFERD_NVJPEG_BACKEND=default leaves them unused (every image on the CUDA cores, for
+    // measuring one against the other), =hardware requires them.
+    const char* forced = std::getenv("INFERD_NVJPEG_BACKEND");
+    const std::string wanted = forced ? forced : "";
+    if (!wanted.empty() && wanted != "default" && wanted != "hardware")
+      return invalid_argument("INFERD_NVJPEG_BACKEND must be default or hardware, not '" + wanted + "'");
+    if (wanted == "default") return Status::ok();
     if (api_->create_ex(nvjpeg::kBackendHardware, nullptr, nullptr, 0, &hw_handle_) != nvjpeg::kSuccess) {
       hw_handle_ = nullptr;
+      if (wanted == "hardware")
+        return failed_precondition("INFERD_NVJPEG_BACKEND=hardware, but this GPU has no JPEG engines nvJPEG can use");
       return Status::ok();
     }
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate (hardware)", api_->state_create(hw_handle_, &hw_state_)));
