@@ -40,6 +40,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   const Plan& plan() const { return plan_; }
   const ir::Graph& graph() const { return plan_.graph; }
   const Backend& backend() const { return *backend_; }
+  // Shared, for what must keep the device alive after the engine (the server's device gauges).
+  std::shared_ptr<const Backend> shared_backend() const { return backend_; }
   const Device& device() const { return backend_->device(); }
   int max_batch() const { return static_cast<int>(plan_.header.max_batch); }
   const std::vector<Binding>& inputs() const { return inputs_; }

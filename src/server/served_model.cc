@@ -120,6 +120,12 @@ Result<std::vector<std::unique_ptr<BatchExecutor>>> ServedModel::make_instances(
   return instances;
 }
 
+std::vector<std::shared_ptr<const Backend>> ServedModel::backends() const {
+  std::vector<std::shared_ptr<const Backend>> out{model_.engine->shared_backend()};
+  for (const auto& engine : engines_) out.push_back(engine->shared_backend());
+  return out;
+}
+
 ServedModel::~ServedModel() {
   if (batcher_) batcher_->drain();
 }

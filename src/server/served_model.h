@@ -42,6 +42,8 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   const std::string& name() const { return model_.folder.config.name; }
   int version() const { return model_.folder.version; }
   const LoadedModel& model() const { return model_; }
+  // The backends (one per device) its instances run on.
+  std::vector<std::shared_ptr<const Backend>> backends() const;
   size_t sample_size() const { return sample_size_; }
 
   // Decodes `image` on `decoders`, then batches it. `done` gets the top-k or an error

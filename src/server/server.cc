@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "core/log.h"
@@ -96,8 +97,40 @@ void Server::warn_about_exposure(const ServerOptions& options) const {
   }
 }
 
+namespace {
+
+// "cuda:0" of "cuda:0 (NVIDIA H200)".
+std::string device_label(const Device& device) {
+  const std::string name = device.name();
+  return name.substr(0, name.find(' '));
+}
+
+}  // namespace
+
+// Each device's gauges read its telemetry at scrape time; the callback holds the backend
+// (not the engine, whose weights an unload must free), so a device stays readable after its
+// last model is gone. Devices without telemetry (the CPU) get none.
+void Server::register_device_gauges(const std::shared_ptr<const Backend>& backend) {
+  if (backend->device().telemetry().status().code() == StatusCode::kUnimplemented) return;
+  const std::string label = device_label(backend->device());
+  using Field = double DeviceTelemetry::*;
+  const std::pair<metrics::CallbackGaugeFamily*, Field> gauges[] = {
+      {metrics_->gpu_utilization, &DeviceTelemetry::utilization},
+      {metrics_->gpu_power, &DeviceTelemetry::power_watts},
+      {metrics_->gpu_memory_used, &DeviceTelemetry::memory_used_bytes},
+      {metrics_->gpu_memory_total, &DeviceTelemetry::memory_total_bytes}};
+  for (const auto& [family, field] : gauges) {
+    family->set({label}, [backend, field = field] {
+      auto t = backend->device().telemetry();
+      const double v = t.is_ok() ? (*t).*field : -1;
+      return v >= 0 ? v : std::numeric_limits<double>::quiet_NaN();  // unreadable: NaN, not a made-up 0
+    });
+  }
+}
+
 void Server::register_model_gauges() {
   for (const auto& model : models_->models()) {
+    for (const auto& backend : model->backends()) register_device_gauges(backend);
     ModelRepository* repo = models_.get();
     const std::string name = model->name();
     metrics_->queue_depth->set({name}, [repo, name] {

@@ -51,6 +51,7 @@ class Server {
  private:
   Server() = default;
   void register_model_gauges();
+  void register_device_gauges(const std::shared_ptr<const Backend>& backend);
   void warn_about_exposure(const ServerOptions& options) const;
 
   std::unique_ptr<ServerMetrics> metrics_;

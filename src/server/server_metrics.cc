@@ -23,6 +23,14 @@ Result<std::unique_ptr<ServerMetrics>> ServerMetrics::create(int max_batch_bucke
   ASSIGN_OR_RETURN(m->in_flight, r.add_gauge("inferd_inflight_requests", "Requests received and not yet answered."));
   ASSIGN_OR_RETURN(m->queue_depth,
                    r.add_callback_gauge("inferd_queue_depth", "Requests waiting for a batch.", {"model"}));
+  ASSIGN_OR_RETURN(m->gpu_utilization,
+                   r.add_callback_gauge("inferd_gpu_utilization_ratio",
+                                        "Fraction of the driver's last sample period in which a kernel ran.", {"device"}));
+  ASSIGN_OR_RETURN(m->gpu_power, r.add_callback_gauge("inferd_gpu_power_watts", "Board power draw.", {"device"}));
+  ASSIGN_OR_RETURN(m->gpu_memory_used,
+                   r.add_callback_gauge("inferd_gpu_memory_used_bytes", "Device memory in use (all processes).", {"device"}));
+  ASSIGN_OR_RETURN(m->gpu_memory_total,
+                   r.add_callback_gauge("inferd_gpu_memory_total_bytes", "Device memory.", {"device"}));
   RETURN_IF_ERROR(metrics::add_process_metrics(r));
   return m;
 }

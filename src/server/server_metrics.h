@@ -18,6 +18,11 @@ struct ServerMetrics {
   metrics::HistogramFamily* decode_seconds = nullptr;   // inferd_image_decode_duration_seconds
   metrics::GaugeFamily* in_flight = nullptr;            // inferd_inflight_requests
   metrics::CallbackGaugeFamily* queue_depth = nullptr;  // inferd_queue_depth{model}
+  // Per GPU the served models run on (Device::telemetry()), labelled device="cuda:0".
+  metrics::CallbackGaugeFamily* gpu_utilization = nullptr;   // inferd_gpu_utilization_ratio{device}
+  metrics::CallbackGaugeFamily* gpu_power = nullptr;         // inferd_gpu_power_watts{device}
+  metrics::CallbackGaugeFamily* gpu_memory_used = nullptr;   // inferd_gpu_memory_used_bytes{device}
+  metrics::CallbackGaugeFamily* gpu_memory_total = nullptr;  // inferd_gpu_memory_total_bytes{device}
 
   // Registers every family; fails only on a bug (bad metric name).
   static Result<std::unique_ptr<ServerMetrics>> create(int max_batch_bucket);

@@ -130,5 +130,25 @@ TEST(GpuServing, ATruncatedJpegFailsAloneInItsBatch) {
   EXPECT_EQ(gpu->stats().failed, 2u);
 }
 
+// What /metrics shows per GPU (inferd_gpu_*): memory from CUDA, utilization and power from NVML.
+TEST(GpuServing, TelemetryReadsMemoryUtilizationAndPower) {
+  REQUIRE_GPU();
+  auto backend = create_backend("cuda", {0, 0});
+  ASSERT_TRUE(backend.is_ok()) << backend.status().message();
+  auto t = (*backend)->device().telemetry();
+  ASSERT_TRUE(t.is_ok()) << t.status().message();
+  std::cout << (*backend)->device().name() << ": utilization " << t->utilization << ", " << t->power_watts << " W, "
+            << t->memory_used_bytes / 1048576 << " of " << t->memory_total_bytes / 1048576 << " MiB\n";
+  EXPECT_GT(t->memory_total_bytes, 1e9);
+  EXPECT_GT(t->memory_used_bytes, 0);
+  EXPECT_LE(t->memory_used_bytes, t->memory_total_bytes);
+  EXPECT_GE(t->utilization, 0.0);
+  EXPECT_LE(t->utilization, 1.0);
+  EXPECT_GT(t->power_watts, 1.0);
+  auto cpu = create_backend("cpu", {1, 0});
+  ASSERT_TRUE(cpu.is_ok());
+  EXPECT_EQ((*cpu)->device().telemetry().status().code(), StatusCode::kUnimplemented);
+}
+
 }  // namespace
 }  // namespace inferd

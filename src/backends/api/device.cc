@@ -30,6 +30,10 @@ Status Device::enqueue_empty_kernel(Stream&) const {
   return unimplemented(name() + " runs no kernels of its own");
 }
 
+Result<DeviceTelemetry> Device::telemetry() const {
+  return unimplemented(name() + " reports no telemetry");
+}
+
 Result<DeviceMemoryInfo> Device::memory_info() const {
   return unimplemented(name() + " reports no memory figures");
 }

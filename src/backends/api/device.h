@@ -87,6 +87,14 @@ struct DeviceMemoryInfo {
   uint64_t free_bytes = 0, total_bytes = 0;
 };
 
+// What a device says about itself now, for the server's /metrics; a field it cannot read
+// is negative.
+struct DeviceTelemetry {
+  double utilization = -1;  // the fraction of the driver's last sample period a kernel ran, 0..1
+  double power_watts = -1;
+  double memory_used_bytes = -1, memory_total_bytes = -1;
+};
+
 class Device {
  public:
   virtual ~Device() = default;
@@ -115,6 +123,9 @@ class Device {
   // kUnimplemented on devices without graphs (the CPU).
   virtual Result<std::unique_ptr<StreamGraph>> capture(Stream& stream, const std::function<Status()>& enqueue) const;
   virtual Result<DeviceMemoryInfo> memory_info() const;
+  // kUnimplemented where the device has nothing to report (the CPU: the process's own
+  // metrics cover it); fails only when no field can be read.
+  virtual Result<DeviceTelemetry> telemetry() const;
   // Enqueues the least work the device can run (an empty kernel on a GPU): what the
   // server's /v1/noop?device=1 measures, the cost of a launch and a synchronization
   // (the GPU REST Engine's empty-kernel server). kUnimplemented on the CPU.

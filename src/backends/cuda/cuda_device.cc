@@ -261,6 +261,22 @@ Result<DeviceMemoryInfo> CudaDevice::memory_info() const {
   return DeviceMemoryInfo{free_bytes, total_bytes};
 }
 
+Result<DeviceTelemetry> CudaDevice::telemetry() const {
+  DeviceTelemetry t;
+  auto memory = memory_info();
+  if (memory.is_ok()) {
+    t.memory_total_bytes = static_cast<double>(memory->total_bytes);
+    t.memory_used_bytes = static_cast<double>(memory->total_bytes - memory->free_bytes);
+  }
+  auto watts = nvml_power_watts(index_);
+  if (watts.is_ok()) t.power_watts = *watts;
+  auto utilization = nvml_utilization(index_);
+  if (utilization.is_ok()) t.utilization = *utilization;
+  if (!memory.is_ok() && !watts.is_ok() && !utilization.is_ok())
+    return memory.status().with_context(name() + " telemetry (NVML: " + watts.status().message() + ")");
+  return t;
+}
+
 Status CudaDevice::enqueue_empty_kernel(Stream& stream) const {
   CudaStream* s = as_cuda_stream(stream);
   if (!s) return not_a_cuda_stream(name());

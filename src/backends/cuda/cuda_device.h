@@ -41,6 +41,8 @@ class CudaDevice final : public Device {
   Status copy(void* dst, const void* src, size_t bytes, Stream& stream) const override;
   Result<std::unique_ptr<StreamGraph>> capture(Stream& stream, const std::function<Status()>& enqueue) const override;
   Result<DeviceMemoryInfo> memory_info() const override;
+  // Memory from CUDA; utilization and power from NVML (fields left negative without it).
+  Result<DeviceTelemetry> telemetry() const override;
   Status enqueue_empty_kernel(Stream& stream) const override;
   // NVML's energy counter for this GPU (open_nvml_meter).
   Result<std::unique_ptr<EnergyMeter>> open_energy_meter() const override;

@@ -27,6 +27,11 @@ constexpr NvmlReturn kNvmlErrorNotSupported = 3;
 constexpr NvmlReturn kNvmlErrorNotFound = 6;
 constexpr NvmlReturn kNvmlErrorGpuIsLost = 15;
 constexpr unsigned kNvmlNameBufferSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+// nvmlUtilization_t: percent of the sample period a kernel ran, and memory was read or written.
+struct NvmlUtilization {
+  unsigned gpu;
+  unsigned memory;
+};
 
 struct NvmlApi {
   NvmlReturn (*init)();                                            // nvmlInit_v2
@@ -35,6 +40,7 @@ struct NvmlApi {
   NvmlReturn (*get_name)(NvmlDevice, char*, unsigned);             // nvmlDeviceGetName
   NvmlReturn (*total_energy_mj)(NvmlDevice, unsigned long long*);  // nvmlDeviceGetTotalEnergyConsumption
   NvmlReturn (*power_mw)(NvmlDevice, unsigned*);                   // nvmlDeviceGetPowerUsage
+  NvmlReturn (*utilization)(NvmlDevice, NvmlUtilization*);         // nvmlDeviceGetUtilizationRates
   const char* (*error_string)(NvmlReturn);                         // nvmlErrorString
 };
 
@@ -84,6 +90,7 @@ Result<NvmlApi> load_nvml() {
     missing = "nvmlDeviceGetTotalEnergyConsumption";
   }
   if (!bind_symbol(library, "nvmlDeviceGetPowerUsage", api.power_mw)) missing = "nvmlDeviceGetPowerUsage";
+  if (!bind_symbol(library, "nvmlDeviceGetUtilizationRates", api.utilization)) missing = "nvmlDeviceGetUtilizationRates";
   if (!bind_symbol(library, "nvmlErrorString", api.error_string)) missing = "nvmlErrorString";
   if (missing) {
     return failed_precondition(std::string("libnvidia-ml.so.1 has no ") + missing + " (an NVIDIA driver too old?)");
@@ -236,6 +243,17 @@ Result<std::unique_ptr<EnergyMeter>> open_nvml_meter(int gpu_index) {
   auto watts = read_watts(*nvml, device, name + " (no energy counter)");
   if (!watts.is_ok()) return watts.status();
   return std::unique_ptr<EnergyMeter>(new SampledMeter(std::move(nvml), device, std::move(name), watts.value()));
+}
+
+Result<double> nvml_utilization(int gpu_index) {
+  ASSIGN_OR_RETURN(std::shared_ptr<NvmlSession> nvml, nvml_session());
+  ASSIGN_OR_RETURN(NvmlDevice device, nvml_device(*nvml, gpu_index));
+  NvmlUtilization rates{};
+  const NvmlReturn err = nvml->api.utilization(device, &rates);
+  if (err != kNvmlSuccess) {
+    return nvml_status(nvml->api, err, "NVML GPU " + std::to_string(gpu_index) + ": nvmlDeviceGetUtilizationRates");
+  }
+  return rates.gpu / 100.0;
 }
 
 Result<double> nvml_power_watts(int gpu_index) {

@@ -23,4 +23,8 @@ Result<std::unique_ptr<EnergyMeter>> open_nvml_meter(int gpu_index);
 // on Hopper and most Ampere GPUs, instantaneous on older ones).
 Result<double> nvml_power_watts(int gpu_index);
 
+// The fraction (0..1) of NVML's last sample period (1/6 s to 1 s by GPU) in which a kernel
+// ran on the GPU.
+Result<double> nvml_utilization(int gpu_index);
+
 }  // namespace inferd::cuda
