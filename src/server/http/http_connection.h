@@ -89,6 +89,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void abandon(Response response);
 
  private:
+  static constexpr size_t kHeaderReadBytes = 16 << 10;  // one read while a request's header is awaited
+
   // One answer in the order the connection owes them: a request's response (counts in
   // in_flight), an error the transport answered itself, or a `100 Continue`.
   struct Slot {
