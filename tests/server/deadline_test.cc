@@ -119,6 +119,22 @@ class DeadlineEndpoints : public ::testing::Test {
   }
   void TearDown() override { released_.set_value(); }
 
+  // `request`, arrived now with a 1 s timeout, dispatched: its answer and the ms it took.
+  std::pair<http::Response, double> dispatch_with_1s_timeout(http::Request request) {
+    const auto start = Clock::now();
+    request.received = start;
+    request.headers["x-request-timeout-ms"] = "1000";
+    Answer answer;
+    router_.dispatch(std::move(request), answer.respond());
+    auto f = answer.response.get_future();
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "no answer in 10 s";
+      return {http::Response{}, ms_since(start)};
+    }
+    const double waited = ms_since(start);
+    return {f.get(), waited};
+  }
+
   std::unique_ptr<ModelRepository> models_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::promise<void> released_;
@@ -135,15 +151,7 @@ TEST_F(DeadlineEndpoints, AClassifyWaitingForADecoderIsAnswered504AtItsDeadline)
   request.target = "/classify";
   request.headers["content-type"] = "image/jpeg";
   request.body = image(1);
-  const auto start = Clock::now();
-  request.received = start;
-  Answer answer;
-  request.headers["x-request-timeout-ms"] = "1000";
-  router_.dispatch(std::move(request), answer.respond());
-  auto f = answer.response.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  const double waited = ms_since(start);
-  const http::Response r = f.get();
+  const auto [r, waited] = dispatch_with_1s_timeout(std::move(request));
   EXPECT_EQ(r.status, 504) << r.body;
   EXPECT_NE(r.body.find("waiting for an image decoder"), std::string::npos) << r.body;
   EXPECT_GE(waited, 999.0);
@@ -156,15 +164,7 @@ TEST_F(DeadlineEndpoints, AKServeRequestWaitingToBeParsedIsAnswered504AtItsDeadl
   request.target = "/v2/models/squeezenet/infer";
   request.headers["content-type"] = "application/json";
   request.body = R"({"inputs":[{"name":"data","datatype":"BYTES","shape":[1],"data":["x"]}]})";
-  const auto start = Clock::now();
-  request.received = start;
-  request.headers["x-request-timeout-ms"] = "1000";
-  Answer answer;
-  router_.dispatch(std::move(request), answer.respond());
-  auto f = answer.response.get_future();
-  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  const double waited = ms_since(start);
-  const http::Response r = f.get();
+  const auto [r, waited] = dispatch_with_1s_timeout(std::move(request));
   EXPECT_EQ(r.status, 504) << r.body;
   // The body is parsed on the decode pool, never on the I/O thread that received it.
   EXPECT_NE(r.body.find("waiting for its body to be parsed"), std::string::npos) << r.body;
