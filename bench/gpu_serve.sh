@@ -7,7 +7,8 @@
 #   2. tools/peer_server.py (aiohttp, torchvision's nvJPEG decode, torch.compile, a batching loop)
 # each driven by `inferd bench` with the ImageNet sample's JPEGs at the --levels concurrencies,
 # and 3. the decode ceiling of the same photos (`inferd bench --decode`: CPU decoders, nvJPEG).
-# Writes under $OUT: gpu.txt, inferd.jsonl, peer.jsonl, decode.jsonl, log.txt.
+# Writes under $OUT: gpu.txt, inferd-MODE.jsonl and metrics-MODE.txt per decode mode,
+# peer.jsonl, decode.jsonl, log.txt; bench/write_serve_table.py makes the table.
 # Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64,
 # --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu.
 set -uo pipefail
@@ -61,11 +62,10 @@ count = 2
 backend = "cuda"
 precision = "fp16"
 TOML
-: > "$out/inferd.jsonl"
 for mode in ${decodes//,/ }; do
   sed -i '/^decode = /d' $repo/resnet50/config.toml; echo "decode = \"$mode\"" >> $repo/resnet50/config.toml
   $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
-  wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$mode "$out/inferd.jsonl"
+  wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$mode "$out/inferd-$mode.jsonl"
   curl -s http://127.0.0.1:18600/metrics | grep -E '^inferd_(decode|compute|batch_size)' > "$out/metrics-$mode.txt"
   kill -TERM $server; wait $server; echo "inferd serve ($mode) exit $?" >> "$log"
 done
