@@ -58,7 +58,7 @@ std = [0.229, 0.224, 0.225]
 labels = "labels.txt"
 softmax = true
 [instances]
-count = 2
+count = ${instances:-4}
 backend = "cuda"
 precision = "fp16"
 TOML

@@ -62,7 +62,7 @@ struct InstancesConfig {
   std::string precision = "fp32";  // fp32 | tf32 | fp16 | bf16 | int8
   // Where the server decodes a request's JPEG (docs/gpu.md, "In the server"): "cpu",
   // the host's decoder threads; "gpu", the instance's GPU (nvJPEG) for every JPEG; "auto",
-  // the host's threads while one is free and the GPU for the rest and for large files.
+  // the GPU, with the host's threads taking the overflow while the GPU has a backlog.
   // PNGs, and models whose preprocessing has a mean image, are always decoded on the host.
   std::string decode = "auto";
 };

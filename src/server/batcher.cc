@@ -134,6 +134,11 @@ size_t Batcher::abandon_queued(const Status& why) {
   return abandoned.size();
 }
 
+size_t Batcher::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 Batcher::Stats Batcher::stats() const {
   std::lock_guard lock(mutex_);
   Stats copy = stats_;

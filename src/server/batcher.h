@@ -140,6 +140,8 @@ class Batcher {
   // Counts are updated before the requests concerned are answered, so once a caller saw
   // its `done` called, stats() includes that request.
   Stats stats() const;
+  // Requests waiting in the queue (stats().queued without copying the rest).
+  size_t queued() const;
 
  private:
   struct Entry {

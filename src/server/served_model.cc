@@ -117,6 +117,7 @@ Result<std::vector<std::unique_ptr<BatchExecutor>>> ServedModel::make_instances(
     instances.push_back(std::move(instance));
   }
   decode_mode_ = decoders.empty() ? "cpu" : cfg.decode;
+  gpu_backlog_ = static_cast<size_t>(model_.engine->max_batch()) * contexts.size();
   return instances;
 }
 
@@ -194,11 +195,12 @@ bool ServedModel::decode_on_device(std::string_view image, const WorkerPool& dec
       static_cast<uint8_t>(image[2]) != 0xFF)
     return false;
   if (decode_mode_ == "gpu") return true;
-  // auto: a lone request keeps a host thread's latency; once every host decoder is busy the
-  // GPU takes the rest (the batch queue bounds it), and a large file (a phone photo: tens of
-  // milliseconds on one core) goes to the GPU whatever the load.
-  constexpr size_t kLargeJpegBytes = size_t{1} << 20;
-  return image.size() >= kLargeJpegBytes || decoders.pending_tasks() >= static_cast<size_t>(decoders.threads());
+  // auto: the GPU, which on the H200 decoded faster at every load (ResNet-50 behind
+  // /classify, 2026-12-05: 1.2 vs 3.9 ms at c=1, 11,536 vs 3,686 req/s at c=256,
+  // docs/benchmarks.md); the host's threads take what arrives while the GPU's backlog
+  // already fills every instance's next batch and a host thread is free.
+  const bool backlog = batcher_->queued() >= gpu_backlog_;
+  return !(backlog && decoders.pending_tasks() < static_cast<size_t>(decoders.threads()));
 }
 
 void ServedModel::submit_image(WorkerPool& decoders, std::shared_ptr<const std::string> image,

@@ -100,6 +100,7 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   std::function<void(double)> on_decode_;
   std::string decode_mode_ = "cpu";   // [instances] decode; "cpu" when the instances decode no images
   std::string decoder_name_ = "cpu";
+  size_t gpu_backlog_ = 0;  // auto: queued requests over which the host's threads help (max_batch x instances)
 };
 
 }  // namespace inferd
