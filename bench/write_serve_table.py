@@ -2,11 +2,17 @@
 """Prints the GPU serving table of docs/benchmarks.md from a bench/gpu_serve.sh run's files:
 per concurrency, req/s and p50/p99 of inferd serve in each decode mode (inferd-MODE.jsonl)
 and of the peer server (peer.jsonl), and inferd / peer; then the decode ceiling
-(decode.jsonl). Usage: python3 bench/write_serve_table.py RESULTS_DIR"""
+(decode.jsonl). Usage: python3 bench/write_serve_table.py RESULTS_DIR [--plot FILE.svg]
+With --plot, also draws p50 (solid) and p99 (dashed) latency against req/s per server; where
+peer.jsonl did not come back from the device, the peer's points are read from the run's
+table.md (the table that call printed)."""
 import glob
 import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svg_plot  # noqa: E402
 
 
 def read_jsonl(path):
@@ -28,8 +34,35 @@ def cell(r):
     return f"{r['rps']:,.0f}{flag} | {lat['p50']:.1f} / {lat['p99']:.1f}"
 
 
+def peer_from_table(d):
+    """{concurrency: (rps, p50, p99)} from table.md's peer columns (the 3rd-to-last pair)."""
+    path = f"{d}/table.md"
+    if not os.path.exists(path):
+        return {}
+    lines = [l for l in open(path) if l.startswith("| ") and l[2].isdigit()]
+    head = next(l for l in open(path) if l.startswith("| concurrency"))
+    cols = [c.strip() for c in head.strip().strip("|").split("|")]
+    at = cols.index("peer server req/s")
+    out = {}
+    for l in lines:
+        v = [c.strip() for c in l.strip().strip("|").split("|")]
+        p50, p99 = (float(x) for x in v[at + 1].split("/"))
+        out[int(v[0])] = (float(v[at].replace(",", "")), p50, p99)
+    return out
+
+
+def plot(d, runs, peer, path):
+    series = []
+    for i, (name, points) in enumerate(runs):
+        for pct, dashed in (("p50", False), ("p99", True)):
+            series.append((f"{name} {pct}", [(p[0], p[1] if pct == "p50" else p[2]) for p in points], dashed, i))
+    svg_plot.line_chart(path, "ResNet-50 fp16 behind /classify on one H200: latency vs throughput", "requests/s",
+                        "latency ms", series)
+
+
 def main():
     d = sys.argv[1]
+    plot_path = sys.argv[sys.argv.index("--plot") + 1] if "--plot" in sys.argv else None
     modes = sorted(os.path.basename(p)[len("inferd-"):-len(".jsonl")] for p in glob.glob(f"{d}/inferd-*.jsonl"))
     runs = {m: by_concurrency(read_jsonl(f"{d}/inferd-{m}.jsonl")) for m in modes}
     peer = by_concurrency(read_jsonl(f"{d}/peer.jsonl"))
@@ -44,6 +77,12 @@ def main():
             a, b = runs[m].get(c), peer.get(c)
             row.append(f"**{a['rps'] / b['rps']:.2f}**" if a and b and b["rps"] else "n/a")
         print("| " + " | ".join(row) + " |")
+    if plot_path:
+        curves = [(f"inferd decode={m}", [(r["rps"], r["latency_ms"]["p50"], r["latency_ms"]["p99"])
+                                          for _, r in sorted(runs[m].items())]) for m in modes]
+        peer_points = [(r["rps"], r["latency_ms"]["p50"], r["latency_ms"]["p99"]) for _, r in sorted(peer.items())]
+        curves.append(("peer server", peer_points or [v for _, v in sorted(peer_from_table(d).items())]))
+        plot(d, curves, peer, plot_path)
     print()
     for r in read_jsonl(f"{d}/decode.jsonl"):
         if r.get("decoder") == "cpu":
