@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # GPU serving benchmark (issue 14), one call on the GPU machine from the repository root with
 # device-assets/ carried (bench/gpu_pack.sh): torchvision's ResNet-50, fp16, behind
-#   1. inferd serve ([instances] count = 2), once per --decodes mode: "cpu" (the host's
-#      decoder threads), "auto" (the host's while one is free, the GPU's nvJPEG for the rest),
-#      "gpu" (every JPEG decoded by nvJPEG straight into the batch's input)
+#   1. inferd serve ([instances] count = $instances, default 4), once per --decodes mode:
+#      "cpu" (the host's decoder threads), "gpu" (every JPEG decoded by nvJPEG straight into
+#      the batch's input), "auto" (the GPU, the host's threads taking the overflow)
 #   2. tools/peer_server.py (aiohttp, torchvision's nvJPEG decode, torch.compile, a batching loop)
 # each driven by `inferd bench` with the ImageNet sample's JPEGs at the --levels concurrencies,
 # and 3. the decode ceiling of the same photos (`inferd bench --decode`: CPU decoders, nvJPEG).
-# Writes under $OUT: gpu.txt, inferd-MODE.jsonl and metrics-MODE.txt per decode mode,
-# peer.jsonl, decode.jsonl, log.txt; bench/write_serve_table.py makes the table.
+# Writes under $OUT (8 files, what one device call brings back): gpu.txt, inferd-MODE.jsonl
+# per decode mode, metrics.txt (the server's histograms' sums and counts and the GPU gauges
+# after each mode's load), peer.jsonl, decode.jsonl, log.txt; bench/write_serve_table.py
+# makes the table.
 # Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64,
 # --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu.
 set -uo pipefail
@@ -66,7 +68,8 @@ for mode in ${decodes//,/ }; do
   sed -i '/^decode = /d' $repo/resnet50/config.toml; echo "decode = \"$mode\"" >> $repo/resnet50/config.toml
   $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
   wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$mode "$out/inferd-$mode.jsonl"
-  curl -s http://127.0.0.1:18600/metrics | grep -E '^inferd_(decode|compute|batch_size)' > "$out/metrics-$mode.txt"
+  { echo "== decode = $mode"; curl -s http://127.0.0.1:18600/metrics |
+      grep -E '^inferd_(image_decode|compute|queue|batch_size|gpu)[a-z_]*(_sum|_count)?[{ ]' | grep -v _bucket; } >> "$out/metrics.txt"
   kill -TERM $server; wait $server; echo "inferd serve ($mode) exit $?" >> "$log"
 done
 fi
