@@ -27,7 +27,6 @@ namespace inferd::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int64_t kMaxPixels = kMaxImagePixels;  // the server's limit
 
 struct Corpus {
   std::vector<std::string> bytes;
@@ -75,7 +74,7 @@ Measurement measure_cpu(const Corpus& corpus, const image::PreprocessConfig& cfg
       while (Clock::now() < until) {
         const std::string& b = corpus.bytes[static_cast<size_t>(next++) % corpus.bytes.size()];
         const Status s = image::decode_and_preprocess({reinterpret_cast<const uint8_t*>(b.data()), b.size()}, cfg,
-                                                      kMaxPixels, sample.data());
+                                                      kMaxImagePixels, sample.data());
         (s.is_ok() ? done : failed)++;
       }
     });
@@ -92,7 +91,7 @@ Measurement measure_cpu(const Corpus& corpus, const image::PreprocessConfig& cfg
 Status gpu_batch(BatchImageDecoder& decoder, std::span<const std::string_view> images,
                  const image::PreprocessConfig& cfg, const TensorView& batch, Stream& stream, Measurement& m) {
   ASSIGN_OR_RETURN(std::vector<Status> statuses,
-                   decode_images_to_batch(decoder, images, cfg, kMaxPixels, batch, stream));
+                   decode_images_to_batch(decoder, images, cfg, kMaxImagePixels, batch, stream));
   RETURN_IF_ERROR(stream.synchronize());
   for (const Status& s : statuses) {
     if (s.is_ok())
@@ -164,8 +163,8 @@ void print_gpu(const Result<Measurement>& m, int gpu, std::string_view backend, 
         "gpu %d (%.*s, batch %d, %d threads): %10.1f images/s  (%lld decoded, %lld failed, %lld left to the CPU, "
         "%.1f s)\n",
         gpu, static_cast<int>(backend.size()), backend.data(), batch, threads, m->per_second(),
-                static_cast<long long>(m->images), static_cast<long long>(m->failed),
-                static_cast<long long>(m->left_to_cpu), m->seconds);
+        static_cast<long long>(m->images), static_cast<long long>(m->failed), static_cast<long long>(m->left_to_cpu),
+        m->seconds);
   }
 }
 

@@ -105,13 +105,13 @@ Result<std::vector<std::unique_ptr<BatchExecutor>>> ServedModel::make_instances(
     return unavailable.with_context(model_.folder.dir + ": [instances] decode = \"gpu\"");
   if (cfg.decode == "auto" && !unavailable.is_ok() && backend != "cpu")
     log_warn("device_decode_unavailable").kv("model", model_.folder.config.name).kv("why", unavailable.message());
+  if (!decoders.empty()) decoder_name_ = std::string(decoders[0]->backend_name());
   std::vector<std::unique_ptr<BatchExecutor>> instances;
   for (size_t i = 0; i < contexts.size(); ++i) {
     if (decoders.empty()) {
       instances.push_back(context_executor(std::move(contexts[i].ctx)));
       continue;
     }
-    if (i == 0) decoder_name_ = std::string(decoders[0]->backend_name());
     ASSIGN_OR_RETURN(auto instance, image_decoding_executor(std::move(contexts[i].ctx), std::move(decoders[i]),
                                                             model_.preprocess, kMaxImagePixels));
     instances.push_back(std::move(instance));

@@ -22,7 +22,6 @@
 namespace inferd {
 namespace {
 
-constexpr int64_t kMaxPixels = 64LL * 1024 * 1024;
 constexpr int kMaxBatch = 32;
 
 // The decoder, a device batch of kMaxBatch samples and a stream on GPU 0; `why` says why not.
@@ -87,7 +86,7 @@ std::vector<float> gpu_samples(const std::vector<std::string>& images, const ima
   for (size_t first = 0; first < images.size(); first += kMaxBatch) {
     const size_t n = std::min<size_t>(kMaxBatch, images.size() - first);
     std::vector<std::string_view> views(images.begin() + first, images.begin() + first + n);
-    auto r = decode_images_to_batch(*gpu().decoder, views, cfg, kMaxPixels, batch_view(cfg, int(n)), *gpu().stream);
+    auto r = decode_images_to_batch(*gpu().decoder, views, cfg, kMaxImagePixels, batch_view(cfg, int(n)), *gpu().stream);
     EXPECT_TRUE(r.is_ok()) << r.status().message();
     if (!r.is_ok()) return out;
     statuses->insert(statuses->end(), r->begin(), r->end());
@@ -106,7 +105,7 @@ std::vector<float> cpu_samples(const std::vector<std::string>& images, const ima
   for (size_t i = 0; i < images.size(); ++i) {
     const Status s =
         image::decode_and_preprocess({reinterpret_cast<const uint8_t*>(images[i].data()), images[i].size()}, cfg,
-                                     kMaxPixels, out.data() + i * sample);
+                                     kMaxImagePixels, out.data() + i * sample);
     EXPECT_TRUE(s.is_ok()) << i << ": " << s.message();
   }
   return out;
@@ -329,7 +328,7 @@ TEST(GpuJpegDecode, NvjpegErrorsNameTheStatus) {
 TEST(GpuJpegDecode, EmptyBatchesAndEmptyImagesAreRefusedClearly) {
   REQUIRE_GPU_DECODER();
   const image::PreprocessConfig cfg;
-  auto none = decode_images_to_batch(*gpu().decoder, {}, cfg, kMaxPixels, batch_view(cfg, 1), *gpu().stream);
+  auto none = decode_images_to_batch(*gpu().decoder, {}, cfg, kMaxImagePixels, batch_view(cfg, 1), *gpu().stream);
   ASSERT_FALSE(none.is_ok());
   EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(none.status().message().find("no images"), std::string::npos) << none.status().message();
