@@ -60,6 +60,9 @@ TEST(DescriptorLimit, AcceptFailuresBackOffAndTheServerRecoversWhenDescriptorsFr
     HttpClient warm(server->port());
     ASSERT_TRUE(warm.request("GET", "/warm"));
   }
+  // The server closes its end of the warm connection on its own thread: wait for it, or
+  // that descriptor frees up while the test below counts on having none left.
+  ASSERT_TRUE(wait_until([&] { return server->open_connections() == 0; }));
   DescriptorExhaustion fds;
   ASSERT_TRUE(fds.exhausted()) << "could not exhaust the descriptors";
   fds.free_one();  // for the client's socket: the server's accept has none left
