@@ -48,7 +48,8 @@ void print_report(const BuildResult& r, const Backend& backend, std::ostream& os
 }
 
 // What a kernel computes, named the way the GPU Inference Engine's profile names fused
-// layers: "3x3 CBR" (convolution + bias + ReLU), "1x1 CB+add" (with a residual), "FC BR";
+// layers: "3x3 CBR" (convolution + bias + ReLU), "1x1 CB+add" (with a residual), "FC BR",
+// "1x1 CBR6+Q" (its output rounded onto an INT8 grid: output_quantization_fusion);
 // a merged convolution (horizontal_conv_fusion, concat_conv_merge) lists what it merged,
 // "1x1 CBR (a||b||c)".
 std::string kernel_label(const ir::Graph& g, const ir::Node& n) {
@@ -69,6 +70,7 @@ std::string kernel_label(const ir::Graph& g, const ir::Node& n) {
   else if (!act.empty())
     label += "+" + act;
   if (n.op == ir::OpKind::kConv && n.inputs.size() > 3 && n.inputs[3] != ir::kNoValue) label += "+add";
+  if (n.attrs.has("output_scale")) label += "+Q";  // the output rounded onto an INT8 grid
   if (n.attrs.has("merged")) label += " (" + n.attrs.get_string("merged", "") + ")";
   return label;
 }

@@ -14,6 +14,7 @@
 #include "passes/horizontal_conv_fusion.h"
 #include "passes/identity_elimination.h"
 #include "passes/layout_assignment.h"
+#include "passes/output_quantization_fusion.h"
 #include "passes/qdq_folding.h"
 #include "passes/quantized_layer_folding.h"
 
@@ -66,7 +67,9 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // split after both too (the chain inherits the fused residual and activation); horizontal
   // merging after those so merged branches share fused activations; an INT8 input's
   // quantization folded into the final convolutions (fused, merged), then split again
-  // where a folded convolution now reads a Concat directly; layout after all
+  // where a folded convolution now reads a Concat directly; the quantization left in front
+  // of float layers folded into the convolutions writing it (after the split, which would
+  // round partial sums); layout after all
   // rewrites of compute nodes; concat elimination last, as it needs the final layouts.
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(std::make_unique<IdentityElimination>());
@@ -81,6 +84,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   passes.push_back(std::make_unique<HorizontalConvFusion>());
   passes.push_back(std::make_unique<QuantizedLayerFolding>());
   passes.push_back(std::make_unique<ConcatConvSplit>());
+  passes.push_back(std::make_unique<OutputQuantizationFusion>());
   passes.push_back(std::make_unique<LayoutAssignment>());
   passes.push_back(std::make_unique<ConcatElimination>());
   passes.push_back(std::make_unique<DeadNodeElimination>());

@@ -21,6 +21,13 @@ TEST_P(CpuBackendInt8Conv, MatchesReference) {
 INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendInt8Conv, ::testing::ValuesIn(int8_conv_cases()),
                          [](const auto& info) { return info.param.name; });
 
+class CpuBackendRoundedConv : public ::testing::TestWithParam<OpCase> {};
+TEST_P(CpuBackendRoundedConv, MatchesReference) {
+  run_case(GetParam(), cpu_backend_under_test());
+}
+INSTANTIATE_TEST_SUITE_P(Cases, CpuBackendRoundedConv, ::testing::ValuesIn(rounded_conv_cases()),
+                         [](const auto& info) { return info.param.name; });
+
 class CpuBackendConvTranspose : public ::testing::TestWithParam<OpCase> {};
 TEST_P(CpuBackendConvTranspose, MatchesReference) {
   run_case(GetParam(), cpu_backend_under_test());

@@ -68,6 +68,15 @@ ir::Attributes int8_input(ir::Attributes a, bool is_unsigned, float threshold) {
   return a;
 }
 
+// `a` with its output rounded onto a grid (output_quantization_fusion's attributes).
+ir::Attributes rounded_output(ir::Attributes a, float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
+  a.set("output_scale", scale);
+  a.set("output_zero_point", zero_point);
+  a.set("output_qmin", qmin);
+  a.set("output_qmax", qmax);
+  return a;
+}
+
 }  // namespace
 
 std::vector<OpCase> pool_cases() {
@@ -277,6 +286,35 @@ std::vector<OpCase> int8_conv_cases() {
                 true, {1, 12, 8, 8}),
       int8_case("u8_residual_relu", int8_input(with(same3x3, {{"activation", std::string("Relu")}}), true, 1.0f),
                 {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),
+  };
+}
+
+std::vector<OpCase> rounded_conv_cases() {
+  const auto rounded = [](OpCase c) {
+    c.grid_step = c.attrs.get_float("output_scale", 0);
+    return c;
+  };
+  const ir::Attributes same3x3 = conv({1, 1}, {1, 1, 1, 1});
+  const ir::Attributes relu6 = with(same3x3, {{"activation", std::string("Clip")}, {"min", 0.0f}, {"max", 6.0f}});
+  OpCase int8_in = conv_case("u8_in_u8_out_relu", rounded_output(int8_input(with(conv({1, 1}, {0, 0, 0, 0}),
+                                                                                   {{"activation", std::string("Relu")}}),
+                                                                              true, 1.0f),
+                                                                   0.01f, 0, 0, 255),
+                             {1, 16, 7, 7}, {24, 16, 1, 1}, true, {1, 24, 7, 7});
+  int8_in.inputs[1] = int8_grid_weight({24, 16, 1, 1});
+  int8_in.inputs[0].lo = 0.0f;
+  int8_in.implementation = "onednn:conv_int8";
+  return {
+      // A float convolution whose output a float layer reads quantized (MobileNetV2's
+      // expansions in front of their depthwise convolutions).
+      rounded(conv_case("relu6_u8", rounded_output(relu6, 0.01f, 0, 0, 255), {1, 8, 9, 9}, {16, 8, 3, 3}, true,
+                        {1, 16, 9, 9})),
+      rounded(conv_case("depthwise_s8", rounded_output(conv({1, 1}, {1, 1, 1, 1}, {1, 1}, 8), 0.01f, 0, -128, 127),
+                        {1, 8, 9, 9}, {8, 1, 3, 3}, true, {1, 8, 9, 9})),
+      // An asymmetric grid (zero point 10) after a residual add: both saturate somewhere.
+      rounded(conv_case("residual_zero_point", rounded_output(same3x3, 0.01f, 10, 0, 255), {1, 8, 6, 6}, {8, 8, 3, 3},
+                        true, {1, 8, 6, 6}, true)),
+      rounded(std::move(int8_in)),
   };
 }
 

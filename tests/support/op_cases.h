@@ -18,6 +18,9 @@ std::vector<OpCase> conv_cases();
 // Conv with an INT8 input (quantized_layer_folding's attributes) and int8-grid weights: the
 // backends with INT8 convolutions (the CPU's oneDNN u8/s8 x s8).
 std::vector<OpCase> int8_conv_cases();
+// Conv with its output rounded onto an INT8 grid (output_quantization_fusion's attributes),
+// on the float and the INT8 path: the CPU backend.
+std::vector<OpCase> rounded_conv_cases();
 std::vector<OpCase> deconv_cases();  // ConvTranspose
 std::vector<OpCase> gemm_cases();
 // Gemm with an INT8 input and int8-grid weights (one scale per output): the CPU's oneDNN

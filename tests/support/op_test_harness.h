@@ -76,6 +76,10 @@ struct OpCase {
   std::vector<Shape> outputs;  // at batch 1; dim 0 scales with the batch
   std::string implementation;  // the PackedOp's implementation() in the NCHW layout
   float tolerance = 1e-4f;     // per element: |got - want| <= tolerance * max(1, |want|)
+  // Outputs rounded onto a grid of this step (0: none): an element may also be exactly one
+  // step off (the kernel's float sum reached a rounding boundary from the other side), on
+  // at most 2 % of the elements. Anything else off the grid still fails the tolerance.
+  float grid_step = 0;
   std::vector<int64_t> batches = {1, 3};
 };
 

@@ -20,6 +20,9 @@
 // the attribute, max|w| / 127 per channel), and the int32 sums are
 // scaled back by input_scale x the channel's weight scale (oneDNN's output scales, which
 // 2.6 applies after the bias: the bias is packed divided by them). dst stays fp32.
+//
+// A Conv with a rounded output (attrs output_scale/..., set by output_quantization_fusion)
+// appends the rounding to its post-ops (dnnl_quantize.h: OutputRounding), on either path.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -39,11 +42,18 @@ struct ConvGeometry {
   memory::dims strides, dilates, pad_l, pad_r;  // dilates in oneDNN's convention: ONNX - 1
 };
 
+// Where the output rounding's post-ops start: after the residual's sum and the activation.
+int rounding_index(bool has_residual, const Activation& act) {
+  return (has_residual ? 1 : 0) + static_cast<int>(act.size());
+}
+
 class ConvBuilder final : public PipelineBuilder {
  public:
-  ConvBuilder(ConvGeometry geo, Activation act, bool has_bias, bool has_residual, memory::dims weights_dims)
+  ConvBuilder(ConvGeometry geo, Activation act, std::optional<OutputRounding> rounding, bool has_bias,
+              bool has_residual, memory::dims weights_dims)
       : geo_(std::move(geo)),
         act_(std::move(act)),
+        rounding_(std::move(rounding)),
         has_bias_(has_bias),
         has_residual_(has_residual),
         weights_dims_(std::move(weights_dims)) {}
@@ -71,6 +81,7 @@ class ConvBuilder final : public PipelineBuilder {
     std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst.compute}};
     args.emplace_back(DNNL_ARG_WEIGHTS, pl.weights_as(weights_, pd.weights_desc()));
     if (bias_.buffer) args.emplace_back(DNNL_ARG_BIAS, pl.bind_fixed(bias_.desc, bias_.buffer->data()));
+    if (rounding_) rounding_->bind(pl, rounding_index(has_residual_, act_), args);
     pl.add(pd, dnnl::convolution_forward(pd), std::move(args));
     pl.finish_output(dst);
     return pl;
@@ -94,6 +105,7 @@ class ConvBuilder final : public PipelineBuilder {
     dnnl::post_ops ops;
     if (has_residual_) ops.append_sum(1.0f);
     append_post_ops(ops, act_);
+    if (rounding_) rounding_->append_to(ops);
     return conv_pd(desc, make_attr(ops), cpu_engine());
   }
 
@@ -103,6 +115,7 @@ class ConvBuilder final : public PipelineBuilder {
 
   ConvGeometry geo_;
   Activation act_;
+  std::optional<OutputRounding> rounding_;
   bool has_bias_;
   bool has_residual_;
   memory::dims weights_dims_;
@@ -111,10 +124,11 @@ class ConvBuilder final : public PipelineBuilder {
 
 class Int8ConvBuilder final : public PipelineBuilder {
  public:
-  Int8ConvBuilder(ConvGeometry geo, Activation act, bool has_residual, memory::dims weights_dims,
-                  InputQuantization quant)
+  Int8ConvBuilder(ConvGeometry geo, Activation act, std::optional<OutputRounding> rounding, bool has_residual,
+                  memory::dims weights_dims, InputQuantization quant)
       : geo_(std::move(geo)),
         act_(std::move(act)),
+        rounding_(std::move(rounding)),
         has_residual_(has_residual),
         weights_dims_(std::move(weights_dims)),
         quant_(quant) {}
@@ -148,11 +162,12 @@ class Int8ConvBuilder final : public PipelineBuilder {
       if (dst.compute.get() == dst.view.get()) pl.skip_last_step_when_aliased(3, 0);
     }
     const memory weights = int8_weights_as(pl, weights_, plain_weights_, pd.weights_desc());
-    pl.add(pd, dnnl::convolution_forward(pd),
-           {{DNNL_ARG_SRC, src},
-            {DNNL_ARG_DST, dst.compute},
-            {DNNL_ARG_WEIGHTS, weights},
-            {DNNL_ARG_BIAS, pl.bind_fixed(bias_.desc, bias_.buffer->data())}});
+    std::vector<std::pair<int, memory>> args{{DNNL_ARG_SRC, src},
+                                             {DNNL_ARG_DST, dst.compute},
+                                             {DNNL_ARG_WEIGHTS, weights},
+                                             {DNNL_ARG_BIAS, pl.bind_fixed(bias_.desc, bias_.buffer->data())}};
+    if (rounding_) rounding_->bind(pl, rounding_index(has_residual_, act_), args);
+    pl.add(pd, dnnl::convolution_forward(pd), std::move(args));
     pl.finish_output(dst);
     return pl;
   }
@@ -170,6 +185,7 @@ class Int8ConvBuilder final : public PipelineBuilder {
     dnnl::post_ops ops;
     if (has_residual_) ops.append_sum(1.0f);
     append_post_ops(ops, act_);
+    if (rounding_) rounding_->append_to(ops);
     dnnl::primitive_attr attr = make_attr(ops);
     attr.set_output_scales(1 << 1, scales_);  // per output channel (dst dim 1)
     return conv_pd(desc, attr, cpu_engine());
@@ -188,6 +204,7 @@ class Int8ConvBuilder final : public PipelineBuilder {
 
   ConvGeometry geo_;
   Activation act_;
+  std::optional<OutputRounding> rounding_;
   bool has_residual_;
   memory::dims weights_dims_;
   InputQuantization quant_;
@@ -228,6 +245,7 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
                             to_string(w.shape) + " with group " + std::to_string(group) + " expect " +
                             std::to_string(w.shape[1] * group));
   ASSIGN_OR_RETURN(Activation act, dnnl_fused_activation(node.attrs, /*op_owns_alpha_beta=*/false));
+  ASSIGN_OR_RETURN(std::optional<OutputRounding> rounding, OutputRounding::of(node.attrs, context));
 
   memory::dims weights_dims(w.shape.begin(), w.shape.end());
   if (group > 1) weights_dims = {group, out_channels / group, w.shape[1], w.shape[2], w.shape[3]};
@@ -241,7 +259,8 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
       return invalid_argument(context + ": weight_scales needs one positive scale per output channel (" +
                               std::to_string(out_channels) + ")");
     auto builder =
-        std::make_shared<Int8ConvBuilder>(geometry_of(node.attrs), std::move(act), has_residual, weights_dims, quant);
+        std::make_shared<Int8ConvBuilder>(geometry_of(node.attrs), std::move(act), std::move(rounding), has_residual,
+                                          weights_dims, quant);
     RETURN_IF_ERROR(catch_dnnl(context, [&] {
       builder->pack(representative_view(graph, node.inputs[0], 1), representative_view(graph, node.outputs[0], 1),
                     w.constant->data<float>(), bias, weight_scales);
@@ -249,7 +268,8 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
     return make_pipeline_op("onednn:conv_int8", context, std::move(builder), opts);
   }
   auto builder =
-      std::make_shared<ConvBuilder>(geometry_of(node.attrs), std::move(act), has_bias, has_residual, weights_dims);
+      std::make_shared<ConvBuilder>(geometry_of(node.attrs), std::move(act), std::move(rounding), has_bias,
+                                    has_residual, weights_dims);
   RETURN_IF_ERROR(catch_dnnl(context, [&] {
     builder->pack(representative_view(graph, node.inputs[0], 1), representative_view(graph, node.outputs[0], 1),
                   w.constant->data<float>(), bias);

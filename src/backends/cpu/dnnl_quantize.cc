@@ -50,6 +50,39 @@ Result<InputQuantization> input_quantization(const ir::Attributes& attrs, const 
   return q;
 }
 
+Result<std::optional<OutputRounding>> OutputRounding::of(const ir::Attributes& attrs, const std::string& context) {
+  if (!attrs.has("output_scale")) return std::optional<OutputRounding>();
+  const float scale = attrs.get_float("output_scale", 0);
+  const auto zero_point = static_cast<float>(attrs.get_int("output_zero_point", 0));
+  const auto qmin = static_cast<float>(attrs.get_int("output_qmin", -128)),
+             qmax = static_cast<float>(attrs.get_int("output_qmax", 127));
+  if (!(scale > 0) || !(qmin < qmax))
+    return invalid_argument(context + ": a rounded output needs output_scale > 0 and output_qmin < output_qmax");
+  OutputRounding r;
+  r.factors_ = std::make_shared<const std::array<float, 2>>(std::array<float, 2>{1.0f / scale, scale});
+  r.lo_ = qmin - zero_point;
+  r.hi_ = qmax - zero_point;
+  return std::optional<OutputRounding>(std::move(r));
+}
+
+namespace {
+dnnl::memory::desc scalar_desc() { return {{1, 1, 1, 1}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nchw}; }
+}  // namespace
+
+void OutputRounding::append_to(dnnl::post_ops& ops) const {
+  ops.append_binary(dnnl::algorithm::binary_mul, scalar_desc());
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_round, 0.0f, 0.0f);
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip_v2, lo_, hi_);
+  ops.append_binary(dnnl::algorithm::binary_mul, scalar_desc());
+}
+
+void OutputRounding::bind(Pipeline& pl, int first_index, std::vector<std::pair<int, dnnl::memory>>& args) const {
+  args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(first_index) | DNNL_ARG_SRC_1,
+                    pl.bind_fixed(scalar_desc(), &(*factors_)[0]));
+  args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(first_index + 3) | DNNL_ARG_SRC_1,
+                    pl.bind_fixed(scalar_desc(), &(*factors_)[1]));
+}
+
 void quantize_input(const ConstTensorView& x, void* dst, const InputQuantization& q) {
   if (q.is_unsigned())
     quantize_as(x, static_cast<uint8_t*>(dst), q);

@@ -21,17 +21,34 @@ InputGrid input_grid(const ir::Attributes& attrs) {
           static_cast<float>(attrs.get_int("input_qmax", 127))};
 }
 
+// A rounded output (output_quantization_fusion): Y rounded half to even onto the grid of
+// `output_scale`, saturated to [qmin, qmax] around the zero point, as the FakeQuantize it
+// replaces computes it. 0: Y as it is.
+struct OutputGrid {
+  float scale = 0;
+  float lo = -128, hi = 127;  // qmin and qmax less the zero point
+
+  float write(float y) const { return scale > 0 ? quantized_level(y, scale, lo, hi) * scale : y; }
+};
+
+OutputGrid output_grid(const ir::Attributes& attrs) {
+  const auto zero_point = static_cast<float>(attrs.get_int("output_zero_point", 0));
+  return {attrs.get_float("output_scale", 0.0f), static_cast<float>(attrs.get_int("output_qmin", -128)) - zero_point,
+          static_cast<float>(attrs.get_int("output_qmax", 127)) - zero_point};
+}
+
 struct ConvParams {
   std::vector<int64_t> strides, pads, dilations;  // pads: top, left, bottom, right
   int64_t group = 1;
   InputGrid input;
+  OutputGrid output;
 
   float read_x(float x) const { return input.read(x); }
 };
 
 ConvParams conv_params(const ir::Attributes& attrs) {
   return {attrs.get_ints("strides", {1, 1}), attrs.get_ints("pads", {0, 0, 0, 0}), attrs.get_ints("dilations", {1, 1}),
-          attrs.get_int("group", 1), input_grid(attrs)};
+          attrs.get_int("group", 1), input_grid(attrs), output_grid(attrs)};
 }
 
 // sum over (ci, kh, kw) of x[n, c0 + ci, ih, iw] * w[m, ci, kh, kw], skipping taps
@@ -68,7 +85,7 @@ View batch_dims(const View& v) {
 
 }  // namespace
 
-// Y = act(conv(X, W) + B + R); X [N,C,H,W], W [M,C/group,KH,KW], B [M], R like Y.
+// Y = grid(act(conv(X, W) + B + R)); X [N,C,H,W], W [M,C/group,KH,KW], B [M], R like Y.
 void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const ConstTensorView& x = in[0];
   const ConstTensorView& w = in[1];
@@ -86,7 +103,7 @@ void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
           double acc = conv_dot(x, w, p, n, m, c0, oh, ow);
           if (bias) acc += bias->f32()[m * bias->strides[0]];
           if (residual) acc += at4(*residual, n, m, oh, ow);
-          at4(y, n, m, oh, ow) = act(static_cast<float>(acc));
+          at4(y, n, m, oh, ow) = p.output.write(act(static_cast<float>(acc)));
         }
     }
 }

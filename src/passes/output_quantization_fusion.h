@@ -1,0 +1,31 @@
+// Folds a FakeQuantize into the convolution that produces its input:
+//   Conv{...}(x) -> FakeQuantize{scale, zero_point, qmin, qmax}
+//     => Conv{..., output_scale, output_zero_point, output_qmin, output_qmax}(x)
+// The fused Conv means what the pair meant: its result (after bias, residual and fused
+// activation) rounded half to even onto the FakeQuantize's grid, as the reference kernel's
+// quantized_level() computes it, and written in float.
+//
+// Why: calibration puts a FakeQuantize in front of every quantized layer, and where the
+// backend runs that layer in float (the CPU backend's depthwise convolutions and RGB
+// stems), the FakeQuantize stays as a pass of its own over the activation: a quarter of
+// MobileNetV2's INT8 time on the CPU. Fused, the rounding is four elementwise post-ops
+// of the convolution that writes the activation anyway.
+//
+// It applies where the FakeQuantize is the only reader of a Conv's output (which is no
+// graph output) and the backend supports the fused node. Runs after
+// quantized_layer_folding (which removes the FakeQuantize nodes whose readers quantize
+// their inputs themselves) and after the second concat_conv_split (a convolution split
+// over a Concat's inputs is a chain of partial sums: only its last part may round).
+#pragma once
+
+#include "passes/pass.h"
+
+namespace inferd::passes {
+
+class OutputQuantizationFusion final : public Pass {
+ public:
+  std::string_view name() const override { return "output_quantization_fusion"; }
+  Result<PassResult> run(ir::Graph& graph, const PassContext& ctx) const override;
+};
+
+}  // namespace inferd::passes

@@ -1,0 +1,82 @@
+// output_quantization_fusion: a FakeQuantize reading a Conv's private output becomes the
+// Conv's output_* attributes and computes the same function on the reference kernels;
+// everything it must not fuse stays as it was.
+#include "passes/output_quantization_fusion.h"
+
+#include <gtest/gtest.h>
+
+#include "passes/conv_activation_fusion.h"
+#include "passes/fixtures.h"
+
+namespace inferd::test {
+namespace {
+
+using ir::OpKind;
+
+ir::Attributes fake_quantize(float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
+  ir::Attributes a;
+  a.set("scale", scale);
+  a.set("zero_point", zero_point);
+  a.set("qmin", qmin);
+  a.set("qmax", qmax);
+  return a;
+}
+
+// x -> conv a -> relu -> qa (uint8) -> depthwise conv d -> qd (int8, zero point 3) -> y.
+ir::Graph quantized_chain() {
+  GraphBuilder b("quantized_chain");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId r = b.relu("r", b.conv("a", x, 8, 3, 1, 1));
+  const ir::ValueId qa = b.node(OpKind::kFakeQuantize, "qa", {r}, fake_quantize(0.01f, 0, 0, 255));
+  const ir::ValueId d = b.conv("d", qa, 8, 3, 1, 1, true, /*group=*/8);
+  b.output(b.node(OpKind::kFakeQuantize, "qd", {d}, fake_quantize(0.02f, 3, -128, 127)));
+  return b.finish();
+}
+
+TEST(OutputQuantizationFusion, FoldsTheRoundingIntoTheConvolutionWritingIt) {
+  ir::Graph g = quantized_chain();
+  const ir::Graph before = g;
+  run_pass(passes::ConvActivationFusion(), g, test_context());
+  EXPECT_EQ(run_pass(passes::OutputQuantizationFusion(), g, test_context()).size(), 2u);
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  const ir::Node* a = find_node(g, "a");
+  const ir::Node* d = find_node(g, "d");
+  ASSERT_TRUE(a && d);
+  EXPECT_EQ(a->attrs.get_string("activation", ""), "Relu");  // the rounding comes after it
+  EXPECT_FLOAT_EQ(a->attrs.get_float("output_scale", 0), 0.01f);
+  EXPECT_EQ(a->attrs.get_int("output_qmin", -1), 0);
+  EXPECT_EQ(a->attrs.get_int("output_qmax", -1), 255);
+  EXPECT_EQ(d->attrs.get_int("output_zero_point", 0), 3);
+  EXPECT_EQ(d->attrs.get_int("output_qmin", 0), -128);
+  EXPECT_EQ(g.outputs[0], d->outputs[0]);  // d now writes the graph output qd wrote
+  // The reference conv rounds exactly as the FakeQuantize did: the same values.
+  expect_same_function(before, g, 1e-6f, /*relative=*/true);
+}
+
+TEST(OutputQuantizationFusion, LeavesARoundingItCannotOwn) {
+  {  // the backend says no: nothing changes
+    ir::Graph g = quantized_chain();
+    BackendAnswers no;
+    no.fuse = false;
+    EXPECT_TRUE(run_pass(passes::OutputQuantizationFusion(), g, test_context(no)).empty());
+  }
+  GraphBuilder b("unfusable");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  // The Conv's output has another reader, which wants it unrounded.
+  const ir::ValueId shared = b.conv("shared", x, 4, 1);
+  b.output(b.node(OpKind::kFakeQuantize, "q_shared", {shared}, fake_quantize(0.01f, 0, -128, 127)));
+  b.output(b.relu("other_reader", shared));
+  // The Conv's output is a graph output too.
+  const ir::ValueId visible = b.conv("visible", x, 4, 1);
+  b.output(visible);
+  b.output(b.node(OpKind::kFakeQuantize, "q_visible", {visible}, fake_quantize(0.01f, 0, -128, 127)));
+  // No Conv behind the FakeQuantize: a graph input, a Relu.
+  b.output(b.node(OpKind::kFakeQuantize, "q_input", {x}, fake_quantize(0.01f, 0, -128, 127)));
+  b.output(b.node(OpKind::kFakeQuantize, "q_relu", {b.relu("relu", x)}, fake_quantize(0.01f, 0, 0, 255)));
+  ir::Graph g = b.finish();
+  EXPECT_TRUE(run_pass(passes::OutputQuantizationFusion(), g, test_context()).empty());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 4u);
+}
+
+}  // namespace
+}  // namespace inferd::test
