@@ -69,7 +69,7 @@ for mode in ${decodes//,/ }; do
   $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
   wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$mode "$out/inferd-$mode.jsonl"
   { echo "== decode = $mode"; curl -s http://127.0.0.1:18600/metrics |
-      grep -E '^inferd_(image_decode|compute|queue|batch_size|gpu)[a-z_]*(_sum|_count)?[{ ]' | grep -v _bucket; } >> "$out/metrics.txt"
+      grep -E '^inferd_(image_decode|compute|queue|batch_size|batch_stage|gpu)[a-z_]*(_sum|_count)?[{ ]' | grep -v _bucket; } >> "$out/metrics.txt"
   kill -TERM $server; wait $server; echo "inferd serve ($mode) exit $?" >> "$log"
 done
 fi

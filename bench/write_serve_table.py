@@ -2,7 +2,7 @@
 """Prints the GPU serving table of docs/benchmarks.md from a bench/gpu_serve.sh run's files:
 per concurrency, req/s and p50/p99 of inferd serve in each decode mode (inferd-MODE.jsonl)
 and of the peer server (peer.jsonl), and inferd / peer; then the decode ceiling
-(decode.jsonl). Usage: python3 bench/write_serve_table.py RESULTS_DIR [--plot FILE.svg]
+(decode.jsonl) and where each mode's batches spent their time (metrics.txt). Usage: python3 bench/write_serve_table.py RESULTS_DIR [--plot FILE.svg]
 With --plot, also draws p50 (solid) and p99 (dashed) latency against req/s per server; where
 peer.jsonl did not come back from the device, the peer's points are read from the run's
 table.md (the table that call printed)."""
@@ -51,6 +51,45 @@ def peer_from_table(d):
     return out
 
 
+def read_metrics(path):
+    """{mode: {(metric, stage): value}} from metrics.txt's "== decode = MODE" sections (the
+    histograms' _sum and _count lines, summed over models)."""
+    out, mode = {}, None
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        if line.startswith("== decode = "):
+            mode = line.split("=")[-1].strip()
+            out[mode] = {}
+        elif mode and line.startswith("inferd_") and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            metric = name.split("{")[0]
+            stage = name.split('stage="')[1].split('"')[0] if 'stage="' in name else ""
+            key = (metric, stage)
+            out[mode][key] = out[mode].get(key, 0.0) + float(value)
+    return out
+
+
+def stage_lines(d):
+    """Where a batch's time went per decode mode, over the whole run (means of the server's
+    histograms): queue wait and the instance's time per batch, its device stages, and host
+    decoding per image."""
+    lines = []
+    for mode, m in sorted(read_metrics(f"{d}/metrics.txt").items()):
+        def mean_ms(metric, stage=""):
+            n = m.get((metric + "_count", stage), 0)
+            return f"{1000 * m[(metric + '_sum', stage)] / n:.2f}" if n else "n/a"
+        batches = m.get(("inferd_batch_size_count", ""), 0)
+        size = m.get(("inferd_batch_size_sum", ""), 0) / batches if batches else 0
+        stages = sorted(s for (k, s) in m if k == "inferd_batch_stage_duration_seconds_count" and s)
+        parts = ", ".join(f"{s} {mean_ms('inferd_batch_stage_duration_seconds', s)}" for s in stages)
+        lines.append(f"- decode={mode}: mean batch {size:.1f}; per batch queue {mean_ms('inferd_queue_duration_seconds')}"
+                     f" ms, instance {mean_ms('inferd_compute_duration_seconds')} ms"
+                     + (f" (on the GPU: {parts} ms)" if parts else "")
+                     + f"; host decode {mean_ms('inferd_image_decode_duration_seconds')} ms per image")
+    return lines
+
+
 def plot(d, runs, peer, path):
     series = []
     for i, (name, points) in enumerate(runs):
@@ -84,6 +123,8 @@ def main():
         curves.append(("peer server", peer_points or [v for _, v in sorted(peer_from_table(d).items())]))
         plot(d, curves, peer, plot_path)
     print()
+    for line in stage_lines(d):
+        print(line)
     for r in read_jsonl(f"{d}/decode.jsonl"):
         if r.get("decoder") == "cpu":
             print(f"- decode ceiling, CPU: {r['threads']} threads {r['images_per_s']:,.0f} img/s")

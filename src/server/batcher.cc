@@ -208,7 +208,7 @@ void Batcher::answer_expired(std::vector<Entry>& expired) {
   expired.clear();
 }
 
-std::vector<Status> Batcher::execute_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
+Batcher::BatchOutcome Batcher::execute_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
   const int size = static_cast<int>(batch.size());
   std::vector<EncodedSample> encoded;
   for (int slot = 0; slot < size; ++slot) {
@@ -219,25 +219,23 @@ std::vector<Status> Batcher::execute_batch(BatchExecutor& executor, std::vector<
       std::copy(request.input.begin(), request.input.end(), executor.input(slot));
     }
   }
-  if (encoded.empty()) return std::vector<Status>(batch.size(), executor.execute(size));
+  if (encoded.empty()) return {std::vector<Status>(batch.size(), executor.execute(size))};
   Result<std::vector<Status>> decoded = executor.execute_with_images(size, encoded);
   if (decoded.is_ok() && decoded->size() != encoded.size())
     decoded = internal_error("the instance answered " + std::to_string(decoded->size()) + " of " +
                              std::to_string(encoded.size()) + " images");
-  std::vector<Status> statuses(batch.size(), decoded.status());
-  if (!decoded.is_ok()) return statuses;
-  for (size_t k = 0; k < encoded.size(); ++k) statuses[static_cast<size_t>(encoded[k].slot)] = (*decoded)[k];
-  {
-    std::lock_guard lock(mutex_);
-    stats_.device_images += encoded.size();
-  }
-  return statuses;
+  BatchOutcome outcome{std::vector<Status>(batch.size(), decoded.status())};
+  if (!decoded.is_ok()) return outcome;
+  for (size_t k = 0; k < encoded.size(); ++k) outcome.statuses[static_cast<size_t>(encoded[k].slot)] = (*decoded)[k];
+  outcome.device_images = encoded.size();
+  return outcome;
 }
 
 void Batcher::run_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
   const int size = static_cast<int>(batch.size());
   const BatchTime start = clock_->now();
-  const std::vector<Status> statuses = execute_batch(executor, batch);
+  const BatchOutcome outcome = execute_batch(executor, batch);
+  const std::vector<Status>& statuses = outcome.statuses;
   const double compute_ms = milliseconds_between(start, clock_->now());
   const auto failed = static_cast<uint64_t>(
       std::count_if(statuses.begin(), statuses.end(), [](const Status& s) { return !s.is_ok(); }));
@@ -249,8 +247,13 @@ void Batcher::run_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
     ++stats_.batches;
     stats_.executed += batch.size();
     stats_.failed += failed;
+    stats_.device_images += outcome.device_images;
   }
-  if (options_.on_batch) options_.on_batch(size, milliseconds_between(batch.front().enqueued, start), compute_ms);
+  if (options_.on_batch) {
+    const bool all_failed = failed == batch.size();
+    options_.on_batch(size, milliseconds_between(batch.front().enqueued, start), compute_ms,
+                      all_failed ? std::span<const BatchStage>() : executor.stages());
+  }
   for (int slot = 0; slot < size; ++slot) {
     auto& done = batch[static_cast<size_t>(slot)].request.done;
     if (!statuses[static_cast<size_t>(slot)].is_ok()) {

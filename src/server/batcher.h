@@ -68,6 +68,14 @@ struct EncodedSample {
   std::string_view bytes;
 };
 
+// A part of one batch's execution that the instance timed on its device's clock (the
+// stream's markers: on a GPU its own timestamps, so the parts are the device's time, not
+// the host's waits for it).
+struct BatchStage {
+  std::string_view name;  // "h2d", "device_decode", "compute"
+  double ms = 0;
+};
+
 // One instance: implemented by the server over an ExecutionContext. Called only from its
 // worker thread; returned pointers and spans stay valid until the next execute().
 class BatchExecutor {
@@ -87,14 +95,20 @@ class BatchExecutor {
   // cannot decode: decode it on the CPU) and its row's output is not used. The call fails
   // as a whole as execute() does.
   virtual Result<std::vector<Status>> execute_with_images(int batch, std::span<const EncodedSample> encoded);
+  // After a successful execute() or execute_with_images(): the parts of that batch the
+  // instance timed (the device image path: h2d, device_decode, compute); empty when it
+  // times none.
+  virtual std::span<const BatchStage> stages() const { return {}; }
 };
 
 struct BatcherOptions {
   BatchPolicyOptions policy;
   // Called once per executed batch, before its requests are answered: batch size, how long
   // the batch's oldest request waited in the queue, and the instance's time (samples
-  // copied in, images decoded on the device, execute()).
-  std::function<void(int batch_size, double queue_ms, double compute_ms)> on_batch;
+  // copied in, images decoded on the device, execute()), and the parts of it the instance
+  // timed on its device (BatchExecutor::stages(); empty for a failed batch).
+  std::function<void(int batch_size, double queue_ms, double compute_ms, std::span<const BatchStage> stages)>
+      on_batch;
 };
 
 class Batcher {
@@ -158,8 +172,14 @@ class Batcher {
   void take_expired(const std::vector<size_t>& indices, std::vector<Entry>& expired);  // mutex_ held
   void answer_expired(std::vector<Entry>& expired);
   void run_batch(BatchExecutor& executor, std::vector<Entry>& batch);
-  // execute() or execute_with_images() on the batch: one Status per request.
-  std::vector<Status> execute_batch(BatchExecutor& executor, std::vector<Entry>& batch);
+  // execute() or execute_with_images() on the batch: one Status per request, and how many
+  // of them ran as images decoded on the device (counted by run_batch() with the rest of
+  // the batch's stats, under one lock).
+  struct BatchOutcome {
+    std::vector<Status> statuses;
+    size_t device_images = 0;
+  };
+  BatchOutcome execute_batch(BatchExecutor& executor, std::vector<Entry>& batch);
 
   const BatchPolicy policy_;
   const BatcherOptions options_;

@@ -1,9 +1,11 @@
 #include "server/instance_executor.h"
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/log.h"
 #include "server/device_image_decode.h"
 
 namespace inferd {
@@ -51,8 +53,11 @@ class ImageDecodingExecutor final : public ContextExecutor {
   bool decodes_images() const override { return true; }
 
   Result<std::vector<Status>> execute_with_images(int batch, std::span<const EncodedSample> encoded) override {
+    stage_count_ = 0;
     if (encoded.empty()) return ContextExecutor::execute_with_images(batch, encoded);
+    mark(0);
     RETURN_IF_ERROR(copy_sample_rows(batch, encoded));
+    mark(1);
     images_.clear();
     rows_.clear();
     for (const EncodedSample& e : encoded) {
@@ -62,14 +67,43 @@ class ImageDecodingExecutor final : public ContextExecutor {
     ASSIGN_OR_RETURN(std::vector<Status> statuses, decode_images_to_batch(*decoder_, images_, cfg_, max_pixels_,
                                                                           device_batch_, ctx_->stream(), rows_));
     for (Status& s : statuses) s = as_request_status(std::move(s));
+    mark(2);
     // The input is in place (no copy); the output goes to the host staging output() reads.
     const IoBinding in{ctx_->device_input(0)}, out{ctx_->output_data(0)};
     RETURN_IF_ERROR(ctx_->enqueue(batch, {&in, 1}, {&out, 1}));
+    mark(3);
     RETURN_IF_ERROR(ctx_->wait());
+    read_stages();
     return statuses;
   }
 
+  std::span<const BatchStage> stages() const override { return {stages_.data(), stage_count_}; }
+
  private:
+  // Stage timing: markers 0..3 on the context's stream around the sample copies, the
+  // decodes and the engine (the server's contexts do not profile, which would use the
+  // same markers). Timing is diagnostics: a stream that refuses a marker stops it for this
+  // instance with one warning, and the batch runs on.
+  void mark(size_t index) {
+    if (!timing_) return;
+    if (Status s = ctx_->stream().record_marker(index); !s.is_ok()) stop_timing(s);
+  }
+  void read_stages() {
+    static constexpr std::string_view kNames[] = {"h2d", "device_decode", "compute"};
+    for (size_t i = 0; timing_ && i < stages_.size(); ++i) {
+      Result<double> ms = ctx_->stream().elapsed_ms(i, i + 1);
+      if (!ms.is_ok()) return stop_timing(ms.status());
+      stages_[i] = {kNames[i], *ms};
+    }
+    stage_count_ = timing_ ? stages_.size() : 0;
+  }
+  void stop_timing(const Status& why) {
+    log_warn("batch_stage_timing_off").kv("error", why.message());
+    timing_ = false;
+    stage_count_ = 0;
+  }
+
+
   // The slots not in `encoded` (samples the host decoded, written through input()) go to
   // the device input, one copy per run of consecutive slots, ahead of the decodes on the
   // same stream.
@@ -101,6 +135,9 @@ class ImageDecodingExecutor final : public ContextExecutor {
   size_t row_bytes_ = 0;
   std::vector<std::string_view> images_;  // per call, kept so that the steady state allocates less
   std::vector<int> rows_;
+  bool timing_ = true;
+  std::array<BatchStage, 3> stages_{};
+  size_t stage_count_ = 0;  // of stages_, valid for the last batch
 };
 
 }  // namespace

@@ -71,7 +71,10 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
   batching.policy.max_queue = cfg.batching.max_queue;
   m->on_decode_ = options.on_decode;
   if (options.on_batch) {
-    batching.on_batch = [cb = options.on_batch, name = cfg.name](int b, double q, double c) { cb(name, b, q, c); };
+    batching.on_batch = [cb = options.on_batch, name = cfg.name](int b, double q, double c,
+                                                                  std::span<const BatchStage> stages) {
+      cb(name, b, q, c, stages);
+    };
   }
   const size_t instances_count = instances.size();
   ASSIGN_OR_RETURN(m->batcher_, Batcher::create(std::move(batching), std::move(instances)));

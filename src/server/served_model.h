@@ -22,8 +22,11 @@ namespace inferd {
 struct ServeModelOptions {
   LoadOptions load;
   std::string labels;  // labels file for a model given as a file
-  // Called per executed batch (metrics): size, queue wait of the oldest, compute time.
-  std::function<void(const std::string& model, int batch, double queue_ms, double compute_ms)> on_batch;
+  // Called per executed batch (metrics): size, queue wait of the oldest, compute time, and
+  // the parts of it the instance timed on its device (BatchExecutor::stages()).
+  std::function<void(const std::string& model, int batch, double queue_ms, double compute_ms,
+                     std::span<const BatchStage> stages)>
+      on_batch;
   std::function<void(double seconds)> on_decode;  // image decode + preprocess time
   // Activation memory (the execution context's arena: inputs, outputs and intermediates
   // for max_batch samples) one instance may need. A model file is untrusted input: one

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "server/cached_telemetry.h"
 
 namespace inferd {
 
@@ -20,10 +21,12 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   model_options.labels = options.labels;
   ASSIGN_OR_RETURN(s->metrics_, ServerMetrics::create(64));
   auto* m = s->metrics_.get();
-  model_options.on_batch = [m](const std::string& model, int batch, double queue_ms, double compute_ms) {
+  model_options.on_batch = [m](const std::string& model, int batch, double queue_ms, double compute_ms,
+                                std::span<const BatchStage> stages) {
     m->batch_size->with({model}).observe(batch);
     m->queue_seconds->with({model}).observe(queue_ms / 1000);
     m->compute_seconds->with({model}).observe(compute_ms / 1000);
+    for (const BatchStage& stage : stages) m->stage_seconds->with({model, std::string(stage.name)}).observe(stage.ms / 1000);
   };
   model_options.on_decode = [m](double seconds) { m->decode_seconds->with().observe(seconds); };
   s->models_ = std::make_unique<ModelRepository>(options.model_repository, model_options);
@@ -107,7 +110,8 @@ std::string device_label(const Device& device) {
 
 }  // namespace
 
-// Each device's gauges read its telemetry at scrape time; the callback holds the backend
+// Each device's gauges read its telemetry at scrape time (once per scrape for the four of
+// them: CachedTelemetry); the callbacks hold the backend
 // (not the engine, whose weights an unload must free), so a device stays readable after its
 // last model is gone. Devices without telemetry (the CPU) get none.
 void Server::register_device_gauges(const std::shared_ptr<const Backend>& backend) {
@@ -119,9 +123,12 @@ void Server::register_device_gauges(const std::shared_ptr<const Backend>& backen
       {metrics_->gpu_power, &DeviceTelemetry::power_watts},
       {metrics_->gpu_memory_used, &DeviceTelemetry::memory_used_bytes},
       {metrics_->gpu_memory_total, &DeviceTelemetry::memory_total_bytes}};
+  // One reading serves the four gauges of a scrape (they render within microseconds).
+  auto telemetry = std::make_shared<CachedTelemetry>([backend] { return backend->device().telemetry(); },
+                                                     std::chrono::milliseconds(100));
   for (const auto& [family, field] : gauges) {
-    family->set({label}, [backend, field = field] {
-      auto t = backend->device().telemetry();
+    family->set({label}, [telemetry, field = field] {
+      auto t = telemetry->get();
       const double v = t.is_ok() ? (*t).*field : -1;
       return v >= 0 ? v : std::numeric_limits<double>::quiet_NaN();  // unreadable: NaN, not a made-up 0
     });

@@ -16,6 +16,11 @@ Result<std::unique_ptr<ServerMetrics>> ServerMetrics::create(int max_batch_bucke
                                                      {"model"}, latency));
   ASSIGN_OR_RETURN(m->compute_seconds, r.add_histogram("inferd_compute_duration_seconds",
                                                        "Engine execution time per batch.", {"model"}, latency));
+  ASSIGN_OR_RETURN(m->stage_seconds,
+                   r.add_histogram("inferd_batch_stage_duration_seconds",
+                                   "Per batch, each part of its execution on the device's clock (instances that "
+                                   "decode images on a GPU: h2d, device_decode, compute).",
+                                   {"model", "stage"}, metrics::exponential_bounds(0.00005, 2, 20)));
   ASSIGN_OR_RETURN(m->batch_size, r.add_histogram("inferd_batch_size", "Requests per executed batch.", {"model"},
                                                   metrics::linear_bounds(1, 1, std::max(1, max_batch_bucket))));
   ASSIGN_OR_RETURN(m->decode_seconds, r.add_histogram("inferd_image_decode_duration_seconds",

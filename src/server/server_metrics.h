@@ -14,6 +14,7 @@ struct ServerMetrics {
   metrics::HistogramFamily* request_seconds = nullptr;  // inferd_request_duration_seconds{model}
   metrics::HistogramFamily* queue_seconds = nullptr;    // inferd_queue_duration_seconds{model}
   metrics::HistogramFamily* compute_seconds = nullptr;  // inferd_compute_duration_seconds{model}
+  metrics::HistogramFamily* stage_seconds = nullptr;    // inferd_batch_stage_duration_seconds{model,stage}
   metrics::HistogramFamily* batch_size = nullptr;       // inferd_batch_size{model}
   metrics::HistogramFamily* decode_seconds = nullptr;   // inferd_image_decode_duration_seconds
   metrics::GaugeFamily* in_flight = nullptr;            // inferd_inflight_requests

@@ -2,13 +2,17 @@
 // on the GPU ([instances] decode = "gpu": nvJPEG straight into the batch's input) gives the
 // host-decoding server's top-1 on every bundled photo (PNG and CMYK JPEGs go to the host's
 // decoders) and >= 99 % of the ImageNet sample; a truncated JPEG among concurrent requests
-// is answered alone with a client error while the rest of its batch is answered right.
+// is answered alone with a client error while the rest of its batch is answered right;
+// every batch reports its parts timed on the GPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,8 +40,8 @@ std::string model_folder(const std::string& decode) {
   return dir.string();
 }
 
-std::shared_ptr<ServedModel> served(const std::string& decode) {
-  auto m = ServedModel::load(model_folder(decode), ServeModelOptions{});
+std::shared_ptr<ServedModel> served(const std::string& decode, const ServeModelOptions& options = {}) {
+  auto m = ServedModel::load(model_folder(decode), options);
   EXPECT_TRUE(m.is_ok()) << m.status().message();
   return m.is_ok() ? std::move(m).value() : nullptr;
 }
@@ -128,6 +132,43 @@ TEST(GpuServing, ATruncatedJpegFailsAloneInItsBatch) {
     EXPECT_EQ(top[i], top[0]) << i;
   }
   EXPECT_EQ(gpu->stats().failed, 2u);
+}
+
+// inferd_batch_stage_duration_seconds: each batch of the GPU image path reports its three
+// parts, timed with CUDA events on the instance's stream.
+TEST(GpuServing, BatchesReportTheirStagesOnTheGpuClock) {
+  REQUIRE_GPU();
+  std::mutex mutex;
+  std::map<std::string, std::vector<double>> stage_ms;
+  std::vector<double> instance_ms;
+  ServeModelOptions options;
+  options.on_batch = [&](const std::string&, int, double, double compute_ms, std::span<const BatchStage> stages) {
+    std::lock_guard lock(mutex);
+    instance_ms.push_back(compute_ms);
+    for (const BatchStage& s : stages) stage_ms[std::string(s.name)].push_back(s.ms);
+  };
+  auto gpu = served("gpu", options);
+  ASSERT_TRUE(gpu);
+  WorkerPool decoders(4, "test-decode");
+  const std::vector<std::string> images(32, read_bytes(test::source_dir() + "/images/1.jpg"));
+  for (int top : top1(*gpu, decoders, images)) EXPECT_NE(top, -1);
+  gpu.reset();  // drained: every on_batch has run
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(instance_ms.empty());
+  for (const char* name : {"h2d", "device_decode", "compute"}) {
+    ASSERT_EQ(stage_ms[name].size(), instance_ms.size()) << name << ": one per batch";
+    for (size_t b = 0; b < instance_ms.size(); ++b) {
+      EXPECT_GE(stage_ms[name][b], 0.0) << name;
+      EXPECT_LE(stage_ms[name][b], instance_ms[b] + 0.5) << name << ": a part longer than the instance's time";
+    }
+  }
+  for (size_t b = 0; b < instance_ms.size(); ++b) {
+    EXPECT_GT(stage_ms["device_decode"][b], 0.0);
+    EXPECT_GT(stage_ms["compute"][b], 0.0);
+  }
+  std::cout << instance_ms.size() << " batches; first: h2d " << stage_ms["h2d"][0] << " ms, device_decode "
+            << stage_ms["device_decode"][0] << " ms, compute " << stage_ms["compute"][0] << " ms of "
+            << instance_ms[0] << " ms\n";
 }
 
 // What /metrics shows per GPU (inferd_gpu_*): memory from CUDA, utilization and power from NVML.

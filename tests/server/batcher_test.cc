@@ -99,8 +99,10 @@ class FakeExecutor final : public BatchExecutor {
   std::span<const float> output(int slot) const override {
     return {outputs_.data() + kSampleSize * static_cast<size_t>(slot), kSampleSize};
   }
+  std::span<const BatchStage> stages() const override { return {&kStage, 1}; }
 
  private:
+  static constexpr BatchStage kStage{"fake", 0.25};
   std::vector<float> inputs_;
   std::vector<float> outputs_;
   std::shared_ptr<ExecutionLog> log_;
@@ -144,7 +146,7 @@ struct BatcherSetup {
   int max_queue = 1024;
   int instances = 1;
   FakeBehaviour behaviour;
-  std::function<void(int, double, double)> on_batch;
+  std::function<void(int, double, double, std::span<const BatchStage>)> on_batch;
 };
 
 std::unique_ptr<Batcher> make_batcher(const BatcherSetup& setup, const std::shared_ptr<ExecutionLog>& log) {
@@ -176,9 +178,12 @@ TEST(Batcher, ConcurrentSubmittersEachGetTheirOwnAnswer) {
   BatcherSetup setup;
   setup.delay_us = 5000;
   setup.behaviour.compute_time = 1ms;
-  setup.on_batch = [&](int size, double queue_ms, double compute_ms) {
+  setup.on_batch = [&](int size, double queue_ms, double compute_ms, std::span<const BatchStage> stages) {
     EXPECT_GE(queue_ms, 0.0);
     EXPECT_GE(compute_ms, 0.5);  // the fake sleeps 1 ms
+    ASSERT_EQ(stages.size(), 1u);  // the executor's own, passed through
+    EXPECT_EQ(stages[0].name, "fake");
+    EXPECT_EQ(stages[0].ms, 0.25);
     std::lock_guard lock(hook_mutex);
     ++hook_sizes[size];
   };

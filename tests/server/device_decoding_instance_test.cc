@@ -263,6 +263,15 @@ TEST(DeviceDecodingInstance, SamplesAndImagesShareABatchAndABadImageFailsAlone) 
   expect_near_rows(exec.output(1), alone(3), "slot 1 (image 3.jpg)");
   expect_near_rows(exec.output(3), alone(2), "slot 3 (host sample of 2.jpg)");
   expect_near_rows(exec.output(4), alone(4), "slot 4 (image 4.jpg)");
+  // The batch's parts, timed on the stream's markers (here the CPU's clock).
+  const std::span<const BatchStage> stages = exec.stages();
+  ASSERT_EQ(stages.size(), 3u);
+  EXPECT_EQ(stages[0].name, "h2d");
+  EXPECT_EQ(stages[1].name, "device_decode");
+  EXPECT_EQ(stages[2].name, "compute");
+  for (const BatchStage& stage : stages) EXPECT_GE(stage.ms, 0.0) << stage.name;
+  EXPECT_GT(stages[1].ms, 0.0) << "three JPEGs decoded in no time";
+  EXPECT_GT(stages[2].ms, 0.0) << "SqueezeNet ran in no time";
 }
 
 TEST(DeviceDecodingInstance, AMeanImageOrAnotherInputShapeIsRefused) {
