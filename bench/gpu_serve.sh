@@ -11,11 +11,11 @@
 # per decode mode, metrics.txt (the server's histograms' sums and counts and the GPU gauges
 # after each mode's load), peer.jsonl, decode.jsonl, log.txt; bench/write_serve_table.py
 # makes the table.
-# Options: --levels 1,8,64,256 (concurrencies), --seconds 5 (per level), --max-batch 64,
+# Options: --levels 1,8,64,256,1024 (concurrencies, issue 14's), --seconds 5 (per level), --max-batch 64,
 # --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu.
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
-levels=1,8,64,256; seconds=5; max_batch=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
+levels=1,8,64,256,1024; seconds=5; max_batch=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 part() { [[ ",$parts," == *",$1,"* ]]; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null  # c=1024: the peer server (Python) does not raise its own limit
 log=$out/log.txt
 . "$(dirname "$0")/gpu_env.sh"
 photos=$INFERD_ASSETS/images/imagenet_sample
@@ -38,7 +39,7 @@ wait_ready() {  # URL, seconds
   echo "not ready: $1" >> "$log"; return 1
 }
 load() {  # URL NAME OUTFILE
-  timeout $((seconds * 8 + 60)) $inferd bench -m POST --images "$photos" --sweep "$levels" -z ${seconds}s \
+  timeout $((seconds * 10 + 60)) $inferd bench -m POST --images "$photos" --sweep "$levels" -z ${seconds}s \
     --warmup 1s --name "$2" --json --quiet "$1" >> "$3" 2>> "$log"
 }
 
