@@ -39,6 +39,17 @@ Result<Activation> defaults_of(OpKind op) {
 }  // namespace
 
 Result<Activation> standalone_activation(OpKind op, const Attributes& attrs) {
+  if (op == OpKind::kFakeQuantize) {
+    Activation a;
+    a.kind = Activation::Kind::kFakeQuantize;
+    a.alpha = attrs.get_float("scale", 0.0f);
+    const auto zero_point = static_cast<float>(attrs.get_int("zero_point", 0));
+    a.min = static_cast<float>(attrs.get_int("qmin", -128)) - zero_point;
+    a.max = static_cast<float>(attrs.get_int("qmax", 127)) - zero_point;
+    if (!(a.alpha > 0) || !(a.min < a.max))
+      return invalid_argument("FakeQuantize needs scale > 0 and qmin < qmax");
+    return a;
+  }
   ASSIGN_OR_RETURN(Activation a, defaults_of(op));
   a.alpha = attrs.get_float("alpha", a.alpha);
   a.beta = attrs.get_float("beta", a.beta);
@@ -80,6 +91,8 @@ OpKind op_kind_of(const Activation& act) {
       return OpKind::kHardSigmoid;
     case Activation::Kind::kHardSwish:
       return OpKind::kHardSwish;
+    case Activation::Kind::kFakeQuantize:
+      return OpKind::kFakeQuantize;
     case Activation::Kind::kIdentity:
       break;
   }

@@ -21,16 +21,28 @@
 namespace inferd::ir {
 
 struct Activation {
-  enum class Kind : uint8_t { kIdentity, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kTanh };
+  enum class Kind : uint8_t {
+    kIdentity,
+    kRelu,
+    kClip,
+    kLeakyRelu,
+    kSigmoid,
+    kHardSigmoid,
+    kHardSwish,
+    kTanh,
+    kFakeQuantize,  // never fused: a standalone FakeQuantize on the elementwise kernels
+  };
   Kind kind = Kind::kIdentity;
   // LeakyRelu: alpha. HardSigmoid: alpha, beta. Clip: min, max (ONNX defaults: unbounded).
+  // FakeQuantize: alpha = scale, [min, max] = [qmin - zero_point, qmax - zero_point].
   float alpha = 0, beta = 0;
   float min = -std::numeric_limits<float>::infinity(), max = std::numeric_limits<float>::infinity();
 
   bool is_identity() const { return kind == Kind::kIdentity; }
 };
 
-// The standalone activation op `op` (Relu, Clip, ...) with its own attributes.
+// The standalone activation op `op` (Relu, Clip, ...) with its own attributes; also
+// FakeQuantize (scale, zero_point, qmin, qmax), which elementwise kernels apply as one.
 Result<Activation> standalone_activation(OpKind op, const Attributes& attrs);
 // The fused activation of Conv/Gemm (attr "activation", absent = identity). Its alpha/beta
 // come from "activation_alpha"/"activation_beta" when set; otherwise from "alpha"/"beta"
@@ -58,6 +70,12 @@ INFERD_HOST_DEVICE inline float apply_activation(const Activation& a, float x) {
     // ONNX HardSwish: x * HardSigmoid(x) with alpha = 1/6, beta = 0.5.
     case Activation::Kind::kHardSwish:
       return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+    // core/quantize.h's quantized_level() times the scale: x / scale saturated, then rounded
+    // half to even by adding and subtracting 1.5 * 2^23 (no library call, the same on a GPU).
+    case Activation::Kind::kFakeQuantize: {
+      const float level = fminf(fmaxf(x / a.alpha, a.min), a.max);
+      return ((level + 12582912.0f) - 12582912.0f) * a.alpha;
+    }
   }
   return x;
 }

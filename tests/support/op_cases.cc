@@ -185,6 +185,14 @@ std::vector<OpCase> reference_only_cases() {
       unary("identity", OpKind::kIdentity, {}, s, s, "reference:identity"),
       unary("pad", OpKind::kPad, attrs({{"pads", V{0, 0, 1, 2, 0, 0, 2, 1}}, {"value", 0.5f}}), s, {1, 8, 8, 8},
             "reference:pad"),
+      // Calibrated activations: uint8 after a ReLU-like range, int8 with a zero point; the
+      // inputs reach past the grids so that both saturate.
+      unary("fake_quantize_u8", OpKind::kFakeQuantize,
+            attrs({{"scale", 0.003f}, {"zero_point", int64_t{0}}, {"qmin", int64_t{0}}, {"qmax", int64_t{255}}}), s, s,
+            "reference:fakequantize"),
+      unary("fake_quantize_s8_zero_point", OpKind::kFakeQuantize,
+            attrs({{"scale", 0.005f}, {"zero_point", int64_t{-3}}, {"qmin", int64_t{-128}}, {"qmax", int64_t{127}}}),
+            s, s, "reference:fakequantize"),
       {"gather",
        OpKind::kGather,
        attrs({{"axis", int64_t{1}}}),

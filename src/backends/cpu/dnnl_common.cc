@@ -137,6 +137,10 @@ Result<Activation> dnnl_activation(const ir::Activation& a) {
     // 2.6's hardswish ignores alpha/beta: x * relu6(x + 3) / 6, which is ONNX's HardSwish.
     case K::kHardSwish:
       return Activation{{A::eltwise_hardswish, 0.0f, 0.0f}};
+    // A standalone FakeQuantize runs on the reference kernel; a Conv rounds its output with
+    // post-ops of its own (dnnl_quantize.h: OutputRounding).
+    case K::kFakeQuantize:
+      break;
   }
   return invalid_argument("activation without a oneDNN equivalent");
 }

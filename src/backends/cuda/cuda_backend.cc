@@ -24,7 +24,7 @@ struct Family {
   bool strided_output;     // kernels write through the output's strides (a concat slice)
 };
 
-constexpr std::array<Family, 29> kFamilies{{
+constexpr std::array<Family, 30> kFamilies{{
     // Conv: false, so concat elimination leaves a Concat of convolutions a copy. Writing the
     // channel slices in place sends cuDNN's output through a packed temp and an epilogue
     // pass; GoogLeNet at batch 256 ran 45,098 img/s that way and 53,292 with the copies
@@ -44,6 +44,7 @@ constexpr std::array<Family, 29> kFamilies{{
     {OpKind::kTanh, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kHardSigmoid, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kHardSwish, supports_pointwise, pack_pointwise, nullptr, true},
+    {OpKind::kFakeQuantize, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kAdd, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kMul, supports_pointwise, pack_pointwise, nullptr, true},
     {OpKind::kSum, supports_pointwise, pack_pointwise, nullptr, true},

@@ -1,5 +1,5 @@
-// Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Add, Mul, Sum and Max on the CUDA
-// backend's elementwise kernel (launch_eltwise, kernels_pointwise.cu): a standalone
+// Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, FakeQuantize, Add, Mul, Sum
+// and Max on the CUDA backend's elementwise kernel (launch_eltwise, kernels_pointwise.cu): a standalone
 // activation is a one-input pass; Add/Mul/Sum/Max combine inputs with numpy broadcasting
 // and apply the node's fused activation (attr "activation"), if any.
 //
@@ -157,11 +157,15 @@ Result<ir::Activation> node_activation(const ir::Node& node) {
   return ir::standalone_activation(node.op, node.attrs);
 }
 
+// One input, one output, applied elementwise: the activations and FakeQuantize (calibrated
+// plans: an INT8 layer's input rounded onto its grid; the layer itself runs in float).
+bool is_unary(ir::OpKind op) { return ir::is_activation(op) || op == ir::OpKind::kFakeQuantize; }
+
 }  // namespace
 
 bool supports_pointwise(const ir::Graph& graph, const ir::Node& node) {
   const bool binary = is_binary(node.op);
-  if ((!binary && !ir::is_activation(node.op)) || node.outputs.size() != 1 || node.inputs.empty()) return false;
+  if ((!binary && !is_unary(node.op)) || node.outputs.size() != 1 || node.inputs.empty()) return false;
   if (!node_activation(node).is_ok()) return false;
   const ir::Value& y = graph.value(node.outputs[0]);
   if (!is_float_activation(y.dtype) || y.shape.size() > size_t{kMaxDims}) return false;
@@ -193,7 +197,9 @@ Result<std::unique_ptr<PackedOp>> pack_pointwise(const CudaOpEnv& env, const ir:
     ASSIGN_OR_RETURN(Operand operand, pack_constant(graph, id, config.dtype, &memory));
     config.operands.push_back(operand);
   }
-  const char* implementation = is_binary(node.op) ? "cuda:binary" : "cuda:activation";
+  const char* implementation = is_binary(node.op)                       ? "cuda:binary"
+                               : node.op == ir::OpKind::kFakeQuantize ? "cuda:fake_quantize"
+                                                                      : "cuda:activation";
   return std::unique_ptr<PackedOp>(std::make_unique<EltwiseOp>(std::move(config), std::move(memory), implementation));
 }
 
