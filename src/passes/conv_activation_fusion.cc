@@ -60,10 +60,7 @@ Result<PassResult> ConvActivationFusion::run(ir::Graph& g, const PassContext& ct
     if (!ctx.node_supported(g, fused)) continue;
     result.changes.push_back("fused " + fused.name + " + " + act.name + " -> " + fused.name + " (" +
                              std::string(ir::to_string(act.op)) + ")");
-    uses.set_producer(fused.outputs[0], *p);
-    g.nodes()[*p] = std::move(fused);
-    detach(g.nodes()[i]);
-    erase[i] = true;
+    absorb_into_producer(g, uses, *p, i, std::move(fused), erase);
   }
   erase_nodes(g, erase);
   RETURN_IF_ERROR(restore_invariants(g, name()));

@@ -55,10 +55,7 @@ Result<PassResult> ConvAddFusion::run(ir::Graph& g, const PassContext& ctx) cons
     if (!ctx.node_supported(g, fused)) continue;
     result.changes.push_back("fused " + fused.name + " + " + add.name + " -> " + fused.name +
                              " (residual " + g.value(residual).name + ")");
-    uses.set_producer(fused.outputs[0], conv_index);
-    g.nodes()[conv_index] = std::move(fused);
-    detach(g.nodes()[i]);
-    erase[i] = true;
+    absorb_into_producer(g, uses, conv_index, i, std::move(fused), erase);
   }
   erase_nodes(g, erase);
   RETURN_IF_ERROR(restore_invariants(g, name()));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <unordered_set>
+#include <utility>
 
 namespace inferd::passes {
 
@@ -92,6 +93,14 @@ std::string unique_node_name(const ir::Graph& g, const std::string& base) {
 void detach(ir::Node& n) {
   n.inputs.clear();
   n.outputs.clear();
+}
+
+void absorb_into_producer(ir::Graph& g, UseIndex& uses, size_t producer, size_t absorbed, ir::Node fused,
+                          std::vector<bool>& erase) {
+  uses.set_producer(fused.outputs[0], producer);
+  g.nodes()[producer] = std::move(fused);
+  detach(g.nodes()[absorbed]);
+  erase[absorbed] = true;
 }
 
 void erase_nodes(ir::Graph& g, const std::vector<bool>& erase) {

@@ -50,6 +50,13 @@ std::string unique_node_name(const ir::Graph& g, const std::string& base);
 // consumers() and producer() no longer see it.
 void detach(ir::Node& n);
 
+// A node fused into the one producing its input (an activation, a residual Add, a
+// FakeQuantize into a Conv): `fused`, the producer as rewritten to write the absorbed
+// node's output, replaces g.nodes()[producer]; the absorbed node is detached and flagged in
+// `erase`; `uses` records the output's new producer.
+void absorb_into_producer(ir::Graph& g, UseIndex& uses, size_t producer, size_t absorbed, ir::Node fused,
+                          std::vector<bool>& erase);
+
 // Erases the nodes whose flag is set (indices into g.nodes()).
 void erase_nodes(ir::Graph& g, const std::vector<bool>& erase);
 

@@ -34,10 +34,7 @@ Result<PassResult> OutputQuantizationFusion::run(ir::Graph& g, const PassContext
     fused.outputs[0] = fq.outputs[0];
     if (!ctx.node_supported(g, fused)) continue;
     result.changes.push_back("fused " + fused.name + " + " + fq.name + " -> " + fused.name + " (rounds its output)");
-    uses.set_producer(fused.outputs[0], *p);
-    g.nodes()[*p] = std::move(fused);
-    detach(g.nodes()[i]);
-    erase[i] = true;
+    absorb_into_producer(g, uses, *p, i, std::move(fused), erase);
   }
   erase_nodes(g, erase);
   RETURN_IF_ERROR(restore_invariants(g, name()));

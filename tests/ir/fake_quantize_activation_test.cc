@@ -8,18 +8,10 @@
 
 #include "core/quantize.h"
 #include "ir/activation.h"
+#include "support/test_util.h"
 
 namespace inferd {
 namespace {
-
-ir::Attributes fake_quantize(float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
-  ir::Attributes a;
-  a.set("scale", scale);
-  a.set("zero_point", zero_point);
-  a.set("qmin", qmin);
-  a.set("qmax", qmax);
-  return a;
-}
 
 TEST(FakeQuantizeActivation, RoundsAsTheReferenceFormula) {
   std::mt19937 rng(3);
@@ -27,7 +19,8 @@ TEST(FakeQuantizeActivation, RoundsAsTheReferenceFormula) {
   for (auto [scale, zero_point, qmin, qmax] : {std::tuple{0.01f, int64_t{0}, int64_t{0}, int64_t{255}},
                                                std::tuple{0.023f, int64_t{0}, int64_t{-128}, int64_t{127}},
                                                std::tuple{0.02f, int64_t{10}, int64_t{0}, int64_t{255}}}) {
-    auto act = ir::standalone_activation(ir::OpKind::kFakeQuantize, fake_quantize(scale, zero_point, qmin, qmax));
+    auto act =
+        ir::standalone_activation(ir::OpKind::kFakeQuantize, test::fake_quantize_attrs(scale, zero_point, qmin, qmax));
     ASSERT_TRUE(act.is_ok()) << act.status().message();
     const float lo = float(qmin - zero_point), hi = float(qmax - zero_point);
     for (int i = 0; i < 10000; ++i) {
@@ -39,7 +32,7 @@ TEST(FakeQuantizeActivation, RoundsAsTheReferenceFormula) {
     EXPECT_EQ(ir::apply_activation(*act, -1e6f), lo * scale);
   }
   // Half to even: 0.5 and 1.5 steps round to 0 and 2.
-  auto act = ir::standalone_activation(ir::OpKind::kFakeQuantize, fake_quantize(0.5f, 0, -128, 127));
+  auto act = ir::standalone_activation(ir::OpKind::kFakeQuantize, test::fake_quantize_attrs(0.5f, 0, -128, 127));
   ASSERT_TRUE(act.is_ok());
   EXPECT_EQ(ir::apply_activation(*act, 0.25f), 0.0f);
   EXPECT_EQ(ir::apply_activation(*act, 0.75f), 1.0f);
@@ -47,8 +40,9 @@ TEST(FakeQuantizeActivation, RoundsAsTheReferenceFormula) {
 }
 
 TEST(FakeQuantizeActivation, RefusesAGridThatIsNoGrid) {
-  EXPECT_FALSE(ir::standalone_activation(ir::OpKind::kFakeQuantize, fake_quantize(0.0f, 0, 0, 255)).is_ok());
-  EXPECT_FALSE(ir::standalone_activation(ir::OpKind::kFakeQuantize, fake_quantize(0.1f, 0, 5, 5)).is_ok());
+  EXPECT_FALSE(
+      ir::standalone_activation(ir::OpKind::kFakeQuantize, test::fake_quantize_attrs(0.0f, 0, 0, 255)).is_ok());
+  EXPECT_FALSE(ir::standalone_activation(ir::OpKind::kFakeQuantize, test::fake_quantize_attrs(0.1f, 0, 5, 5)).is_ok());
   // FakeQuantize is no activation to fuse: Conv/Gemm never take it as theirs.
   ir::Attributes fused;
   fused.set("activation", std::string("FakeQuantize"));

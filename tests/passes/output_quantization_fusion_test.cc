@@ -7,29 +7,21 @@
 
 #include "passes/conv_activation_fusion.h"
 #include "passes/fixtures.h"
+#include "support/test_util.h"
 
 namespace inferd::test {
 namespace {
 
 using ir::OpKind;
 
-ir::Attributes fake_quantize(float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
-  ir::Attributes a;
-  a.set("scale", scale);
-  a.set("zero_point", zero_point);
-  a.set("qmin", qmin);
-  a.set("qmax", qmax);
-  return a;
-}
-
 // x -> conv a -> relu -> qa (uint8) -> depthwise conv d -> qd (int8, zero point 3) -> y.
 ir::Graph quantized_chain() {
   GraphBuilder b("quantized_chain");
   const ir::ValueId x = b.input("x", {1, 4, 6, 6});
   const ir::ValueId r = b.relu("r", b.conv("a", x, 8, 3, 1, 1));
-  const ir::ValueId qa = b.node(OpKind::kFakeQuantize, "qa", {r}, fake_quantize(0.01f, 0, 0, 255));
+  const ir::ValueId qa = b.node(OpKind::kFakeQuantize, "qa", {r}, test::fake_quantize_attrs(0.01f, 0, 0, 255));
   const ir::ValueId d = b.conv("d", qa, 8, 3, 1, 1, true, /*group=*/8);
-  b.output(b.node(OpKind::kFakeQuantize, "qd", {d}, fake_quantize(0.02f, 3, -128, 127)));
+  b.output(b.node(OpKind::kFakeQuantize, "qd", {d}, test::fake_quantize_attrs(0.02f, 3, -128, 127)));
   return b.finish();
 }
 
@@ -64,15 +56,15 @@ TEST(OutputQuantizationFusion, LeavesARoundingItCannotOwn) {
   const ir::ValueId x = b.input("x", {1, 4, 6, 6});
   // The Conv's output has another reader, which wants it unrounded.
   const ir::ValueId shared = b.conv("shared", x, 4, 1);
-  b.output(b.node(OpKind::kFakeQuantize, "q_shared", {shared}, fake_quantize(0.01f, 0, -128, 127)));
+  b.output(b.node(OpKind::kFakeQuantize, "q_shared", {shared}, test::fake_quantize_attrs(0.01f, 0, -128, 127)));
   b.output(b.relu("other_reader", shared));
   // The Conv's output is a graph output too.
   const ir::ValueId visible = b.conv("visible", x, 4, 1);
   b.output(visible);
-  b.output(b.node(OpKind::kFakeQuantize, "q_visible", {visible}, fake_quantize(0.01f, 0, -128, 127)));
+  b.output(b.node(OpKind::kFakeQuantize, "q_visible", {visible}, test::fake_quantize_attrs(0.01f, 0, -128, 127)));
   // No Conv behind the FakeQuantize: a graph input, a Relu.
-  b.output(b.node(OpKind::kFakeQuantize, "q_input", {x}, fake_quantize(0.01f, 0, -128, 127)));
-  b.output(b.node(OpKind::kFakeQuantize, "q_relu", {b.relu("relu", x)}, fake_quantize(0.01f, 0, 0, 255)));
+  b.output(b.node(OpKind::kFakeQuantize, "q_input", {x}, test::fake_quantize_attrs(0.01f, 0, -128, 127)));
+  b.output(b.node(OpKind::kFakeQuantize, "q_relu", {b.relu("relu", x)}, test::fake_quantize_attrs(0.01f, 0, 0, 255)));
   ir::Graph g = b.finish();
   EXPECT_TRUE(run_pass(passes::OutputQuantizationFusion(), g, test_context()).empty());
   EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 4u);

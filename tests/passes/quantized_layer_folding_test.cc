@@ -11,6 +11,7 @@
 #include "builder/calibration.h"
 #include "passes/dead_node_elimination.h"
 #include "passes/fixtures.h"
+#include "support/test_util.h"
 
 namespace inferd::test {
 namespace {
@@ -27,15 +28,6 @@ ir::Graph calibrated_graph() {
   const CalibrationTable table{"entropy", {{"x", 0.8f}, {"r_out", 0.6f, true, true}}};
   EXPECT_TRUE(apply_calibration(g, table).is_ok());
   return g;
-}
-
-ir::Attributes fake_quantize(float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
-  ir::Attributes a;
-  a.set("scale", scale);
-  a.set("zero_point", zero_point);
-  a.set("qmin", qmin);
-  a.set("qmax", qmax);
-  return a;
 }
 
 TEST(QuantizedLayerFolding, FoldsCalibratedInputsIntoTheirConvolutions) {
@@ -68,9 +60,9 @@ TEST(QuantizedLayerFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
   {  // asymmetric (zero point 3), and a conv whose weights are not on an int8 grid
     GraphBuilder b("unfoldable");
     const ir::ValueId x = b.input("x", {1, 4, 6, 6});
-    const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, fake_quantize(0.01f, 3, 0, 255));
+    const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, test::fake_quantize_attrs(0.01f, 3, 0, 255));
     b.output(b.conv("asymmetric", q, 8, 3, 1, 1));
-    const ir::ValueId s = b.node(OpKind::kFakeQuantize, "s", {x}, fake_quantize(0.01f, 0, -128, 127));
+    const ir::ValueId s = b.node(OpKind::kFakeQuantize, "s", {x}, test::fake_quantize_attrs(0.01f, 0, -128, 127));
     b.output(b.conv("float_weights", s, 8, 3, 1, 1));  // random weights: off every int8 grid
     ir::Graph g = b.finish();
     EXPECT_TRUE(run_pass(passes::QuantizedLayerFolding(), g, test_context()).empty());
@@ -81,7 +73,7 @@ TEST(QuantizedLayerFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
 TEST(QuantizedLayerFolding, AQuantizerWithOtherReadersStaysForThem) {
   GraphBuilder b("shared");
   const ir::ValueId x = b.input("x", {1, 4, 6, 6});
-  const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, fake_quantize(0.02f, 0, -128, 127));
+  const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, test::fake_quantize_attrs(0.02f, 0, -128, 127));
   b.output(b.conv("conv", q, 8, 3, 1, 1));
   b.output(b.max_pool("pool", q, 2, 2, 0));
   ir::Graph g = b.finish();

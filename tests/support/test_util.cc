@@ -11,6 +11,15 @@
 
 namespace inferd::test {
 
+ir::Attributes fake_quantize_attrs(float scale, int64_t zero_point, int64_t qmin, int64_t qmax) {
+  ir::Attributes a;
+  a.set("scale", scale);
+  a.set("zero_point", zero_point);
+  a.set("qmin", qmin);
+  a.set("qmax", qmax);
+  return a;
+}
+
 Tensor random_tensor(const Shape& shape, uint32_t seed, float lo, float hi) {
   Tensor t(DataType::kFloat32, shape);
   std::mt19937 rng(seed);

@@ -9,11 +9,16 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "ir/graph.h"
 
 namespace inferd::test {
 
 // Uniform in [lo, hi) from a fixed seed; the same seed gives the same tensor.
 Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
+
+// A FakeQuantize node's attributes: x / scale rounded half to even, plus zero_point,
+// saturated to [qmin, qmax], then back to float.
+ir::Attributes fake_quantize_attrs(float scale, int64_t zero_point, int64_t qmin, int64_t qmax);
 
 // $INFERD_ASSETS, else the build-time default (../shared/assets).
 std::string assets_dir();
