@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # INT8 against FP32 on the CPU backend, per model, in one run on this machine, and the
 # table between the engine-int8-cpu markers of docs/benchmarks.md.
-# Each model is built twice: FP32, and INT8 calibrated (inferd build --precision int8
-# --calibration). SqueezeNet, the one real model, calibrates on 100 images of the ImageNet
+# Each model is built three times: FP32, INT8 calibrated (inferd build --precision int8
+# --calibration; each layer INT8 or float by the build's clock), and INT8 with every layer
+# that can be INT8 (--int8-layers all). SqueezeNet, the one real model, calibrates on 100 images of the ImageNet
 # sample (../shared/assets) with mixed precision at 97 % top-1 agreement, as its accuracy
 # test does (images/ when the assets are absent); the generated models have random weights,
 # so they calibrate on images/ with every layer INT8 (--int8-agreement 0): their figures are
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 threads=$(nproc)
-bash scripts/build.sh >/dev/null
+bash scripts/build.sh inferd >/dev/null  # the benchmark runs the CLI alone
 gen=build/generated_models
 work=build/bench/int8
 mkdir -p "$gen" "$work"
@@ -57,12 +58,16 @@ for m in $models; do
   ./build/inferd build "$path" --backend cpu --max-batch 32 -o "$work/$m-fp32.plan" >/dev/null
   ./build/inferd build "$path" --backend cpu --max-batch 32 --precision int8 "${calibrate[@]}" \
     -o "$work/$m-int8.plan" >/dev/null
+  # The same table with every layer INT8 that can be (--int8-layers all), against the
+  # default above, which keeps a layer float where the build's clock says so.
+  ./build/inferd build "$path" --backend cpu --max-batch 32 --precision int8 \
+    --calibration-cache "$work/$m-int8.plan.calib" --int8-layers all -o "$work/$m-int8all.plan" >/dev/null
   ./build/inferd quantize "$path" -o "$work/$m-qdq.onnx" --calibration-cache "$work/$m-int8.plan.calib" >/dev/null
   ./build/inferd build "$work/$m-qdq.onnx" --backend cpu --max-batch 32 -o "$work/$m-qdq.plan" >/dev/null
 done
 for round in $(seq 1 "$rounds"); do
   for m in $models; do
-    for precision in fp32 int8 qdq; do
+    for precision in fp32 int8 int8all qdq; do
       echo "== round $round: $m $precision" >&2
       ./build/inferd bench --engine "$work/$m-$precision.plan" --json --no-power --batch "$batches" \
         --threads "$threads" --min-seconds "$min_seconds" |

@@ -23,7 +23,9 @@ def table(rows):
     batches = sorted({k[2] for k in groups})
     lines = [
         f"Machine: {cpu_name()}, {os.cpu_count()} cores, threads = {os.cpu_count()}. Median of {rounds} "
-        "alternating rounds, each the median of a timed loop; speed-up = FP32 time / INT8 time.",
+        "alternating rounds, each the median of a timed loop; speed-up = FP32 time / INT8 time. INT8: "
+        "each layer INT8 or float by the build's clock (the default); in brackets, the speed-up with "
+        "every layer INT8 that can be (`--int8-layers all`).",
         "",
         "| model | INT8 activations | " + " | ".join(f"batch {b} ms (FP32 / INT8 / speed-up)" for b in batches) + " |",
         "|---|---|" + "---|" * len(batches),
@@ -31,9 +33,11 @@ def table(rows):
     for m in models:
         cells = []
         for b in batches:
-            f, i = by.get((m, "fp32", b)), by.get((m, "int8", b))
+            f, i, a = by.get((m, "fp32", b)), by.get((m, "int8", b)), by.get((m, "int8all", b))
             if f and i:
-                cells.append(f"{f['median_ms']:.2f} / {i['median_ms']:.2f} / **{f['median_ms'] / i['median_ms']:.2f}x**")
+                every = f" ({f['median_ms'] / a['median_ms']:.2f}x)" if a else ""
+                cells.append(f"{f['median_ms']:.2f} / {i['median_ms']:.2f} / **{f['median_ms'] / i['median_ms']:.2f}x**"
+                             + every)
             else:
                 cells.append("-")
         int8, total = coverage.get(m, (0, 0))

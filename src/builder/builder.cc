@@ -1,12 +1,16 @@
 #include "builder/builder.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <filesystem>
 #include <type_traits>
 #include <unordered_map>
 #include <variant>
 
+#include "backends/api/node_timing.h"
 #include "backends/reference/reference.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -138,6 +142,30 @@ Status tune_nodes(Plan& plan, const Backend& backend) {
   return Status::ok();
 }
 
+// The clock passes choose between versions of a layer by (PassContext::time_node): each
+// kind of node (tune_key without the per-channel weight scales, which change no work)
+// timed once per build, at batch min(8, max batch), where a served model's batches mostly
+// are on the CPU.
+std::function<Result<double>(const ir::Graph&, const ir::Node&)> layer_clock(const Backend& backend,
+                                                                               const BuildOptions& options) {
+  auto cache = std::make_shared<std::unordered_map<std::string, double>>();
+  const int batch = std::min(8, options.max_batch);
+  return [&backend, cache, batch, precision = options.precision](const ir::Graph& g,
+                                                                  const ir::Node& node) -> Result<double> {
+    ir::Node keyed = node;
+    keyed.attrs.erase("weight_scales");
+    const std::string key = tune_key(g, keyed);
+    if (const auto it = cache->find(key); it != cache->end()) return it->second;
+    NodeTimingOptions timing;
+    timing.batch = batch;
+    timing.precision = precision;
+    auto ms = time_node(backend, g, node, timing);
+    if (!ms.is_ok()) return ms.status().with_context("timing " + ir::describe(g, node));
+    cache->emplace(key, ms.value());
+    return ms;
+  };
+}
+
 // Stores activations in the precision's dtype (fp16, bf16) where the backend computes in it.
 Status assign_precision(ir::Graph& graph, const Backend& backend, const std::string& precision,
                         std::vector<passes::PassReport>& reports) {
@@ -162,7 +190,9 @@ Result<BuildResult> optimize_graph(ir::Graph graph, const Backend& backend, cons
   BuildResult result;
   result.imported_nodes = graph.nodes().size();
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(result.passes, passes::optimize(graph, pass_context_for(backend), options.disabled_passes));
+  passes::PassContext ctx = pass_context_for(backend);
+  if (options.time_int8_layers) ctx.time_node = layer_clock(backend, options);
+  ASSIGN_OR_RETURN(result.passes, passes::optimize(graph, ctx, options.disabled_passes));
   RETURN_IF_ERROR(assign_precision(graph, backend, options.precision, result.passes));
   result.optimize_ms = ms_since(start);
 
@@ -242,6 +272,7 @@ std::string plan_cache_path(const std::string& model_path, std::span<const uint8
   for (const auto& pass : options.disabled_passes) key_text += "|-" + pass;
   if (options.calibration) key_text += "|" + options.calibration->to_text();
   for (const auto& layer : options.float_layers) key_text += "|float:" + layer;
+  if (options.calibration && !options.time_int8_layers) key_text += "|int8:all";
   uint64_t h = plan_io::plan_checksum(model_bytes);
   if (!weights_bytes.empty()) h = (h ^ plan_io::plan_checksum(weights_bytes)) * 0x100000001b3ULL;
   for (char c : key_text) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;

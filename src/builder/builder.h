@@ -36,6 +36,11 @@ struct BuildOptions {
   // Layers (node names) that stay float under the calibration: config.toml's
   // quantization.float_layers.
   std::set<std::string> float_layers;
+  // Whether each layer that could run INT8 is timed against its float version on this
+  // machine, at build time, and stays float where that is faster (config.toml's
+  // quantization.int8_layers = "timed", the default); false: every such layer runs INT8
+  // ("all"), whatever the clock says, for plans that must not depend on the machine.
+  bool time_int8_layers = true;
 };
 
 struct BuildResult {

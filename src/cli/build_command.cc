@@ -151,6 +151,10 @@ int build_command(const Argv& argv) {
   args.flag("max-nodes", "refuse models with more nodes (0 = no limit)",
             std::to_string(BuildOptions::kDefaultMaxNodes));
   args.flag("disable-pass", "comma-separated passes to leave out (to measure what one buys)", "");
+  args.flag("int8-layers",
+            "INT8: timed (a layer stays float where that runs faster here) | all (default: the "
+            "folder's quantization.int8_layers, else timed)",
+            "");
   add_calibration_flags(args, "the plan's path + .calib");
   args.toggle("report", "print node counts per pass, fused groups, memory plan, calibrated activations");
   args.toggle("profile", "run the plan and print per-layer times");
@@ -200,6 +204,10 @@ int build_command(const Argv& argv) {
     options.calibration = std::move(table).value();
     const auto& pinned = folder->config.quantization.float_layers;
     options.float_layers = std::set<std::string>(pinned.begin(), pinned.end());
+    const std::string layers =
+        args.get("int8-layers").empty() ? folder->config.quantization.int8_layers : args.get("int8-layers");
+    if (layers != "timed" && layers != "all") return fail("--int8-layers takes timed or all, not '" + layers + "'", 2);
+    options.time_int8_layers = layers == "timed";
   }
   auto result = build_plan(model, **backend, options);
   if (!result.is_ok()) return fail(result.status().message());

@@ -3,10 +3,8 @@
 #include "passes/graph_edit.h"
 
 namespace inferd::passes {
-namespace {
 
-// The Conv whose output is the FakeQuantize's input and read by nothing else.
-std::optional<size_t> fusable_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index) {
+std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index) {
   const ir::Node& fq = g.nodes()[fq_index];
   if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 || fq.outputs.size() != 1) return std::nullopt;
   const auto p = uses.producer(fq.inputs[0]);
@@ -16,14 +14,12 @@ std::optional<size_t> fusable_conv(const ir::Graph& g, const UseIndex& uses, siz
   return p;
 }
 
-}  // namespace
-
 Result<PassResult> OutputQuantizationFusion::run(ir::Graph& g, const PassContext& ctx) const {
   PassResult result;
   std::vector<bool> erase(g.nodes().size(), false);
   UseIndex uses(g);  // a fusion moves the FakeQuantize's output to the Conv (set_producer)
   for (size_t i = 0; i < g.nodes().size(); ++i) {
-    const auto p = fusable_conv(g, uses, i);
+    const auto p = rounding_conv(g, uses, i);
     if (!p) continue;
     const ir::Node& fq = g.nodes()[i];
     ir::Node fused = g.nodes()[*p];

@@ -18,9 +18,18 @@
 // over a Concat's inputs is a chain of partial sums: only its last part may round).
 #pragma once
 
+#include <optional>
+
 #include "passes/pass.h"
 
 namespace inferd::passes {
+
+class UseIndex;
+
+// The Conv that would take nodes()[fq_index] (a FakeQuantize) as its output rounding: the
+// producer of its input, when the FakeQuantize is that value's only reader and the Conv
+// rounds nothing yet. (Whether the backend supports the fused node is the pass's question.)
+std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index);
 
 class OutputQuantizationFusion final : public Pass {
  public:

@@ -39,6 +39,11 @@ struct PassContext {
   std::function<Status(const ir::Node&, const std::vector<const Tensor*>& inputs,
                        std::vector<Tensor>& outputs)>
       evaluate;
+  // Milliseconds one run of `node` takes on the backend, alone (backends/api/node_timing.h,
+  // at the build's timing batch): for choices between two versions of a layer that compute
+  // the same thing (an INT8 convolution or the float one after its FakeQuantize). Empty:
+  // nothing is timed and such passes keep their rules.
+  std::function<Result<double>(const ir::Graph&, const ir::Node&)> time_node;
 
   bool node_supported(const ir::Graph& g, const ir::Node& n) const { return supports && supports(g, n); }
   ir::Layout layout_for(const ir::Graph& g, const ir::Node& n) const {

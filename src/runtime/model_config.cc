@@ -252,6 +252,7 @@ Status read_instances(Section& s, InstancesConfig& in) {
 
 Status read_quantization(Section& s, QuantizationConfig& q) {
   RETURN_IF_ERROR(s.read_string("calibration", &q.calibration));
+  RETURN_IF_ERROR(s.read_choice("int8_layers", {"timed", "all"}, &q.int8_layers));
   return s.read_string_array("float_layers", &q.float_layers);
 }
 

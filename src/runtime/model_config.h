@@ -75,6 +75,10 @@ struct QuantizationConfig {
   // Conv, ConvTranspose and Gemm layers (node names, as `inferd build --report` lists them)
   // that stay float in an INT8 build, whatever the calibration measured.
   std::vector<std::string> float_layers;
+  // "timed": each layer that could run INT8 is timed against its float version when the
+  // plan is built, and stays float where that is faster on this machine; "all": every such
+  // layer runs INT8 (plans that must not depend on the build machine's clock).
+  std::string int8_layers = "timed";
 };
 
 struct ModelConfig {

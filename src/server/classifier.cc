@@ -87,6 +87,7 @@ Status use_folder_calibration(const ModelFolder& folder, BuildOptions& build) {
   build.calibration = std::make_shared<const CalibrationTable>(std::move(table));
   const auto& pinned = folder.config.quantization.float_layers;
   build.float_layers = std::set<std::string>(pinned.begin(), pinned.end());
+  build.time_int8_layers = folder.config.quantization.int8_layers == "timed";
   build.precision = "fp32";
   return Status::ok();
 }

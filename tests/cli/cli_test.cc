@@ -231,3 +231,27 @@ TEST(Cli, QuantizeWritesAQdqModelThatClassifies) {
 }
 
 }  // namespace inferd
+
+namespace inferd {
+
+// `inferd build --precision int8` reports each layer's INT8-or-float choice with the times
+// it was made on, and --int8-layers all makes every choice INT8 without a clock.
+TEST(Cli, Int8BuildsReportTheClocksChoices) {
+  const std::string out = test::temp_dir() + "/int8_cli";
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+  const std::string common = "build " + kModel + " --backend cpu --precision int8 --calibration " +
+                             test::source_dir() + "/images --calibration-cache " + out + "/table.calib --report";
+  const auto timed = inferd(common + " -o " + out + "/timed.plan");
+  ASSERT_EQ(timed.code, 0) << timed.out;
+  EXPECT_NE(timed.out.find(" ms for its FakeQuantize)"), std::string::npos) << timed.out;
+  const auto all = inferd(common + " --int8-layers all -o " + out + "/all.plan");
+  ASSERT_EQ(all.code, 0) << all.out;
+  EXPECT_EQ(all.out.find(" ms for its FakeQuantize)"), std::string::npos) << all.out;
+  EXPECT_EQ(all.out.find("kept "), std::string::npos) << all.out;
+  const auto bad = inferd(common + " --int8-layers some -o " + out + "/bad.plan");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--int8-layers takes timed or all, not 'some'"), std::string::npos) << bad.out;
+}
+
+}  // namespace inferd

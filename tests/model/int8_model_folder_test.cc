@@ -73,8 +73,12 @@ Result<LoadedModel> load(const Int8Folder& f) {
   return load_classifier(f.dir(), "", options);
 }
 
+// Every layer that can run INT8 does ("all"): which layers the default ("timed") keeps in
+// float depends on this machine's clock, and the tests below count INT8 layers.
+const std::string kInt8All = std::string(kInt8) + "int8_layers = \"all\"\n";
+
 TEST(Int8ModelFolder, BuildsWithTheFoldersCalibrationAndClassifies) {
-  Int8Folder f(kInt8, true);
+  Int8Folder f(kInt8All, true);
   auto m = load(f);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   EXPECT_GT(int8_nodes_named(*m, "fire3/"), 0);
@@ -83,12 +87,25 @@ TEST(Int8ModelFolder, BuildsWithTheFoldersCalibrationAndClassifies) {
 }
 
 TEST(Int8ModelFolder, PinnedLayersStayFloat) {
-  Int8Folder f(std::string(kInt8) + "float_layers = [\"conv10_1\"]\n", true);
+  Int8Folder f(kInt8All + "float_layers = [\"conv10_1\"]\n", true);
   auto m = load(f);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   EXPECT_GT(int8_nodes_named(*m, "fire3/"), 0);
   EXPECT_EQ(int8_nodes_named(*m, "conv10_1"), 0);
   EXPECT_NE(top1(*m, test::source_dir() + "/images/1.jpg").find("Angora"), std::string::npos);
+}
+
+// The default: each layer timed against its float version on this machine at build time.
+// Which ones stay float is the clock's call; the answers are the same either way.
+TEST(Int8ModelFolder, TimedLayersKeepTheAnswers) {
+  Int8Folder timed(kInt8, true), all(kInt8All, true);
+  auto t = load(timed);
+  ASSERT_TRUE(t.is_ok()) << t.status().message();
+  auto a = load(all);
+  ASSERT_TRUE(a.is_ok()) << a.status().message();
+  EXPECT_LE(int8_nodes_named(*t, ""), int8_nodes_named(*a, ""));
+  for (const char* photo : {"/images/1.jpg", "/images/2.jpg"})
+    EXPECT_EQ(top1(*t, test::source_dir() + photo), top1(*a, test::source_dir() + photo)) << photo;
 }
 
 TEST(Int8ModelFolder, ErrorsSayWhatIsMissing) {

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "builder/calibration.h"
 #include "passes/dead_node_elimination.h"
+#include "passes/output_quantization_fusion.h"
 #include "passes/fixtures.h"
 #include "support/test_util.h"
 
@@ -141,6 +143,84 @@ TEST(QuantizedLayerFolding, TheGridAxisOfAGemmWithoutTransBIsItsColumns) {
   std::copy(values, values + 4, w.data<float>());
   EXPECT_TRUE(passes::on_int8_channel_grid(w, 1));
   EXPECT_FALSE(passes::on_int8_channel_grid(w, 0));
+}
+
+}  // namespace
+}  // namespace inferd::test
+
+namespace inferd::test {
+namespace {
+
+// A pretend clock: `int8_ms` / `float_ms` per layer name (folded layers carry input_scale),
+// `fq_ms` for every FakeQuantize; it records what it was asked.
+passes::PassContext clocked(std::map<std::string, std::pair<double, double>> int8_and_float_ms, double fq_ms,
+                            std::vector<std::string>* asked = nullptr) {
+  passes::PassContext ctx = test_context();
+  ctx.time_node = [=](const ir::Graph&, const ir::Node& n) -> Result<double> {
+    if (asked) asked->push_back(n.name + (n.attrs.has("input_scale") ? ":int8" : ""));
+    if (n.op == OpKind::kFakeQuantize) return fq_ms;
+    const auto it = int8_and_float_ms.find(n.name);
+    if (it == int8_and_float_ms.end()) return internal_error("no time for " + n.name);
+    return n.attrs.has("input_scale") ? it->second.first : it->second.second;
+  };
+  return ctx;
+}
+
+TEST(QuantizedLayerFolding, ALayerWhoseFloatVersionIsFasterStaysFloat) {
+  ir::Graph g = calibrated_graph();  // x -> FQ -> a -> relu -> FQ -> b
+  const ir::Graph before = g;
+  // a: INT8 2 ms against float 1 ms + 0.5 ms for x's quantizer (a graph input's: a pass of
+  // its own); b: INT8 0.5 ms against float 1 ms.
+  const auto changes = run_pass(passes::QuantizedLayerFolding(), g, clocked({{"a", {2.0, 1.0}}, {"b", {0.5, 1.0}}}, 0.5));
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_NE(changes[0].find("kept a in float"), std::string::npos) << changes[0];
+  EXPECT_NE(changes[0].find("int8 2.000 ms, float 1.000 ms + 0.500 ms"), std::string::npos) << changes[0];
+  EXPECT_NE(changes[1].find("into b"), std::string::npos) << changes[1];
+  EXPECT_FALSE(find_node(g, "a")->attrs.has("input_scale"));
+  EXPECT_TRUE(find_node(g, "b")->attrs.has("input_scale"));
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 1u);  // a's, in front of it
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(QuantizedLayerFolding, WithinFivePercentTheInt8LayerIsKept) {
+  ir::Graph g = calibrated_graph();
+  const auto changes = run_pass(passes::QuantizedLayerFolding(), g, clocked({{"a", {1.5, 1.0}}, {"b", {1.04, 1.0}}}, 0.5));
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_TRUE(find_node(g, "a")->attrs.has("input_scale"));  // 1.5 against 1.0 + 0.5
+  EXPECT_TRUE(find_node(g, "b")->attrs.has("input_scale"));  // 4 % slower: noise
+}
+
+// x -> FQ -> p -> FQ -> c: c's quantizer is the only reader of p's output, so it will be
+// p's rounding (output_quantization_fusion) and costs c's float version nothing.
+TEST(QuantizedLayerFolding, AQuantizerThatWillBeARoundingCostsTheFloatLayerNothing) {
+  GraphBuilder b("chain");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  b.output(b.conv("c", b.conv("p", x, 8, 3, 1, 1), 6, 1));
+  ir::Graph g = b.finish();
+  ASSERT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {"p_out", 0.6f}}}).is_ok());
+  const ir::Graph before = g;
+  std::vector<std::string> asked;
+  // c: INT8 1.2 ms against float 1.0 ms (+ 0.5 ms it is not charged): float by the clock.
+  const auto changes =
+      run_pass(passes::QuantizedLayerFolding(), g, clocked({{"p", {0.1, 1.0}}, {"c", {1.2, 1.0}}}, 0.5, &asked));
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_TRUE(find_node(g, "p")->attrs.has("input_scale"));
+  EXPECT_FALSE(find_node(g, "c")->attrs.has("input_scale"));
+  EXPECT_EQ(std::count(asked.begin(), asked.end(), "c:int8"), 1);
+  EXPECT_EQ(asked.size(), 5u);  // p: int8, float, its quantizer; c: int8, float
+  run_pass(passes::OutputQuantizationFusion(), g, test_context());
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);  // c's quantizer is p's rounding now
+  EXPECT_TRUE(find_node(g, "p")->attrs.has("output_scale"));
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(QuantizedLayerFolding, AClockThatFailsFailsThePass) {
+  ir::Graph g = calibrated_graph();
+  auto result = passes::QuantizedLayerFolding().run(g, clocked({}, 0.5));
+  ASSERT_FALSE(result.is_ok());
+  EXPECT_NE(result.status().message().find("no time for a"), std::string::npos) << result.status().message();
 }
 
 }  // namespace

@@ -251,6 +251,12 @@ TEST(ModelConfig, ReadsTheQuantizationTable) {
   ASSERT_TRUE(none.is_ok());
   EXPECT_TRUE(none->quantization.calibration.empty());
   EXPECT_TRUE(none->quantization.float_layers.empty());
+  EXPECT_EQ(none->quantization.int8_layers, "timed");
+  auto all = parse_model_config("[quantization]\nint8_layers = \"all\"\n", "config.toml");
+  ASSERT_TRUE(all.is_ok()) << all.status().message();
+  EXPECT_EQ(all->quantization.int8_layers, "all");
+  EXPECT_EQ(config_error("[quantization]\nint8_layers = \"some\"\n"),
+            "config.toml: 'quantization.int8_layers' must be one of timed | all, got \"some\"");
 }
 
 TEST(ModelConfig, OutOfRangeValuesAreErrors) {

@@ -1,0 +1,127 @@
+#include "backends/api/node_timing.h"
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+namespace inferd {
+namespace {
+
+// `node` in a graph of its own, its activations re-batched and in the backend's layout.
+struct IsolatedNode {
+  ir::Graph graph;
+  ir::Node node;
+};
+
+Result<IsolatedNode> isolate(const Backend& backend, const ir::Graph& g, const ir::Node& node, int batch) {
+  IsolatedNode iso;
+  const ir::Layout layout = backend.preferred_layout(g, node);
+  auto copy = [&](ir::ValueId id) -> Result<ir::ValueId> {
+    if (id == ir::kNoValue) return ir::kNoValue;
+    ir::Value v = g.value(id);
+    v.alias_of = ir::kNoValue;  // the timed node owns every buffer it touches
+    v.alias_channel_offset = 0;
+    if (!v.is_constant()) {
+      if (v.dtype != DataType::kFloat32)
+        return unimplemented(ir::describe(g, node) + ": timing takes fp32 activations only");
+      if (!v.shape.empty()) v.shape[0] = batch;
+      v.layout = v.shape.size() == 4 ? layout : ir::Layout::kNCHW;
+    }
+    return iso.graph.add_value(std::move(v));
+  };
+  iso.node = node;
+  for (auto& id : iso.node.inputs) {
+    const bool activation = id != ir::kNoValue && !g.value(id).is_constant();
+    ASSIGN_OR_RETURN(id, copy(id));
+    if (activation) iso.graph.inputs.push_back(id);
+  }
+  for (auto& id : iso.node.outputs) {
+    ASSIGN_OR_RETURN(id, copy(id));
+    iso.graph.outputs.push_back(id);
+  }
+  iso.graph.add_node(iso.node);
+  return iso;
+}
+
+std::vector<int64_t> strides_of(const ir::Value& v) {
+  return v.layout == ir::Layout::kNHWC ? nhwc_strides(v.shape) : dense_strides(v.shape);
+}
+
+// Device buffers for the node's activations (inputs random, outputs as they come) and
+// host views of its constants, as the engine binds them.
+struct TimingViews {
+  std::vector<Buffer> buffers;
+  std::vector<ConstTensorView> inputs;
+  std::vector<TensorView> outputs;
+};
+
+Result<TimingViews> bind_views(const Device& device, Stream& stream, const IsolatedNode& iso, uint32_t seed) {
+  TimingViews views;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  auto activation = [&](const ir::Value& v, bool fill) -> Result<void*> {
+    const size_t bytes = static_cast<size_t>(element_count(v.shape)) * sizeof(float);
+    ASSIGN_OR_RETURN(Buffer buffer, device.allocate(bytes, device.working_memory()));
+    if (fill) {
+      std::vector<float> host(bytes / sizeof(float));
+      for (float& x : host) x = uniform(rng);
+      RETURN_IF_ERROR(device.copy(buffer.data(), host.data(), bytes, stream));
+      RETURN_IF_ERROR(stream.synchronize());  // `host` goes out of scope
+    }
+    views.buffers.push_back(std::move(buffer));
+    return views.buffers.back().data();
+  };
+  for (ir::ValueId id : iso.node.inputs) {
+    if (id == ir::kNoValue) {
+      views.inputs.emplace_back();
+      continue;
+    }
+    const ir::Value& v = iso.graph.value(id);
+    if (v.is_constant()) {
+      views.inputs.emplace_back(v.constant->raw(), v.shape, dense_strides(v.shape), v.dtype, MemoryKind::kHost);
+      continue;
+    }
+    ASSIGN_OR_RETURN(void* data, activation(v, true));
+    views.inputs.emplace_back(data, v.shape, strides_of(v), v.dtype, device.working_memory());
+  }
+  for (ir::ValueId id : iso.node.outputs) {
+    const ir::Value& v = iso.graph.value(id);
+    ASSIGN_OR_RETURN(void* data, activation(v, false));
+    views.outputs.emplace_back(data, v.shape, strides_of(v), v.dtype, device.working_memory());
+  }
+  return views;
+}
+
+}  // namespace
+
+Result<double> time_node(const Backend& backend, const ir::Graph& graph, const ir::Node& node,
+                         const NodeTimingOptions& options) {
+  if (options.batch < 1 || options.runs < 1 || options.warmup < 0)
+    return invalid_argument("time_node: batch and runs must be >= 1, warmup >= 0");
+  ASSIGN_OR_RETURN(IsolatedNode iso, isolate(backend, graph, node, options.batch));
+  PackOptions pack_options;
+  pack_options.precision = options.precision;
+  ASSIGN_OR_RETURN(auto packed, backend.pack(iso.graph, iso.graph.nodes().front(), pack_options));
+  ASSIGN_OR_RETURN(auto kernel, packed->create_kernel());
+  const Device& device = backend.device();
+  ASSIGN_OR_RETURN(auto stream, device.create_stream());
+  ASSIGN_OR_RETURN(TimingViews views, bind_views(device, *stream, iso, options.seed));
+  RETURN_IF_ERROR(kernel->reshape(views.inputs, views.outputs));
+  ASSIGN_OR_RETURN(Buffer workspace, device.allocate(kernel->workspace_bytes(), device.working_memory()));
+  const EnqueueContext ctx{*stream, workspace.data(), workspace.bytes()};
+  for (int i = 0; i < options.warmup; ++i) RETURN_IF_ERROR(kernel->enqueue(views.inputs, views.outputs, ctx));
+  RETURN_IF_ERROR(stream->synchronize());
+  std::vector<double> ms;
+  for (int i = 0; i < options.runs; ++i) {
+    RETURN_IF_ERROR(stream->record_marker(0));
+    RETURN_IF_ERROR(kernel->enqueue(views.inputs, views.outputs, ctx));
+    RETURN_IF_ERROR(stream->record_marker(1));
+    RETURN_IF_ERROR(stream->synchronize());
+    ASSIGN_OR_RETURN(double elapsed, stream->elapsed_ms(0, 1));
+    ms.push_back(elapsed);
+  }
+  std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace inferd
