@@ -96,8 +96,25 @@ Result<Shape> broadcast_pair(const NodeShapes& s, const Shape& a, const Shape& b
 
 }  // namespace
 
+namespace {
+bool is_levels(DataType t) {
+  return t == DataType::kUint8 || t == DataType::kInt8;
+}
+}  // namespace
+
+// INT8 levels between INT8 convolutions (passes/int8_storage.h): input 0 may hold u8/s8
+// levels where the Conv quantizes its input (input_scale); with output_levels = 1 the
+// output holds the levels of its rounding (uint8 for output_qmin >= 0, else int8) rather
+// than fp32 values.
 Status conv(NodeShapes& s) {
-  RETURN_IF_ERROR(require_2d_input(s, "convolution"));
+  const bool levels_in = is_levels(s.input(0).dtype) && s.attrs().has("input_scale");
+  if (levels_in) {
+    if (s.in_shape(0).size() != 4)
+      return s.unsupported("only 2-D convolution is supported; " + s.describe_input(0) + " has rank " +
+                           std::to_string(s.in_shape(0).size()));
+  } else {
+    RETURN_IF_ERROR(require_2d_input(s, "convolution"));
+  }
   RETURN_IF_ERROR(s.require_float(1));
   RETURN_IF_ERROR(s.require_rank(1, 4));
   const Shape& x = s.in_shape(0);
@@ -123,7 +140,13 @@ Status conv(NodeShapes& s) {
     if (s.in_shape(3) != out)
       return s.fail("residual " + s.describe_input(3) + " does not match the output " + to_string(out));
   }
-  return s.set_output(s.activation_dtype(), std::move(out));
+  if (s.attrs().get_int("output_levels", 0) != 0) {
+    if (!s.attrs().has("output_scale") || !s.attrs().has("input_scale"))
+      return s.fail("output_levels needs an INT8 convolution (input_scale) with a rounded output (output_scale)");
+    return s.set_output(s.attrs().get_int("output_qmin", -128) >= 0 ? DataType::kUint8 : DataType::kInt8,
+                        std::move(out));
+  }
+  return s.set_output(levels_in ? DataType::kFloat32 : s.activation_dtype(), std::move(out));
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include "passes/conv_add_fusion.h"
 #include "passes/dead_node_elimination.h"
 #include "passes/horizontal_conv_fusion.h"
+#include "passes/int8_storage.h"
 #include "passes/identity_elimination.h"
 #include "passes/layout_assignment.h"
 #include "passes/output_quantization_fusion.h"
@@ -70,7 +71,8 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // where a folded convolution now reads a Concat directly; the quantization left in front
   // of float layers folded into the convolutions writing it (after the split, which would
   // round partial sums); layout after all
-  // rewrites of compute nodes; concat elimination last, as it needs the final layouts.
+  // rewrites of compute nodes; concat elimination last, as it needs the final layouts, and
+  // INT8 storage after it (a concat member's reader is its Concat: never stored as levels).
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(std::make_unique<IdentityElimination>());
   passes.push_back(std::make_unique<QdqFolding>());
@@ -87,6 +89,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   passes.push_back(std::make_unique<OutputQuantizationFusion>());
   passes.push_back(std::make_unique<LayoutAssignment>());
   passes.push_back(std::make_unique<ConcatElimination>());
+  passes.push_back(std::make_unique<Int8Storage>());
   passes.push_back(std::make_unique<DeadNodeElimination>());
   return passes;
 }

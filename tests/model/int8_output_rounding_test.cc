@@ -1,8 +1,12 @@
-// output_quantization_fusion end to end: the generated MobileNetV2 (random weights), every
-// layer INT8 after calibration on the bundled photos, built with the FakeQuantize nodes in
-// front of its depthwise convolutions fused into the expansions that write their inputs,
-// and built without that pass. The two plans compute the same network: only an activation
-// element whose float sum lands on a rounding boundary may fall one grid step apart.
+// The INT8 passes that change where a rounding happens or how a value is stored, end to end
+// on generated networks (random weights), every layer INT8 after calibration on the bundled
+// photos, each built with and without the pass:
+// - output_quantization_fusion (MobileNetV2): the FakeQuantize nodes in front of its
+//   depthwise convolutions fused into the expansions that write their inputs; only an
+//   activation element whose float sum lands on a rounding boundary may fall one grid step
+//   apart;
+// - int8_storage (ResNet-50): the values between its INT8 convolutions stored as u8/s8
+//   levels, which the next convolution reads as they are.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,12 +24,12 @@
 namespace inferd {
 namespace {
 
-std::string generated_mobilenetv2() {
+std::string generated_model(const std::string& name) {
   const std::string dir = std::string(INFERD_BINARY_DIR) + "/generated_models";
-  const std::string path = dir + "/mobilenetv2.onnx";
+  const std::string path = dir + "/" + name + ".onnx";
   if (!std::filesystem::exists(path)) {
     const std::string cmd = "/usr/bin/python3 " + test::source_dir() + "/tools/models/gen_models.py " + dir +
-                            " --only mobilenetv2 > /dev/null";
+                            " --only " + name + " > /dev/null";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
   return path;
@@ -33,7 +37,8 @@ std::string generated_mobilenetv2() {
 
 struct Built {
   std::vector<float> output;
-  size_t fused = 0;  // convolutions with a rounded output
+  size_t fused = 0;          // convolutions with a rounded output (fp32 values)
+  size_t level_outputs = 0;  // convolutions writing u8/s8 levels (int8_storage)
 };
 
 Built run_int8(const std::string& path, const BuildOptions& options, const Tensor& input, int batch) {
@@ -43,7 +48,11 @@ Built run_int8(const std::string& path, const BuildOptions& options, const Tenso
   EXPECT_TRUE(built.is_ok()) << built.status().message();
   if (!built.is_ok()) return {};
   Built b;
-  for (const ir::Node& n : built->plan.graph.nodes()) b.fused += n.attrs.has("output_scale") ? 1 : 0;
+  for (const ir::Node& n : built->plan.graph.nodes()) {
+    const bool levels = n.attrs.get_int("output_levels", 0) != 0;
+    b.fused += n.attrs.has("output_scale") && !levels ? 1 : 0;
+    b.level_outputs += levels ? 1 : 0;
+  }
   auto engine = Engine::create(std::move(built->plan), *cpu).value();
   auto ctx = engine->create_context().value();
   auto out = ctx->run(input.floats(), batch);
@@ -52,21 +61,27 @@ Built run_int8(const std::string& path, const BuildOptions& options, const Tenso
   return b;
 }
 
-TEST(Int8OutputRounding, MobileNetV2ComputesTheSameWithTheRoundingFused) {
-  const std::string path = generated_mobilenetv2();
+// Every layer INT8 (calibrated on the bundled photos), the same layers in every build:
+// which ones the clock would keep float varies from build to build, and a layer's float
+// and INT8 versions may differ by a grid step.
+BuildOptions int8_everywhere(const std::string& path) {
   auto folder = model_from_file(path, "");
-  ASSERT_TRUE(folder.is_ok()) << folder.status().message();
+  EXPECT_TRUE(folder.is_ok()) << folder.status().message();
   CalibrationOptions calibration;
   calibration.images_dir = test::source_dir() + "/images";
   calibration.min_agreement = 0;  // every layer INT8: random weights have no answers to keep
   auto table = calibrate_model(*folder, calibration);
-  ASSERT_TRUE(table.is_ok()) << table.status().message();
-
+  EXPECT_TRUE(table.is_ok()) << table.status().message();
   BuildOptions options(2, "fp32");  // the calibration makes it INT8
-  options.calibration = std::make_shared<const CalibrationTable>(std::move(*table));
-  // The same layers INT8 in both builds: which ones the clock would keep float varies
-  // from build to build, and a layer's float and INT8 versions may differ by a grid step.
+  if (table.is_ok()) options.calibration = std::make_shared<const CalibrationTable>(std::move(*table));
   options.time_int8_layers = false;
+  return options;
+}
+
+TEST(Int8OutputRounding, MobileNetV2ComputesTheSameWithTheRoundingFused) {
+  const std::string path = generated_model("mobilenetv2");
+  const BuildOptions options = int8_everywhere(path);
+  ASSERT_TRUE(options.calibration);
   BuildOptions unfused = options;
   unfused.disabled_passes = {"output_quantization_fusion"};
   const Tensor input = test::random_tensor({2, 3, 224, 224}, 11, -2.0f, 2.0f);
@@ -89,6 +104,34 @@ TEST(Int8OutputRounding, MobileNetV2ComputesTheSameWithTheRoundingFused) {
     };
     EXPECT_EQ(top(with.output), top(without.output)) << "sample " << s;
   }
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Int8Storage, ResNet50ComputesTheSameWithLevelsBetweenItsConvolutions) {
+  const std::string path = generated_model("resnet50");
+  const BuildOptions options = int8_everywhere(path);
+  ASSERT_TRUE(options.calibration);
+  BuildOptions fp32_values = options;
+  fp32_values.disabled_passes = {"int8_storage"};
+  const Tensor input = test::random_tensor({2, 3, 224, 224}, 12, -2.0f, 2.0f);
+  const Built levels = run_int8(path, options, input, 2), values = run_int8(path, fp32_values, input, 2);
+  // Each bottleneck's two inner activations (1x1 -> 3x3 -> 1x1): 16 blocks.
+  EXPECT_EQ(levels.level_outputs, 32u);
+  EXPECT_EQ(values.level_outputs, 0u);
+  ASSERT_EQ(levels.output.size(), values.output.size());
+  ASSERT_FALSE(levels.output.empty());
+  float max_abs = 0;
+  for (size_t i = 0; i < levels.output.size(); ++i)
+    max_abs = std::max(max_abs, std::fabs(levels.output[i] - values.output[i]));
+  std::cout << "levels stored by " << levels.level_outputs << " convolutions; probabilities within " << max_abs
+            << " of the fp32-valued plan's\n";
+  // The same levels either way: only the float summation order of a kernel may differ.
+  EXPECT_LE(max_abs, 1e-5f);
 }
 
 }  // namespace

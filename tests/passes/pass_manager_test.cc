@@ -17,7 +17,7 @@ const std::vector<std::string> kOrder{"identity_elimination",   "qdq_folding",  
                                       "conv_activation_fusion", "concat_conv_merge", "concat_conv_split",
                                       "horizontal_conv_fusion", "quantized_layer_folding", "concat_conv_split",
                                       "output_quantization_fusion", "layout_assignment",   "concat_elimination",
-                                      "dead_node_elimination"};
+                                      "int8_storage",           "dead_node_elimination"};
 
 std::vector<passes::PassReport> optimize_ok(ir::Graph& g, const passes::PassContext& ctx) {
   auto r = passes::optimize(g, ctx);

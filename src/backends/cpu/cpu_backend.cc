@@ -75,6 +75,27 @@ bool int8_conv_pays(const ir::Graph& graph, const ir::Node& node) {
   return graph.value(node.inputs[0]).shape[1] / group >= 4;
 }
 
+bool is_levels(DataType t) {
+  return t == DataType::kUint8 || t == DataType::kInt8;
+}
+
+// fp32 activations everywhere, except u8/s8 at input 0 of an INT8 Conv (input_scale) and
+// at the output of one that rounds it (output_scale) with no residual.
+bool activation_dtypes_supported(const ir::Graph& graph, const ir::Node& node) {
+  const bool int8_conv = node.op == OpKind::kConv && node.attrs.has("input_scale");
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] == ir::kNoValue || !is_levels(graph.value(node.inputs[i]).dtype)) continue;
+    if (!int8_conv || i != 0) return false;
+  }
+  for (auto id : node.outputs) {
+    const DataType t = graph.value(id).dtype;
+    if (t == DataType::kFloat32) continue;
+    const bool residual = node.inputs.size() > 3 && node.inputs[3] != ir::kNoValue;
+    if (!is_levels(t) || !int8_conv || !node.attrs.has("output_scale") || residual) return false;
+  }
+  return true;
+}
+
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const CpuBackendOptions& opts) : opts_(opts) {
@@ -90,9 +111,9 @@ class CpuBackend final : public Backend {
 
   bool supports(const ir::Graph& graph, const ir::Node& node) const override {
     if (node.op == OpKind::kShape) return false;  // always folded away by the builder
-    // The kernels compute in fp32 (int64 only for shape-like constants).
-    for (auto id : node.outputs)
-      if (graph.value(id).dtype != DataType::kFloat32) return false;
+    // The kernels compute in fp32 (int64 only for shape-like constants), but for the u8/s8
+    // levels an INT8 convolution reads and writes (int8_storage).
+    if (!activation_dtypes_supported(graph, node)) return false;
     if (node.op == OpKind::kConv || node.op == OpKind::kConvTranspose || node.op == OpKind::kGemm) {
       if (!dnnl_fused_activation(node.attrs, node.op == OpKind::kGemm).is_ok()) return false;
     }

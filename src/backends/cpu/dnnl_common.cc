@@ -25,14 +25,22 @@ void apply_thread_count(int threads) {
   if (threads > 0 && omp_get_max_threads() != threads) omp_set_num_threads(threads);
 }
 
-dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides) {
+dnnl::memory::data_type dnnl_data_type(DataType dtype) {
+  switch (dtype) {
+    case DataType::kUint8: return dnnl::memory::data_type::u8;
+    case DataType::kInt8: return dnnl::memory::data_type::s8;
+    default: return dnnl::memory::data_type::f32;
+  }
+}
+
+dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides, DataType dtype) {
   const dnnl::memory::dims dims(shape.begin(), shape.end());
   const dnnl::memory::dims st(strides.begin(), strides.end());
-  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, st);
+  return dnnl::memory::desc(dims, dnnl_data_type(dtype), st);
 }
 
 dnnl::memory::desc desc_of(const ConstTensorView& v) {
-  return desc_of(v.shape, v.strides);
+  return desc_of(v.shape, v.strides, v.dtype);
 }
 
 namespace {
@@ -53,11 +61,11 @@ std::vector<int64_t> compact_strides(const Shape& shape, const ConstTensorView& 
 }  // namespace
 
 dnnl::memory::desc compact_desc_of(const ConstTensorView& v) {
-  return desc_of(v.shape, compact_strides(v.shape, v));
+  return desc_of(v.shape, compact_strides(v.shape, v), v.dtype);
 }
 
 dnnl::memory::desc compact_desc_like(const Shape& shape, const ConstTensorView& layout) {
-  return desc_of(shape, compact_strides(shape, layout));
+  return desc_of(shape, compact_strides(shape, layout), layout.dtype);
 }
 
 bool is_compact(const ConstTensorView& v) {
@@ -67,6 +75,7 @@ bool is_compact(const ConstTensorView& v) {
 TensorView representative_view(const ir::Graph& graph, ir::ValueId id, int64_t batch) {
   TensorView view;
   view.shape = graph.value(id).shape;
+  view.dtype = graph.value(id).dtype;
   if (!view.shape.empty() && view.shape[0] == kDynamicDim) view.shape[0] = batch;
   // A concat member lives inside its (outermost) concat buffer: use that buffer's strides.
   ir::ValueId root = id;

@@ -32,8 +32,11 @@ const dnnl::engine& cpu_engine();
 // OpenMP keeps the size per thread, so every thread that runs kernels must call it.
 void apply_thread_count(int threads);
 
-// oneDNN descriptors of a view: logical dims in NCHW order, physical strides as given.
-dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides);
+// oneDNN descriptors of a view: logical dims in NCHW order, physical strides as given,
+// the view's element type (fp32; u8/s8 for the INT8 levels between INT8 convolutions).
+dnnl::memory::data_type dnnl_data_type(DataType dtype);
+dnnl::memory::desc desc_of(const Shape& shape, std::span<const int64_t> strides,
+                           DataType dtype = DataType::kFloat32);
 dnnl::memory::desc desc_of(const ConstTensorView& v);
 // The same dim order as `v` with no gaps (a channel slice becomes its own dense tensor).
 dnnl::memory::desc compact_desc_of(const ConstTensorView& v);
@@ -175,7 +178,7 @@ auto choose_pd(const ConstTensorView& x, const ConstTensorView& y, MakePd make) 
   const dnnl::memory::desc candidates[][2] = {
       {compact_desc_of(x), compact_desc_of(y)},
       {compact_desc_like(x.shape, y), compact_desc_of(y)},
-      {desc_of(x.shape, dense_strides(x.shape)), desc_of(y.shape, dense_strides(y.shape))},
+      {desc_of(x.shape, dense_strides(x.shape), x.dtype), desc_of(y.shape, dense_strides(y.shape), y.dtype)},
   };
   for (const auto& [src, dst] : candidates) {
     auto staged = make(src, dst);

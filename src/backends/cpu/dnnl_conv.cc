@@ -23,6 +23,12 @@
 //
 // A Conv with a rounded output (attrs output_scale/..., set by output_quantization_fusion)
 // appends the rounding to its post-ops (dnnl_quantize.h: OutputRounding), on either path.
+//
+// INT8 tensors between INT8 convolutions (int8_storage): an INT8 Conv whose input value is
+// u8/s8 holds the levels already and reads them as they are (no quantization step); one
+// whose output value is u8/s8 writes the rounded levels themselves (oneDNN's u8/s8 dst,
+// the rounding's last multiplication left out). dst: a quarter of the bytes, and the
+// reader's pass over an fp32 input gone.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -154,8 +160,10 @@ class Int8ConvBuilder final : public PipelineBuilder {
   Pipeline build(Inputs in, Outputs out) const override {
     const conv_pd pd = choose(in[0], out[0]);
     Pipeline pl;
-    const memory src = pl.scratch(pd.src_desc());
-    add_input_quantization(pl, src, quant_);
+    // Levels already (int8_storage: the convolution before wrote them): read as they are.
+    const bool levels_in = in[0].dtype != DataType::kFloat32;
+    const memory src = levels_in ? pl.input_as(0, in[0], pd.src_desc()) : pl.scratch(pd.src_desc());
+    if (!levels_in) add_input_quantization(pl, src, quant_);
     const Pipeline::OutputTarget dst = pl.output_as(0, out[0], pd.dst_desc());
     if (has_residual_) {
       pl.add_reorder(pl.bind_input(3, desc_of(in[3])), dst.compute);
@@ -219,6 +227,30 @@ ConvGeometry geometry_of(const ir::Attributes& attrs) {
   return {{strides[0], strides[1]}, {dilations[0] - 1, dilations[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]}};
 }
 
+bool levels_fit(DataType dtype, int64_t qmin, int64_t qmax) {
+  return dtype == DataType::kUint8 ? qmin >= 0 && qmax <= 255 : qmin >= -128 && qmax <= 127;
+}
+
+// u8/s8 values (int8_storage) only where their levels mean what the attributes say: an
+// input read by an INT8 Conv on that grid (unsigned exactly when u8), an output rounded
+// with zero point 0 onto a range the type holds.
+Status check_level_storage(const ir::Graph& graph, const ir::Node& node, const std::string& context) {
+  const DataType in = graph.value(node.inputs[0]).dtype, out = graph.value(node.outputs[0]).dtype;
+  const auto is_levels = [](DataType t) { return t == DataType::kUint8 || t == DataType::kInt8; };
+  if (is_levels(in) && (!node.attrs.has("input_scale") ||
+                        (in == DataType::kUint8) != (node.attrs.get_int("input_qmin", -128) >= 0) ||
+                        !levels_fit(in, node.attrs.get_int("input_qmin", -128), node.attrs.get_int("input_qmax", 127))))
+    return invalid_argument(context + ": a " + to_string(in) + " input needs the INT8 input grid of that type");
+  if (is_levels(out) && (!node.attrs.has("output_scale") || node.attrs.get_int("output_zero_point", 0) != 0 ||
+                         !levels_fit(out, node.attrs.get_int("output_qmin", -128), node.attrs.get_int("output_qmax", 127)) ||
+                         !node.attrs.has("input_scale") || has_input(node, 3)))
+    return invalid_argument(context + ": a " + to_string(out) +
+                            " output needs an INT8 convolution without residual rounding onto that type's range");
+  if ((in != DataType::kFloat32 && !is_levels(in)) || (out != DataType::kFloat32 && !is_levels(out)))
+    return invalid_argument(context + ": Conv takes fp32, u8 or s8 activations");
+  return Status::ok();
+}
+
 bool valid_2d_attrs(const ir::Attributes& attrs) {
   return attrs.get_ints("strides", {1, 1}).size() == 2 && attrs.get_ints("pads", {0, 0, 0, 0}).size() == 4 &&
          attrs.get_ints("dilations", {1, 1}).size() == 2;
@@ -246,6 +278,8 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
                             std::to_string(w.shape[1] * group));
   ASSIGN_OR_RETURN(Activation act, dnnl_fused_activation(node.attrs, /*op_owns_alpha_beta=*/false));
   ASSIGN_OR_RETURN(std::optional<OutputRounding> rounding, OutputRounding::of(node.attrs, context));
+  RETURN_IF_ERROR(check_level_storage(graph, node, context));
+  if (graph.value(node.outputs[0]).dtype != DataType::kFloat32) rounding = rounding->to_levels();
 
   memory::dims weights_dims(w.shape.begin(), w.shape.end());
   if (group > 1) weights_dims = {group, out_channels / group, w.shape[1], w.shape[2], w.shape[3]};

@@ -59,7 +59,7 @@ Result<std::optional<OutputRounding>> OutputRounding::of(const ir::Attributes& a
   if (!(scale > 0) || !(qmin < qmax))
     return invalid_argument(context + ": a rounded output needs output_scale > 0 and output_qmin < output_qmax");
   OutputRounding r;
-  r.factors_ = std::make_shared<const std::array<float, 2>>(std::array<float, 2>{1.0f / scale, scale});
+  r.factors_ = std::make_shared<const std::array<float, 2>>(std::array<float, 2>{scale, scale});
   r.lo_ = qmin - zero_point;
   r.hi_ = qmax - zero_point;
   return std::optional<OutputRounding>(std::move(r));
@@ -69,18 +69,29 @@ namespace {
 dnnl::memory::desc scalar_desc() { return {{1, 1, 1, 1}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nchw}; }
 }  // namespace
 
+OutputRounding OutputRounding::to_levels() const {
+  OutputRounding r = *this;
+  r.levels_ = true;
+  return r;
+}
+
 void OutputRounding::append_to(dnnl::post_ops& ops) const {
-  ops.append_binary(dnnl::algorithm::binary_mul, scalar_desc());
+  // x / scale, not x * (1 / scale): the two differ in the last bit, which moves a value
+  // lying within it of a half level to the other level; the division is what the reference
+  // kernels, FakeQuantize and the INT8 input quantization compute, so a rounding moved into
+  // a convolution, or a value stored as levels (int8_storage), stays bit for bit the same.
+  ops.append_binary(dnnl::algorithm::binary_div, scalar_desc());
   ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_round, 0.0f, 0.0f);
   ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip_v2, lo_, hi_);
-  ops.append_binary(dnnl::algorithm::binary_mul, scalar_desc());
+  if (!levels_) ops.append_binary(dnnl::algorithm::binary_mul, scalar_desc());
 }
 
 void OutputRounding::bind(Pipeline& pl, int first_index, std::vector<std::pair<int, dnnl::memory>>& args) const {
   args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(first_index) | DNNL_ARG_SRC_1,
                     pl.bind_fixed(scalar_desc(), &(*factors_)[0]));
-  args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(first_index + 3) | DNNL_ARG_SRC_1,
-                    pl.bind_fixed(scalar_desc(), &(*factors_)[1]));
+  if (!levels_)
+    args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(first_index + 3) | DNNL_ARG_SRC_1,
+                      pl.bind_fixed(scalar_desc(), &(*factors_)[1]));
 }
 
 void quantize_input(const ConstTensorView& x, void* dst, const InputQuantization& q) {

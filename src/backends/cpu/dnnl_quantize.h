@@ -43,26 +43,33 @@ void add_input_quantization(Pipeline& pl, const dnnl::memory& dst, const InputQu
 
 // A convolution's output rounded onto the grid of the node's output_scale /
 // output_zero_point / output_qmin / output_qmax (output_quantization_fusion), as post-ops
-// after the activation's: x times 1 / scale, round half to even, clip to
+// after the activation's: x divided by scale, round half to even, clip to
 // [qmin - zero_point, qmax - zero_point], times scale.
 // oneDNN 2.6's post-op injector keeps one eltwise injector per algorithm, so a second
 // eltwise step of an algorithm the activation already uses (linear, clip) would run with
-// the first one's parameters: the two multiplications are binary post-ops over a scalar,
-// the clip is clip_v2, which no activation uses.
+// the first one's parameters: the division and the multiplication are binary post-ops over
+// a scalar, the clip is clip_v2, which no activation uses.
 class OutputRounding {
  public:
   // nullopt without the attributes; an error for a grid that is no grid.
   static Result<std::optional<OutputRounding>> of(const ir::Attributes& attrs, const std::string& context);
 
-  // Appends the four post-ops; `ops` holds what comes before them (sum, activation).
+  // The rounding for a u8/s8 destination (int8_storage): the level itself, without the
+  // final multiplication by the scale (oneDNN's conversion to the integer type is exact
+  // on an integral value inside the clip).
+  OutputRounding to_levels() const;
+
+  // Appends the post-ops (four; three to levels); `ops` holds what comes before them (sum,
+  // activation).
   void append_to(dnnl::post_ops& ops) const;
   // The scalars the binary post-ops read, as execution arguments; `first_index` is the
   // length `ops` had before append_to().
   void bind(Pipeline& pl, int first_index, std::vector<std::pair<int, dnnl::memory>>& args) const;
 
  private:
-  std::shared_ptr<const std::array<float, 2>> factors_;  // 1 / scale, scale
+  std::shared_ptr<const std::array<float, 2>> factors_;  // the divisor and the factor: scale, scale
   float lo_ = 0, hi_ = 0;
+  bool levels_ = false;
 };
 
 // A layer's weights on their int8 grid, as oneDNN's integer primitives take them.

@@ -2,6 +2,9 @@
 // Gemm and MatMul (ONNX semantics). Sums accumulate in double so the oracle's own rounding
 // stays far below the tolerances the optimised kernels are held to.
 #include "backends/reference/reference_kernels.h"
+#include <cmath>
+#include <vector>
+
 #include "core/quantize.h"
 
 namespace inferd::ref {
@@ -85,8 +88,68 @@ View batch_dims(const View& v) {
 
 }  // namespace
 
-// Y = grid(act(conv(X, W) + B + R)); X [N,C,H,W], W [M,C/group,KH,KW], B [M], R like Y.
+namespace {
+
+bool is_levels(DataType t) {
+  return t == DataType::kUint8 || t == DataType::kInt8;
+}
+
+// A u8/s8 tensor of levels (int8_storage) as the fp32 values they stand for, level x scale,
+// in a dense tensor of the same shape.
+Tensor values_of_levels(const ConstTensorView& v, float scale) {
+  Tensor t(DataType::kFloat32, v.shape, Tensor::Uninitialized{});
+  const std::vector<int64_t> dense = dense_strides(v.shape);
+  for (int64_t i = 0; i < t.size(); ++i) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < v.shape.size(); ++d) offset += (i / dense[d]) % v.shape[d] * v.strides[d];
+    const float level = v.dtype == DataType::kUint8 ? static_cast<const uint8_t*>(v.data)[offset]
+                                                    : static_cast<const int8_t*>(v.data)[offset];
+    t.data<float>()[i] = level * scale;
+  }
+  return t;
+}
+
+// fp32 values on the grid of `scale` (a dense tensor) written into `y` as their levels.
+void write_levels(const Tensor& values, float scale, const TensorView& y) {
+  const std::vector<int64_t> dense = dense_strides(y.shape);
+  for (int64_t i = 0; i < values.size(); ++i) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < y.shape.size(); ++d) offset += (i / dense[d]) % y.shape[d] * y.strides[d];
+    const float level = std::nearbyint(values.data<float>()[i] / scale);
+    if (y.dtype == DataType::kUint8)
+      static_cast<uint8_t*>(y.data)[offset] = static_cast<uint8_t>(level);
+    else
+      static_cast<int8_t*>(y.data)[offset] = static_cast<int8_t>(level);
+  }
+}
+
+void conv_float(const ir::Attributes& attrs, Inputs in, Outputs out);
+
+}  // namespace
+
+// An INT8 convolution whose input or output holds levels rather than values (int8_storage)
+// computes exactly what it computes over the values: levels are read as level x
+// input_scale, and the output, rounded onto output_scale's grid (zero point 0), is stored as
+// its levels.
 void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  if (!is_levels(in[0].dtype) && !is_levels(out[0].dtype)) return conv_float(attrs, in, out);
+  std::vector<ConstTensorView> inputs(in.begin(), in.end());
+  Tensor x_values;
+  if (is_levels(in[0].dtype)) {
+    x_values = values_of_levels(in[0], attrs.get_float("input_scale", 1.0f));
+    inputs[0] = ConstTensorView(x_values.raw(), x_values.shape(), dense_strides(x_values.shape()));
+  }
+  if (!is_levels(out[0].dtype)) return conv_float(attrs, inputs, out);
+  Tensor y_values(DataType::kFloat32, out[0].shape);
+  const TensorView y(y_values.raw(), y_values.shape(), dense_strides(y_values.shape()));
+  conv_float(attrs, inputs, std::span<const TensorView>(&y, 1));
+  write_levels(y_values, attrs.get_float("output_scale", 1.0f), out[0]);
+}
+
+namespace {
+
+// Y = grid(act(conv(X, W) + B + R)); X [N,C,H,W], W [M,C/group,KH,KW], B [M], R like Y.
+void conv_float(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const ConstTensorView& x = in[0];
   const ConstTensorView& w = in[1];
   const ConstTensorView* bias = optional_input(in, 2);
@@ -107,6 +170,8 @@ void conv(const ir::Attributes& attrs, Inputs in, Outputs out) {
         }
     }
 }
+
+}  // namespace
 
 // Y = act(convtranspose(X, W) + B); X [N,Cin,H,W], W [Cin, Cout/group, KH, KW], B [Cout].
 // Gathered per output: input pixel (ih, iw) lands on output row ih * stride - pad_top +

@@ -1,0 +1,97 @@
+// int8_storage: a value every reader quantizes onto one grid is stored as its levels, the
+// producer rounding onto that grid; the function stays the same (the reference kernels read
+// and write levels), and everything it must not touch stays fp32.
+#include "passes/int8_storage.h"
+
+#include <gtest/gtest.h>
+
+#include "builder/calibration.h"
+#include "passes/conv_activation_fusion.h"
+#include "passes/dead_node_elimination.h"
+#include "passes/fixtures.h"
+#include "passes/quantized_layer_folding.h"
+#include "support/test_util.h"
+
+namespace inferd::test {
+namespace {
+
+using ir::OpKind;
+
+// x -> conv p -> [relu] -> conv c (and conv d, when `two_readers`) -> outputs, calibrated
+// and folded: p, c (and d) are INT8 convolutions; p's output is read only by them.
+ir::Graph folded_chain(bool relu, bool two_readers = false) {
+  GraphBuilder b("chain");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  ir::ValueId p = b.conv("p", x, 8, 3, 1, 1);
+  if (relu) p = b.relu("r", p);
+  b.output(b.conv("c", p, 6, 1));
+  if (two_readers) b.output(b.conv("d", p, 5, 3, 1, 1));
+  ir::Graph g = b.finish();
+  const std::string mid = relu ? "r_out" : "p_out";
+  EXPECT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {mid, 0.6f, true, relu}}}).is_ok());
+  run_pass(passes::ConvActivationFusion(), g, test_context());
+  run_pass(passes::QuantizedLayerFolding(), g, test_context());
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  return g;
+}
+
+ir::ValueId output_of(const ir::Graph& g, const std::string& node) {
+  return find_node(g, node)->outputs[0];
+}
+
+TEST(Int8Storage, AValueOnlyInt8ConvolutionsReadIsStoredAsItsLevels) {
+  for (bool relu : {false, true}) {
+    ir::Graph g = folded_chain(relu);
+    const ir::Graph before = g;
+    const auto changes = run_pass(passes::Int8Storage(), g, test_context());
+    ASSERT_EQ(changes.size(), 1u) << relu;
+    const ir::Node* p = find_node(g, "p");
+    EXPECT_EQ(g.value(p->outputs[0]).dtype, relu ? DataType::kUint8 : DataType::kInt8);
+    EXPECT_EQ(p->attrs.get_int("output_levels", 0), 1);
+    EXPECT_FLOAT_EQ(p->attrs.get_float("output_scale", 0), find_node(g, "c")->attrs.get_float("input_scale", 1));
+    EXPECT_EQ(p->attrs.get_int("output_qmin", -1), relu ? 0 : -128);
+    EXPECT_NE(changes[0].find(relu ? "uint8 levels" : "int8 levels"), std::string::npos) << changes[0];
+    expect_same_function(before, g, 1e-5f, /*relative=*/true);
+  }
+}
+
+TEST(Int8Storage, SeveralReadersOnOneGridShareTheLevels) {
+  ir::Graph g = folded_chain(true, /*two_readers=*/true);
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::Int8Storage(), g, test_context()).size(), 1u);
+  EXPECT_EQ(g.value(output_of(g, "p")).dtype, DataType::kUint8);
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(Int8Storage, LeavesValuesAFloatReaderOrTheUserSees) {
+  {  // the backend says no: everything as it was
+    ir::Graph g = folded_chain(true);
+    BackendAnswers no;
+    no.fuse = false;
+    EXPECT_TRUE(run_pass(passes::Int8Storage(), g, test_context(no)).empty());
+    EXPECT_EQ(g.value(output_of(g, "p")).dtype, DataType::kFloat32);
+    EXPECT_FALSE(find_node(g, "p")->attrs.has("output_levels"));
+    EXPECT_FALSE(find_node(g, "p")->attrs.has("output_scale"));
+  }
+  {  // a float reader beside the INT8 one: a max pool
+    GraphBuilder b("pool_reader");
+    const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+    const ir::ValueId p = b.conv("p", x, 8, 3, 1, 1);
+    b.output(b.conv("c", p, 6, 1));
+    b.output(b.max_pool("pool", p, 2, 2, 0));
+    ir::Graph g = b.finish();
+    ASSERT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {"p_out", 0.6f}}}).is_ok());
+    run_pass(passes::QuantizedLayerFolding(), g, test_context());
+    EXPECT_TRUE(run_pass(passes::Int8Storage(), g, test_context()).empty());
+    EXPECT_EQ(g.value(output_of(g, "p")).dtype, DataType::kFloat32);
+  }
+  {  // the INT8 convolutions' outputs are graph outputs (c) or read by nothing quantized
+    ir::Graph g = folded_chain(false);
+    run_pass(passes::Int8Storage(), g, test_context());
+    EXPECT_EQ(g.value(output_of(g, "c")).dtype, DataType::kFloat32);
+  }
+}
+
+}  // namespace
+}  // namespace inferd::test
