@@ -3,7 +3,8 @@
 # table between the engine-int8-cpu markers of docs/benchmarks.md.
 # Each model is built three times: FP32, INT8 calibrated (inferd build --precision int8
 # --calibration; each layer INT8 or float by the build's clock), and INT8 with every layer
-# that can be INT8 (--int8-layers all). SqueezeNet, the one real model, calibrates on 100 images of the ImageNet
+# that can be INT8 (--int8-layers all), and the default with every value stored fp32
+# (--disable-pass int8_storage: no INT8 tensors between layers). SqueezeNet, the one real model, calibrates on 100 images of the ImageNet
 # sample (../shared/assets) with mixed precision at 97 % top-1 agreement, as its accuracy
 # test does (images/ when the assets are absent); the generated models have random weights,
 # so they calibrate on images/ with every layer INT8 (--int8-agreement 0): their figures are
@@ -62,12 +63,15 @@ for m in $models; do
   # default above, which keeps a layer float where the build's clock says so.
   ./build/inferd build "$path" --backend cpu --max-batch 32 --precision int8 \
     --calibration-cache "$work/$m-int8.plan.calib" --int8-layers all -o "$work/$m-int8all.plan" >/dev/null
+  # And the default without INT8 tensors between layers (every value fp32): what they buy.
+  ./build/inferd build "$path" --backend cpu --max-batch 32 --precision int8 \
+    --calibration-cache "$work/$m-int8.plan.calib" --disable-pass int8_storage -o "$work/$m-int8f32.plan" >/dev/null
   ./build/inferd quantize "$path" -o "$work/$m-qdq.onnx" --calibration-cache "$work/$m-int8.plan.calib" >/dev/null
   ./build/inferd build "$work/$m-qdq.onnx" --backend cpu --max-batch 32 -o "$work/$m-qdq.plan" >/dev/null
 done
 for round in $(seq 1 "$rounds"); do
   for m in $models; do
-    for precision in fp32 int8 int8all qdq; do
+    for precision in fp32 int8 int8all int8f32 qdq; do
       echo "== round $round: $m $precision" >&2
       ./build/inferd bench --engine "$work/$m-$precision.plan" --json --no-power --batch "$batches" \
         --threads "$threads" --min-seconds "$min_seconds" |

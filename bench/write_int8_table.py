@@ -24,8 +24,9 @@ def table(rows):
     lines = [
         f"Machine: {cpu_name()}, {os.cpu_count()} cores, threads = {os.cpu_count()}. Median of {rounds} "
         "alternating rounds, each the median of a timed loop; speed-up = FP32 time / INT8 time. INT8: "
-        "each layer INT8 or float by the build's clock (the default); in brackets, the speed-up with "
-        "every layer INT8 that can be (`--int8-layers all`).",
+        "each layer INT8 or float by the build's clock, INT8 tensors between INT8 layers (the default); "
+        "in brackets, the speed-up with every layer INT8 that can be (`--int8-layers all`: all) and with "
+        "every value stored fp32 (`--disable-pass int8_storage`: fp32 values).",
         "",
         "| model | INT8 activations | " + " | ".join(f"batch {b} ms (FP32 / INT8 / speed-up)" for b in batches) + " |",
         "|---|---|" + "---|" * len(batches),
@@ -33,9 +34,11 @@ def table(rows):
     for m in models:
         cells = []
         for b in batches:
-            f, i, a = by.get((m, "fp32", b)), by.get((m, "int8", b)), by.get((m, "int8all", b))
+            f, i = by.get((m, "fp32", b)), by.get((m, "int8", b))
             if f and i:
-                every = f" ({f['median_ms'] / a['median_ms']:.2f}x)" if a else ""
+                others = [f"{label} {f['median_ms'] / by[(m, p, b)]['median_ms']:.2f}x"
+                          for p, label in (("int8all", "all"), ("int8f32", "fp32 values")) if (m, p, b) in by]
+                every = f" ({', '.join(others)})" if others else ""
                 cells.append(f"{f['median_ms']:.2f} / {i['median_ms']:.2f} / **{f['median_ms'] / i['median_ms']:.2f}x**"
                              + every)
             else:
