@@ -41,7 +41,12 @@ class PendingResponse {
 
   ~PendingResponse() {
     if (answered_.exchange(true)) return;
-    log_error("http_handler_dropped_request");
+    // A drain out of time drops the work not started (its requests were answered 503
+    // already): expected then, a handler bug otherwise.
+    if (connection_->draining())
+      log_info("http_request_dropped_by_drain");
+    else
+      log_error("http_handler_dropped_request");
     connection_->deliver(seq_, error_response(500, "internal error: the request handler did not answer"));
   }
 

@@ -87,6 +87,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Answers every request the handler has not answered yet with `response`, then closes
   // (a drain that ran out of time); any thread. The handler's later answers are dropped.
   void abandon(Response response);
+  // The server is draining (its handlers' unanswered requests may be dropped on purpose).
+  bool draining() const { return core_->draining.load(); }
 
  private:
   static constexpr size_t kHeaderReadBytes = 16 << 10;  // one read while a request's header is awaited

@@ -83,8 +83,14 @@ void Connection::on_response(uint64_t seq, Response response) {
 }
 
 void Connection::abandon(Response response) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), r = std::move(response)] { self->abandon_on_strand(r); });
+  // Counted before it is posted: the server waits for abandoned_unwritten() to reach 0 and
+  // must not see 0 before this connection has even looked at its slots (it then closed the
+  // connection with its 503s unwritten).
+  core_->abandoned_unwritten.fetch_add(1);
+  asio::post(socket_.get_executor(), [self = shared_from_this(), r = std::move(response)] {
+    self->abandon_on_strand(r);
+    self->core_->abandoned_unwritten.fetch_sub(1);  // the slots' own counts have replaced it
+  });
 }
 
 void Connection::abandon_on_strand(const Response& response) {
