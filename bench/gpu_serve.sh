@@ -12,10 +12,12 @@
 # after each mode's load), peer.jsonl, decode.jsonl, log.txt; bench/write_serve_table.py
 # makes the table.
 # Options: --levels 1,8,64,256,1024 (concurrencies, issue 14's), --seconds 5 (per level), --max-batch 64,
-# --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu.
+# --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu, --instances 4 (contexts on
+# the GPU; several, as 4,8,16, run each decode mode at each count: inferd-MODE-iN.jsonl).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
 levels=1,8,64,256,1024; seconds=5; max_batch=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
+instance_counts=${instances:-4}
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
@@ -23,6 +25,7 @@ while [ $# -gt 0 ]; do
     --max-batch) max_batch=$2; shift ;;
     --parts) parts=$2; shift ;;
     --decodes) decodes=$2; shift ;;
+    --instances) instance_counts=$2; shift ;;
     *) echo "gpu_serve.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -61,17 +64,21 @@ std = [0.229, 0.224, 0.225]
 labels = "labels.txt"
 softmax = true
 [instances]
-count = ${instances:-4}
+count = 4
 backend = "cuda"
 precision = "fp16"
 TOML
+for count in ${instance_counts//,/ }; do
 for mode in ${decodes//,/ }; do
-  sed -i '/^decode = /d' $repo/resnet50/config.toml; echo "decode = \"$mode\"" >> $repo/resnet50/config.toml
+  name=$mode; [[ $instance_counts == *,* ]] && name=$mode-i$count
+  sed -i "/^decode = /d; s/^count = .*/count = $count/" $repo/resnet50/config.toml
+  echo "decode = \"$mode\"" >> $repo/resnet50/config.toml
   $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
-  wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$mode "$out/inferd-$mode.jsonl"
-  { echo "== decode = $mode"; curl -s http://127.0.0.1:18600/metrics |
+  wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$name "$out/inferd-$name.jsonl"
+  { echo "== decode = $name"; curl -s http://127.0.0.1:18600/metrics |
       grep -E '^inferd_(image_decode|compute|queue|batch_size|batch_stage|gpu)[a-z_]*(_sum|_count)?[{ ]' | grep -v _bucket; } >> "$out/metrics.txt"
-  kill -TERM $server; wait $server; echo "inferd serve ($mode) exit $?" >> "$log"
+  kill -TERM $server; wait $server; echo "inferd serve ($name) exit $?" >> "$log"
+done
 done
 fi
 
