@@ -105,7 +105,7 @@ constexpr std::array<OpRule, 36> kRules{{
     {OpKind::kTanh, 1, 1, sr::float_same_shape},
     {OpKind::kHardSigmoid, 1, 1, sr::float_same_shape},
     {OpKind::kHardSwish, 1, 1, sr::float_same_shape},
-    {OpKind::kMaxPool, 1, 1, sr::pool},
+    {OpKind::kMaxPool, 1, 1, sr::max_pool},
     {OpKind::kAveragePool, 1, 1, sr::pool},
     {OpKind::kGlobalAveragePool, 1, 1, sr::global_average_pool},
     {OpKind::kLRN, 1, 1, sr::lrn},

@@ -63,7 +63,8 @@ using Rule = Status (*)(NodeShapes&);
 // Neural-network ops (shape_rules_nn.cc).
 Status conv(NodeShapes& s);
 Status conv_transpose(NodeShapes& s);
-Status pool(NodeShapes& s);  // MaxPool and AveragePool
+Status pool(NodeShapes& s);      // AveragePool
+Status max_pool(NodeShapes& s);  // MaxPool: fp32, or INT8 levels in and out
 Status global_average_pool(NodeShapes& s);
 Status gemm(NodeShapes& s);
 Status matmul(NodeShapes& s);

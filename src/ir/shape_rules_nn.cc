@@ -204,8 +204,13 @@ Status conv_transpose(NodeShapes& s) {
   return s.set_output(s.activation_dtype(), {x[0], out_channels, oh, ow});
 }
 
-Status pool(NodeShapes& s) {
-  RETURN_IF_ERROR(require_2d_input(s, "pooling"));
+namespace {
+Status pool_of(NodeShapes& s, bool levels_allowed) {
+  if (levels_allowed && is_levels(s.input(0).dtype)) {
+    if (s.in_shape(0).size() != 4) return s.unsupported("only 2-D pooling is supported; " + s.describe_input(0));
+  } else {
+    RETURN_IF_ERROR(require_2d_input(s, "pooling"));
+  }
   ASSIGN_OR_RETURN(auto kernel, ints_attr(s, "kernel_shape", 2, 0, 1, true));
   ASSIGN_OR_RETURN(auto pads, ints_attr(s, "pads", 4, 0, 0));
   for (size_t i = 0; i < 4; ++i)
@@ -217,6 +222,17 @@ Status pool(NodeShapes& s) {
   const Shape& x = s.in_shape(0);
   ASSIGN_OR_RETURN(Shape hw, spatial_output(s, x, kernel[0], kernel[1], ceil_mode == 1, false));
   return s.set_output(s.activation_dtype(), {x[0], x[1], hw[0], hw[1]});
+}
+}  // namespace
+
+Status pool(NodeShapes& s) {
+  return pool_of(s, false);
+}
+
+// A max pool also takes INT8 levels (passes/int8_storage.h) and gives the same type: the max
+// of levels is the level of the max.
+Status max_pool(NodeShapes& s) {
+  return pool_of(s, true);
 }
 
 Status global_average_pool(NodeShapes& s) {

@@ -9,16 +9,20 @@
 // writes a quarter of the bytes and each reader skips its quantization pass over an fp32
 // input (the CPU backend's INT8 convolutions read and write u8/s8 levels natively).
 //
-// It applies where
-//   - v is a 4-D activation, no graph input or output, in no concat buffer (concat
-//     elimination ran before: its members have a Concat as reader, which this pass never
-//     has), written by a Conv with INT8 input attributes and no residual input (a residual
-//     sum would read the integer destination) that rounds nothing yet, or rounds onto
-//     exactly the readers' grid with zero point 0;
-//   - every reader is a Conv with INT8 input attributes reading v as input 0 only, all on
-//     one symmetric int8 or uint8 grid (scale, qmin, qmax);
-//   - the backend supports the producer and every reader with v stored that way (the CPU
-//     backend does; the CUDA backend has no INT8 kernels and says no).
+// Max pools and channel Concats pass levels on unchanged (the max of levels is the level
+// of the max; a Concat copies them, or moves nothing where concat elimination placed its
+// inputs in its output): the values joined through them form one group, stored alike.
+//
+// It applies to a group where
+//   - every member is a 4-D fp32 activation, no graph input or output;
+//   - every other writer of a member is a Conv with INT8 input attributes and no residual
+//     input (a residual sum would read the integer destination) that rounds nothing yet,
+//     or rounds onto exactly the readers' grid with zero point 0;
+//   - every other reader is a Conv with INT8 input attributes reading a member as input 0
+//     only, all on one symmetric int8 or uint8 grid (scale, qmin, qmax);
+//   - the backend supports every writer, reader, max pool and Concat of the group with the
+//     members stored that way (the CPU backend does; the CUDA backend has no INT8 kernels
+//     and says no).
 // Runs last, after layout assignment and concat elimination: the dtypes it sets are final.
 #pragma once
 

@@ -93,5 +93,74 @@ TEST(Int8Storage, LeavesValuesAFloatReaderOrTheUserSees) {
   }
 }
 
+// Levels pass through the max pools and channel Concats between INT8 convolutions: the
+// values joined through them are stored alike, their writers all round onto the readers' grid.
+ir::Graph calibrated_and_folded(GraphBuilder& b, const std::string& quantized) {
+  ir::Graph g = b.finish();
+  EXPECT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {quantized, 0.6f, true, true}}}).is_ok());
+  run_pass(passes::ConvActivationFusion(), g, test_context());
+  run_pass(passes::QuantizedLayerFolding(), g, test_context());
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  return g;
+}
+
+TEST(Int8Storage, LevelsPassThroughAMaxPool) {
+  GraphBuilder b("through_pool");
+  const ir::ValueId x = b.input("x", {1, 4, 9, 9});
+  const ir::ValueId p = b.relu("r", b.conv("p", x, 8, 3, 1, 1));
+  b.output(b.conv("c", b.max_pool("pool", p, 3, 2, 1), 6, 1));
+  ir::Graph g = calibrated_and_folded(b, "pool_out");
+  const ir::Graph before = g;
+  const auto changes = run_pass(passes::Int8Storage(), g, test_context());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_NE(changes[0].find("1 max pool/concat(s) pass them on"), std::string::npos) << changes[0];
+  EXPECT_EQ(g.value(output_of(g, "p")).dtype, DataType::kUint8);
+  EXPECT_EQ(g.value(output_of(g, "pool")).dtype, DataType::kUint8);
+  EXPECT_EQ(find_node(g, "p")->attrs.get_int("output_levels", 0), 1);
+  EXPECT_FLOAT_EQ(find_node(g, "p")->attrs.get_float("output_scale", 0),
+                  find_node(g, "c")->attrs.get_float("input_scale", 1));
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(Int8Storage, LevelsPassThroughAConcatOfInt8Convolutions) {
+  GraphBuilder b("through_concat");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId l = b.relu("ra", b.conv("a", x, 8, 1));
+  const ir::ValueId r = b.relu("rb", b.conv("b", x, 4, 3, 1, 1));
+  b.output(b.conv("c", b.concat("cat", {l, r}), 6, 1));
+  ir::Graph g = calibrated_and_folded(b, "cat_out");
+  const ir::Graph before = g;
+  ASSERT_EQ(run_pass(passes::Int8Storage(), g, test_context()).size(), 1u);
+  for (const char* writer : {"a", "b"}) {
+    EXPECT_EQ(g.value(output_of(g, writer)).dtype, DataType::kUint8) << writer;
+    EXPECT_EQ(find_node(g, writer)->attrs.get_int("output_levels", 0), 1) << writer;
+  }
+  EXPECT_EQ(g.value(output_of(g, "cat")).dtype, DataType::kUint8);
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+TEST(Int8Storage, AConcatWithAFloatWriterOrReaderStaysFp32) {
+  {  // one of the Concat's inputs comes from a float layer (not quantized: the image)
+    GraphBuilder b("float_writer");
+    const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+    b.output(b.conv("c", b.concat("cat", {b.relu("ra", b.conv("a", x, 8, 1)), x}), 6, 1));
+    ir::Graph g = calibrated_and_folded(b, "cat_out");
+    EXPECT_TRUE(run_pass(passes::Int8Storage(), g, test_context()).empty());
+    EXPECT_EQ(g.value(output_of(g, "cat")).dtype, DataType::kFloat32);
+    EXPECT_EQ(g.value(output_of(g, "a")).dtype, DataType::kFloat32);
+  }
+  {  // the pooled value is also a graph output
+    GraphBuilder b("seen_pool");
+    const ir::ValueId x = b.input("x", {1, 4, 9, 9});
+    const ir::ValueId pool = b.max_pool("pool", b.relu("r", b.conv("p", x, 8, 3, 1, 1)), 3, 2, 1);
+    b.output(b.conv("c", pool, 6, 1));
+    b.output(pool);
+    ir::Graph g = calibrated_and_folded(b, "pool_out");
+    EXPECT_TRUE(run_pass(passes::Int8Storage(), g, test_context()).empty());
+    EXPECT_EQ(g.value(output_of(g, "p")).dtype, DataType::kFloat32);
+  }
+}
+
 }  // namespace
 }  // namespace inferd::test

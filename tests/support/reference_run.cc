@@ -66,11 +66,14 @@ class Interpreter {
     }
     for (ir::ValueId id : node.outputs) {
       const ir::Value& v = graph_.value(id);
-      // float32, or the u8/s8 levels an INT8 convolution writes (passes/int8_storage.h)
+      // float32, or the u8/s8 levels INT8 convolutions write and max pools and Concats pass
+      // on (passes/int8_storage.h)
       const bool levels = v.dtype == DataType::kUint8 || v.dtype == DataType::kInt8;
-      if (v.dtype != DataType::kFloat32 && !(levels && node.op == ir::OpKind::kConv))
+      const bool moves_levels = node.op == ir::OpKind::kConv || node.op == ir::OpKind::kMaxPool ||
+                                node.op == ir::OpKind::kConcat;
+      if (v.dtype != DataType::kFloat32 && !(levels && moves_levels))
         return unimplemented(where + ": output '" + v.name + "' is " + to_string(v.dtype) +
-                             "; reference kernels compute float32 only (and INT8 convolutions' levels)");
+                             "; reference kernels compute float32 only (and INT8 levels)");
       Result<Shape> shape = concrete_shape(v, batch_);
       if (!shape.is_ok()) return shape.status().with_context(where);
       tensors_[static_cast<size_t>(id)] = Tensor(v.dtype, shape.value());

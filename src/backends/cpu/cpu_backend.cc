@@ -79,9 +79,21 @@ bool is_levels(DataType t) {
   return t == DataType::kUint8 || t == DataType::kInt8;
 }
 
-// fp32 activations everywhere, except u8/s8 at input 0 of an INT8 Conv (input_scale) and
-// at the output of one that rounds it (output_scale) with no residual.
+// A max pool or a channel Concat over u8/s8 levels, all of one type in and out (oneDNN's
+// pooling and concat move levels as they move values).
+bool passes_levels(const ir::Graph& graph, const ir::Node& node) {
+  if ((node.op != OpKind::kMaxPool && node.op != OpKind::kConcat) || node.outputs.size() != 1) return false;
+  const DataType t = graph.value(node.outputs[0]).dtype;
+  if (!is_levels(t)) return false;
+  return std::all_of(node.inputs.begin(), node.inputs.end(),
+                     [&](ir::ValueId id) { return id != ir::kNoValue && graph.value(id).dtype == t; });
+}
+
+// fp32 activations everywhere, except u8/s8 at input 0 of an INT8 Conv (input_scale), at
+// the output of one that rounds it (output_scale) with no residual, and through the max
+// pools and Concats between them.
 bool activation_dtypes_supported(const ir::Graph& graph, const ir::Node& node) {
+  if (passes_levels(graph, node)) return true;
   const bool int8_conv = node.op == OpKind::kConv && node.attrs.has("input_scale");
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     if (node.inputs[i] == ir::kNoValue || !is_levels(graph.value(node.inputs[i]).dtype)) continue;

@@ -33,7 +33,7 @@ class ConcatBuilder final : public PipelineBuilder {
     Pipeline pl;
     int64_t start = 0;
     for (size_t i = 0; i < in.size(); ++i) {
-      const dnnl::memory slice = pl.bind_output(0, desc_of(in[i].shape, y.strides), start * y.strides[axis]);
+      const dnnl::memory slice = pl.bind_output(0, desc_of(in[i].shape, y.strides, y.dtype), start * y.strides[axis]);
       pl.add_reorder(pl.bind_input(i, desc_of(in[i])), slice);
       start += in[i].shape[axis];
     }
@@ -53,7 +53,7 @@ class SliceBuilder final : public PipelineBuilder {
   Pipeline build(Inputs in, Outputs out) const override {
     const ConstTensorView& x = in[0];
     Pipeline pl;
-    const dnnl::memory src = pl.bind_input(0, desc_of(out[0].shape, x.strides), start_ * x.strides[axis_]);
+    const dnnl::memory src = pl.bind_input(0, desc_of(out[0].shape, x.strides, x.dtype), start_ * x.strides[axis_]);
     pl.add_reorder(src, pl.bind_output(0, desc_of(out[0])));
     return pl;
   }

@@ -110,9 +110,12 @@ Status Pipeline::run(const dnnl::stream& stream, Inputs in, Outputs out, void* w
       return internal_error("oneDNN could not bind the workspace to " + description_);
   }
   for (const Bound& b : bound_) {
-    // oneDNN takes a non-const handle for every memory; it writes only the outputs.
-    const float* base = b.is_output ? out[b.index].f32() : in[b.index].f32();
-    if (dnnl_memory_set_data_handle_v2(b.memory.get(), const_cast<float*>(base + b.offset), nullptr) != dnnl_success) {
+    // oneDNN takes a non-const handle for every memory; it writes only the outputs. The
+    // offset counts elements of the view's type (fp32, or u8/s8 levels).
+    const void* data = b.is_output ? out[b.index].data : in[b.index].data;
+    const DataType dtype = b.is_output ? out[b.index].dtype : in[b.index].dtype;
+    const char* base = static_cast<const char*>(data) + b.offset * static_cast<int64_t>(element_size(dtype));
+    if (dnnl_memory_set_data_handle_v2(b.memory.get(), const_cast<char*>(base), nullptr) != dnnl_success) {
       return internal_error("oneDNN could not bind a buffer to " + description_);
     }
   }

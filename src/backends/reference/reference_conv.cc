@@ -88,14 +88,10 @@ View batch_dims(const View& v) {
 
 }  // namespace
 
-namespace {
-
 bool is_levels(DataType t) {
   return t == DataType::kUint8 || t == DataType::kInt8;
 }
 
-// A u8/s8 tensor of levels (int8_storage) as the fp32 values they stand for, level x scale,
-// in a dense tensor of the same shape.
 Tensor values_of_levels(const ConstTensorView& v, float scale) {
   Tensor t(DataType::kFloat32, v.shape, Tensor::Uninitialized{});
   const std::vector<int64_t> dense = dense_strides(v.shape);
@@ -109,7 +105,6 @@ Tensor values_of_levels(const ConstTensorView& v, float scale) {
   return t;
 }
 
-// fp32 values on the grid of `scale` (a dense tensor) written into `y` as their levels.
 void write_levels(const Tensor& values, float scale, const TensorView& y) {
   const std::vector<int64_t> dense = dense_strides(y.shape);
   for (int64_t i = 0; i < values.size(); ++i) {
@@ -122,6 +117,8 @@ void write_levels(const Tensor& values, float scale, const TensorView& y) {
       static_cast<int8_t*>(y.data)[offset] = static_cast<int8_t>(level);
   }
 }
+
+namespace {
 
 void conv_float(const ir::Attributes& attrs, Inputs in, Outputs out);
 

@@ -26,6 +26,14 @@ int64_t offset_of(const View& v, std::span<const int64_t> idx) {
   return off;
 }
 
+// INT8 levels (passes/int8_storage.h): u8/s8 tensors holding the level q of each value
+// q x scale. The kernels that take them compute over the values they stand for.
+bool is_levels(DataType t);
+// The levels of `v` as fp32 values, level x scale, in a dense tensor of the same shape.
+Tensor values_of_levels(const ConstTensorView& v, float scale);
+// fp32 values on the grid of `scale` (a dense tensor) written into `y` as their levels.
+void write_levels(const Tensor& values, float scale, const TensorView& y);
+
 template <typename View>
 auto& at4(const View& v, int64_t n, int64_t c, int64_t h, int64_t w) {
   return v.f32()[n * v.strides[0] + c * v.strides[1] + h * v.strides[2] + w * v.strides[3]];

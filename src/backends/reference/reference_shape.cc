@@ -19,17 +19,22 @@ void copy_elements(const ir::Attributes&, Inputs in, Outputs out) {
   } while (next_index(yi, y.shape));
 }
 
-// Each input lands in y at its running offset along `axis`.
+// Each input lands in y at its running offset along `axis`: fp32 values, or the one-byte
+// INT8 levels (int8_storage) copied as they are.
 void concat(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const TensorView& y = out[0];
   const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis", 1), y.shape.size()));
+  const bool bytes = is_levels(y.dtype);
   int64_t start = 0;
   std::vector<int64_t> yi;
   for (const ConstTensorView& x : in) {
     for_each_index(x.shape, [&](const std::vector<int64_t>& idx) {
       yi = idx;
       yi[axis] += start;
-      y.f32()[offset_of(y, yi)] = x.f32()[offset_of(x, idx)];
+      if (bytes)
+        static_cast<uint8_t*>(y.data)[offset_of(y, yi)] = static_cast<const uint8_t*>(x.data)[offset_of(x, idx)];
+      else
+        y.f32()[offset_of(y, yi)] = x.f32()[offset_of(x, idx)];
     });
     start += x.shape[axis];
   }
