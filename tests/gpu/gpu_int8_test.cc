@@ -3,7 +3,9 @@
 // by the FakeQuantize kernel (the elementwise kernel's FakeQuantize). Issue 16's accuracy
 // bar, as tests/model/squeezenet_int8_test.cc checks it on the CPU: SqueezeNet 1.1 calibrated
 // on 100 images of the ImageNet sample keeps >= 97 % of its FP32 plan's top-1 on the other
-// 234, and its accuracy within 1 point, on the GPU in fp32 and fp16.
+// 234, and its accuracy within 1 point, on the GPU with its float layers in fp32 and in fp16
+// (compared with the FP32 plan either way: against the fp16 plan, whose own answers differ
+// from FP32's on a few images, the fp16 case agreed on 96.6 %, H100, 2026-12-05).
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -25,7 +27,7 @@ TEST_P(GpuInt8, SqueezeNetCalibratedKeepsTheAnswersOfItsFloatPlan) {
   ASSERT_TRUE(e.is_ok()) << e.status().message();
   EXPECT_EQ(e->images, 234u);
   std::cout << "SqueezeNet INT8-calibrated on the GPU (" << GetParam() << ", " << e->int8 << " of "
-            << e->activations << " activations rounded): top-1 agreement with the " << GetParam() << " plan "
+            << e->activations << " activations rounded): top-1 agreement with the fp32 plan "
             << e->percent(e->agree) << "%, accuracy " << e->percent(e->right_fp32) << "% -> "
             << e->percent(e->right_int8) << "%\n";
   EXPECT_GE(e->int8, 12u);

@@ -21,8 +21,9 @@ struct Int8Evaluation {
   double percent(size_t count) const { return images ? 100.0 * double(count) / double(images) : 0.0; }
 };
 
-// Both plans built for `backend` ("cpu", "cuda") in `precision` ("fp32", "fp16"); the INT8
-// one with the calibration (entropy, mixed precision at 97 % agreement).
+// Both plans built for `backend` ("cpu", "cuda"): the FP32 one in fp32, the INT8 one with the
+// calibration (entropy, mixed precision at 97 % agreement) and its float layers in
+// `precision` ("fp32", "fp16").
 Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision);
 
 }  // namespace inferd::test
