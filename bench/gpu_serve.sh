@@ -11,18 +11,19 @@
 # per decode mode, metrics.txt (the server's histograms' sums and counts and the GPU gauges
 # after each mode's load), peer.jsonl, decode.jsonl, log.txt; bench/write_serve_table.py
 # makes the table.
-# Options: --levels 1,8,64,256,1024 (concurrencies, issue 14's), --seconds 5 (per level), --max-batch 64,
+# Options: --levels 1,8,64,256,1024 (concurrencies, issue 14's), --seconds 5 (per level), --max-batch 64
+# (several, as 16,64: inferd runs each, inferd-MODE[-iN]-bM.jsonl; the peer takes the last),
 # --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu, --instances 4 (contexts on
 # the GPU; several, as 4,8,16, run each decode mode at each count: inferd-MODE-iN.jsonl).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
-levels=1,8,64,256,1024; seconds=5; max_batch=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
+levels=1,8,64,256,1024; seconds=5; max_batch=64; max_batches=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
 instance_counts=${instances:-4}
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
     --seconds) seconds=$2; shift ;;
-    --max-batch) max_batch=$2; shift ;;
+    --max-batch) max_batches=$2; max_batch=${2##*,}; shift ;;
     --parts) parts=$2; shift ;;
     --decodes) decodes=$2; shift ;;
     --instances) instance_counts=$2; shift ;;
@@ -52,7 +53,7 @@ python3 tools/models/export_torchvision.py /tmp/nets --only resnet50 >> "$log" 2
 repo=/tmp/serve-repo; rm -rf $repo; mkdir -p $repo/resnet50/1
 cp /tmp/nets/resnet50.onnx $repo/resnet50/1/model.onnx; cp "$labels" $repo/resnet50/labels.txt
 cat > $repo/resnet50/config.toml <<TOML
-max_batch = $max_batch
+max_batch = 64
 [input]
 width = 224
 height = 224
@@ -68,16 +69,18 @@ count = 4
 backend = "cuda"
 precision = "fp16"
 TOML
+for batch in ${max_batches//,/ }; do
 for count in ${instance_counts//,/ }; do
 for mode in ${decodes//,/ }; do
-  name=$mode; [[ $instance_counts == *,* ]] && name=$mode-i$count
-  sed -i "/^decode = /d; s/^count = .*/count = $count/" $repo/resnet50/config.toml
+  name=$mode; [[ $instance_counts == *,* ]] && name=$name-i$count; [[ $max_batches == *,* ]] && name=$name-b$batch
+  sed -i "/^decode = /d; s/^count = .*/count = $count/; s/^max_batch = .*/max_batch = $batch/" $repo/resnet50/config.toml
   echo "decode = \"$mode\"" >> $repo/resnet50/config.toml
   $inferd serve --model-repository $repo --port 18600 --quiet 2>> "$log" & server=$!
   wait_ready http://127.0.0.1:18600/v2/health/ready 240 && load http://127.0.0.1:18600/classify inferd-$name "$out/inferd-$name.jsonl"
   { echo "== decode = $name"; curl -s http://127.0.0.1:18600/metrics |
       grep -E '^inferd_(image_decode|compute|queue|batch_size|batch_stage|gpu)[a-z_]*(_sum|_count)?[{ ]' | grep -v _bucket; } >> "$out/metrics.txt"
   kill -TERM $server; wait $server; echo "inferd serve ($name) exit $?" >> "$log"
+done
 done
 done
 fi
