@@ -2,6 +2,7 @@
 // (https://onnx.ai/onnx/operators/): Conv, MaxPool/AveragePool, Gemm, MatMul, ...
 #include <algorithm>
 
+#include "core/levels.h"
 #include "ir/shape_inference.h"
 #include "ir/shape_rules.h"
 
@@ -96,11 +97,6 @@ Result<Shape> broadcast_pair(const NodeShapes& s, const Shape& a, const Shape& b
 
 }  // namespace
 
-namespace {
-bool is_levels(DataType t) {
-  return t == DataType::kUint8 || t == DataType::kInt8;
-}
-}  // namespace
 
 // INT8 levels between INT8 convolutions (passes/int8_storage.h): input 0 may hold u8/s8
 // levels where the Conv quantizes its input (input_scale); with output_levels = 1 the

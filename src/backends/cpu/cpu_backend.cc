@@ -9,6 +9,7 @@
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
 #include "backends/reference/reference.h"
+#include "core/levels.h"
 #include "core/log.h"
 
 namespace inferd::cpu {
@@ -73,10 +74,6 @@ bool int8_conv_pays(const ir::Graph& graph, const ir::Node& node) {
   if (node.inputs.size() < 2 || !has_4d_input(graph, node)) return false;
   const int64_t group = std::max<int64_t>(1, node.attrs.get_int("group", 1));
   return graph.value(node.inputs[0]).shape[1] / group >= 4;
-}
-
-bool is_levels(DataType t) {
-  return t == DataType::kUint8 || t == DataType::kInt8;
 }
 
 // A max pool or a channel Concat over u8/s8 levels, all of one type in and out (oneDNN's

@@ -36,6 +36,7 @@
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
 #include "backends/cpu/dnnl_quantize.h"
+#include "core/levels.h"
 #include "core/log.h"
 
 namespace inferd::cpu {
@@ -236,7 +237,6 @@ bool levels_fit(DataType dtype, int64_t qmin, int64_t qmax) {
 // with zero point 0 onto a range the type holds.
 Status check_level_storage(const ir::Graph& graph, const ir::Node& node, const std::string& context) {
   const DataType in = graph.value(node.inputs[0]).dtype, out = graph.value(node.outputs[0]).dtype;
-  const auto is_levels = [](DataType t) { return t == DataType::kUint8 || t == DataType::kInt8; };
   if (is_levels(in) && (!node.attrs.has("input_scale") ||
                         (in == DataType::kUint8) != (node.attrs.get_int("input_qmin", -128) >= 0) ||
                         !levels_fit(in, node.attrs.get_int("input_qmin", -128), node.attrs.get_int("input_qmax", 127))))

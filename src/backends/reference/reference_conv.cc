@@ -88,10 +88,6 @@ View batch_dims(const View& v) {
 
 }  // namespace
 
-bool is_levels(DataType t) {
-  return t == DataType::kUint8 || t == DataType::kInt8;
-}
-
 Tensor values_of_levels(const ConstTensorView& v, float scale) {
   Tensor t(DataType::kFloat32, v.shape, Tensor::Uninitialized{});
   const std::vector<int64_t> dense = dense_strides(v.shape);

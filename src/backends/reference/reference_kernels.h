@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/reference/reference.h"
+#include "core/levels.h"
 #include "ir/activation.h"
 
 namespace inferd::ref {
@@ -26,9 +27,8 @@ int64_t offset_of(const View& v, std::span<const int64_t> idx) {
   return off;
 }
 
-// INT8 levels (passes/int8_storage.h): u8/s8 tensors holding the level q of each value
-// q x scale. The kernels that take them compute over the values they stand for.
-bool is_levels(DataType t);
+// INT8 levels (core/levels.h): the kernels that take them compute over the values they
+// stand for.
 // The levels of `v` as fp32 values, level x scale, in a dense tensor of the same shape.
 Tensor values_of_levels(const ConstTensorView& v, float scale);
 // fp32 values on the grid of `scale` (a dense tensor) written into `y` as their levels.
