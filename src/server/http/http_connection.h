@@ -60,7 +60,8 @@ struct ServerCore {
   std::vector<std::shared_ptr<Connection>> begin_stopping();
   // The connections open now.
   std::vector<std::shared_ptr<Connection>> open_now();
-  // Answers abandon() gave that are not yet written (or dropped with their connection).
+  // Answers abandon() gave that are not yet written (or dropped with their connection),
+  // plus one per abandon() whose handler has not run yet.
   std::atomic<size_t> abandoned_unwritten{0};
 
  private:
