@@ -66,8 +66,9 @@ Result<Shape> spatial_output(const NodeShapes& s, const Shape& in, int64_t kh, i
   return Shape{oh, ow};
 }
 
-Status require_2d_input(const NodeShapes& s, const char* what) {
-  RETURN_IF_ERROR(s.require_float(0));
+// Input 0 of rank 4, float; or INT8 levels (core/levels.h) where the op takes them.
+Status require_2d_input(const NodeShapes& s, const char* what, bool levels_taken = false) {
+  if (!(levels_taken && is_levels(s.input(0).dtype))) RETURN_IF_ERROR(s.require_float(0));
   if (s.in_shape(0).size() != 4)
     return s.unsupported(std::string("only 2-D ") + what + " is supported; " + s.describe_input(0) +
                          " has rank " + std::to_string(s.in_shape(0).size()));
@@ -97,20 +98,13 @@ Result<Shape> broadcast_pair(const NodeShapes& s, const Shape& a, const Shape& b
 
 }  // namespace
 
-
 // INT8 levels between INT8 convolutions (passes/int8_storage.h): input 0 may hold u8/s8
 // levels where the Conv quantizes its input (input_scale); with output_levels = 1 the
 // output holds the levels of its rounding (uint8 for output_qmin >= 0, else int8) rather
 // than fp32 values.
 Status conv(NodeShapes& s) {
   const bool levels_in = is_levels(s.input(0).dtype) && s.attrs().has("input_scale");
-  if (levels_in) {
-    if (s.in_shape(0).size() != 4)
-      return s.unsupported("only 2-D convolution is supported; " + s.describe_input(0) + " has rank " +
-                           std::to_string(s.in_shape(0).size()));
-  } else {
-    RETURN_IF_ERROR(require_2d_input(s, "convolution"));
-  }
+  RETURN_IF_ERROR(require_2d_input(s, "convolution", levels_in));
   RETURN_IF_ERROR(s.require_float(1));
   RETURN_IF_ERROR(s.require_rank(1, 4));
   const Shape& x = s.in_shape(0);
@@ -201,12 +195,8 @@ Status conv_transpose(NodeShapes& s) {
 }
 
 namespace {
-Status pool_of(NodeShapes& s, bool levels_allowed) {
-  if (levels_allowed && is_levels(s.input(0).dtype)) {
-    if (s.in_shape(0).size() != 4) return s.unsupported("only 2-D pooling is supported; " + s.describe_input(0));
-  } else {
-    RETURN_IF_ERROR(require_2d_input(s, "pooling"));
-  }
+Status pool_of(NodeShapes& s, bool levels_taken) {
+  RETURN_IF_ERROR(require_2d_input(s, "pooling", levels_taken));
   ASSIGN_OR_RETURN(auto kernel, ints_attr(s, "kernel_shape", 2, 0, 1, true));
   ASSIGN_OR_RETURN(auto pads, ints_attr(s, "pads", 4, 0, 0));
   for (size_t i = 0; i < 4; ++i)
@@ -222,13 +212,13 @@ Status pool_of(NodeShapes& s, bool levels_allowed) {
 }  // namespace
 
 Status pool(NodeShapes& s) {
-  return pool_of(s, false);
+  return pool_of(s, /*levels_taken=*/false);
 }
 
 // A max pool also takes INT8 levels (passes/int8_storage.h) and gives the same type: the max
 // of levels is the level of the max.
 Status max_pool(NodeShapes& s) {
-  return pool_of(s, true);
+  return pool_of(s, /*levels_taken=*/true);
 }
 
 Status global_average_pool(NodeShapes& s) {

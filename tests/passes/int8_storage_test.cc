@@ -19,6 +19,19 @@ using ir::OpKind;
 
 // x -> conv p -> [relu] -> conv c (and conv d, when `two_readers`) -> outputs, calibrated
 // and folded: p, c (and d) are INT8 convolutions; p's output is read only by them.
+// b's graph with its input x and the value `quantized` calibrated (unsigned: a ReLU's output),
+// ReLUs fused and the quantizers folded: every Conv reading them is INT8.
+ir::Graph calibrated_and_folded(GraphBuilder& b, const std::string& quantized, bool is_unsigned = true) {
+  ir::Graph g = b.finish();
+  EXPECT_TRUE(
+      apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {quantized, 0.6f, true, is_unsigned}}}).is_ok());
+  run_pass(passes::ConvActivationFusion(), g, test_context());
+  run_pass(passes::QuantizedLayerFolding(), g, test_context());
+  run_pass(passes::DeadNodeElimination(), g, test_context());
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  return g;
+}
+
 ir::Graph folded_chain(bool relu, bool two_readers = false) {
   GraphBuilder b("chain");
   const ir::ValueId x = b.input("x", {1, 4, 6, 6});
@@ -26,14 +39,7 @@ ir::Graph folded_chain(bool relu, bool two_readers = false) {
   if (relu) p = b.relu("r", p);
   b.output(b.conv("c", p, 6, 1));
   if (two_readers) b.output(b.conv("d", p, 5, 3, 1, 1));
-  ir::Graph g = b.finish();
-  const std::string mid = relu ? "r_out" : "p_out";
-  EXPECT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {mid, 0.6f, true, relu}}}).is_ok());
-  run_pass(passes::ConvActivationFusion(), g, test_context());
-  run_pass(passes::QuantizedLayerFolding(), g, test_context());
-  run_pass(passes::DeadNodeElimination(), g, test_context());
-  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
-  return g;
+  return calibrated_and_folded(b, relu ? "r_out" : "p_out", relu);
 }
 
 ir::ValueId output_of(const ir::Graph& g, const std::string& node) {
@@ -95,16 +101,6 @@ TEST(Int8Storage, LeavesValuesAFloatReaderOrTheUserSees) {
 
 // Levels pass through the max pools and channel Concats between INT8 convolutions: the
 // values joined through them are stored alike, their writers all round onto the readers' grid.
-ir::Graph calibrated_and_folded(GraphBuilder& b, const std::string& quantized) {
-  ir::Graph g = b.finish();
-  EXPECT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {quantized, 0.6f, true, true}}}).is_ok());
-  run_pass(passes::ConvActivationFusion(), g, test_context());
-  run_pass(passes::QuantizedLayerFolding(), g, test_context());
-  run_pass(passes::DeadNodeElimination(), g, test_context());
-  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
-  return g;
-}
-
 TEST(Int8Storage, LevelsPassThroughAMaxPool) {
   GraphBuilder b("through_pool");
   const ir::ValueId x = b.input("x", {1, 4, 9, 9});

@@ -145,7 +145,7 @@ TEST(ModelLifecycle, AModelWhosePlanCacheCannotBeWrittenLoadsAndServes) {
   ASSERT_NE(server, nullptr);
   EXPECT_NE(log.find("level=warn event=plan_cache_not_written"), std::string::npos) << log;
   // The load below builds the plan again (the cache is unusable): under TSan on a loaded
-  // 2-core machine that took more than the client's default 10 s.
+  // 2-core machine that took more than the client's default 5 s.
   HttpClient client(server->port(), 60000);
   const auto first = client.request("POST", "/classify", image(1), {"Content-Type: image/jpeg"});
   ASSERT_TRUE(first.has_value()) << client.error();

@@ -27,9 +27,9 @@ int64_t offset_of(const View& v, std::span<const int64_t> idx) {
   return off;
 }
 
-// INT8 levels (core/levels.h): the kernels that take them compute over the values they
-// stand for.
-// The levels of `v` as fp32 values, level x scale, in a dense tensor of the same shape.
+// INT8 levels (core/levels.h), which the kernels that take them compute over as the values
+// they stand for: the levels of `v` as fp32 values, level x scale, in a dense tensor of
+// the same shape.
 Tensor values_of_levels(const ConstTensorView& v, float scale);
 // fp32 values on the grid of `scale` (a dense tensor) written into `y` as their levels.
 void write_levels(const Tensor& values, float scale, const TensorView& y);

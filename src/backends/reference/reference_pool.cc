@@ -32,25 +32,7 @@ float channel_param(const ConstTensorView& v, int64_t c) {
   return v.f32()[c * v.strides[0]];
 }
 
-}  // namespace
-
 // Padding never wins: only taps inside the input take part in the maximum.
-namespace {
-void max_pool_float(const ir::Attributes& attrs, Inputs in, Outputs out);
-}  // namespace
-
-// Over INT8 levels (int8_storage) the max of the levels, which is the level of the max.
-void max_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
-  if (!is_levels(in[0].dtype)) return max_pool_float(attrs, in, out);
-  const Tensor x_levels = values_of_levels(in[0], 1.0f);
-  const ConstTensorView x(x_levels.raw(), x_levels.shape(), dense_strides(x_levels.shape()));
-  Tensor y_levels(DataType::kFloat32, out[0].shape);
-  const TensorView y(y_levels.raw(), y_levels.shape(), dense_strides(y_levels.shape()));
-  max_pool_float(attrs, std::span<const ConstTensorView>(&x, 1), std::span<const TensorView>(&y, 1));
-  write_levels(y_levels, 1.0f, out[0]);
-}
-
-namespace {
 void max_pool_float(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const ConstTensorView& x = in[0];
   const TensorView& y = out[0];
@@ -67,7 +49,19 @@ void max_pool_float(const ir::Attributes& attrs, Inputs in, Outputs out) {
           at4(y, n, c, oh, ow) = best;
         }
 }
+
 }  // namespace
+
+// Over INT8 levels (int8_storage) the max of the levels, which is the level of the max.
+void max_pool(const ir::Attributes& attrs, Inputs in, Outputs out) {
+  if (!is_levels(in[0].dtype)) return max_pool_float(attrs, in, out);
+  const Tensor x_levels = values_of_levels(in[0], 1.0f);
+  const ConstTensorView x(x_levels.raw(), x_levels.shape(), dense_strides(x_levels.shape()));
+  Tensor y_levels(DataType::kFloat32, out[0].shape);
+  const TensorView y(y_levels.raw(), y_levels.shape(), dense_strides(y_levels.shape()));
+  max_pool_float(attrs, std::span<const ConstTensorView>(&x, 1), std::span<const TensorView>(&y, 1));
+  write_levels(y_levels, 1.0f, out[0]);
+}
 
 // The mean of the taps inside the input. The divisor is, with count_include_pad,
 // the taps inside the padded input (so a ceil_mode window that runs past the
