@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Packs what bench/gpu.sh needs on the GPU machine into device-assets/ (git-ignored, carried
-# by the device tool): inferd and test_gpu built here with the CUDA backend, the shared
+# by the device tool): inferd, test_gpu and the cuDNN quantized-convolution probe built here with the CUDA backend, the shared
 # libraries a bare CUDA image lacks, the GPU peer, and the shared test assets the gpu tests
 # read (labels, photos, the ImageNet sample: never committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${INFERD_ASSETS:-../shared/assets}
-cmake --build build --target inferd test_gpu >/dev/null
+cmake --build build --target inferd test_gpu bench_cudnn_quant_probe >/dev/null
 rm -rf device-assets; mkdir -p device-assets/lib device-assets/assets/images
-cp build/inferd build/tests/test_gpu device-assets/
+cp build/inferd build/tests/test_gpu build/bench/bench_cudnn_quant_probe device-assets/
 for lib in libdnnl.so.2 libprotobuf.so.32 libturbojpeg.so.0 libspng.so.0 libboost_json.so.1.81.0 libOpenCL.so.1 \
            libgomp.so.1; do
   path=$(ldd build/inferd | awk -v l=$lib '$1 == l {print $3}')

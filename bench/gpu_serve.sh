@@ -14,11 +14,12 @@
 # Options: --levels 1,8,64,256,1024 (concurrencies, issue 14's), --seconds 5 (per level), --max-batch 64
 # (several, as 16,64: inferd runs each, inferd-MODE[-iN]-bM.jsonl; the peer takes the last),
 # --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu, --instances 4 (contexts on
-# the GPU; several, as 4,8,16, run each decode mode at each count: inferd-MODE-iN.jsonl).
+# the GPU; several, as 4,8,16, run each decode mode at each count: inferd-MODE-iN.jsonl),
+# --decoders 1,2 (nvJPEG decoder threads of the decode ceiling; one line of decode.jsonl each).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
 levels=1,8,64,256,1024; seconds=5; max_batch=64; max_batches=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
-instance_counts=${instances:-4}
+instance_counts=${instances:-4}; decoders=1,2
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
     --parts) parts=$2; shift ;;
     --decodes) decodes=$2; shift ;;
     --instances) instance_counts=$2; shift ;;
+    --decoders) decoders=$2; shift ;;
     *) echo "gpu_serve.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -95,7 +97,7 @@ kill -TERM $peer; wait $peer
 fi
 
 # 3. the decode ceiling of the same photos.
-part decode && for t in 1 2; do
+part decode && for t in ${decoders//,/ }; do
   timeout 60 $inferd bench --decode "$photos" --batch 128 --gpu-threads $t --json 2>> "$log"
 done > "$out/decode.jsonl"
 echo "gpu_serve.sh done" >> "$log"

@@ -1,0 +1,418 @@
+// Which quantized convolutions cuDNN's graph API runs on this GPU, how fast, and whether
+// their answers are right (issue 16's design question, asked before any GPU INT8 code is
+// written): per ResNet-50 layer shape and per storage type, the fused graph
+//   conv(X, W) -> T (virtual fp32) * scale[k] + bias[k] -> ReLU -> Y
+// that an INT8/FP8 layer needs (scale = the input's scale x the weight's per-channel scale
+// / the output's scale), built with the same backend descriptors as the CUDA backend.
+// For each: how many engine configs the heuristics offer, how many finalize, the fastest's
+// time and tera-operations per second, and on a small layer the largest difference from a
+// host reference of the same integers. One JSON line per (layer, type) on stdout.
+//   bench_cudnn_quant_probe [--batch 256] [--iterations 20] [--configs 8]
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cuda_common.h"
+#include "backends/cuda/cuda_conv_graph.h"
+
+namespace inferd::cuda {
+namespace {
+
+struct Layer {
+  const char* name;
+  int c, hw, k, rs, stride;
+};
+// ResNet-50's distinct convolution kinds (input channels, input size, outputs, kernel, stride).
+constexpr Layer kLayers[] = {
+    {"res2_3x3", 64, 56, 64, 3, 1},    {"res2_1x1_up", 64, 56, 256, 1, 1}, {"res3_3x3", 128, 28, 128, 3, 1},
+    {"res4_1x1_down", 1024, 14, 256, 1, 1}, {"res5_3x3", 512, 7, 512, 3, 1}, {"res5_1x1_up", 512, 7, 2048, 1, 1},
+};
+
+// Storage types of X, W and Y, the convolution's compute type.
+struct Types {
+  const char* name;
+  cudnnDataType_t x, w, y, compute;
+};
+constexpr Types kTypes[] = {
+    {"fp16", CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DATA_FLOAT},
+    {"s8>s8", CUDNN_DATA_INT8, CUDNN_DATA_INT8, CUDNN_DATA_INT8, CUDNN_DATA_INT32},
+    {"s8>f16", CUDNN_DATA_INT8, CUDNN_DATA_INT8, CUDNN_DATA_HALF, CUDNN_DATA_INT32},
+    {"u8>u8", CUDNN_DATA_UINT8, CUDNN_DATA_INT8, CUDNN_DATA_UINT8, CUDNN_DATA_INT32},
+    {"e4m3>e4m3", CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FLOAT},
+    {"e4m3>f16", CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3, CUDNN_DATA_HALF, CUDNN_DATA_FLOAT},
+};
+
+size_t element_bytes(cudnnDataType_t t) { return t == CUDNN_DATA_HALF ? 2 : (t == CUDNN_DATA_FLOAT ? 4 : 1); }
+
+// Small integers every type holds exactly (|v| <= 8; u8 takes 0..16), as stored bytes.
+void encode(cudnnDataType_t t, const std::vector<int>& v, std::vector<unsigned char>& out) {
+  out.resize(v.size() * element_bytes(t));
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (t == CUDNN_DATA_HALF) {
+      const __half h = __float2half(static_cast<float>(v[i]));
+      std::memcpy(&out[2 * i], &h, 2);
+    } else if (t == CUDNN_DATA_FP8_E4M3) {
+      const __nv_fp8_e4m3 f(static_cast<float>(v[i]));
+      std::memcpy(&out[i], &f, 1);
+    } else {
+      out[i] = static_cast<unsigned char>(static_cast<signed char>(v[i]));
+    }
+  }
+}
+float decode(cudnnDataType_t t, const unsigned char* p) {
+  if (t == CUDNN_DATA_HALF) {
+    __half h;
+    std::memcpy(&h, p, 2);
+    return __half2float(h);
+  }
+  if (t == CUDNN_DATA_FP8_E4M3) {
+    __nv_fp8_e4m3 f;
+    std::memcpy(&f, p, 1);
+    return static_cast<float>(f);
+  }
+  if (t == CUDNN_DATA_UINT8) return static_cast<float>(*p);
+  return static_cast<float>(static_cast<signed char>(*p));
+}
+
+enum Uid : int64_t { kX = 1, kW, kScale, kBias, kY, kT0 = 100, kT1, kT2 };
+
+struct Graph {
+  std::vector<BackendDescriptor> keep;  // tensors and the descriptors operations use
+  std::vector<BackendDescriptor> ops;   // in execution order
+  BackendDescriptor graph;
+};
+
+Status add_tensor(Graph& g, int64_t uid, cudnnDataType_t type, std::array<int64_t, 4> dims, bool is_virtual) {
+  // NHWC strides for NCHW dims.
+  const std::array<int64_t, 4> strides{dims[1] * dims[2] * dims[3], 1, dims[3] * dims[1], dims[1]};
+  const int64_t alignment = 16;
+  ASSIGN_OR_RETURN(BackendDescriptor t, BackendDescriptor::create(CUDNN_BACKEND_TENSOR_DESCRIPTOR));
+  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type);
+  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims.data());
+  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides.data());
+  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &alignment);
+  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &is_virtual);
+  RETURN_IF_ERROR(finalize_backend(t.get(), "tensor"));
+  g.keep.push_back(std::move(t));
+  return Status::ok();
+}
+cudnnBackendDescriptor_t find(const Graph& g, int64_t uid) {
+  for (const BackendDescriptor& d : g.keep) {
+    int64_t id = 0, n = 0;
+    if (cudnnBackendGetAttribute(d.get(), CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &n, &id) ==
+            CUDNN_STATUS_SUCCESS && id == uid)
+      return d.get();
+  }
+  return nullptr;
+}
+
+Status add_pointwise(Graph& g, cudnnPointwiseMode_t mode, int64_t in, int64_t other, int64_t out) {
+  ASSIGN_OR_RETURN(BackendDescriptor pw, BackendDescriptor::create(CUDNN_BACKEND_POINTWISE_DESCRIPTOR));
+  const cudnnDataType_t math = CUDNN_DATA_FLOAT;
+  GRAPH_SET(pw.get(), CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
+  GRAPH_SET(pw.get(), CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &math);
+  RETURN_IF_ERROR(finalize_backend(pw.get(), "pointwise"));
+  ASSIGN_OR_RETURN(BackendDescriptor op, BackendDescriptor::create(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR));
+  const cudnnBackendDescriptor_t p = pw.get(), x = find(g, in), y = find(g, out);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &p);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+  if (other) {
+    const cudnnBackendDescriptor_t b = find(g, other);
+    GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
+  }
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
+  RETURN_IF_ERROR(finalize_backend(op.get(), "pointwise operation"));
+  g.keep.push_back(std::move(pw));
+  g.ops.push_back(std::move(op));
+  return Status::ok();
+}
+
+Result<Graph> build_graph(cudnnHandle_t handle, const Layer& l, int n, const Types& t) {
+  Graph g;
+  const int64_t pad = l.rs / 2, out_hw = (l.hw + 2 * pad - l.rs) / l.stride + 1;
+  const std::array<int64_t, 4> ydims{n, l.k, out_hw, out_hw}, kdims{1, l.k, 1, 1};
+  RETURN_IF_ERROR(add_tensor(g, kX, t.x, {n, l.c, l.hw, l.hw}, false));
+  RETURN_IF_ERROR(add_tensor(g, kW, t.w, {l.k, l.c, l.rs, l.rs}, false));
+  RETURN_IF_ERROR(add_tensor(g, kScale, CUDNN_DATA_FLOAT, kdims, false));
+  RETURN_IF_ERROR(add_tensor(g, kBias, CUDNN_DATA_FLOAT, kdims, false));
+  RETURN_IF_ERROR(add_tensor(g, kY, t.y, ydims, false));
+  for (int64_t uid : {kT0, kT1, kT2}) RETURN_IF_ERROR(add_tensor(g, uid, CUDNN_DATA_FLOAT, ydims, true));
+
+  ASSIGN_OR_RETURN(BackendDescriptor conv, BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR));
+  const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+  const int64_t spatial = 2, ones[2] = {1, 1}, strides[2] = {l.stride, l.stride}, pads[2] = {pad, pad};
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &t.compute);
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &spatial);
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, ones);
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, strides);
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pads);
+  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pads);
+  RETURN_IF_ERROR(finalize_backend(conv.get(), "convolution"));
+  ASSIGN_OR_RETURN(BackendDescriptor op, BackendDescriptor::create(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR));
+  const cudnnBackendDescriptor_t c = conv.get(), x = find(g, kX), w = find(g, kW), y = find(g, kT0);
+  const float alpha = 1, beta = 0;
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &w);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &c);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+  RETURN_IF_ERROR(finalize_backend(op.get(), "convolution operation"));
+  g.keep.push_back(std::move(conv));
+  g.ops.push_back(std::move(op));
+  RETURN_IF_ERROR(add_pointwise(g, CUDNN_POINTWISE_MUL, kT0, kScale, kT1));
+  RETURN_IF_ERROR(add_pointwise(g, CUDNN_POINTWISE_ADD, kT1, kBias, kT2));
+  RETURN_IF_ERROR(add_pointwise(g, CUDNN_POINTWISE_RELU_FWD, kT2, 0, kY));
+  std::vector<cudnnBackendDescriptor_t> ops;
+  for (const BackendDescriptor& o : g.ops) ops.push_back(o.get());
+  ASSIGN_OR_RETURN(g.graph, BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR));
+  GRAPH_SET(g.graph.get(), CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+            static_cast<int64_t>(ops.size()), ops.data());
+  (void)cudnnBackendSetAttribute(g.graph.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  RETURN_IF_ERROR(finalize_backend(g.graph.get(), "operation graph"));
+  return g;
+}
+
+// The heuristics' engine configs (mode A, then the fallback list), finalized ones only.
+std::vector<BackendDescriptor> engine_configs(const Graph& g, int* offered) {
+  std::vector<BackendDescriptor> out;
+  *offered = 0;
+  for (cudnnBackendHeurMode_t mode : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    Result<BackendDescriptor> heur = BackendDescriptor::create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+    if (!heur.is_ok()) continue;
+    const cudnnBackendDescriptor_t graph = g.graph.get();
+    cudnnBackendSetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    cudnnBackendSetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
+    if (cudnnBackendFinalize(heur->get()) != CUDNN_STATUS_SUCCESS) continue;
+    int64_t count = 0;
+    cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr);
+    std::vector<BackendDescriptor> configs;
+    std::vector<cudnnBackendDescriptor_t> raw;
+    for (int64_t i = 0; i < count; ++i) {
+      Result<BackendDescriptor> config = BackendDescriptor::create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+      if (!config.is_ok()) return out;
+      configs.push_back(std::move(config).value());
+      raw.push_back(configs.back().get());
+    }
+    int64_t returned = 0;
+    cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned,
+                             raw.data());
+    *offered += static_cast<int>(returned);
+    for (int64_t i = 0; i < returned; ++i) out.push_back(std::move(configs[static_cast<size_t>(i)]));
+    if (!out.empty()) break;
+  }
+  return out;
+}
+
+struct Buffers {
+  void *x = nullptr, *w = nullptr, *scale = nullptr, *bias = nullptr, *y = nullptr, *workspace = nullptr;
+  size_t y_bytes = 0;
+};
+
+// One plan from `config`, or why not; runs it `iterations` times and returns ms per run.
+Result<double> time_plan(cudnnHandle_t handle, cudnnBackendDescriptor_t config, Buffers& b, int iterations,
+                         int64_t* engine_index) {
+  ASSIGN_OR_RETURN(BackendDescriptor plan, BackendDescriptor::create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR));
+  (void)cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  GRAPH_SET(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &config);
+  RETURN_IF_ERROR(finalize_backend(plan.get(), "execution plan"));
+  int64_t workspace = 0, n = 0;
+  cudnnBackendGetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &workspace);
+  if (workspace > (int64_t{1} << 30)) return unimplemented("workspace over 1 GiB");
+  Result<BackendDescriptor> engine = BackendDescriptor::create(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
+  cudnnBackendDescriptor_t e = engine.is_ok() ? engine->get() : nullptr;
+  if (e && cudnnBackendGetAttribute(config, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &e) ==
+               CUDNN_STATUS_SUCCESS)
+    cudnnBackendGetAttribute(e, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &n, engine_index);
+  if (b.workspace) cudaFree(b.workspace);
+  b.workspace = nullptr;
+  if (workspace > 0) CUDA_RETURN_IF_ERROR(cudaMalloc(&b.workspace, static_cast<size_t>(workspace)));
+  ASSIGN_OR_RETURN(BackendDescriptor pack, BackendDescriptor::create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR));
+  const int64_t uids[] = {kX, kW, kScale, kBias, kY};
+  void* pointers[] = {b.x, b.w, b.scale, b.bias, b.y};
+  GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 5, uids);
+  GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 5, pointers);
+  GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &b.workspace);
+  RETURN_IF_ERROR(finalize_backend(pack.get(), "variant pack"));
+  CUDNN_RETURN_IF_ERROR(cudnnBackendExecute(handle, plan.get(), pack.get()));  // warm-up (and the checked run)
+  CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  cudaEventRecord(start);
+  for (int i = 0; i < iterations; ++i) CUDNN_RETURN_IF_ERROR(cudnnBackendExecute(handle, plan.get(), pack.get()));
+  cudaEventRecord(stop);
+  CUDA_RETURN_IF_ERROR(cudaEventSynchronize(stop));
+  float ms = 0;
+  cudaEventElapsedTime(&ms, start, stop);
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return static_cast<double>(ms) / iterations;
+}
+
+// The layer's integers: X (0..16 for u8, else -8..8), W (-8..8), per-channel scale and bias.
+struct HostData {
+  std::vector<int> x, w;
+  std::vector<float> scale, bias;
+};
+HostData make_data(const Layer& l, int n, bool unsigned_x, std::mt19937& rng) {
+  HostData d;
+  std::uniform_int_distribution<int> sx(unsigned_x ? 0 : -8, unsigned_x ? 16 : 8), sw(-8, 8);
+  d.x.resize(static_cast<size_t>(n) * l.c * l.hw * l.hw);
+  d.w.resize(static_cast<size_t>(l.k) * l.c * l.rs * l.rs);
+  for (int& v : d.x) v = sx(rng);
+  for (int& v : d.w) v = sw(rng);
+  const float base = 1.0f / std::sqrt(static_cast<float>(l.c * l.rs * l.rs));
+  for (int k = 0; k < l.k; ++k) {
+    d.scale.push_back(base * (0.5f + 0.5f * static_cast<float>(k % 7) / 7.0f));
+    d.bias.push_back(0.5f * static_cast<float>(k % 11 - 5));
+  }
+  return d;
+}
+
+// What the graph should write at NHWC output index (nn, k, oy, ox), before rounding to Y's type.
+float reference(const Layer& l, const HostData& d, int nn, int k, int oy, int ox) {
+  const int pad = l.rs / 2;
+  long long acc = 0;
+  for (int r = 0; r < l.rs; ++r)
+    for (int s = 0; s < l.rs; ++s) {
+      const int iy = oy * l.stride - pad + r, ix = ox * l.stride - pad + s;
+      if (iy < 0 || ix < 0 || iy >= l.hw || ix >= l.hw) continue;
+      const size_t xo = ((static_cast<size_t>(nn) * l.hw + iy) * l.hw + ix) * l.c;
+      const size_t wo = ((static_cast<size_t>(k) * l.rs + r) * l.rs + s) * l.c;
+      for (int c = 0; c < l.c; ++c) acc += static_cast<long long>(d.x[xo + c]) * d.w[wo + c];
+    }
+  return std::max(0.0f, static_cast<float>(acc) * d.scale[k] + d.bias[k]);
+}
+
+// Largest error at `samples` random outputs, relative to what Y's type can hold: integers
+// count in units (1 = one rounding step), fp16 and e4m3 relative to the value.
+double check(const Layer& l, const HostData& d, const Types& t, int n, const void* y, std::mt19937& rng) {
+  const int out_hw = (l.hw + 2 * (l.rs / 2) - l.rs) / l.stride + 1;
+  const size_t eb = element_bytes(t.y);
+  double worst = 0;
+  for (int i = 0; i < 256; ++i) {
+    const int nn = static_cast<int>(rng() % n), k = static_cast<int>(rng() % l.k);
+    const int oy = static_cast<int>(rng() % out_hw), ox = static_cast<int>(rng() % out_hw);
+    const size_t index = ((static_cast<size_t>(nn) * out_hw + oy) * out_hw + ox) * l.k + k;
+    unsigned char bytes[2] = {0, 0};
+    cudaMemcpy(bytes, static_cast<const char*>(y) + index * eb, eb, cudaMemcpyDeviceToHost);
+    const float got = decode(t.y, bytes), want = reference(l, d, nn, k, oy, ox);
+    double err;
+    if (t.y == CUDNN_DATA_INT8 || t.y == CUDNN_DATA_UINT8)
+      err = std::fabs(got - std::min(want, t.y == CUDNN_DATA_INT8 ? 127.0f : 255.0f));
+    else
+      err = std::fabs(got - std::min(want, t.y == CUDNN_DATA_FP8_E4M3 ? 448.0f : 65504.0f)) / std::max(1.0f, want);
+    worst = std::max(worst, err);
+  }
+  return worst;
+}
+
+Status upload(void* dst, const std::vector<unsigned char>& bytes) {
+  return cuda_status(cudaMemcpy(dst, bytes.data(), bytes.size(), cudaMemcpyHostToDevice), "cudaMemcpy");
+}
+
+// One line: the layer at one storage type.
+void probe(cudnnHandle_t handle, const Layer& l, const Types& t, int n, int iterations, int max_configs, Buffers& b,
+           std::mt19937& rng) {
+  const int out_hw = (l.hw + 2 * (l.rs / 2) - l.rs) / l.stride + 1;
+  const double ops = 2.0 * n * l.k * l.c * l.rs * l.rs * out_hw * out_hw;
+  std::printf("{\"layer\":\"%s\",\"types\":\"%s\",\"batch\":%d", l.name, t.name, n);
+  const HostData d = make_data(l, n, t.x == CUDNN_DATA_UINT8, rng);
+  std::vector<unsigned char> bytes;
+  encode(t.x, d.x, bytes);
+  Status s = upload(b.x, bytes);
+  encode(t.w, d.w, bytes);
+  if (s.is_ok()) s = upload(b.w, bytes);
+  if (s.is_ok()) s = cuda_status(cudaMemcpy(b.scale, d.scale.data(), d.scale.size() * 4, cudaMemcpyHostToDevice), "scale");
+  if (s.is_ok()) s = cuda_status(cudaMemcpy(b.bias, d.bias.data(), d.bias.size() * 4, cudaMemcpyHostToDevice), "bias");
+  Result<Graph> g = s.is_ok() ? build_graph(handle, l, n, t) : Result<Graph>(s);
+  if (!g.is_ok()) {
+    std::printf(",\"error\":\"%s\"}\n", g.status().message().c_str());
+    return;
+  }
+  int offered = 0, finalized = 0;
+  std::vector<BackendDescriptor> configs = engine_configs(*g, &offered);
+  double best = 0, worst_error = 0;
+  int64_t best_engine = -1;
+  std::string last_error;
+  for (size_t i = 0; i < configs.size() && finalized < max_configs; ++i) {
+    int64_t engine = -1;
+    cudaMemset(b.y, 0x55, b.y_bytes);  // an engine that writes nothing fails the check
+    Result<double> ms = time_plan(handle, configs[i].get(), b, iterations, &engine);
+    if (!ms.is_ok()) {
+      last_error = ms.status().message();
+      continue;
+    }
+    ++finalized;
+    worst_error = std::max(worst_error, check(l, d, t, n, b.y, rng));
+    if (best == 0 || *ms < best) best = *ms, best_engine = engine;
+  }
+  std::printf(",\"offered\":%d,\"finalized\":%d", offered, finalized);
+  if (finalized > 0)
+    std::printf(",\"best_ms\":%.4f,\"tops\":%.1f,\"engine\":%lld,\"max_error\":%.4g", best, ops / (best * 1e-3) / 1e12,
+                static_cast<long long>(best_engine), worst_error);
+  if (!last_error.empty()) {
+    for (char& c : last_error)
+      if (c == '"' || c == '\\' || c == '\n') c = '\'';
+    std::printf(",\"last_refusal\":\"%s\"", last_error.c_str());
+  }
+  std::printf("}\n");
+  std::fflush(stdout);
+}
+
+int run(int argc, char** argv) {
+  int n = 256, iterations = 20, max_configs = 8;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const int v = std::atoi(argv[i + 1]);
+    if (flag == "--batch") n = v;
+    else if (flag == "--iterations") iterations = v;
+    else if (flag == "--configs") max_configs = v;
+    else {
+      std::fprintf(stderr, "usage: bench_cudnn_quant_probe [--batch N] [--iterations N] [--configs N]\n");
+      return 2;
+    }
+  }
+  cudnnHandle_t handle = nullptr;
+  if (cudnnCreate(&handle) != CUDNN_STATUS_SUCCESS) {
+    std::fprintf(stderr, "cudnnCreate failed (no GPU?)\n");
+    return 1;
+  }
+  cudaDeviceProp prop{};
+  cudaGetDeviceProperties(&prop, 0);
+  std::printf("{\"gpu\":\"%s\",\"sm\":%d%d,\"cudnn\":%zu}\n", prop.name, prop.major, prop.minor, cudnnGetVersion());
+  std::mt19937 rng(7);
+  for (const Layer& l : kLayers) {
+    const int out_hw = (l.hw + 2 * (l.rs / 2) - l.rs) / l.stride + 1;
+    Buffers b;
+    b.y_bytes = static_cast<size_t>(n) * l.k * out_hw * out_hw * 2;
+    const size_t x_bytes = static_cast<size_t>(n) * l.c * l.hw * l.hw * 2, w_bytes = size_t{2} * l.k * l.c * l.rs * l.rs;
+    if (cudaMalloc(&b.x, x_bytes) != cudaSuccess || cudaMalloc(&b.w, w_bytes) != cudaSuccess ||
+        cudaMalloc(&b.scale, l.k * 4) != cudaSuccess || cudaMalloc(&b.bias, l.k * 4) != cudaSuccess ||
+        cudaMalloc(&b.y, b.y_bytes) != cudaSuccess) {
+      std::fprintf(stderr, "out of GPU memory at %s\n", l.name);
+      return 1;
+    }
+    for (const Types& t : kTypes) probe(handle, l, t, n, iterations, max_configs, b, rng);
+    for (void* p : {b.x, b.w, b.scale, b.bias, b.y, b.workspace}) cudaFree(p);
+  }
+  cudnnDestroy(handle);
+  return 0;
+}
+
+}  // namespace
+}  // namespace inferd::cuda
+
+int main(int argc, char** argv) { return inferd::cuda::run(argc, argv); }
