@@ -10,6 +10,7 @@
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/nvjpeg_api.h"
+#include "backends/cuda/nvjpeg_memory.h"
 
 namespace inferd::cuda {
 namespace {
@@ -64,13 +65,13 @@ Status check_batch(std::span<const ImageDecodeJob> jobs, const SampleTransform& 
 
 class GpuJpegDecoder final : public BatchImageDecoder {
  public:
-  GpuJpegDecoder(const NvjpegApi* api, int gpu) : api_(api), gpu_(gpu) {}
+  GpuJpegDecoder(const NvjpegApi* api, int gpu) : api_(api), gpu_(gpu), memory_(gpu) {}
   GpuJpegDecoder(const GpuJpegDecoder&) = delete;
   GpuJpegDecoder& operator=(const GpuJpegDecoder&) = delete;
 
   ~GpuJpegDecoder() override {
     // Release paths: nothing to tell a caller, and each object is released independently.
-    if (scratch_) (void)cudaFree(scratch_);
+    if (scratch_) (void)cudaFree(scratch_);  // stream-ordered memory, freed as any other here
     if (jpeg_stream_) (void)api_->stream_destroy(jpeg_stream_);
     if (hw_state_) (void)api_->state_destroy(hw_state_);
     if (hw_handle_) (void)api_->destroy(hw_handle_);
@@ -81,7 +82,9 @@ class GpuJpegDecoder final : public BatchImageDecoder {
 
   Status init() {
     CUDA_RETURN_IF_ERROR(cudaSetDevice(gpu_));
-    RETURN_IF_ERROR(library_status("nvjpegCreateSimple", api_->create_simple(&handle_)));
+    RETURN_IF_ERROR(memory_.keep_pool_memory());
+    RETURN_IF_ERROR(library_status(api_->create_ex_v2 ? "nvjpegCreateExV2" : "nvjpegCreateSimple",
+                                   create_handle(nvjpeg::kBackendDefault, &handle_)));
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &state_)));
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &batched_state_)));
     // The JPEG engines: absent on most GPUs, where nvjpegCreateEx refuses the backend.
@@ -92,7 +95,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
     if (!wanted.empty() && wanted != "default" && wanted != "hardware")
       return invalid_argument("INFERD_NVJPEG_BACKEND must be default or hardware, not '" + wanted + "'");
     if (wanted == "default") return Status::ok();
-    if (api_->create_ex(nvjpeg::kBackendHardware, nullptr, nullptr, 0, &hw_handle_) != nvjpeg::kSuccess) {
+    if (create_handle(nvjpeg::kBackendHardware, &hw_handle_) != nvjpeg::kSuccess) {
       hw_handle_ = nullptr;
       if (wanted == "hardware")
         return failed_precondition("INFERD_NVJPEG_BACKEND=hardware, but this GPU has no JPEG engines nvJPEG can use");
@@ -100,6 +103,14 @@ class GpuJpegDecoder final : public BatchImageDecoder {
     }
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate (hardware)", api_->state_create(hw_handle_, &hw_state_)));
     return library_status("nvjpegJpegStreamCreate", api_->stream_create(hw_handle_, &jpeg_stream_));
+  }
+
+  // A handle whose buffers come from memory_ (nvjpeg_memory.h), or from nvJPEG's own
+  // allocators where the library has no nvjpegCreateExV2.
+  NvjpegStatus create_handle(int backend, NvjpegHandle* handle) {
+    if (api_->create_ex_v2) return api_->create_ex_v2(backend, memory_.device(), memory_.pinned(), 0, handle);
+    return backend == nvjpeg::kBackendDefault ? api_->create_simple(handle)
+                                              : api_->create_ex(backend, nullptr, nullptr, 0, handle);
   }
 
   std::string_view backend_name() const override { return hw_handle_ ? "nvjpeg hardware" : "nvjpeg default"; }
@@ -139,6 +150,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
 
   const NvjpegApi* api_;
   int gpu_;
+  NvjpegMemory memory_;  // outlives the handles below (they are destroyed in ~GpuJpegDecoder)
   NvjpegHandle handle_ = nullptr;        // default backend: headers, single decodes, what the engines refuse
   NvjpegState state_ = nullptr;          // single decodes
   NvjpegState batched_state_ = nullptr;  // batched decodes on handle_
@@ -210,15 +222,16 @@ Status GpuJpegDecoder::plan(std::span<const ImageDecodeJob> jobs, std::vector<St
   return Status::ok();
 }
 
+// Stream-ordered, as nvJPEG's own buffers (nvjpeg_memory.h): the old scratch is released
+// after the work queued on `stream` that may still read it, and a cudaFree, which would
+// wait for every instance's work on the device, is never called here.
 Status GpuJpegDecoder::reserve(size_t bytes, cudaStream_t stream) {
   if (bytes <= scratch_bytes_) return Status::ok();
-  // The previous call's kernels may still read the old scratch.
-  CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream));
-  if (scratch_) CUDA_RETURN_IF_ERROR(cudaFree(scratch_));
+  if (scratch_) CUDA_RETURN_IF_ERROR(cudaFreeAsync(scratch_, stream));
   scratch_ = nullptr;
   scratch_bytes_ = 0;
   const size_t grown = bytes + bytes / 4;  // headroom: the next batch's photos differ a little
-  if (cudaMalloc(&scratch_, grown) != cudaSuccess) {
+  if (cudaMallocAsync(&scratch_, grown, stream) != cudaSuccess) {
     (void)cudaGetLastError();  // not sticky: clear it for later checks
     scratch_ = nullptr;
     return resource_exhausted("GPU JPEG decode: cannot allocate " + std::to_string(grown) +

@@ -30,6 +30,7 @@ const char* bind_all(void* library, NvjpegApi& api) {
     return "nvjpegJpegStreamParseHeader";
   if (!bind_symbol(library, "nvjpegDecodeBatchedSupported", api.batched_supported))
     return "nvjpegDecodeBatchedSupported";
+  if (!bind_symbol(library, "nvjpegCreateExV2", api.create_ex_v2)) api.create_ex_v2 = nullptr;  // optional
   return nullptr;
 }
 

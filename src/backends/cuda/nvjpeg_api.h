@@ -49,10 +49,21 @@ struct NvjpegImage {
   size_t pitch[nvjpeg::kMaxComponents];
 };
 
+// nvjpegDevAllocatorV2_t and nvjpegPinnedAllocatorV2_t, which have the same layout: a
+// stream-ordered allocation and release with the allocator's own context; 0 is success.
+struct NvjpegAllocatorV2 {
+  int (*allocate)(void* ctx, void** ptr, size_t size, cudaStream_t stream);
+  int (*release)(void* ctx, void* ptr, size_t size, cudaStream_t stream);
+  void* ctx;
+};
+
 struct NvjpegApi {
   NvjpegStatus (*create_simple)(NvjpegHandle*);  // nvjpegCreateSimple
   NvjpegStatus (*create_ex)(int backend, void* dev_allocator, void* pinned_allocator, unsigned flags,
                             NvjpegHandle*);                  // nvjpegCreateEx
+  // nvjpegCreateExV2; null where the library lacks it (then create_ex with the default allocators).
+  NvjpegStatus (*create_ex_v2)(int backend, NvjpegAllocatorV2* dev_allocator, NvjpegAllocatorV2* pinned_allocator,
+                               unsigned flags, NvjpegHandle*) = nullptr;
   NvjpegStatus (*destroy)(NvjpegHandle);                     // nvjpegDestroy
   NvjpegStatus (*state_create)(NvjpegHandle, NvjpegState*);  // nvjpegJpegStateCreate
   NvjpegStatus (*state_destroy)(NvjpegState);                // nvjpegJpegStateDestroy
