@@ -14,6 +14,15 @@ for lib in libdnnl.so.2 libprotobuf.so.32 libturbojpeg.so.0 libspng.so.0 libboos
   path=$(ldd build/inferd | awk -v l=$lib '$1 == l {print $3}')
   [ -n "$path" ] && cp -L "$path" device-assets/lib/
 done
+# nginx, for bench/gpu_overhead.sh's comparison (the device machine has none): the binary
+# and the libraries it needs beyond the C library.
+if command -v nginx >/dev/null; then
+  mkdir -p device-assets/nginx/lib; cp "$(command -v nginx)" device-assets/nginx/
+  for lib in libpcre2-8.so.0 libssl.so.3 libcrypto.so.3 libcrypt.so.1 libz.so.1; do
+    path=$(ldd "$(command -v nginx)" | awk -v l=$lib '$1 == l {print $3}')
+    [ -n "$path" ] && cp -L "$path" device-assets/nginx/lib/
+  done
+fi
 cp ../shared/tools/peer_torch.py device-assets/
 cp -r "$shared/labels" device-assets/assets/
 for d in imagenet_sample seed_gre caffe winml opencv darknet misc; do
