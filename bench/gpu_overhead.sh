@@ -18,7 +18,8 @@ repo=/tmp/serve-repo
 photos=$INFERD_ASSETS/images/imagenet_sample
 jsonl=$out/overhead.jsonl; : > "$jsonl"
 
-ngx=/tmp/gpu-overhead-nginx; mkdir -p $ngx
+# Debian's nginx creates its temporary folders under /var/lib/nginx, which a bare machine lacks.
+ngx=/tmp/gpu-overhead-nginx; mkdir -p $ngx /var/lib/nginx
 cat > $ngx/nginx.conf <<NGINX
 worker_processes 2;
 pid $ngx/nginx.pid;
