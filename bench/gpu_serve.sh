@@ -15,11 +15,13 @@
 # (several, as 16,64: inferd runs each, inferd-MODE[-iN]-bM.jsonl; the peer takes the last),
 # --parts inferd,peer,decode (what to run), --decodes cpu,auto,gpu, --instances 4 (contexts on
 # the GPU; several, as 4,8,16, run each decode mode at each count: inferd-MODE-iN.jsonl),
-# --decoders 1,2 (nvJPEG decoder threads of the decode ceiling; one line of decode.jsonl each).
+# --decoders 1,2 (nvJPEG decoder threads of the decode ceiling; one line of decode.jsonl each),
+# --client-threads 1 (event-loop threads of `inferd bench`, which shares the host: its own part
+# in the tail is what more of them would show).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-serve-out}; mkdir -p "$out"
 levels=1,8,64,256,1024; seconds=5; max_batch=64; max_batches=64; parts=inferd,peer,decode; decodes=cpu,auto,gpu
-instance_counts=${instances:-4}; decoders=1,2
+instance_counts=${instances:-4}; decoders=1,2; client_threads=1
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --decodes) decodes=$2; shift ;;
     --instances) instance_counts=$2; shift ;;
     --decoders) decoders=$2; shift ;;
+    --client-threads) client_threads=$2; shift ;;
     *) echo "gpu_serve.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -46,6 +49,7 @@ wait_ready() {  # URL, seconds
 }
 load() {  # URL NAME OUTFILE
   timeout $((seconds * 10 + 60)) $inferd bench -m POST --images "$photos" --sweep "$levels" -z ${seconds}s \
+    --threads "$client_threads" \
     --warmup 1s --name "$2" --json --quiet "$1" >> "$3" 2>> "$log"
 }
 
