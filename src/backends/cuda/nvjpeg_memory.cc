@@ -14,9 +14,13 @@ NvjpegMemory::NvjpegMemory(int gpu) : gpu_(gpu) {
 
 NvjpegMemory::~NvjpegMemory() {
   std::lock_guard<std::mutex> lock(mutex_);
-  // A release path: nothing to report to. The decoder's streams are idle by now.
+  // A release path: nothing to report to. A block's copies are waited for before it goes
+  // (the decoder's streams should be idle by now; this makes sure).
   cached_.clear([](const PinnedBlock& b) {
-    if (b.released) (void)cudaEventDestroy(b.released);
+    if (b.released) {
+      (void)cudaEventSynchronize(b.released);
+      (void)cudaEventDestroy(b.released);
+    }
     (void)cudaFreeHost(b.ptr);
   });
 }
