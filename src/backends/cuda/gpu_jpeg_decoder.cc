@@ -4,12 +4,14 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "backends/cuda/cuda_common.h"
 #include "backends/cuda/cuda_kernels.h"
 #include "backends/cuda/nvjpeg_api.h"
+#include "backends/cuda/nvjpeg_batched_states.h"
 #include "backends/cuda/nvjpeg_memory.h"
 
 namespace inferd::cuda {
@@ -73,9 +75,9 @@ class GpuJpegDecoder final : public BatchImageDecoder {
     // Release paths: nothing to tell a caller, and each object is released independently.
     if (scratch_) (void)cudaFree(scratch_);  // stream-ordered memory, freed as any other here
     if (jpeg_stream_) (void)api_->stream_destroy(jpeg_stream_);
-    if (hw_state_) (void)api_->state_destroy(hw_state_);
+    hw_states_.reset();  // states before the handles that made them
+    states_.reset();
     if (hw_handle_) (void)api_->destroy(hw_handle_);
-    if (batched_state_) (void)api_->state_destroy(batched_state_);
     if (state_) (void)api_->state_destroy(state_);
     if (handle_) (void)api_->destroy(handle_);
   }
@@ -86,7 +88,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
     RETURN_IF_ERROR(library_status(api_->create_ex_v2 ? "nvjpegCreateExV2" : "nvjpegCreateSimple",
                                    create_handle(nvjpeg::kBackendDefault, &handle_)));
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &state_)));
-    RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &batched_state_)));
+    states_ = std::make_unique<BatchedStates>(api_, handle_);
     // The JPEG engines: absent on most GPUs, where nvjpegCreateEx refuses the backend.
     // INFERD_NVJPEG_BACKEND=default leaves them unused (every image on the CUDA cores, for
     // measuring one against the other), =hardware requires them.
@@ -101,7 +103,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
         return failed_precondition("INFERD_NVJPEG_BACKEND=hardware, but this GPU has no JPEG engines nvJPEG can use");
       return Status::ok();
     }
-    RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate (hardware)", api_->state_create(hw_handle_, &hw_state_)));
+    hw_states_ = std::make_unique<BatchedStates>(api_, hw_handle_);
     return library_status("nvjpegJpegStreamCreate", api_->stream_create(hw_handle_, &jpeg_stream_));
   }
 
@@ -143,7 +145,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
   Status reserve(size_t bytes, cudaStream_t stream);
   bool hardware_supports(const ImageDecodeJob& job);
   void decode_pending(std::vector<Status>& statuses, cudaStream_t stream);
-  void decode_group(NvjpegHandle handle, NvjpegState state, int& initialized, const std::vector<size_t>& group,
+  void decode_group(NvjpegHandle handle, BatchedStates& states, const std::vector<size_t>& group,
                     std::vector<Status>& statuses, cudaStream_t stream);
   Status preprocess(std::span<const ImageDecodeJob> jobs, const SampleTransform& transform, const TensorView& batch,
                     const std::vector<Status>& statuses, cudaStream_t stream);
@@ -153,11 +155,9 @@ class GpuJpegDecoder final : public BatchImageDecoder {
   NvjpegMemory memory_;  // outlives the handles below (they are destroyed in ~GpuJpegDecoder)
   NvjpegHandle handle_ = nullptr;        // default backend: headers, single decodes, what the engines refuse
   NvjpegState state_ = nullptr;          // single decodes
-  NvjpegState batched_state_ = nullptr;  // batched decodes on handle_
-  int batched_size_ = 0;                 // the batch size batched_state_ is initialized for (0: none)
-  NvjpegHandle hw_handle_ = nullptr;     // the JPEG engines, when the GPU has them
-  NvjpegState hw_state_ = nullptr;
-  int hw_batched_size_ = 0;
+  std::unique_ptr<BatchedStates> states_;  // batched decodes on handle_, per batch size
+  NvjpegHandle hw_handle_ = nullptr;       // the JPEG engines, when the GPU has them
+  std::unique_ptr<BatchedStates> hw_states_;
   NvjpegJpegStream jpeg_stream_ = nullptr;  // header parses for the engines' support check
   void* scratch_ = nullptr;                 // decoded RGB of the batch's images, grow-only
   size_t scratch_bytes_ = 0;
@@ -252,15 +252,14 @@ void GpuJpegDecoder::decode_pending(std::vector<Status>& statuses, cudaStream_t 
   std::vector<size_t> engines, others;  // indices into pending_
   for (size_t k = 0; k < pending_.size(); ++k)
     (hw_handle_ && hardware_supports(*jobs_[pending_[k].job]) ? engines : others).push_back(k);
-  if (!engines.empty()) decode_group(hw_handle_, hw_state_, hw_batched_size_, engines, statuses, stream);
-  if (!others.empty()) decode_group(handle_, batched_state_, batched_size_, others, statuses, stream);
+  if (!engines.empty()) decode_group(hw_handle_, *hw_states_, engines, statuses, stream);
+  if (!others.empty()) decode_group(handle_, *states_, others, statuses, stream);
 }
 
 // One batched call for `group`; when it fails, each image alone on the default backend,
 // so that only the images nvJPEG refuses fail.
-void GpuJpegDecoder::decode_group(NvjpegHandle handle, NvjpegState state, int& initialized,
-                                  const std::vector<size_t>& group, std::vector<Status>& statuses,
-                                  cudaStream_t stream) {
+void GpuJpegDecoder::decode_group(NvjpegHandle handle, BatchedStates& states, const std::vector<size_t>& group,
+                                  std::vector<Status>& statuses, cudaStream_t stream) {
   data_.clear();
   lengths_.clear();
   images_.clear();
@@ -271,16 +270,12 @@ void GpuJpegDecoder::decode_group(NvjpegHandle handle, NvjpegState state, int& i
     images_.push_back(pending_[k].image);
   }
   const int n = static_cast<int>(group.size());
-  NvjpegStatus status = nvjpeg::kSuccess;
-  if (initialized != n) {
-    // max_cpu_threads is unused by current nvJPEG but must be positive.
-    status = api_->batched_initialize(handle, state, n, 1, nvjpeg::kOutputRgbi);
-    initialized = status == nvjpeg::kSuccess ? n : 0;
-  }
+  NvjpegState state = nullptr;
+  NvjpegStatus status = states.get(n, &state);
   if (status == nvjpeg::kSuccess)
     status = api_->batched_decode(handle, state, data_.data(), lengths_.data(), images_.data(), stream);
   if (status == nvjpeg::kSuccess) return;
-  initialized = 0;  // initialize the state again before its next batch
+  states.forget(n);  // a state a failed decode leaves behind is made afresh for the next batch
   for (size_t i = 0; i < group.size(); ++i) {
     const NvjpegStatus one =
         api_->decode(handle_, state_, data_[i], lengths_[i], nvjpeg::kOutputRgbi, &images_[i], stream);
