@@ -13,6 +13,7 @@ set -uo pipefail
 out=${OUT:-/tmp/gpu-overhead}; mkdir -p "$out"
 log=$out/log.txt
 . "$(dirname "$0")/gpu_env.sh"
+. "$(dirname "$0")/lib.sh"
 repo=/tmp/serve-repo
 [ -d $repo ] || { echo "gpu_overhead.sh: run bench/gpu_serve.sh first (no $repo)" >> "$log"; exit 1; }
 photos=$INFERD_ASSETS/images/imagenet_sample
@@ -35,7 +36,8 @@ LD_LIBRARY_PATH=$PWD/device-assets/nginx/lib device-assets/nginx/nginx -c $ngx/n
   >> "$log" 2>&1 & nginx=$!
 sed -i 's/^max_batch = .*/max_batch = 8/; s/^count = .*/count = 8/' $repo/resnet50/config.toml
 $inferd serve --model-repository $repo --port 18701 --quiet 2>> "$log" & server=$!
-for _ in $(seq 600); do curl -sf http://127.0.0.1:18701/v2/health/ready >/dev/null && break; sleep 0.2; done
+# The plan is cached by gpu_serve.sh; 120 s covers a rebuild all the same.
+wait_ready 18701 120 2>> "$log" || { kill $server $nginx; exit 1; }
 curl -s -XPOST 'http://127.0.0.1:18701/v1/noop?device=1' >> "$log"; echo >> "$log"
 
 load() {  # NAME URL CONCURRENCY [bench args...]

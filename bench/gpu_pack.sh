@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
 # Packs what bench/gpu.sh needs on the GPU machine into device-assets/ (git-ignored, carried
-# by the device tool): inferd, test_gpu and the cuDNN quantized-convolution probe built here with the CUDA backend, the shared
-# libraries a bare CUDA image lacks, the GPU peer, and the shared test assets the gpu tests
-# read (labels, photos, the ImageNet sample: never committed).
+# by the device tool): inferd, test_gpu and the cuDNN quantized-convolution probe built here
+# with the CUDA backend, the shared libraries a bare CUDA image lacks, nginx, the GPU peer, and
+# the shared test assets the gpu tests read (labels, photos, the ImageNet sample: never
+# committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${INFERD_ASSETS:-../shared/assets}
 cmake --build build --target inferd test_gpu bench_cudnn_quant_probe >/dev/null
 rm -rf device-assets; mkdir -p device-assets/lib device-assets/assets/images
 cp build/inferd build/tests/test_gpu build/bench/bench_cudnn_quant_probe device-assets/
-for lib in libdnnl.so.2 libprotobuf.so.32 libturbojpeg.so.0 libspng.so.0 libboost_json.so.1.81.0 libOpenCL.so.1 \
-           libgomp.so.1; do
-  path=$(ldd build/inferd | awk -v l=$lib '$1 == l {print $3}')
-  [ -n "$path" ] && cp -L "$path" device-assets/lib/
-done
+copy_libs() {  # BINARY DEST LIB...: the named libraries BINARY loads here, copied into DEST
+  local binary=$1 dest=$2 lib path; shift 2
+  for lib in "$@"; do
+    path=$(ldd "$binary" | awk -v l=$lib '$1 == l {print $3}')
+    [ -n "$path" ] && cp -L "$path" "$dest/"
+  done
+  return 0
+}
+copy_libs build/inferd device-assets/lib libdnnl.so.2 libprotobuf.so.32 libturbojpeg.so.0 libspng.so.0 \
+  libboost_json.so.1.81.0 libOpenCL.so.1 libgomp.so.1
 # nginx, for bench/gpu_overhead.sh's comparison (the device machine has none): the binary
 # and the libraries it needs beyond the C library.
 if command -v nginx >/dev/null; then
   mkdir -p device-assets/nginx/lib; cp "$(command -v nginx)" device-assets/nginx/
-  for lib in libpcre2-8.so.0 libssl.so.3 libcrypto.so.3 libcrypt.so.1 libz.so.1; do
-    path=$(ldd "$(command -v nginx)" | awk -v l=$lib '$1 == l {print $3}')
-    [ -n "$path" ] && cp -L "$path" device-assets/nginx/lib/
-  done
+  copy_libs "$(command -v nginx)" device-assets/nginx/lib libpcre2-8.so.0 libssl.so.3 libcrypto.so.3 libcrypt.so.1 \
+    libz.so.1
 fi
 cp ../shared/tools/peer_torch.py device-assets/
 cp -r "$shared/labels" device-assets/assets/

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,8 +87,9 @@ float decode(cudnnDataType_t t, const unsigned char* p) {
 enum Uid : int64_t { kX = 1, kW, kScale, kBias, kY, kT0 = 100, kT1, kT2 };
 
 struct Graph {
-  std::vector<BackendDescriptor> keep;  // tensors and the descriptors operations use
-  std::vector<BackendDescriptor> ops;   // in execution order
+  std::map<int64_t, BackendDescriptor> tensors;  // by unique id
+  std::vector<BackendDescriptor> keep;           // the descriptors operations use
+  std::vector<BackendDescriptor> ops;            // in execution order
   BackendDescriptor graph;
 };
 
@@ -103,17 +105,12 @@ Status add_tensor(Graph& g, int64_t uid, cudnnDataType_t type, std::array<int64_
   GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &alignment);
   GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &is_virtual);
   RETURN_IF_ERROR(finalize_backend(t.get(), "tensor"));
-  g.keep.push_back(std::move(t));
+  g.tensors.emplace(uid, std::move(t));
   return Status::ok();
 }
 cudnnBackendDescriptor_t find(const Graph& g, int64_t uid) {
-  for (const BackendDescriptor& d : g.keep) {
-    int64_t id = 0, n = 0;
-    if (cudnnBackendGetAttribute(d.get(), CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &n, &id) ==
-            CUDNN_STATUS_SUCCESS && id == uid)
-      return d.get();
-  }
-  return nullptr;
+  const auto it = g.tensors.find(uid);
+  return it == g.tensors.end() ? nullptr : it->second.get();
 }
 
 Status add_pointwise(Graph& g, cudnnPointwiseMode_t mode, int64_t in, int64_t other, int64_t out) {
@@ -184,7 +181,7 @@ Result<Graph> build_graph(cudnnHandle_t handle, const Layer& l, int n, const Typ
   return g;
 }
 
-// The heuristics' engine configs (mode A, then the fallback list), finalized ones only.
+// The heuristics' engine configs: mode A's, or the fallback list where mode A offers none.
 std::vector<BackendDescriptor> engine_configs(const Graph& g, int* offered) {
   std::vector<BackendDescriptor> out;
   *offered = 0;

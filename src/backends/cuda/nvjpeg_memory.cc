@@ -1,7 +1,6 @@
 #include "backends/cuda/nvjpeg_memory.h"
 
 #include <cstdint>
-#include <string>
 
 #include "backends/cuda/cuda_common.h"
 

@@ -1,8 +1,8 @@
 // Memory for nvJPEG that never stalls the GPU. nvJPEG's default allocators grow its
 // buffers with cudaFree/cudaFreeHost, and both wait for the whole device: with several
 // server instances decoding on one GPU, every growth (a batch of larger photos than any
-// before) held up every instance's work, the 33-45 ms maxima of the serving benchmark
-// (docs/benchmarks.md, "Max batch against the tail"). Instead:
+// before) held up every instance's work. (Measured on an H100, this did not change the
+// serving tail: docs/benchmarks.md, "Max batch against the tail".) Instead:
 //   - device memory is stream-ordered (cudaMallocAsync / cudaFreeAsync on the stream
 //     nvJPEG names), from the device's default pool, which is told to keep what it is
 //     given back rather than return it to the driver at every synchronization;
