@@ -7,6 +7,8 @@
 // For each: how many engine configs the heuristics offer, how many finalize, the fastest's
 // time and tera-operations per second, and on a small layer the largest difference from a
 // host reference of the same integers. One JSON line per (layer, type) on stdout.
+// "u8-128>s8" asks whether uint8 levels (a ReLU's output on the CPU's grid) can run on the
+// int8 engines shifted by -128 with a per-position bias (Types::shifted).
 //   bench_cudnn_quant_probe [--batch 256] [--iterations 20] [--configs 8]
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
@@ -38,10 +40,17 @@ constexpr Layer kLayers[] = {
     {"res4_1x1_down", 1024, 14, 256, 1, 1}, {"res5_3x3", 512, 7, 512, 3, 1}, {"res5_1x1_up", 512, 7, 2048, 1, 1},
 };
 
-// Storage types of X, W and Y, the convolution's compute type.
+// Storage types of X, W and Y, the convolution's compute type. `shifted`: X holds uint8
+// levels stored as int8 (q - 128), cuDNN having no engine for uint8 input on sm_90; the
+// convolution is still exact because the shift's contribution, 128 x the sum of the weights
+// each output sees (fewer at the borders, where the window leaves the image), is added back
+// through a bias of shape [1, K, Ho, Wo] (a "bias map", broadcast over the batch) instead
+// of [1, K, 1, 1]. Whether the engines take such a bias, and at what speed, decides how a
+// GPU INT8 plan stores a ReLU's output (docs/quantization.md).
 struct Types {
   const char* name;
   cudnnDataType_t x, w, y, compute;
+  bool shifted = false;
 };
 constexpr Types kTypes[] = {
     {"fp16", CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DATA_FLOAT},
@@ -50,6 +59,7 @@ constexpr Types kTypes[] = {
     {"u8>u8", CUDNN_DATA_UINT8, CUDNN_DATA_INT8, CUDNN_DATA_UINT8, CUDNN_DATA_INT32},
     {"e4m3>e4m3", CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FLOAT},
     {"e4m3>f16", CUDNN_DATA_FP8_E4M3, CUDNN_DATA_FP8_E4M3, CUDNN_DATA_HALF, CUDNN_DATA_FLOAT},
+    {"u8-128>s8", CUDNN_DATA_INT8, CUDNN_DATA_INT8, CUDNN_DATA_INT8, CUDNN_DATA_INT32, true},
 };
 
 size_t element_bytes(cudnnDataType_t t) { return t == CUDNN_DATA_HALF ? 2 : (t == CUDNN_DATA_FLOAT ? 4 : 1); }
@@ -138,10 +148,11 @@ Result<Graph> build_graph(cudnnHandle_t handle, const Layer& l, int n, const Typ
   Graph g;
   const int64_t pad = l.rs / 2, out_hw = (l.hw + 2 * pad - l.rs) / l.stride + 1;
   const std::array<int64_t, 4> ydims{n, l.k, out_hw, out_hw}, kdims{1, l.k, 1, 1};
+  const std::array<int64_t, 4> bias_dims{1, l.k, t.shifted ? out_hw : 1, t.shifted ? out_hw : 1};
   RETURN_IF_ERROR(add_tensor(g, kX, t.x, {n, l.c, l.hw, l.hw}, false));
   RETURN_IF_ERROR(add_tensor(g, kW, t.w, {l.k, l.c, l.rs, l.rs}, false));
   RETURN_IF_ERROR(add_tensor(g, kScale, CUDNN_DATA_FLOAT, kdims, false));
-  RETURN_IF_ERROR(add_tensor(g, kBias, CUDNN_DATA_FLOAT, kdims, false));
+  RETURN_IF_ERROR(add_tensor(g, kBias, CUDNN_DATA_FLOAT, bias_dims, false));
   RETURN_IF_ERROR(add_tensor(g, kY, t.y, ydims, false));
   for (int64_t uid : {kT0, kT1, kT2}) RETURN_IF_ERROR(add_tensor(g, uid, CUDNN_DATA_FLOAT, ydims, true));
 
@@ -293,6 +304,28 @@ float reference(const Layer& l, const HostData& d, int nn, int k, int oy, int ox
   return std::max(0.0f, static_cast<float>(acc) * d.scale[k] + d.bias[k]);
 }
 
+// The bias a shifted layer reads (Types::shifted), NHWC [1, K, Ho, Wo]: bias[k] + scale[k] x
+// 128 x the sum of the weights of output channel k over the taps that fall inside the image
+// at (oy, ox), the part of the unshifted levels' convolution that the stored q - 128 lose.
+std::vector<float> shifted_bias_map(const Layer& l, const HostData& d) {
+  const int pad = l.rs / 2, out_hw = (l.hw + 2 * pad - l.rs) / l.stride + 1;
+  std::vector<float> map(static_cast<size_t>(out_hw) * out_hw * l.k);
+  for (int oy = 0; oy < out_hw; ++oy)
+    for (int ox = 0; ox < out_hw; ++ox)
+      for (int k = 0; k < l.k; ++k) {
+        long long inside = 0;
+        for (int r = 0; r < l.rs; ++r)
+          for (int s = 0; s < l.rs; ++s) {
+            const int iy = oy * l.stride - pad + r, ix = ox * l.stride - pad + s;
+            if (iy < 0 || ix < 0 || iy >= l.hw || ix >= l.hw) continue;
+            const size_t wo = ((static_cast<size_t>(k) * l.rs + r) * l.rs + s) * l.c;
+            for (int c = 0; c < l.c; ++c) inside += d.w[wo + c];
+          }
+        map[(static_cast<size_t>(oy) * out_hw + ox) * l.k + k] = d.bias[k] + d.scale[k] * 128.0f * static_cast<float>(inside);
+      }
+  return map;
+}
+
 // Largest error at `samples` random outputs, relative to what Y's type can hold: integers
 // count in units (1 = one rounding step), fp16 and e4m3 relative to the value.
 double check(const Layer& l, const HostData& d, const Types& t, int n, const void* y, std::mt19937& rng) {
@@ -326,14 +359,18 @@ void probe(cudnnHandle_t handle, const Layer& l, const Types& t, int n, int iter
   const int out_hw = (l.hw + 2 * (l.rs / 2) - l.rs) / l.stride + 1;
   const double ops = 2.0 * n * l.k * l.c * l.rs * l.rs * out_hw * out_hw;
   std::printf("{\"layer\":\"%s\",\"types\":\"%s\",\"batch\":%d", l.name, t.name, n);
-  const HostData d = make_data(l, n, t.x == CUDNN_DATA_UINT8, rng);
+  const HostData d = make_data(l, n, t.x == CUDNN_DATA_UINT8 || t.shifted, rng);
   std::vector<unsigned char> bytes;
-  encode(t.x, d.x, bytes);
+  std::vector<int> stored_x = d.x;
+  if (t.shifted)
+    for (int& v : stored_x) v -= 128;
+  encode(t.x, stored_x, bytes);
   Status s = upload(b.x, bytes);
   encode(t.w, d.w, bytes);
   if (s.is_ok()) s = upload(b.w, bytes);
   if (s.is_ok()) s = cuda_status(cudaMemcpy(b.scale, d.scale.data(), d.scale.size() * 4, cudaMemcpyHostToDevice), "scale");
-  if (s.is_ok()) s = cuda_status(cudaMemcpy(b.bias, d.bias.data(), d.bias.size() * 4, cudaMemcpyHostToDevice), "bias");
+  const std::vector<float> bias = t.shifted ? shifted_bias_map(l, d) : d.bias;
+  if (s.is_ok()) s = cuda_status(cudaMemcpy(b.bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice), "bias");
   Result<Graph> g = s.is_ok() ? build_graph(handle, l, n, t) : Result<Graph>(s);
   if (!g.is_ok()) {
     std::printf(",\"error\":\"%s\"}\n", g.status().message().c_str());
@@ -397,7 +434,7 @@ int run(int argc, char** argv) {
     b.y_bytes = static_cast<size_t>(n) * l.k * out_hw * out_hw * 2;
     const size_t x_bytes = static_cast<size_t>(n) * l.c * l.hw * l.hw * 2, w_bytes = size_t{2} * l.k * l.c * l.rs * l.rs;
     if (cudaMalloc(&b.x, x_bytes) != cudaSuccess || cudaMalloc(&b.w, w_bytes) != cudaSuccess ||
-        cudaMalloc(&b.scale, l.k * 4) != cudaSuccess || cudaMalloc(&b.bias, l.k * 4) != cudaSuccess ||
+        cudaMalloc(&b.scale, l.k * 4) != cudaSuccess || cudaMalloc(&b.bias, size_t{4} * l.k * out_hw * out_hw) != cudaSuccess ||
         cudaMalloc(&b.y, b.y_bytes) != cudaSuccess) {
       std::fprintf(stderr, "out of GPU memory at %s\n", l.name);
       return 1;

@@ -139,6 +139,11 @@ size_t Batcher::queued() const {
   return queue_.size();
 }
 
+bool Batcher::idle() const {
+  std::lock_guard lock(mutex_);
+  return queue_.empty() && idle_instances_ > 0 && !draining_;
+}
+
 Batcher::Stats Batcher::stats() const {
   std::lock_guard lock(mutex_);
   Stats copy = stats_;
@@ -227,7 +232,7 @@ Batcher::BatchOutcome Batcher::execute_batch(BatchExecutor& executor, std::vecto
   BatchOutcome outcome{std::vector<Status>(batch.size(), decoded.status())};
   if (!decoded.is_ok()) return outcome;
   for (size_t k = 0; k < encoded.size(); ++k) outcome.statuses[static_cast<size_t>(encoded[k].slot)] = (*decoded)[k];
-  outcome.device_images = encoded.size();
+  outcome.images = encoded.size();
   return outcome;
 }
 
@@ -247,7 +252,7 @@ void Batcher::run_batch(BatchExecutor& executor, std::vector<Entry>& batch) {
     ++stats_.batches;
     stats_.executed += batch.size();
     stats_.failed += failed;
-    stats_.device_images += outcome.device_images;
+    (executor.decodes_on_device() ? stats_.device_images : stats_.host_images) += outcome.images;
   }
   if (options_.on_batch) {
     const bool all_failed = failed == batch.size();

@@ -55,14 +55,14 @@ struct BatchRequest {
   BatchTime deadline = BatchTime::max();  // max() = none
   // Called exactly once: the sample's output row, or an error (see the contract above).
   std::function<void(Result<std::vector<float>>)> done;
-  // Instead of `input`, a compressed image that the instance decodes on its device into the
-  // batch's input (BatchExecutor::decodes_images()): shared, so that the submitter keeps the
+  // Instead of `input`, a compressed image that the instance decodes into the batch's input
+  // (BatchExecutor::decodes_images()): shared, so that the submitter keeps the
   // bytes to decode on the CPU when the device cannot (its `done` gets kUnimplemented then).
   std::shared_ptr<const std::string> image;
 };
 
 // A sample of the next batch that is still a compressed image: the instance decodes it into
-// `slot` on its device.
+// `slot` (on its device, or on its worker thread).
 struct EncodedSample {
   int slot = 0;
   std::string_view bytes;
@@ -86,10 +86,13 @@ class BatchExecutor {
   virtual Status execute(int batch) = 0;                 // runs samples 0..batch-1 (batch <= max_batch)
   virtual std::span<const float> output(int slot) const = 0;  // sample `slot`'s output after execute()
 
-  // Whether execute_with_images() decodes compressed images on the instance's device (a
-  // GPU's JPEG decoder). The same for every instance of a batcher.
+  // Whether execute_with_images() decodes compressed images: on the instance's device (a
+  // GPU's JPEG decoder), or on its own worker thread. The same for every instance of a batcher.
   virtual bool decodes_images() const { return false; }
-  // execute(), where the slots in `encoded` hold compressed images, decoded on the device
+  // Whether those images are decoded on a device (counted in Stats::device_images) rather
+  // than on the worker thread's host core (Stats::host_images).
+  virtual bool decodes_on_device() const { return decodes_images(); }
+  // execute(), where the slots in `encoded` hold compressed images, decoded into their rows
   // first; the other slots were written through input(). One Status per encoded sample: a
   // bad image fails alone (kInvalidArgument, or kUnimplemented for an image the device
   // cannot decode: decode it on the CPU) and its row's output is not used. The call fails
@@ -150,12 +153,17 @@ class Batcher {
     uint64_t expired = 0;   // requests answered kDeadlineExceeded without running
     uint64_t rejected = 0;  // submit() refusals for a full queue or while draining
     uint64_t device_images = 0;  // requests run as compressed images decoded on the device
+    uint64_t host_images = 0;    // requests run as compressed images decoded on the instance's own thread
   };
   // Counts are updated before the requests concerned are answered, so once a caller saw
   // its `done` called, stats() includes that request.
   Stats stats() const;
   // Requests waiting in the queue (stats().queued without copying the rest).
   size_t queued() const;
+  // Whether a request submitted now would find nothing queued before it and an instance
+  // idle. A hint for routing (it may change before submit()): an image sent to an idle
+  // instance that decodes images is decoded there without a hand-off to a decoder pool.
+  bool idle() const;
 
  private:
   struct Entry {
@@ -173,11 +181,11 @@ class Batcher {
   void answer_expired(std::vector<Entry>& expired);
   void run_batch(BatchExecutor& executor, std::vector<Entry>& batch);
   // execute() or execute_with_images() on the batch: one Status per request, and how many
-  // of them ran as images decoded on the device (counted by run_batch() with the rest of
+  // of them ran as images the instance decoded (counted by run_batch() with the rest of
   // the batch's stats, under one lock).
   struct BatchOutcome {
     std::vector<Status> statuses;
-    size_t device_images = 0;
+    size_t images = 0;
   };
   BatchOutcome execute_batch(BatchExecutor& executor, std::vector<Entry>& batch);
 

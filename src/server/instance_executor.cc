@@ -1,6 +1,8 @@
 #include "server/instance_executor.h"
 
 #include <array>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,52 @@ class ContextExecutor : public BatchExecutor {
  protected:
   std::unique_ptr<ExecutionContext> ctx_;
   const size_t in_size_, out_size_;
+};
+
+// Images decoded on the instance's own worker thread, straight into the context's input
+// rows, then the batch: what the server does with a request that finds the model idle
+// (Batcher::idle()), so that a lone request takes no hand-off to a decoder thread and its
+// sample is not decoded into a buffer of its own and copied (ServedModel::classify_raw()).
+class HostDecodingExecutor final : public ContextExecutor {
+ public:
+  HostDecodingExecutor(std::unique_ptr<ExecutionContext> ctx, const image::PreprocessConfig& cfg, int64_t max_pixels,
+                       std::function<void(double)> on_decode)
+      : ContextExecutor(std::move(ctx)), cfg_(cfg), max_pixels_(max_pixels), on_decode_(std::move(on_decode)) {}
+
+  bool decodes_images() const override { return true; }
+  bool decodes_on_device() const override { return false; }
+
+  Result<std::vector<Status>> execute_with_images(int batch, std::span<const EncodedSample> encoded) override {
+    stage_count_ = 0;
+    if (encoded.empty()) return ContextExecutor::execute_with_images(batch, encoded);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<Status> statuses;
+    statuses.reserve(encoded.size());
+    for (const EncodedSample& e : encoded) {
+      const auto decode_start = std::chrono::steady_clock::now();
+      Status s = image::decode_and_preprocess({reinterpret_cast<const uint8_t*>(e.bytes.data()), e.bytes.size()}, cfg_,
+                                              max_pixels_, input(e.slot));
+      if (on_decode_) on_decode_(std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count());
+      // Every decode failure is the client's image (bad bytes, too many pixels), as on the
+      // decoder pool: a 400 for that request alone.
+      statuses.push_back(s.is_ok() ? s : invalid_argument(s.message()));
+    }
+    const auto decoded = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(execute(batch));
+    stages_[0] = {"host_decode", std::chrono::duration<double, std::milli>(decoded - start).count()};
+    stages_[1] = {"compute", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - decoded).count()};
+    stage_count_ = stages_.size();
+    return statuses;
+  }
+
+  std::span<const BatchStage> stages() const override { return {stages_.data(), stage_count_}; }
+
+ private:
+  const image::PreprocessConfig cfg_;
+  const int64_t max_pixels_;
+  const std::function<void(double)> on_decode_;
+  std::array<BatchStage, 2> stages_{};
+  size_t stage_count_ = 0;  // of stages_, valid for the last batch
 };
 
 // A per-image decode failure as the request's answer: the client's image (400) unless the
@@ -144,6 +192,12 @@ class ImageDecodingExecutor final : public ContextExecutor {
 
 std::unique_ptr<BatchExecutor> context_executor(std::unique_ptr<ExecutionContext> ctx) {
   return std::make_unique<ContextExecutor>(std::move(ctx));
+}
+
+std::unique_ptr<BatchExecutor> host_decoding_executor(std::unique_ptr<ExecutionContext> ctx,
+                                                     const image::PreprocessConfig& cfg, int64_t max_pixels,
+                                                     std::function<void(double seconds)> on_decode) {
+  return std::make_unique<HostDecodingExecutor>(std::move(ctx), cfg, max_pixels, std::move(on_decode));
 }
 
 Status check_device_decoding(const Engine& engine, const image::PreprocessConfig& cfg) {

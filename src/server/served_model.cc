@@ -61,6 +61,7 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
       m->engines_.push_back(std::move(loaded.engine));
     }
   }
+  m->on_decode_ = options.on_decode;  // before the instances, which report their decodes too
   ASSIGN_OR_RETURN(std::vector<std::unique_ptr<BatchExecutor>> instances, m->make_instances(std::move(contexts)));
   const auto& cfg = m->model_.folder.config;
   m->sample_size_ = instances.front()->input_size();
@@ -69,7 +70,6 @@ Result<std::shared_ptr<ServedModel>> ServedModel::load(const std::string& path, 
   batching.policy.max_queue_delay_us = cfg.batching.max_queue_delay_us;
   batching.policy.preferred_batch = cfg.batching.preferred_batch;
   batching.policy.max_queue = cfg.batching.max_queue;
-  m->on_decode_ = options.on_decode;
   if (options.on_batch) {
     batching.on_batch = [cb = options.on_batch, name = cfg.name](int b, double q, double c,
                                                                   std::span<const BatchStage> stages) {
@@ -112,7 +112,8 @@ Result<std::vector<std::unique_ptr<BatchExecutor>>> ServedModel::make_instances(
   std::vector<std::unique_ptr<BatchExecutor>> instances;
   for (size_t i = 0; i < contexts.size(); ++i) {
     if (decoders.empty()) {
-      instances.push_back(context_executor(std::move(contexts[i].ctx)));
+      instances.push_back(
+          host_decoding_executor(std::move(contexts[i].ctx), model_.preprocess, kMaxImagePixels, on_decode_));
       continue;
     }
     ASSIGN_OR_RETURN(auto instance, image_decoding_executor(std::move(contexts[i].ctx), std::move(decoders[i]),
@@ -209,7 +210,9 @@ bool ServedModel::decode_on_device(std::string_view image, const WorkerPool& dec
 void ServedModel::submit_image(WorkerPool& decoders, std::shared_ptr<const std::string> image,
                                Clock::time_point deadline, std::function<void(Result<std::vector<float>>)> done,
                                std::shared_ptr<RequestStage> stage) {
-  if (stage) stage->set("in the batch queue or decoding on the GPU");
+  if (stage)
+    stage->set(decode_mode_ == "cpu" ? "in the batch queue or decoding on its instance"
+                                     : "in the batch queue or decoding on the GPU");
   // `done` is shared: a refused request never ran it, and the refusal answers through it.
   auto answer = std::make_shared<std::function<void(Result<std::vector<float>>)>>(std::move(done));
   BatchRequest request;
@@ -228,7 +231,13 @@ void ServedModel::submit_image(WorkerPool& decoders, std::shared_ptr<const std::
 void ServedModel::classify_raw(WorkerPool& decoders, std::string image, Clock::time_point deadline,
                                std::function<void(Result<std::vector<float>>)> done,
                                std::shared_ptr<RequestStage> stage) {
-  if (decode_on_device(image, decoders))
+  // A request that finds the server idle (no image decoding, nothing queued, an instance
+  // free) is decoded by that instance on its own thread: no hand-off to a decoder thread
+  // and back, and no copy of its sample (the server's cost for a lone request, issue 14).
+  // Under load the decoder pool's threads decode in parallel while the instances run. The
+  // pool's admission limits apply alike, so an image's answer does not depend on the load.
+  const bool idle = decode_mode_ == "cpu" && decoders.idle_and_admits(image.size()) && batcher_->idle();
+  if (idle || decode_on_device(image, decoders))
     return submit_image(decoders, std::make_shared<const std::string>(std::move(image)), deadline, std::move(done),
                         std::move(stage));
   decode_on_host(decoders, std::move(image), deadline, std::move(done), std::move(stage));

@@ -101,7 +101,9 @@ class ServedModel : public std::enable_shared_from_this<ServedModel> {
   size_t sample_size_ = 0;
   std::unique_ptr<Batcher> batcher_;
   std::function<void(double)> on_decode_;
-  std::string decode_mode_ = "cpu";   // [instances] decode; "cpu" when the instances decode no images
+  // [instances] decode; "cpu" when the instances have no device decoder (they decode a
+  // request that finds them idle on their own thread: classify_raw())
+  std::string decode_mode_ = "cpu";
   std::string decoder_name_ = "cpu";
   size_t gpu_backlog_ = 0;  // auto: queued requests over which the host's threads help (max_batch x instances)
 };

@@ -32,12 +32,21 @@ void WorkerPool::submit(std::function<void()> task) {
   cv_.notify_one();
 }
 
+bool WorkerPool::admits(size_t bytes) const {
+  const bool tasks_full = limits_.max_tasks > 0 && pending_tasks_ + 1 > limits_.max_tasks;
+  const bool bytes_full = limits_.max_bytes > 0 && pending_bytes_ + bytes > limits_.max_bytes;
+  return !tasks_full && !bytes_full;
+}
+
+bool WorkerPool::idle_and_admits(size_t bytes) const {
+  std::lock_guard lock(mu_);
+  return tasks_.empty() && running_ == 0 && admits(bytes);
+}
+
 Status WorkerPool::try_submit(std::function<void()> task, size_t bytes) {
   {
     std::lock_guard lock(mu_);
-    const bool tasks_full = limits_.max_tasks > 0 && pending_tasks_ + 1 > limits_.max_tasks;
-    const bool bytes_full = limits_.max_bytes > 0 && pending_bytes_ + bytes > limits_.max_bytes;
-    if (tasks_full || bytes_full) {
+    if (!admits(bytes)) {
       constexpr size_t kKiB = 1024;
       return resource_exhausted("server busy: " + std::to_string(pending_tasks_) + " images (" +
                                 std::to_string((pending_bytes_ + kKiB - 1) / kKiB) +
@@ -77,11 +86,13 @@ void WorkerPool::work() {
       if (tasks_.empty()) return;  // stopping and drained
       task = std::move(tasks_.front());
       tasks_.pop_front();
+      ++running_;
     }
     task.fn();
     task.fn = nullptr;  // the bytes it holds die before they are released
+    std::lock_guard lock(mu_);
+    --running_;
     if (task.admitted) {
-      std::lock_guard lock(mu_);
       --pending_tasks_;
       pending_bytes_ -= task.bytes;
     }

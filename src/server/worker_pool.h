@@ -49,10 +49,14 @@ class WorkerPool {
   // Admitted by try_submit and not yet finished: tasks and their bytes.
   size_t pending_tasks() const;
   size_t pending_bytes() const;
+  // Whether no task is queued or running and try_submit() would admit one holding `bytes`:
+  // the server then lets an idle instance decode the image itself (a hint; it may change).
+  bool idle_and_admits(size_t bytes) const;
   int threads() const { return static_cast<int>(threads_.size()); }
 
  private:
   void work();
+  bool admits(size_t bytes) const;  // mu_ held
   mutable std::mutex mu_;
   std::condition_variable cv_;
   struct Task {
@@ -64,6 +68,7 @@ class WorkerPool {
   bool stopping_ = false;
   Limits limits_;
   size_t pending_tasks_ = 0, pending_bytes_ = 0;
+  size_t running_ = 0;  // tasks taken by a thread and not yet finished
   std::vector<std::thread> threads_;
 };
 

@@ -277,6 +277,29 @@ TEST(Batcher, FullQueueIsRefusedWithTheExactError) {
   EXPECT_EQ(log->sorted_ids(), ids_up_to(3));
 }
 
+TEST(Batcher, IdleMeansNothingQueuedAnInstanceFreeAndNotDraining) {
+  auto log = std::make_shared<ExecutionLog>();
+  Gate gate;
+  BatcherSetup setup;
+  setup.max_batch = 1;
+  setup.delay_us = 0;
+  setup.behaviour.gate = &gate;
+  auto batcher = make_batcher(setup, log);
+  ASSERT_NE(batcher, nullptr);
+  EXPECT_TRUE(batcher->idle());
+  auto first = std::make_shared<Reply>(), second = std::make_shared<Reply>();
+  ASSERT_TRUE(batcher->submit(request_for(0, first)).is_ok());
+  ASSERT_TRUE(gate.wait_until_inside(1));
+  EXPECT_FALSE(batcher->idle()) << "its only instance is running";
+  gate.open();
+  ASSERT_TRUE(first->ready());
+  EXPECT_TRUE(batcher->idle()) << "the instance is counted free before its requests are answered";
+  ASSERT_TRUE(batcher->submit(request_for(1, second)).is_ok());
+  ASSERT_TRUE(second->ready());
+  batcher->drain();
+  EXPECT_FALSE(batcher->idle()) << "a drained batcher takes nothing";
+}
+
 TEST(Batcher, ExpiredRequestsAreAnsweredAndNeverExecuted) {
   auto log = std::make_shared<ExecutionLog>();
   Gate gate;

@@ -1,8 +1,10 @@
-// The server's image decoding on an instance's device, without a GPU: the batcher's image
-// requests (a bad image fails alone in its batch; refusals) with a fake instance, and the
-// image-decoding instance (server/instance_executor.h) over a CPU execution context of the
-// real SqueezeNet, whose "device" decoder is the host's decoder writing into the context's
-// input the way nvJPEG writes into a GPU's. The GPU itself: tests/gpu/gpu_serving_test.cc.
+// The server's image decoding on an instance, without a GPU: the batcher's image requests
+// (a bad image fails alone in its batch; refusals) with a fake instance; the image-decoding
+// instance (server/instance_executor.h) over a CPU execution context of the real
+// SqueezeNet, whose "device" decoder is the host's decoder writing into the context's input
+// the way nvJPEG writes into a GPU's; and the host-decoding instance that takes a request
+// finding the server idle (ServedModel::classify_raw()). The GPU itself:
+// tests/gpu/gpu_serving_test.cc.
 #include "server/instance_executor.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +18,8 @@
 #include "image/decode.h"
 #include "server/batcher.h"
 #include "server/classifier.h"
+#include "server/served_model.h"
+#include "server/worker_pool.h"
 #include "support/test_util.h"
 
 namespace inferd {
@@ -286,6 +290,100 @@ TEST(DeviceDecodingInstance, AMeanImageOrAnotherInputShapeIsRefused) {
   const Status s = check_device_decoding(*m.engine, other_size);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("into one [N,3,112,112] input"), std::string::npos) << s.message();
+}
+
+TEST(HostDecodingInstance, DecodesIntoItsRowsOnItsThreadAndABadImageFailsAlone) {
+  const LoadedModel& m = squeezenet();
+  ASSERT_NE(m.engine, nullptr);
+  auto ctx = m.engine->create_context();
+  ASSERT_TRUE(ctx.is_ok()) << ctx.status().message();
+  int decodes = 0;
+  auto instance = host_decoding_executor(std::move(ctx).value(), m.preprocess, kMaxImagePixels,
+                                         [&decodes](double seconds) { decodes += seconds > 0 ? 1 : 100; });
+  EXPECT_TRUE(instance->decodes_images());
+  EXPECT_FALSE(instance->decodes_on_device());
+  // Slot 1 is a sample the pool decoded; 0, 2 and 3 are images: 2 truncated, 3 a PNG
+  // (the host decodes every format it knows).
+  const std::string p1 = photo(1), truncated = photo(5).substr(0, 3000);
+  auto png_bytes = read_file(test::source_dir() + "/tests/fuzz/corpus/image_preprocess/rgb.png");
+  ASSERT_TRUE(png_bytes.is_ok()) << png_bytes.status().message();
+  const std::string png(png_bytes->begin(), png_bytes->end());
+  const std::string p2 = photo(2);
+  ASSERT_TRUE(
+      image_to_tensor(m, {reinterpret_cast<const uint8_t*>(p2.data()), p2.size()}, instance->input(1)).is_ok());
+  const std::vector<EncodedSample> encoded = {{0, p1}, {2, truncated}, {3, png}};
+  auto statuses = instance->execute_with_images(4, encoded);
+  ASSERT_TRUE(statuses.is_ok()) << statuses.status().message();
+  ASSERT_EQ(statuses->size(), 3u);
+  EXPECT_TRUE((*statuses)[0].is_ok()) << (*statuses)[0].message();
+  EXPECT_EQ((*statuses)[1].code(), StatusCode::kInvalidArgument) << (*statuses)[1].message();
+  EXPECT_TRUE((*statuses)[2].is_ok()) << (*statuses)[2].message();
+  EXPECT_EQ(decodes, 3) << "one decode time per image, each above zero";
+  expect_near_rows(instance->output(0), alone(1), "slot 0 (image 1.jpg)");
+  expect_near_rows(instance->output(1), alone(2), "slot 1 (the pool's sample of 2.jpg)");
+  const std::span<const BatchStage> stages = instance->stages();
+  ASSERT_EQ(stages.size(), 2u);
+  EXPECT_EQ(stages[0].name, "host_decode");
+  EXPECT_EQ(stages[1].name, "compute");
+  EXPECT_GT(stages[0].ms, 0.0);
+  EXPECT_GT(stages[1].ms, 0.0);
+  // A batch of samples only times nothing of its own.
+  ASSERT_TRUE(instance->execute_with_images(2, {}).is_ok());
+  EXPECT_TRUE(instance->stages().empty());
+}
+
+// The served model's routing: a request that finds the server idle is decoded by the
+// instance (no decoder thread); one that finds the decoder pool busy goes through it.
+TEST(HostDecodingInstance, AnIdleServerDecodesOnTheInstanceAndABusyOneOnThePool) {
+  auto model = ServedModel::load(test::source_dir() + "/models/squeezenet", {});
+  ASSERT_TRUE(model.is_ok()) << model.status().message();
+  WorkerPool decoders(2, "test-decode");
+  auto classify = [&](const std::string& bytes) {
+    auto answer = std::make_shared<std::promise<Result<std::vector<Prediction>>>>();
+    (*model)->classify(decoders, bytes, 1, ServedModel::Clock::time_point::max(),
+                       [answer](Result<std::vector<Prediction>> r) { answer->set_value(std::move(r)); });
+    return answer->get_future();
+  };
+  auto first = classify(photo(1)).get();
+  ASSERT_TRUE(first.is_ok()) << first.status().message();
+  Batcher::Stats stats = (*model)->stats();
+  EXPECT_EQ(stats.host_images, 1u);
+  EXPECT_EQ(stats.device_images, 0u);
+
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  decoders.submit([released] { released.wait(); });  // one decoder thread busy
+  for (int i = 0; i < 1000 && decoders.idle_and_admits(0); ++i) std::this_thread::sleep_for(1ms);
+  auto second = classify(photo(1));
+  auto bad = classify("not an image");
+  release.set_value();
+  auto r2 = second.get(), rbad = bad.get();
+  ASSERT_TRUE(r2.is_ok()) << r2.status().message();
+  EXPECT_EQ(r2->front().label, first->front().label);
+  EXPECT_NEAR(r2->front().confidence, first->front().confidence, 1e-4);
+  EXPECT_EQ(rbad.status().code(), StatusCode::kInvalidArgument) << rbad.status().message();
+  stats = (*model)->stats();
+  EXPECT_EQ(stats.host_images, 1u) << "the busy pool's requests were decoded on the instance";
+  EXPECT_EQ(stats.executed, 2u);
+  // The answers' callbacks hold the model until they are destroyed on the worker threads; the
+  // last reference must go here, not there (a worker cannot join itself), as the model
+  // repository's reaper ensures in the server.
+  for (int i = 0; i < 5000 && model->use_count() > 1; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(model->use_count(), 1);
+}
+
+TEST(HostDecodingInstance, ThePoolIsIdleOnlyWithNothingQueuedOrRunningAndWithinItsLimits) {
+  WorkerPool pool(1, "test-idle", {0, 1000});
+  EXPECT_TRUE(pool.idle_and_admits(1000));
+  EXPECT_FALSE(pool.idle_and_admits(1001)) << "try_submit would refuse it";
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  pool.submit([released] { released.wait(); });
+  for (int i = 0; i < 1000 && pool.queued() > 0; ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(pool.idle_and_admits(1)) << "a task is running";
+  release.set_value();
+  for (int i = 0; i < 1000 && !pool.idle_and_admits(1); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(pool.idle_and_admits(1));
 }
 
 }  // namespace
