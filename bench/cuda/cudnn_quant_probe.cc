@@ -3,8 +3,10 @@
 // written): per ResNet-50 layer shape and per storage type, the fused graph
 //   conv(X, W) -> T (virtual fp32) * scale[k] + bias[k] -> ReLU -> Y
 // that an INT8/FP8 layer needs (scale = the input's scale x the weight's per-channel scale
-// / the output's scale), built with the same backend descriptors as the CUDA backend.
-// For each: how many engine configs the heuristics offer, how many finalize, the fastest's
+// / the output's scale), built by the CUDA backend's own graph code (ConvOpGraph with
+// explicit ConvGraphTypes, its heuristic filter, execution plans and variant packs), so the
+// probe checks what the backend will run. For each: how many engine choices the heuristics
+// offer that the backend would take, how many finalize, the fastest's
 // time and tera-operations per second, and on a small layer the largest difference from a
 // host reference of the same integers. One JSON line per (layer, type) on stdout.
 // "u8-128>s8" asks whether uint8 levels (a ReLU's output on the CPU's grid) can run on the
@@ -19,7 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,17 +42,26 @@ constexpr Layer kLayers[] = {
     {"res4_1x1_down", 1024, 14, 256, 1, 1}, {"res5_3x3", 512, 7, 512, 3, 1}, {"res5_1x1_up", 512, 7, 2048, 1, 1},
 };
 
-// Storage types of X, W and Y, the convolution's compute type. `shifted`: X holds uint8
-// levels stored as int8 (q - 128), cuDNN having no engine for uint8 input on sm_90; the
-// convolution is still exact because the shift's contribution, 128 x the sum of the weights
-// each output sees (fewer at the borders, where the window leaves the image), is added back
-// through a bias of shape [1, K, Ho, Wo] (a "bias map", broadcast over the batch) instead
-// of [1, K, 1, 1]. Whether the engines take such a bias, and at what speed, decides how a
-// GPU INT8 plan stores a ReLU's output (docs/quantization.md).
+// One storage variant: its name and the graph's types (X, W, Y, compute; the bias and the
+// scale are fp32 in every variant). `shifted`: X holds uint8 levels stored as int8 (q - 128),
+// cuDNN having no engine for uint8 input on sm_90; the convolution is still exact because
+// the shift's contribution, 128 x the sum of the weights each output sees (fewer at the
+// borders, where the window leaves the image), is added back through a bias of shape
+// [1, K, Ho, Wo] (ConvGraphTypes::bias_map, broadcast over the batch) instead of
+// [1, K, 1, 1]. Whether the engines take such a bias, and at what speed, decides how a GPU
+// INT8 plan stores a ReLU's output (docs/quantization.md).
 struct Types {
   const char* name;
   cudnnDataType_t x, w, y, compute;
   bool shifted = false;
+  ConvGraphTypes graph() const {
+    ConvGraphTypes t;
+    t.x = x, t.w = w, t.y = y, t.compute = compute;
+    t.bias = CUDNN_DATA_FLOAT;
+    t.scale = true;
+    t.bias_map = shifted;
+    return t;
+  }
 };
 constexpr Types kTypes[] = {
     {"fp16", CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DATA_HALF, CUDNN_DATA_FLOAT},
@@ -94,172 +105,63 @@ float decode(cudnnDataType_t t, const unsigned char* p) {
   return static_cast<float>(static_cast<signed char>(*p));
 }
 
-enum Uid : int64_t { kX = 1, kW, kScale, kBias, kY, kT0 = 100, kT1, kT2 };
-
-struct Graph {
-  std::map<int64_t, BackendDescriptor> tensors;  // by unique id
-  std::vector<BackendDescriptor> keep;           // the descriptors operations use
-  std::vector<BackendDescriptor> ops;            // in execution order
-  BackendDescriptor graph;
-};
-
-Status add_tensor(Graph& g, int64_t uid, cudnnDataType_t type, std::array<int64_t, 4> dims, bool is_virtual) {
-  // NHWC strides for NCHW dims.
-  const std::array<int64_t, 4> strides{dims[1] * dims[2] * dims[3], 1, dims[3] * dims[1], dims[1]};
-  const int64_t alignment = 16;
-  ASSIGN_OR_RETURN(BackendDescriptor t, BackendDescriptor::create(CUDNN_BACKEND_TENSOR_DESCRIPTOR));
-  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type);
-  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims.data());
-  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides.data());
-  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
-  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &alignment);
-  GRAPH_SET(t.get(), CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &is_virtual);
-  RETURN_IF_ERROR(finalize_backend(t.get(), "tensor"));
-  g.tensors.emplace(uid, std::move(t));
-  return Status::ok();
-}
-cudnnBackendDescriptor_t find(const Graph& g, int64_t uid) {
-  const auto it = g.tensors.find(uid);
-  return it == g.tensors.end() ? nullptr : it->second.get();
+// The layer as the CUDA backend describes a convolution: NHWC, bias, ReLU.
+ConvSpec layer_spec(const Layer& l) {
+  ConvSpec s;
+  s.stride_h = s.stride_w = l.stride;
+  s.pad_h = s.pad_w = l.rs / 2;
+  s.out_channels = l.k;
+  s.in_per_group = s.input_channels = l.c;
+  s.kernel_h = s.kernel_w = l.rs;
+  s.dtype = DataType::kFloat16;  // what the engine filter reads: not strict fp32
+  s.channels_last = true;
+  s.has_bias = true;
+  s.act.kind = ir::Activation::Kind::kRelu;
+  return s;
 }
 
-Status add_pointwise(Graph& g, cudnnPointwiseMode_t mode, int64_t in, int64_t other, int64_t out) {
-  ASSIGN_OR_RETURN(BackendDescriptor pw, BackendDescriptor::create(CUDNN_BACKEND_POINTWISE_DESCRIPTOR));
-  const cudnnDataType_t math = CUDNN_DATA_FLOAT;
-  GRAPH_SET(pw.get(), CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
-  GRAPH_SET(pw.get(), CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &math);
-  RETURN_IF_ERROR(finalize_backend(pw.get(), "pointwise"));
-  ASSIGN_OR_RETURN(BackendDescriptor op, BackendDescriptor::create(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR));
-  const cudnnBackendDescriptor_t p = pw.get(), x = find(g, in), y = find(g, out);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &p);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
-  if (other) {
-    const cudnnBackendDescriptor_t b = find(g, other);
-    GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
-  }
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
-  RETURN_IF_ERROR(finalize_backend(op.get(), "pointwise operation"));
-  g.keep.push_back(std::move(pw));
-  g.ops.push_back(std::move(op));
-  return Status::ok();
+GraphTensorLayout nhwc(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return GraphTensorLayout{{n, c, h, w}, {c * h * w, 1, w * c, c}};
 }
 
-Result<Graph> build_graph(cudnnHandle_t handle, const Layer& l, int n, const Types& t) {
-  Graph g;
-  const int64_t pad = l.rs / 2, out_hw = (l.hw + 2 * pad - l.rs) / l.stride + 1;
-  const std::array<int64_t, 4> ydims{n, l.k, out_hw, out_hw}, kdims{1, l.k, 1, 1};
-  const std::array<int64_t, 4> bias_dims{1, l.k, t.shifted ? out_hw : 1, t.shifted ? out_hw : 1};
-  RETURN_IF_ERROR(add_tensor(g, kX, t.x, {n, l.c, l.hw, l.hw}, false));
-  RETURN_IF_ERROR(add_tensor(g, kW, t.w, {l.k, l.c, l.rs, l.rs}, false));
-  RETURN_IF_ERROR(add_tensor(g, kScale, CUDNN_DATA_FLOAT, kdims, false));
-  RETURN_IF_ERROR(add_tensor(g, kBias, CUDNN_DATA_FLOAT, bias_dims, false));
-  RETURN_IF_ERROR(add_tensor(g, kY, t.y, ydims, false));
-  for (int64_t uid : {kT0, kT1, kT2}) RETURN_IF_ERROR(add_tensor(g, uid, CUDNN_DATA_FLOAT, ydims, true));
-
-  ASSIGN_OR_RETURN(BackendDescriptor conv, BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR));
-  const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
-  const int64_t spatial = 2, ones[2] = {1, 1}, strides[2] = {l.stride, l.stride}, pads[2] = {pad, pad};
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &t.compute);
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &spatial);
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, ones);
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, strides);
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pads);
-  GRAPH_SET(conv.get(), CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pads);
-  RETURN_IF_ERROR(finalize_backend(conv.get(), "convolution"));
-  ASSIGN_OR_RETURN(BackendDescriptor op, BackendDescriptor::create(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR));
-  const cudnnBackendDescriptor_t c = conv.get(), x = find(g, kX), w = find(g, kW), y = find(g, kT0);
-  const float alpha = 1, beta = 0;
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &w);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &c);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
-  GRAPH_SET(op.get(), CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
-  RETURN_IF_ERROR(finalize_backend(op.get(), "convolution operation"));
-  g.keep.push_back(std::move(conv));
-  g.ops.push_back(std::move(op));
-  RETURN_IF_ERROR(add_pointwise(g, CUDNN_POINTWISE_MUL, kT0, kScale, kT1));
-  RETURN_IF_ERROR(add_pointwise(g, CUDNN_POINTWISE_ADD, kT1, kBias, kT2));
-  RETURN_IF_ERROR(add_pointwise(g, CUDNN_POINTWISE_RELU_FWD, kT2, 0, kY));
-  std::vector<cudnnBackendDescriptor_t> ops;
-  for (const BackendDescriptor& o : g.ops) ops.push_back(o.get());
-  ASSIGN_OR_RETURN(g.graph, BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR));
-  GRAPH_SET(g.graph.get(), CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
-            static_cast<int64_t>(ops.size()), ops.data());
-  (void)cudnnBackendSetAttribute(g.graph.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
-  RETURN_IF_ERROR(finalize_backend(g.graph.get(), "operation graph"));
-  return g;
-}
-
-// The heuristics' engine configs: mode A's, or the fallback list where mode A offers none.
-std::vector<BackendDescriptor> engine_configs(const Graph& g, int* offered) {
-  std::vector<BackendDescriptor> out;
-  *offered = 0;
-  for (cudnnBackendHeurMode_t mode : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
-    Result<BackendDescriptor> heur = BackendDescriptor::create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
-    if (!heur.is_ok()) continue;
-    const cudnnBackendDescriptor_t graph = g.graph.get();
-    cudnnBackendSetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
-    cudnnBackendSetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
-    if (cudnnBackendFinalize(heur->get()) != CUDNN_STATUS_SUCCESS) continue;
-    int64_t count = 0;
-    cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr);
-    std::vector<BackendDescriptor> configs;
-    std::vector<cudnnBackendDescriptor_t> raw;
-    for (int64_t i = 0; i < count; ++i) {
-      Result<BackendDescriptor> config = BackendDescriptor::create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
-      if (!config.is_ok()) return out;
-      configs.push_back(std::move(config).value());
-      raw.push_back(configs.back().get());
-    }
-    int64_t returned = 0;
-    cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned,
-                             raw.data());
-    *offered += static_cast<int>(returned);
-    for (int64_t i = 0; i < returned; ++i) out.push_back(std::move(configs[static_cast<size_t>(i)]));
-    if (!out.empty()) break;
-  }
-  return out;
+ConvGraphShape layer_shape(const Layer& l, int n, const Types& t) {
+  const int64_t out_hw = (l.hw + 2 * (l.rs / 2) - l.rs) / l.stride + 1;
+  ConvGraphShape shape;
+  shape.x = nhwc(n, l.c, l.hw, l.hw);
+  shape.y = nhwc(n, l.k, out_hw, out_hw);
+  shape.types = t.graph();
+  return shape;
 }
 
 struct Buffers {
   void *x = nullptr, *w = nullptr, *scale = nullptr, *bias = nullptr, *y = nullptr, *workspace = nullptr;
-  size_t y_bytes = 0;
+  size_t y_bytes = 0, workspace_bytes = 0;
 };
 
-// One plan from `config`, or why not; runs it `iterations` times and returns ms per run.
-Result<double> time_plan(cudnnHandle_t handle, cudnnBackendDescriptor_t config, Buffers& b, int iterations,
-                         int64_t* engine_index) {
-  ASSIGN_OR_RETURN(BackendDescriptor plan, BackendDescriptor::create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR));
-  (void)cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
-  GRAPH_SET(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &config);
-  RETURN_IF_ERROR(finalize_backend(plan.get(), "execution plan"));
-  int64_t workspace = 0, n = 0;
-  cudnnBackendGetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &n, &workspace);
-  if (workspace > (int64_t{1} << 30)) return unimplemented("workspace over 1 GiB");
-  Result<BackendDescriptor> engine = BackendDescriptor::create(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
-  cudnnBackendDescriptor_t e = engine.is_ok() ? engine->get() : nullptr;
-  if (e && cudnnBackendGetAttribute(config, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &e) ==
-               CUDNN_STATUS_SUCCESS)
-    cudnnBackendGetAttribute(e, CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &n, engine_index);
-  if (b.workspace) cudaFree(b.workspace);
-  b.workspace = nullptr;
-  if (workspace > 0) CUDA_RETURN_IF_ERROR(cudaMalloc(&b.workspace, static_cast<size_t>(workspace)));
-  ASSIGN_OR_RETURN(BackendDescriptor pack, BackendDescriptor::create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR));
-  const int64_t uids[] = {kX, kW, kScale, kBias, kY};
-  void* pointers[] = {b.x, b.w, b.scale, b.bias, b.y};
-  GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 5, uids);
-  GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 5, pointers);
-  GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &b.workspace);
-  RETURN_IF_ERROR(finalize_backend(pack.get(), "variant pack"));
-  CUDNN_RETURN_IF_ERROR(cudnnBackendExecute(handle, plan.get(), pack.get()));  // warm-up (and the checked run)
+// The plan of `choice`, or why not; runs it `iterations` times and returns ms per run.
+Result<double> time_plan(cudnnHandle_t handle, const std::shared_ptr<const ConvOpGraph>& graph,
+                         const GraphEngineChoice& choice, Buffers& b, int iterations) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ConvExecutionPlan> plan, ConvExecutionPlan::build(handle, graph, choice));
+  if (plan->workspace_bytes() > (size_t{1} << 30)) return unimplemented("workspace over 1 GiB");
+  if (plan->workspace_bytes() > b.workspace_bytes) {
+    if (b.workspace) cudaFree(b.workspace);
+    b.workspace = nullptr;
+    b.workspace_bytes = 0;
+    CUDA_RETURN_IF_ERROR(cudaMalloc(&b.workspace, plan->workspace_bytes()));
+    b.workspace_bytes = plan->workspace_bytes();
+  }
+  VariantPackCache packs;
+  GraphPointers p;
+  p.x = b.x, p.w = b.w, p.bias = b.bias, p.y = b.y, p.scale = b.scale;
+  p.workspace = plan->workspace_bytes() > 0 ? b.workspace : nullptr;
+  ASSIGN_OR_RETURN(cudnnBackendDescriptor_t pack, packs.find_or_build(*graph, p));
+  RETURN_IF_ERROR(execute_plan(handle, *plan, pack));  // warm-up (and the checked run)
   CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
   cudaEventRecord(start);
-  for (int i = 0; i < iterations; ++i) CUDNN_RETURN_IF_ERROR(cudnnBackendExecute(handle, plan.get(), pack.get()));
+  for (int i = 0; i < iterations; ++i) RETURN_IF_ERROR(execute_plan(handle, *plan, pack));
   cudaEventRecord(stop);
   CUDA_RETURN_IF_ERROR(cudaEventSynchronize(stop));
   float ms = 0;
@@ -371,27 +273,31 @@ void probe(cudnnHandle_t handle, const Layer& l, const Types& t, int n, int iter
   if (s.is_ok()) s = cuda_status(cudaMemcpy(b.scale, d.scale.data(), d.scale.size() * 4, cudaMemcpyHostToDevice), "scale");
   const std::vector<float> bias = t.shifted ? shifted_bias_map(l, d) : d.bias;
   if (s.is_ok()) s = cuda_status(cudaMemcpy(b.bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice), "bias");
-  Result<Graph> g = s.is_ok() ? build_graph(handle, l, n, t) : Result<Graph>(s);
-  if (!g.is_ok()) {
-    std::printf(",\"error\":\"%s\"}\n", g.status().message().c_str());
+  const ConvSpec spec = layer_spec(l);
+  Result<std::shared_ptr<const ConvOpGraph>> g =
+      s.is_ok() ? ConvOpGraph::build(handle, spec, layer_shape(l, n, t)) : Result<std::shared_ptr<const ConvOpGraph>>(s);
+  Result<std::vector<GraphEngineChoice>> choices =
+      g.is_ok() ? heuristic_engine_choices(**g, spec, 64) : Result<std::vector<GraphEngineChoice>>(g.status());
+  if (!choices.is_ok()) {
+    std::printf(",\"error\":\"%s\"}\n", choices.status().message().c_str());
     return;
   }
-  int offered = 0, finalized = 0;
-  std::vector<BackendDescriptor> configs = engine_configs(*g, &offered);
+  // The heuristics' choices the backend would take (numerical and behaviour notes allowed).
+  const int offered = static_cast<int>(choices->size());
+  int finalized = 0;
   double best = 0, worst_error = 0;
   int64_t best_engine = -1;
   std::string last_error;
-  for (size_t i = 0; i < configs.size() && finalized < max_configs; ++i) {
-    int64_t engine = -1;
+  for (size_t i = 0; i < choices->size() && finalized < max_configs; ++i) {
     cudaMemset(b.y, 0x55, b.y_bytes);  // an engine that writes nothing fails the check
-    Result<double> ms = time_plan(handle, configs[i].get(), b, iterations, &engine);
+    Result<double> ms = time_plan(handle, *g, (*choices)[i], b, iterations);
     if (!ms.is_ok()) {
       last_error = ms.status().message();
       continue;
     }
     ++finalized;
     worst_error = std::max(worst_error, check(l, d, t, n, b.y, rng));
-    if (best == 0 || *ms < best) best = *ms, best_engine = engine;
+    if (best == 0 || *ms < best) best = *ms, best_engine = (*choices)[i].engine;
   }
   std::printf(",\"offered\":%d,\"finalized\":%d", offered, finalized);
   if (finalized > 0)

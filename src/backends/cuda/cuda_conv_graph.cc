@@ -62,6 +62,26 @@ GraphTensorLayout bias_layout(const ConvSpec& s, bool channels_last) {
   return l;
 }
 
+// A bias map [1, K, Ho, Wo]: one sample of Y, dense in Y's channel order.
+GraphTensorLayout bias_map_layout(const GraphTensorLayout& y) {
+  const int64_t k = y.dims[1], h = y.dims[2], w = y.dims[3];
+  GraphTensorLayout l;
+  l.dims = {1, k, h, w};
+  l.strides = y.strides[1] == 1 ? std::array<int64_t, 4>{k * h * w, 1, w * k, k}
+                                : std::array<int64_t, 4>{k * h * w, h * w, w, 1};
+  return l;
+}
+
+// The float graph's types: everything in the spec's dtype, fp32 accumulation at every
+// precision (as the legacy path does), no scale.
+ConvGraphTypes float_types(cudnnDataType_t type) {
+  ConvGraphTypes t;
+  t.x = t.w = t.y = t.bias = t.residual = type;
+  t.compute = CUDNN_DATA_FLOAT;
+  t.scale = false;
+  return t;
+}
+
 // cuDNN's clip attributes are finite floats: an infinite bound becomes the largest float.
 float finite(float v) {
   constexpr float kMax = std::numeric_limits<float>::max();
@@ -91,11 +111,9 @@ Status ConvOpGraph::add_tensor(int64_t uid, cudnnDataType_t type, const GraphTen
   return Status::ok();
 }
 
-Status ConvOpGraph::add_conv(const ConvSpec& s, int64_t out_uid) {
+Status ConvOpGraph::add_conv(const ConvSpec& s, cudnnDataType_t compute, int64_t out_uid) {
   ASSIGN_OR_RETURN(BackendDescriptor conv, BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR));
   const cudnnBackendDescriptor_t c = conv.get();
-  // fp32 accumulation at every precision, as the legacy path does.
-  const cudnnDataType_t compute = CUDNN_DATA_FLOAT;
   const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
   const int64_t spatial = 2;
   const int64_t dilations[2] = {s.dilation_h, s.dilation_w}, strides[2] = {s.stride_h, s.stride_w};
@@ -169,38 +187,41 @@ Status ConvOpGraph::finalize(cudnnHandle_t handle) {
   return finalize_backend(graph_.get(), "operation graph");
 }
 
-// Chain: conv -> T0 [+ bias -> T1] [+ R -> T2] [act] -> Y; the last operation writes Y,
+// Chain: conv -> T0 [* scale] [+ bias] [+ R] [act] -> Y; the last operation writes Y,
 // every earlier output is a virtual fp32 tensor laid out like Y.
 Result<std::shared_ptr<const ConvOpGraph>> ConvOpGraph::build(cudnnHandle_t handle, const ConvSpec& s,
                                                               const ConvGraphShape& shape) {
   auto g = std::make_shared<ConvOpGraph>();
   ASSIGN_OR_RETURN(const cudnnDataType_t type, cudnn_data_type(s.dtype));
+  const ConvGraphTypes t = shape.types ? *shape.types : float_types(type);
   const bool fuse_act = shape.fuse_activation && !s.act.is_identity();
   if (fuse_act && !graph_activation_supported(s.act)) return unimplemented("activation not expressible in the graph");
   g->has_bias_ = s.has_bias;
   g->has_residual_ = s.has_residual;
-  const int stages = 1 + (s.has_bias ? 1 : 0) + (s.has_residual ? 1 : 0) + (fuse_act ? 1 : 0);
+  g->has_scale_ = t.scale;
+  const int stages = 1 + (t.scale ? 1 : 0) + (s.has_bias ? 1 : 0) + (s.has_residual ? 1 : 0) + (fuse_act ? 1 : 0);
   const bool y_channels_last = shape.y.strides[1] == 1;
-  GraphTensorLayout bias = bias_layout(s, y_channels_last);
-  RETURN_IF_ERROR(g->add_tensor(kUidX, type, shape.x, shape.x_alignment, false));
-  RETURN_IF_ERROR(g->add_tensor(kUidW, type, filter_layout(s), 16, false));
-  if (s.has_bias) RETURN_IF_ERROR(g->add_tensor(kUidBias, type, bias, 16, false));
-  if (s.has_residual) RETURN_IF_ERROR(g->add_tensor(kUidResidual, type, shape.y, shape.r_alignment, false));
-  RETURN_IF_ERROR(g->add_tensor(kUidY, type, shape.y, shape.y_alignment, false));
+  const GraphTensorLayout bias = t.bias_map ? bias_map_layout(shape.y) : bias_layout(s, y_channels_last);
+  RETURN_IF_ERROR(g->add_tensor(kUidX, t.x, shape.x, shape.x_alignment, false));
+  RETURN_IF_ERROR(g->add_tensor(kUidW, t.w, filter_layout(s), 16, false));
+  if (t.scale) RETURN_IF_ERROR(g->add_tensor(kUidScale, CUDNN_DATA_FLOAT, bias_layout(s, y_channels_last), 16, false));
+  if (s.has_bias) RETURN_IF_ERROR(g->add_tensor(kUidBias, t.bias, bias, 16, false));
+  if (s.has_residual) RETURN_IF_ERROR(g->add_tensor(kUidResidual, t.residual, shape.y, shape.r_alignment, false));
+  RETURN_IF_ERROR(g->add_tensor(kUidY, t.y, shape.y, shape.y_alignment, false));
   for (int i = 0; i + 1 < stages; ++i)
     RETURN_IF_ERROR(g->add_tensor(kUidVirtual + i, CUDNN_DATA_FLOAT, shape.y, 16, true));
   // Output uid of stage i: virtual until the last.
   int stage = 0;
   const auto out_of = [&](int i) -> int64_t { return i + 1 == stages ? kUidY : kUidVirtual + i; };
-  RETURN_IF_ERROR(g->add_conv(s, out_of(stage)));
-  if (s.has_bias) {
-    RETURN_IF_ERROR(g->add_pointwise(CUDNN_POINTWISE_ADD, nullptr, out_of(stage), kUidBias, out_of(stage + 1)));
+  RETURN_IF_ERROR(g->add_conv(s, t.compute, out_of(stage)));
+  const auto binary = [&](cudnnPointwiseMode_t mode, int64_t other) -> Status {
+    RETURN_IF_ERROR(g->add_pointwise(mode, nullptr, out_of(stage), other, out_of(stage + 1)));
     ++stage;
-  }
-  if (s.has_residual) {
-    RETURN_IF_ERROR(g->add_pointwise(CUDNN_POINTWISE_ADD, nullptr, out_of(stage), kUidResidual, out_of(stage + 1)));
-    ++stage;
-  }
+    return Status::ok();
+  };
+  if (t.scale) RETURN_IF_ERROR(binary(CUDNN_POINTWISE_MUL, kUidScale));
+  if (s.has_bias) RETURN_IF_ERROR(binary(CUDNN_POINTWISE_ADD, kUidBias));
+  if (s.has_residual) RETURN_IF_ERROR(binary(CUDNN_POINTWISE_ADD, kUidResidual));
   if (fuse_act) {
     const cudnnPointwiseMode_t mode = s.act.kind == K::kSigmoid ? CUDNN_POINTWISE_SIGMOID_FWD : CUDNN_POINTWISE_RELU_FWD;
     RETURN_IF_ERROR(g->add_pointwise(mode, &s.act, out_of(stage), 0, out_of(stage + 1)));

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,12 +49,36 @@ Status finalize_backend(cudnnBackendDescriptor_t d, const char* what);
   RETURN_IF_ERROR(::inferd::cuda::set_backend_attribute((desc), (attr), (type), (count), (values), #attr))
 
 // Tensor unique ids of the graph (the variant pack binds data pointers to these).
-enum GraphUid : int64_t { kUidX = 1, kUidW = 2, kUidBias = 3, kUidResidual = 4, kUidY = 5, kUidVirtual = 100 };
+enum GraphUid : int64_t {
+  kUidX = 1,
+  kUidW = 2,
+  kUidBias = 3,
+  kUidResidual = 4,
+  kUidY = 5,
+  kUidScale = 6,
+  kUidVirtual = 100
+};
 
 // The dense layout of a graph tensor: logical NCHW dims, element strides.
 struct GraphTensorLayout {
   std::array<int64_t, 4> dims{}, strides{};
   bool operator==(const GraphTensorLayout&) const = default;
+};
+
+// The storage and compute types of a graph given explicitly (INT8 and FP8 layers), instead of the
+// float graph's (X, W, bias, R and Y in the spec's dtype, fp32 compute):
+//   conv(X, W) -> T (compute type) [* scale] [+ bias] [+ R] [act] -> Y
+// `scale`: a float [1, K, 1, 1] multiplier after the convolution (the layer's dequantization:
+// input scale x weight scale / output scale, per output channel). `bias_map`: the bias is
+// [1, K, Ho, Wo], broadcast over the batch, instead of [1, K, 1, 1] (unsigned levels stored
+// shifted into int8, whose correction depends on the output position at the borders;
+// bench/cuda/cudnn_quant_probe.cc asks the engines whether they take it).
+struct ConvGraphTypes {
+  cudnnDataType_t x = CUDNN_DATA_INT8, w = CUDNN_DATA_INT8, y = CUDNN_DATA_INT8;
+  cudnnDataType_t bias = CUDNN_DATA_FLOAT, residual = CUDNN_DATA_HALF, compute = CUDNN_DATA_INT32;
+  bool scale = true;
+  bool bias_map = false;
+  bool operator==(const ConvGraphTypes&) const = default;
 };
 
 // What one operation graph is built for.
@@ -62,6 +87,7 @@ struct ConvGraphShape {
   // Byte alignment promised for the X, Y and R pointers (16 unless a pointer has less).
   int64_t x_alignment = 16, y_alignment = 16, r_alignment = 16;
   bool fuse_activation = true;  // false: the graph stops before the activation (the epilogue applies it)
+  std::optional<ConvGraphTypes> types;  // none: the float graph of the spec's dtype
   bool operator==(const ConvGraphShape&) const = default;
 };
 
@@ -76,11 +102,12 @@ class ConvOpGraph {
   cudnnBackendDescriptor_t get() const { return graph_.get(); }
   bool has_bias() const { return has_bias_; }
   bool has_residual() const { return has_residual_; }
+  bool has_scale() const { return has_scale_; }
 
  private:
   Status add_tensor(int64_t uid, cudnnDataType_t type, const GraphTensorLayout& layout, int64_t alignment,
                     bool is_virtual);
-  Status add_conv(const ConvSpec& s, int64_t out_uid);
+  Status add_conv(const ConvSpec& s, cudnnDataType_t compute, int64_t out_uid);
   Status add_pointwise(cudnnPointwiseMode_t mode, const ir::Activation* act, int64_t in_uid, int64_t other_uid,
                        int64_t out_uid);
   Status finalize(cudnnHandle_t handle);
@@ -89,7 +116,7 @@ class ConvOpGraph {
   std::vector<std::pair<int64_t, BackendDescriptor>> tensors_;
   std::vector<BackendDescriptor> ops_, helpers_;  // operations; conv / pointwise descriptors they reference
   BackendDescriptor graph_;
-  bool has_bias_ = false, has_residual_ = false;
+  bool has_bias_ = false, has_residual_ = false, has_scale_ = false;
 };
 
 // An execution plan for a ConvOpGraph, built from an engine choice; owns the engine,
@@ -135,6 +162,7 @@ struct GraphPointers {
   const void* residual = nullptr;
   void* y = nullptr;
   void* workspace = nullptr;
+  const void* scale = nullptr;  // quantized graphs (ConvGraphTypes::scale)
   bool operator==(const GraphPointers&) const = default;
 };
 

@@ -206,6 +206,7 @@ Result<cudnnBackendDescriptor_t> VariantPackCache::find_or_build(const ConvOpGra
   std::vector<void*> pointers{const_cast<void*>(p.x), const_cast<void*>(p.w), p.y};
   if (graph.has_bias()) uids.push_back(kUidBias), pointers.push_back(const_cast<void*>(p.bias));
   if (graph.has_residual()) uids.push_back(kUidResidual), pointers.push_back(const_cast<void*>(p.residual));
+  if (graph.has_scale()) uids.push_back(kUidScale), pointers.push_back(const_cast<void*>(p.scale));
   ASSIGN_OR_RETURN(BackendDescriptor pack, BackendDescriptor::create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR));
   const auto n = static_cast<int64_t>(uids.size());
   GRAPH_SET(pack.get(), CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids.data());
