@@ -72,16 +72,21 @@ struct TimedChoice {
 Result<TimedChoice> timed_choice(const ir::Graph& g, const UseIndex& uses, const ir::Node& layer,
                                  const ir::Node& folded, size_t fq_index, bool fq_shared_already,
                                  const PassContext& ctx) {
-  ASSIGN_OR_RETURN(const double int8_ms, ctx.time_node(g, folded));
+  Result<double> int8_ms = ctx.time_node(g, folded);
+  // A backend may accept the folded node and still find no kernel for its shape when it
+  // runs it (cuDNN's INT8 engines): that layer stays float, as one that lost the race.
+  if (!int8_ms.is_ok() && int8_ms.status().code() == StatusCode::kUnimplemented)
+    return TimedChoice{false, "no INT8 kernel for it here: " + int8_ms.status().message()};
+  if (!int8_ms.is_ok()) return int8_ms.status();
   ASSIGN_OR_RETURN(const double float_ms, ctx.time_node(g, layer));
   double fq_ms = 0;
   if (fq_shared_already || !rounding_conv(g, uses, fq_index)) {
     ASSIGN_OR_RETURN(fq_ms, ctx.time_node(g, g.nodes()[fq_index]));
   }
   TimedChoice choice;
-  choice.int8 = (float_ms + fq_ms) * kFloatMustWinBy >= int8_ms;
+  choice.int8 = (float_ms + fq_ms) * kFloatMustWinBy >= *int8_ms;
   char text[128];
-  std::snprintf(text, sizeof text, "int8 %.3f ms, float %.3f ms + %.3f ms for its FakeQuantize", int8_ms, float_ms,
+  std::snprintf(text, sizeof text, "int8 %.3f ms, float %.3f ms + %.3f ms for its FakeQuantize", *int8_ms, float_ms,
                 fq_ms);
   choice.figures = text;
   return choice;

@@ -28,7 +28,7 @@ std::vector<GpuCase> all_cases() {
       {"pool", pool_cases()},           {"norm", normalization_cases()},
       {"eltwise", elementwise_cases()}, {"other", reference_only_cases()},
       {"conv", conv_cases()},           {"gemm", gemm_cases()},
-      {"deconv", deconv_cases()}};
+      {"deconv", deconv_cases()},       {"int8conv", int8_conv_cases()}};
   std::vector<GpuCase> out;
   for (const auto& [family, list] : lists)
     for (OpCase c : list) {

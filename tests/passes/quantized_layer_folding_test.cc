@@ -183,6 +183,29 @@ TEST(QuantizedLayerFolding, ALayerWhoseFloatVersionIsFasterStaysFloat) {
   expect_same_function(before, g, 1e-5f, /*relative=*/true);
 }
 
+TEST(QuantizedLayerFolding, ALayerWithNoInt8KernelAtItsShapeStaysFloatAndOtherErrorsFail) {
+  ir::Graph g = calibrated_graph();  // x -> FQ -> a -> relu -> FQ -> b
+  passes::PassContext ctx = clocked({{"b", {0.5, 1.0}}}, 0.5);
+  const auto timed = ctx.time_node;
+  // The backend accepted a's folded node but finds no kernel for it (cuDNN without an
+  // INT8 engine for the shape): a stays float, b is folded.
+  ctx.time_node = [timed](const ir::Graph& graph, const ir::Node& n) -> Result<double> {
+    if (n.name == "a" && n.attrs.has("input_scale")) return unimplemented("no engine for this INT8 convolution");
+    return timed(graph, n);
+  };
+  const auto changes = run_pass(passes::QuantizedLayerFolding(), g, ctx);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_NE(changes[0].find("kept a in float"), std::string::npos) << changes[0];
+  EXPECT_NE(changes[0].find("no INT8 kernel for it here: no engine for this INT8 convolution"), std::string::npos)
+      << changes[0];
+  EXPECT_FALSE(find_node(g, "a")->attrs.has("input_scale"));
+  EXPECT_TRUE(find_node(g, "b")->attrs.has("input_scale"));
+  // Any other failure of the clock is the build's.
+  ir::Graph h = calibrated_graph();
+  ctx.time_node = [](const ir::Graph&, const ir::Node&) -> Result<double> { return internal_error("device lost"); };
+  EXPECT_EQ(passes::QuantizedLayerFolding().run(h, ctx).status().code(), StatusCode::kInternal);
+}
+
 TEST(QuantizedLayerFolding, WithinFivePercentTheInt8LayerIsKept) {
   ir::Graph g = calibrated_graph();
   const auto changes = run_pass(passes::QuantizedLayerFolding(), g, clocked({{"a", {1.5, 1.0}}, {"b", {1.04, 1.0}}}, 0.5));

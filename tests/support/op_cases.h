@@ -16,7 +16,8 @@ std::vector<OpCase> elementwise_cases();
 std::vector<OpCase> reference_only_cases();  // ops the CPU backend runs on the reference adapter
 std::vector<OpCase> conv_cases();
 // Conv with an INT8 input (quantized_layer_folding's attributes) and int8-grid weights: the
-// backends with INT8 convolutions (the CPU's oneDNN u8/s8 x s8).
+// backends with INT8 convolutions (the CPU's oneDNN u8/s8 x s8; CUDA's cuDNN s8 engines,
+// which skip the cases it does not take: fewer than 8 channels, groups).
 std::vector<OpCase> int8_conv_cases();
 // Conv with its output rounded onto an INT8 grid (output_quantization_fusion's attributes),
 // on the float and the INT8 path: the CPU backend.

@@ -466,11 +466,14 @@ Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir:
 }  // namespace
 
 bool supports_conv(const ir::Graph& graph, const ir::Node& node) {
-  return node.op == ir::OpKind::kConv && conv_spec(graph, node, "fp32").is_ok();
+  if (node.op != ir::OpKind::kConv) return false;
+  if (node.attrs.has("input_scale")) return supports_conv_int8(graph, node);
+  return conv_spec(graph, node, "fp32").is_ok();
 }
 
 Result<std::unique_ptr<PackedOp>> pack_conv(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                             const PackOptions& options) {
+  if (node.attrs.has("input_scale")) return pack_conv_int8(env, graph, node, options);
   Result<std::unique_ptr<PackedOp>> op = pack_conv_impl(env, graph, node, options);
   if (!op.is_ok()) return op.status().with_context(ir::describe(graph, node));
   return op;

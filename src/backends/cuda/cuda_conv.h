@@ -49,6 +49,7 @@ struct ConvSpec {
 };
 
 // The spec of `node`, or why the backend cannot run it (asymmetric pads, rank, dtype...).
+// An INT8 Conv (input_scale) gets its geometry here too; cuda_conv_int8.cc checks the rest.
 Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision);
 
 // Whether X is padded with zero channels before the library sees it (see input_channels).

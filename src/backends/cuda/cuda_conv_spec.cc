@@ -73,7 +73,6 @@ Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::st
   const ir::Value& x = graph.value(node.inputs[0]);
   const ir::Value& y = graph.value(node.outputs[0]);
   if (x.shape.size() != 4 || y.shape.size() != 4) return unimplemented("only 4-D (NCHW) convolutions run on CUDA");
-  if (node.attrs.has("input_scale")) return unimplemented("no INT8 convolutions on CUDA yet (an input_scale attribute)");
   if (node.attrs.has("output_scale"))
     return unimplemented("no rounded convolution outputs on CUDA yet (an output_scale attribute)");
   if (!is_float_activation(y.dtype) || x.dtype != y.dtype)

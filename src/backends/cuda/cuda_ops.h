@@ -33,6 +33,12 @@ Result<std::vector<uint8_t>> tune_conv(const CudaOpEnv& env, const ir::Graph& gr
 Result<std::unique_ptr<PackedOp>> pack_conv(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                             const PackOptions& options);
 
+// cuda_conv_int8.cc: Conv with an INT8 input (quantized_layer_folding's input_scale) on
+// cuDNN's INT8 engines, float activations in and out; supports_conv / pack_conv delegate here.
+bool supports_conv_int8(const ir::Graph& graph, const ir::Node& node);
+Result<std::unique_ptr<PackedOp>> pack_conv_int8(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
+                                                 const PackOptions& options);
+
 // cuda_conv_transpose.cc: ConvTranspose (groups, dilation, output_padding, fused bias +
 // activation) on an own gather kernel.
 bool supports_conv_transpose(const ir::Graph& graph, const ir::Node& node);
