@@ -9,8 +9,8 @@
 // offer that the backend would take, how many finalize, the fastest's
 // time and tera-operations per second, and on a small layer the largest difference from a
 // host reference of the same integers. One JSON line per (layer, type) on stdout.
-// "u8-128>s8" asks whether uint8 levels (a ReLU's output on the CPU's grid) can run on the
-// int8 engines shifted by -128 with a per-position bias (Types::shifted).
+// "u8-128>s8" is what the backend runs for uint8 levels (a ReLU's output on the CPU's grid):
+// the int8 engines on the levels shifted by -128, padded explicitly (Types::shifted).
 //   bench_cudnn_quant_probe [--batch 256] [--iterations 20] [--configs 8]
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
@@ -44,12 +44,10 @@ constexpr Layer kLayers[] = {
 
 // One storage variant: its name and the graph's types (X, W, Y, compute; the bias and the
 // scale are fp32 in every variant). `shifted`: X holds uint8 levels stored as int8 (q - 128),
-// cuDNN having no engine for uint8 input on sm_90; the convolution is still exact because
-// the shift's contribution, 128 x the sum of the weights each output sees (fewer at the
-// borders, where the window leaves the image), is added back through a bias of shape
-// [1, K, Ho, Wo] (ConvGraphTypes::bias_map, broadcast over the batch) instead of
-// [1, K, 1, 1]. Whether the engines take such a bias, and at what speed, decides how a GPU
-// INT8 plan stores a ReLU's output (docs/quantization.md).
+// as cuda_conv_int8.cc stores them (cuDNN has no engine for uint8 input on sm_90): padded
+// explicitly with -128 (the level of 0) and convolved without padding, so that the shift's
+// contribution, 128 x the sum of each output channel's weights, is one correction per
+// channel folded into the bias (backends/api/int8_conv_constants.h).
 struct Types {
   const char* name;
   cudnnDataType_t x, w, y, compute;
@@ -59,7 +57,6 @@ struct Types {
     t.x = x, t.w = w, t.y = y, t.compute = compute;
     t.bias = CUDNN_DATA_FLOAT;
     t.scale = true;
-    t.bias_map = shifted;
     return t;
   }
 };
@@ -126,8 +123,9 @@ GraphTensorLayout nhwc(int64_t n, int64_t c, int64_t h, int64_t w) {
 
 ConvGraphShape layer_shape(const Layer& l, int n, const Types& t) {
   const int64_t out_hw = (l.hw + 2 * (l.rs / 2) - l.rs) / l.stride + 1;
+  const int64_t in_hw = l.hw + (t.shifted ? 2 * (l.rs / 2) : 0);  // the shifted input is padded explicitly
   ConvGraphShape shape;
-  shape.x = nhwc(n, l.c, l.hw, l.hw);
+  shape.x = nhwc(n, l.c, in_hw, in_hw);
   shape.y = nhwc(n, l.k, out_hw, out_hw);
   shape.types = t.graph();
   return shape;
@@ -206,26 +204,29 @@ float reference(const Layer& l, const HostData& d, int nn, int k, int oy, int ox
   return std::max(0.0f, static_cast<float>(acc) * d.scale[k] + d.bias[k]);
 }
 
-// The bias a shifted layer reads (Types::shifted), NHWC [1, K, Ho, Wo]: bias[k] + scale[k] x
-// 128 x the sum of the weights of output channel k over the taps that fall inside the image
-// at (oy, ox), the part of the unshifted levels' convolution that the stored q - 128 lose.
-std::vector<float> shifted_bias_map(const Layer& l, const HostData& d) {
-  const int pad = l.rs / 2, out_hw = (l.hw + 2 * pad - l.rs) / l.stride + 1;
-  std::vector<float> map(static_cast<size_t>(out_hw) * out_hw * l.k);
-  for (int oy = 0; oy < out_hw; ++oy)
-    for (int ox = 0; ox < out_hw; ++ox)
-      for (int k = 0; k < l.k; ++k) {
-        long long inside = 0;
-        for (int r = 0; r < l.rs; ++r)
-          for (int s = 0; s < l.rs; ++s) {
-            const int iy = oy * l.stride - pad + r, ix = ox * l.stride - pad + s;
-            if (iy < 0 || ix < 0 || iy >= l.hw || ix >= l.hw) continue;
-            const size_t wo = ((static_cast<size_t>(k) * l.rs + r) * l.rs + s) * l.c;
-            for (int c = 0; c < l.c; ++c) inside += d.w[wo + c];
-          }
-        map[(static_cast<size_t>(oy) * out_hw + ox) * l.k + k] = d.bias[k] + d.scale[k] * 128.0f * static_cast<float>(inside);
-      }
-  return map;
+// What a shifted layer (Types::shifted) reads: the levels minus 128, NHWC, padded with -128
+// (the level of 0) by the layer's padding; and the bias plus scale[k] x 128 x the sum of
+// output channel k's weights.
+std::vector<int> shifted_padded_input(const Layer& l, int n, const HostData& d) {
+  const int pad = l.rs / 2, hw = l.hw + 2 * pad;
+  std::vector<int> out(static_cast<size_t>(n) * hw * hw * l.c, -128);
+  for (int nn = 0; nn < n; ++nn)
+    for (int y = 0; y < l.hw; ++y)
+      for (int x = 0; x < l.hw; ++x)
+        for (int c = 0; c < l.c; ++c)
+          out[((static_cast<size_t>(nn) * hw + y + pad) * hw + x + pad) * l.c + c] =
+              d.x[((static_cast<size_t>(nn) * l.hw + y) * l.hw + x) * l.c + c] - 128;
+  return out;
+}
+std::vector<float> shifted_bias(const Layer& l, const HostData& d) {
+  std::vector<float> bias = d.bias;
+  const size_t per_channel = static_cast<size_t>(l.c) * l.rs * l.rs;
+  for (int k = 0; k < l.k; ++k) {
+    long long sum = 0;
+    for (size_t i = 0; i < per_channel; ++i) sum += d.w[k * per_channel + i];
+    bias[static_cast<size_t>(k)] += d.scale[static_cast<size_t>(k)] * 128.0f * static_cast<float>(sum);
+  }
+  return bias;
 }
 
 // Largest error at `samples` random outputs, relative to what Y's type can hold: integers
@@ -263,17 +264,15 @@ void probe(cudnnHandle_t handle, const Layer& l, const Types& t, int n, int iter
   std::printf("{\"layer\":\"%s\",\"types\":\"%s\",\"batch\":%d", l.name, t.name, n);
   const HostData d = make_data(l, n, t.x == CUDNN_DATA_UINT8 || t.shifted, rng);
   std::vector<unsigned char> bytes;
-  std::vector<int> stored_x = d.x;
-  if (t.shifted)
-    for (int& v : stored_x) v -= 128;
-  encode(t.x, stored_x, bytes);
+  encode(t.x, t.shifted ? shifted_padded_input(l, n, d) : d.x, bytes);
   Status s = upload(b.x, bytes);
   encode(t.w, d.w, bytes);
   if (s.is_ok()) s = upload(b.w, bytes);
   if (s.is_ok()) s = cuda_status(cudaMemcpy(b.scale, d.scale.data(), d.scale.size() * 4, cudaMemcpyHostToDevice), "scale");
-  const std::vector<float> bias = t.shifted ? shifted_bias_map(l, d) : d.bias;
+  const std::vector<float> bias = t.shifted ? shifted_bias(l, d) : d.bias;
   if (s.is_ok()) s = cuda_status(cudaMemcpy(b.bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice), "bias");
-  const ConvSpec spec = layer_spec(l);
+  ConvSpec spec = layer_spec(l);
+  if (t.shifted) spec.pad_h = spec.pad_w = 0;  // padded explicitly
   Result<std::shared_ptr<const ConvOpGraph>> g =
       s.is_ok() ? ConvOpGraph::build(handle, spec, layer_shape(l, n, t)) : Result<std::shared_ptr<const ConvOpGraph>>(s);
   Result<std::vector<GraphEngineChoice>> choices =
@@ -340,7 +339,7 @@ int run(int argc, char** argv) {
     b.y_bytes = static_cast<size_t>(n) * l.k * out_hw * out_hw * 2;
     const size_t x_bytes = static_cast<size_t>(n) * l.c * l.hw * l.hw * 2, w_bytes = size_t{2} * l.k * l.c * l.rs * l.rs;
     if (cudaMalloc(&b.x, x_bytes) != cudaSuccess || cudaMalloc(&b.w, w_bytes) != cudaSuccess ||
-        cudaMalloc(&b.scale, l.k * 4) != cudaSuccess || cudaMalloc(&b.bias, size_t{4} * l.k * out_hw * out_hw) != cudaSuccess ||
+        cudaMalloc(&b.scale, l.k * 4) != cudaSuccess || cudaMalloc(&b.bias, size_t{4} * l.k) != cudaSuccess ||
         cudaMalloc(&b.y, b.y_bytes) != cudaSuccess) {
       std::fprintf(stderr, "out of GPU memory at %s\n", l.name);
       return 1;

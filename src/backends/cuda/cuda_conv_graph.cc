@@ -62,16 +62,6 @@ GraphTensorLayout bias_layout(const ConvSpec& s, bool channels_last) {
   return l;
 }
 
-// A bias map [1, K, Ho, Wo]: one sample of Y, dense in Y's channel order.
-GraphTensorLayout bias_map_layout(const GraphTensorLayout& y) {
-  const int64_t k = y.dims[1], h = y.dims[2], w = y.dims[3];
-  GraphTensorLayout l;
-  l.dims = {1, k, h, w};
-  l.strides = y.strides[1] == 1 ? std::array<int64_t, 4>{k * h * w, 1, w * k, k}
-                                : std::array<int64_t, 4>{k * h * w, h * w, w, 1};
-  return l;
-}
-
 // The float graph's types: everything in the spec's dtype, fp32 accumulation at every
 // precision (as the legacy path does), no scale.
 ConvGraphTypes float_types(cudnnDataType_t type) {
@@ -201,7 +191,7 @@ Result<std::shared_ptr<const ConvOpGraph>> ConvOpGraph::build(cudnnHandle_t hand
   g->has_scale_ = t.scale;
   const int stages = 1 + (t.scale ? 1 : 0) + (s.has_bias ? 1 : 0) + (s.has_residual ? 1 : 0) + (fuse_act ? 1 : 0);
   const bool y_channels_last = shape.y.strides[1] == 1;
-  const GraphTensorLayout bias = t.bias_map ? bias_map_layout(shape.y) : bias_layout(s, y_channels_last);
+  const GraphTensorLayout bias = bias_layout(s, y_channels_last);
   RETURN_IF_ERROR(g->add_tensor(kUidX, t.x, shape.x, shape.x_alignment, false));
   RETURN_IF_ERROR(g->add_tensor(kUidW, t.w, filter_layout(s), 16, false));
   if (t.scale) RETURN_IF_ERROR(g->add_tensor(kUidScale, CUDNN_DATA_FLOAT, bias_layout(s, y_channels_last), 16, false));

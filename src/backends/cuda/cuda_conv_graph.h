@@ -69,15 +69,11 @@ struct GraphTensorLayout {
 // float graph's (X, W, bias, R and Y in the spec's dtype, fp32 compute):
 //   conv(X, W) -> T (compute type) [* scale] [+ bias] [+ R] [act] -> Y
 // `scale`: a float [1, K, 1, 1] multiplier after the convolution (the layer's dequantization:
-// input scale x weight scale / output scale, per output channel). `bias_map`: the bias is
-// [1, K, Ho, Wo], broadcast over the batch, instead of [1, K, 1, 1] (unsigned levels stored
-// shifted into int8, whose correction depends on the output position at the borders;
-// bench/cuda/cudnn_quant_probe.cc asks the engines whether they take it).
+// input scale x weight scale per output channel; cuda_conv_int8.cc).
 struct ConvGraphTypes {
   cudnnDataType_t x = CUDNN_DATA_INT8, w = CUDNN_DATA_INT8, y = CUDNN_DATA_INT8;
   cudnnDataType_t bias = CUDNN_DATA_FLOAT, residual = CUDNN_DATA_HALF, compute = CUDNN_DATA_INT32;
   bool scale = true;
-  bool bias_map = false;
   bool operator==(const ConvGraphTypes&) const = default;
 };
 
