@@ -143,8 +143,8 @@ int build_command(const Argv& argv) {
   args.flag("gpu", "the GPU to build (and time algorithms) on, for --backend cuda", "0");
   args.flag(
       "precision",
-      "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 needs --calibration: INT8 kernels on "
-      "the cpu, on cuda float layers behind the INT8 roundings)",
+      "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 needs --calibration and keeps fp32 "
+      "where a layer runs float; --calibration with fp16 gives INT8 layers and fp16 elsewhere)",
       "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");

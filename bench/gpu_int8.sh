@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Issue 16's device run (INT8 on the GPU), in one call on the GPU machine from the repository
+# root with device-assets/ carried (bench/gpu_pack.sh makes it here):
+#   1. bench_cudnn_quant_probe: which quantized convolution graphs cuDNN runs, built by the
+#      backend's own graph code, how fast against fp16, and whether they are right
+#   2. the INT8 gpu tests: the op harness's INT8 convolution cases against the reference
+#      kernels (fp32 and fp16 activations, every view layout) and SqueezeNet's INT8 accuracy
+#      on the GPU (tests/gpu/gpu_int8_test.cc)
+#   3. torchvision's ResNet-50 calibrated on 100 images of the ImageNet sample: the plan with
+#      INT8 convolutions and fp16 elsewhere (`--precision fp16 --calibration`, the clock
+#      choosing per layer) against the fp16 plan, `inferd bench --engine` at batch 1, 8 and
+#      256, and the torch.compile fp16 peer in the same run
+# Writes under $OUT: gpu.txt, probe.jsonl, tests.txt, build_int8.txt, inferd.jsonl,
+# peer.jsonl, log.txt. Options: --stages probe,tests,resnet50,peer (default all).
+set -uo pipefail
+out=${OUT:-/tmp/gpu-int8}; mkdir -p "$out"
+stages=probe,tests,resnet50,peer
+while [ $# -gt 0 ]; do
+  case $1 in
+    --stages) stages=$2; shift ;;
+    *) echo "gpu_int8.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+stage() { [[ ",$stages," == *",$1,"* ]]; }
+log=$out/log.txt
+. "$(dirname "$0")/gpu_env.sh"
+
+if stage probe; then
+  timeout 240 $assets/bench_cudnn_quant_probe --batch 256 > "$out/probe.jsonl" 2>> "$log"
+  echo "probe exit $?" >> "$log"
+fi
+
+if stage tests; then
+  timeout 240 $assets/test_gpu --gtest_filter='*int8conv*:GpuInt8*:*FakeQuantize*' > "$out/tests.txt" 2>&1
+  echo "test_gpu exit $?" >> "$out/tests.txt"
+fi
+
+: > "$out/inferd.jsonl"
+if stage resnet50; then
+  nets=/tmp/nets; mkdir -p $nets
+  python3 tools/models/export_torchvision.py $nets --only resnet50 >> "$log" 2>&1
+  # The first 100 images of the sample (sorted by name), as tests/model/squeezenet_int8_test.cc
+  # calibrates SqueezeNet on the CPU.
+  calib=/tmp/calibration; rm -rf $calib; mkdir -p $calib
+  ls "$INFERD_ASSETS/images/imagenet_sample" | grep -i '\.jpe\?g$' | sort | head -100 |
+    while read -r f; do ln -s "$INFERD_ASSETS/images/imagenet_sample/$f" "$calib/$f"; done
+  for variant in int8 fp16; do
+    plan=/tmp/resnet50.$variant.plan
+    flags=""; [ $variant = int8 ] && flags="--calibration $calib --report"
+    timeout 240 $inferd build $nets/resnet50.onnx --backend cuda --precision fp16 --max-batch 256 $flags -o $plan \
+      > "$out/build_$variant.txt" 2>> "$log"
+    echo "build $variant exit $?" >> "$log"
+    timeout 90 $inferd bench --engine $plan --backend cuda --batch 1,8,256 --json --min-seconds 2 2>> "$log" |
+      sed "s|\"model\":\"[^\"]*\"|\"model\":\"resnet50\",\"variant\":\"$variant\"|" >> "$out/inferd.jsonl"
+  done
+fi
+
+if stage peer; then
+  timeout 300 python3 $assets/peer_torch.py resnet50 1,8,256 compile > "$out/peer.jsonl" 2>> "$log"
+  echo "peer exit $?" >> "$log"
+fi
+echo "gpu_int8.sh done" >> "$log"
