@@ -10,11 +10,15 @@
 #      INT8 convolutions and fp16 elsewhere (`--precision fp16 --calibration`, the clock
 #      choosing per layer) against the fp16 plan, `inferd bench --engine` at batch 1, 8 and
 #      256, and the torch.compile fp16 peer in the same run
+#   4. the bundled SqueezeNet quantized by ONNX Runtime's own quantizer (tools/ort/
+#      quantize_qdq.py, QDQ, per tensor and per channel) on the same 100 images: files to keep
+#      in tests/model/data for the test against ONNX Runtime on a model inferd did not make
 # Writes under $OUT: gpu.txt, probe.jsonl, tests.txt, build_int8.txt, inferd.jsonl,
-# peer.jsonl, log.txt. Options: --stages probe,tests,resnet50,peer (default all).
+# peer.jsonl, ort_qdq/*.onnx, log.txt. Options: --stages probe,tests,resnet50,peer,ortqdq
+# (default all).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-int8}; mkdir -p "$out"
-stages=probe,tests,resnet50,peer
+stages=probe,tests,resnet50,peer,ortqdq
 while [ $# -gt 0 ]; do
   case $1 in
     --stages) stages=$2; shift ;;
@@ -25,6 +29,12 @@ done
 stage() { [[ ",$stages," == *",$1,"* ]]; }
 log=$out/log.txt
 . "$(dirname "$0")/gpu_env.sh"
+
+# The calibration set of tests/support/squeezenet_int8.cc: of the ImageNet sample sorted by
+# name, the images whose index mod 10 is 0-2, 100 of them (the other 234 evaluate).
+calib=/tmp/calibration; rm -rf $calib; mkdir -p $calib
+ls "$INFERD_ASSETS/images/imagenet_sample" | grep -i '\.jpe\?g$' | LC_ALL=C sort | awk '(NR - 1) % 10 < 3' | head -100 |
+  while read -r f; do ln -s "$INFERD_ASSETS/images/imagenet_sample/$f" "$calib/$f"; done
 
 if stage probe; then
   timeout 240 $assets/bench_cudnn_quant_probe --batch 256 > "$out/probe.jsonl" 2>> "$log"
@@ -40,11 +50,6 @@ fi
 if stage resnet50; then
   nets=/tmp/nets; mkdir -p $nets
   python3 tools/models/export_torchvision.py $nets --only resnet50 >> "$log" 2>&1
-  # The first 100 images of the sample (sorted by name), as tests/model/squeezenet_int8_test.cc
-  # calibrates SqueezeNet on the CPU.
-  calib=/tmp/calibration; rm -rf $calib; mkdir -p $calib
-  ls "$INFERD_ASSETS/images/imagenet_sample" | grep -i '\.jpe\?g$' | sort | head -100 |
-    while read -r f; do ln -s "$INFERD_ASSETS/images/imagenet_sample/$f" "$calib/$f"; done
   for variant in int8 fp16; do
     plan=/tmp/resnet50.$variant.plan
     flags=""; [ $variant = int8 ] && flags="--calibration $calib --report"
@@ -59,5 +64,14 @@ fi
 if stage peer; then
   timeout 300 python3 $assets/peer_torch.py resnet50 1,8,256 compile > "$out/peer.jsonl" 2>> "$log"
   echo "peer exit $?" >> "$log"
+fi
+if stage ortqdq; then
+  mkdir -p "$out/ort_qdq"
+  for mode in tensor channel; do
+    flag=""; [ $mode = channel ] && flag=--per-channel
+    timeout 120 python3 tools/ort/quantize_qdq.py models/squeezenet/1/model.onnx $calib \
+      "$out/ort_qdq/squeezenet1.1_ort_qdq_per_$mode.onnx" $flag >> "$log" 2>&1
+    echo "quantize_qdq $mode exit $?" >> "$log"
+  done
 fi
 echo "gpu_int8.sh done" >> "$log"
