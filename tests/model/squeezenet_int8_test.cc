@@ -21,7 +21,8 @@ TEST(SqueezeNetInt8, CalibratedOnAHundredImagesKeepsTheAnswersOfTheOthers) {
   EXPECT_EQ(e->activations, 18u);  // conv1's and conv10's inputs, each fire module's squeeze and expand inputs
   EXPECT_EQ(e->images, 234u);
   std::cout << e->int8 << " of " << e->activations << " activations INT8 (" << e->uint8
-            << " of them uint8), the others float (mixed precision)\n";
+            << " of them uint8), the others float (mixed precision); " << e->int8_layers
+            << " layers on INT8 kernels (the clock's choice)\n";
   EXPECT_GE(e->int8, 12u) << "mixed precision fell back most of the network: that is not an INT8 model";
   std::cout << "SqueezeNet INT8 (entropy, 100 calibration images) on 234 others: top-1 agreement with FP32 "
             << e->percent(e->agree) << "%, accuracy FP32 " << e->percent(e->right_fp32) << "%, INT8 "

@@ -15,11 +15,15 @@
 namespace inferd::test {
 namespace {
 
-// Top-1 of every image through a plan built for `backend` with `options`.
+// Top-1 of every image through a plan built for `backend` with `options`; `int8_layers`
+// (optional) gets how many of the plan's layers take an INT8 input.
 Result<std::vector<int>> top1_of(const ModelFolder& folder, const std::string& backend, const BuildOptions& options,
-                                 const std::vector<std::string>& paths) {
+                                 const std::vector<std::string>& paths, size_t* int8_layers = nullptr) {
   ASSIGN_OR_RETURN(auto device, create_backend(backend, BackendOptions{}));
   ASSIGN_OR_RETURN(auto built, build_plan(folder.model_path, *device, options));
+  if (int8_layers)
+    *int8_layers = static_cast<size_t>(std::count_if(built.plan.graph.nodes().begin(), built.plan.graph.nodes().end(),
+                                                     [](const ir::Node& n) { return n.attrs.has("input_scale"); }));
   ASSIGN_OR_RETURN(auto engine, Engine::create(std::move(built.plan), device));
   ASSIGN_OR_RETURN(auto ctx, engine->create_context());
   ASSIGN_OR_RETURN(const image::PreprocessConfig pre, model_preprocess(folder, engine->inputs()[0].shape));
@@ -37,7 +41,8 @@ Result<std::vector<int>> top1_of(const ModelFolder& folder, const std::string& b
 
 }  // namespace
 
-Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision) {
+Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision,
+                                                bool every_layer_int8) {
   std::vector<OrtPrediction> sample = read_ort_predictions();
   if (sample.size() != 334) return failed_precondition("the ImageNet sample's 334 predictions are not there");
   std::sort(sample.begin(), sample.end(), [](const auto& a, const auto& b) { return a.file < b.file; });
@@ -62,8 +67,9 @@ Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, cons
   // plan computes its float layers in `precision`.
   BuildOptions fp32(1, "fp32"), int8(1, precision);
   int8.calibration = std::make_shared<const CalibrationTable>(std::move(table));
+  int8.time_int8_layers = !every_layer_int8;
   ASSIGN_OR_RETURN(const std::vector<int> want, top1_of(folder, backend, fp32, eval));
-  ASSIGN_OR_RETURN(const std::vector<int> got, top1_of(folder, backend, int8, eval));
+  ASSIGN_OR_RETURN(const std::vector<int> got, top1_of(folder, backend, int8, eval, &e.int8_layers));
   e.images = eval.size();
   for (size_t i = 0; i < eval.size(); ++i) {
     e.agree += got[i] == want[i];

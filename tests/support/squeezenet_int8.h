@@ -15,6 +15,7 @@ namespace inferd::test {
 
 struct Int8Evaluation {
   size_t activations = 0, int8 = 0, uint8 = 0;  // the calibration table's entries
+  size_t int8_layers = 0;                       // layers of the INT8 plan that run with an INT8 input
   size_t images = 0;                            // evaluated
   size_t agree = 0;                             // INT8 top-1 == FP32 top-1
   size_t right_fp32 = 0, right_int8 = 0;        // top-1 == ground truth
@@ -23,7 +24,9 @@ struct Int8Evaluation {
 
 // Both plans built for `backend` ("cpu", "cuda"): the FP32 one in fp32, the INT8 one with the
 // calibration (entropy, mixed precision at 97 % agreement) and its float layers in
-// `precision` ("fp32", "fp16").
-Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision);
+// `precision` ("fp32", "fp16"); each layer INT8 or float by the backend's clock, or INT8
+// wherever the backend has a kernel (`every_layer_int8`).
+Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision,
+                                                bool every_layer_int8 = false);
 
 }  // namespace inferd::test
