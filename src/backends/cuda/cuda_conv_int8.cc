@@ -107,7 +107,11 @@ Status Int8ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::spa
   temp_bytes_ = direct_ ? 0 : align256(static_cast<size_t>(y.size()) * element_size(p_->spec.dtype));
   ConvSpec spec = p_->spec;
   if (!direct_) spec.has_residual = false;  // the epilogue adds it
-  ASSIGN_OR_RETURN(const cudnnDataType_t float_type, cudnn_data_type(spec.dtype));
+  // The engine filter's fp32 rules (no engine that down-converts fp32 inputs, no tensor
+  // cores for strict fp32) are about float convolutions; this one's inputs are int8 already.
+  spec.dtype = DataType::kFloat16;
+  spec.strict_fp32 = false;
+  ASSIGN_OR_RETURN(const cudnnDataType_t float_type, cudnn_data_type(p_->spec.dtype));
   ConvGraphTypes types;  // int8 X and W, int32 compute, fp32 scale and bias
   types.y = types.residual = float_type;
   ConvGraphShape shape;
