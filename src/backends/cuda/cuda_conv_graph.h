@@ -14,12 +14,14 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/cuda/cuda_conv.h"
+#include "backends/cuda/cuda_weights.h"
 
 namespace inferd::cuda {
 
@@ -197,5 +199,20 @@ class ConvGraphStates {
 
 // cudnnBackendExecute on `handle` (bound to the stream the work goes on).
 Status execute_plan(cudnnHandle_t handle, const ConvExecutionPlan& plan, cudnnBackendDescriptor_t pack);
+
+// ---- build-time timing (cuda_conv_tune.cc) ------------------------------------------------
+// The median time in ms of `run` over 10 runs after 3 warm-ups, each bracketed by events on
+// `stream`; an error when a run fails.
+Result<float> median_run_ms(cudaStream_t stream, const std::function<Status()>& run);
+// The fastest of the graph's first heuristic candidates (those the spec's precision allows)
+// run on the pointers `p` on the handle's stream, its workspace taken from `workspace`
+// (candidates needing more are skipped); ms -1 when none finalizes and runs.
+struct TimedEngine {
+  GraphEngineChoice engine;
+  size_t workspace = 0;
+  float ms = -1;
+};
+TimedEngine fastest_graph_engine(cudnnHandle_t handle, const std::shared_ptr<const ConvOpGraph>& graph,
+                                 const ConvSpec& spec, GraphPointers p, const DeviceBuffer& workspace);
 
 }  // namespace inferd::cuda

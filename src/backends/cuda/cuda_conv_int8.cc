@@ -15,7 +15,9 @@
 // an activation the graph expresses, no output rounding (output_scale); any layout and
 // strides (the quantize kernel reads X through its strides; see Int8ConvKernel for Y).
 // cuDNN may still have no engine for a shape: reshape() then fails kUnimplemented, which
-// the build's clock reads as "keep this layer float".
+// the build's clock reads as "keep this layer float". The engine per batch is timed at
+// build time (tune_conv_int8, the float convolutions' blob format) and taken at reshape
+// while it still finalizes, else cuDNN's heuristic.
 //
 // Workspace: [padded int8 X | dense NHWC temp (temp path only) | cuDNN workspace], 256-aligned.
 #include <algorithm>
@@ -42,7 +44,39 @@ struct Int8ConvPacked {
   DeviceBuffer weights;  // KRSC int8 levels
   DeviceBuffer scale;    // fp32 [M]
   DeviceBuffer bias;     // fp32 [M]
+  std::vector<ConvChoice> choices;  // graph engines tuned per batch (tune_conv_int8); empty: the heuristic
+  std::string implementation;
 };
+
+// The graph's spec: the padding written out by the quantize kernel, always a bias (the
+// corrected one), and not fp32 for the engine filter, whose fp32 rules (no engine that
+// down-converts fp32 inputs, no tensor cores for strict fp32) are about float inputs.
+ConvSpec graph_spec(ConvSpec s) {
+  s.pad_h = s.pad_w = 0;
+  s.has_bias = true;
+  s.dtype = DataType::kFloat16;
+  s.strict_fp32 = false;
+  return s;
+}
+
+// What the graph reads and writes for a dense NHWC output: int8 X and W, int32 compute,
+// fp32 scale and bias, the output's float type for Y and R.
+ConvGraphShape direct_shape(const std::vector<int64_t>& padded_x, const std::vector<int64_t>& y_dims,
+                            cudnnDataType_t float_type) {
+  ConvGraphTypes types;
+  types.y = types.residual = float_type;
+  ConvGraphShape shape;
+  shape.x = graph_layout(padded_x, packed_strides(padded_x, true));
+  shape.y = graph_layout(y_dims, packed_strides(y_dims, true));
+  shape.types = types;
+  return shape;
+}
+
+std::vector<int64_t> padded_dims(std::vector<int64_t> x, int pad_h, int pad_w) {
+  x[2] += 2 * pad_h;
+  x[3] += 2 * pad_w;
+  return x;
+}
 
 Result<ConvSpec> int8_spec(const ir::Graph& graph, const ir::Node& node) {
   ASSIGN_OR_RETURN(ConvSpec s, conv_spec(graph, node, "fp16"));
@@ -100,29 +134,23 @@ Status Int8ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::spa
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
-  const std::vector<int64_t> padded{x.shape[0], x.shape[1], x.shape[2] + 2 * p_->pad_h, x.shape[3] + 2 * p_->pad_w};
+  const std::vector<int64_t> padded = padded_dims(x.shape, p_->pad_h, p_->pad_w);
   levels_bytes_ = align256(static_cast<size_t>(element_count(padded)));
   temp_strides_ = packed_strides(y.shape, true);
   direct_ = y.strides == temp_strides_ && (!r || (r->strides == y.strides && r->data != y.data));
   temp_bytes_ = direct_ ? 0 : align256(static_cast<size_t>(y.size()) * element_size(p_->spec.dtype));
-  ConvSpec spec = p_->spec;
+  ConvSpec spec = graph_spec(p_->spec);
   if (!direct_) spec.has_residual = false;  // the epilogue adds it
-  // The engine filter's fp32 rules (no engine that down-converts fp32 inputs, no tensor
-  // cores for strict fp32) are about float convolutions; this one's inputs are int8 already.
-  spec.dtype = DataType::kFloat16;
-  spec.strict_fp32 = false;
   ASSIGN_OR_RETURN(const cudnnDataType_t float_type, cudnn_data_type(p_->spec.dtype));
-  ConvGraphTypes types;  // int8 X and W, int32 compute, fp32 scale and bias
-  types.y = types.residual = float_type;
-  ConvGraphShape shape;
-  shape.x = graph_layout(padded, packed_strides(padded, true));
-  shape.y = graph_layout(y.shape, temp_strides_);
+  ConvGraphShape shape = direct_shape(padded, y.shape, float_type);
   shape.y_alignment = direct_ ? alignment_of(y.data) : 16;
   shape.r_alignment = direct_ && r ? alignment_of(r->data) : 16;
   shape.fuse_activation = direct_;
-  shape.types = types;
+  const ConvChoice* c = choice_for_batch(p_->choices, x.shape[0]);
+  const GraphEngineChoice* preferred = c && c->kind == ConvChoiceKind::kGraph ? &c->engine : nullptr;
   ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(p_->device));
-  ConvGraphState& state = (direct_ ? direct_states_ : temp_states_).find_or_build(handle.get(), spec, shape, nullptr);
+  ConvGraphState& state =
+      (direct_ ? direct_states_ : temp_states_).find_or_build(handle.get(), spec, shape, preferred);
   graph_ = nullptr;
   if (!state.plan)
     return unimplemented("cuDNN has no engine for this INT8 convolution (input " + to_string(x.shape) + ", " +
@@ -190,7 +218,7 @@ class Int8ConvOp final : public PackedOp {
   Result<std::unique_ptr<Kernel>> create_kernel() const override {
     return std::unique_ptr<Kernel>(std::make_unique<Int8ConvKernel>(p_));
   }
-  std::string_view implementation() const override { return "cudnn-graph:int8 conv heuristic"; }
+  std::string_view implementation() const override { return p_->implementation; }
 
  private:
   std::shared_ptr<const Int8ConvPacked> p_;
@@ -202,7 +230,8 @@ Result<DeviceBuffer> upload_bytes(const void* data, size_t bytes) {
   return b;
 }
 
-Result<std::unique_ptr<PackedOp>> pack_int8_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node) {
+Result<std::unique_ptr<PackedOp>> pack_int8_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
+                                                  const PackOptions& options) {
   auto p = std::make_shared<Int8ConvPacked>();
   p->device = env.device;
   ASSIGN_OR_RETURN(p->spec, int8_spec(graph, node));
@@ -221,6 +250,9 @@ Result<std::unique_ptr<PackedOp>> pack_int8_impl(const CudaOpEnv& env, const ir:
   p->quantize.pad_w = p->pad_w = p->spec.pad_w;
   p->spec.pad_h = p->spec.pad_w = 0;  // written out by the quantize kernel
   p->spec.has_bias = true;             // the corrected bias, zeros and the shift's correction at least
+  ASSIGN_OR_RETURN(p->choices, decode_conv_choices(options.choices));
+  p->implementation = p->choices.empty() ? "cudnn-graph:int8 conv heuristic"
+                                         : "cudnn-graph:int8 conv eng=" + std::to_string(p->choices.front().engine.engine);
   // KRSC, as the graph's NHWC filter: the levels reordered like the float filters are.
   Tensor levels(DataType::kFloat32, w.shape());
   std::transform(k.weight_levels.begin(), k.weight_levels.end(), levels.floats().begin(),
@@ -235,15 +267,80 @@ Result<std::unique_ptr<PackedOp>> pack_int8_impl(const CudaOpEnv& env, const ir:
   return std::unique_ptr<PackedOp>(std::make_unique<Int8ConvOp>(std::move(p)));
 }
 
+// Build time, per batch the plan asks for: the fastest of cuDNN's first heuristic engines
+// for the INT8 graph as the kernel builds it for a dense NHWC output, run on scratch
+// buffers. A batch where none runs gets no entry (reshape takes the heuristic then, or
+// says there is no engine).
+Result<std::vector<uint8_t>> tune_int8_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
+                                            const TuneOptions& options) {
+  ASSIGN_OR_RETURN(const ConvSpec s, int8_spec(graph, node));
+  std::vector<int> batches = options.batches;
+  std::sort(batches.begin(), batches.end());
+  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
+  if (batches.empty() || batches.front() <= 0 || batches.size() > 255) return std::vector<uint8_t>{};
+  CUDA_RETURN_IF_ERROR(cudaSetDevice(env.device));
+  const ConvSpec spec = graph_spec(s);
+  const ir::Value& xv = graph.value(node.inputs[0]);
+  const ir::Value& yv = graph.value(node.outputs[0]);
+  ASSIGN_OR_RETURN(const cudnnDataType_t float_type, cudnn_data_type(yv.dtype));
+  const auto at = [](Shape shape, int batch) {
+    shape[0] = batch;
+    return shape;
+  };
+  const int max_batch = batches.back();
+  const std::vector<int64_t> padded_max = padded_dims(at(xv.shape, max_batch), s.pad_h, s.pad_w);
+  const size_t y_bytes = static_cast<size_t>(element_count(at(yv.shape, max_batch))) * element_size(yv.dtype);
+  ASSIGN_OR_RETURN(DeviceBuffer levels, allocate_pattern(static_cast<size_t>(element_count(padded_max))));
+  ASSIGN_OR_RETURN(DeviceBuffer w, allocate_pattern(static_cast<size_t>(s.out_channels) * s.in_per_group *
+                                                    s.kernel_h * s.kernel_w));
+  ASSIGN_OR_RETURN(DeviceBuffer scale, allocate_pattern(static_cast<size_t>(s.out_channels) * sizeof(float)));
+  ASSIGN_OR_RETURN(DeviceBuffer bias, allocate_pattern(static_cast<size_t>(s.out_channels) * sizeof(float)));
+  ASSIGN_OR_RETURN(DeviceBuffer y, allocate_pattern(y_bytes));
+  DeviceBuffer residual, workspace;
+  if (s.has_residual) {
+    ASSIGN_OR_RETURN(residual, allocate_pattern(y_bytes));
+  }
+  for (size_t bytes = kConvWorkspaceCap; bytes >= (size_t{1} << 20) && !workspace.data(); bytes /= 2) {
+    Result<DeviceBuffer> ws = DeviceBuffer::allocate(bytes);
+    if (ws.is_ok()) workspace = std::move(ws).value();
+  }
+  ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(env.device));
+  std::vector<ConvChoice> choices;
+  for (int batch : batches) {
+    const ConvGraphShape shape =
+        direct_shape(padded_dims(at(xv.shape, batch), s.pad_h, s.pad_w), at(yv.shape, batch), float_type);
+    Result<std::shared_ptr<const ConvOpGraph>> g = ConvOpGraph::build(handle.get(), spec, shape);
+    if (!g.is_ok()) continue;
+    GraphPointers p{levels.data(), w.data(), bias.data(), residual.data(), y.data(), nullptr, scale.data()};
+    const TimedEngine fastest = fastest_graph_engine(handle.get(), g.value(), spec, p, workspace);
+    if (fastest.ms < 0) continue;
+    ConvChoice c;
+    c.batch = batch;
+    c.kind = ConvChoiceKind::kGraph;
+    c.engine = fastest.engine;
+    c.workspace = fastest.workspace;
+    choices.push_back(c);
+  }
+  CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());  // the timed runs used the scratch: finish before freeing
+  return encode_conv_choices(choices);
+}
+
 }  // namespace
+
+Result<std::vector<uint8_t>> tune_conv_int8(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
+                                            const TuneOptions& options) {
+  Result<std::vector<uint8_t>> blob = tune_int8_impl(env, graph, node, options);
+  if (!blob.is_ok()) return blob.status().with_context(ir::describe(graph, node));
+  return blob;
+}
 
 bool supports_conv_int8(const ir::Graph& graph, const ir::Node& node) {
   return node.op == ir::OpKind::kConv && node.attrs.has("input_scale") && int8_spec(graph, node).is_ok();
 }
 
 Result<std::unique_ptr<PackedOp>> pack_conv_int8(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
-                                                 const PackOptions&) {
-  Result<std::unique_ptr<PackedOp>> op = pack_int8_impl(env, graph, node);
+                                                 const PackOptions& options) {
+  Result<std::unique_ptr<PackedOp>> op = pack_int8_impl(env, graph, node, options);
   if (!op.is_ok()) return op.status().with_context(ir::describe(graph, node));
   return op;
 }

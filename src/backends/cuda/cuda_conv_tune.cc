@@ -12,6 +12,7 @@
 // faster own kernel (MobileNetV2's features.1 at batch 256 on the H200, 2026-12-04: 0.93 ms
 // that way, 0.43 ms with the own kernel).
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -105,31 +106,6 @@ Result<std::pair<ConvChoice, float>> tune_legacy(cudnnHandle_t handle, const Con
   return std::pair{c, best->time};
 }
 
-// The median time in ms of `run` over kTimedRuns runs after kWarmupRuns, each run
-// bracketed by events on `stream`; an error when a run fails.
-template <typename Run>
-Result<float> median_ms(cudaStream_t stream, Run&& run) {
-  for (int i = 0; i < kWarmupRuns; ++i) RETURN_IF_ERROR(run());
-  std::vector<cudaEvent_t> events(kTimedRuns + 1, nullptr);
-  Status status = Status::ok();
-  for (cudaEvent_t& e : events)
-    if (status.is_ok()) status = cuda_status(cudaEventCreate(&e), "cudaEventCreate");
-  for (int i = 0; i < kTimedRuns && status.is_ok(); ++i) {
-    status = cuda_status(cudaEventRecord(events[i], stream), "cudaEventRecord");
-    if (status.is_ok()) status = run();
-  }
-  if (status.is_ok()) status = cuda_status(cudaEventRecord(events[kTimedRuns], stream), "cudaEventRecord");
-  if (status.is_ok()) status = cuda_status(cudaEventSynchronize(events[kTimedRuns]), "cudaEventSynchronize");
-  std::vector<float> times(kTimedRuns, 0.0f);
-  for (int i = 0; i < kTimedRuns && status.is_ok(); ++i)
-    status = cuda_status(cudaEventElapsedTime(&times[i], events[i], events[i + 1]), "cudaEventElapsedTime");
-  for (cudaEvent_t e : events)
-    if (e) cudaEventDestroy(e);
-  RETURN_IF_ERROR(status);
-  std::nth_element(times.begin(), times.begin() + kTimedRuns / 2, times.end());
-  return times[kTimedRuns / 2];
-}
-
 // A packed NHWC view of scratch `data` at `shape` (batch set).
 template <typename Tensor>
 Tensor scratch_tensor(void* data, const Shape& shape, DataType dtype) {
@@ -154,7 +130,7 @@ Result<std::pair<ConvChoice, float>> tune_own(cudnnHandle_t handle, ConvChoiceKi
   const auto xt = scratch_tensor<ConstDeviceTensor>(b.x.data(), xs, s.dtype);
   const auto yt = scratch_tensor<DeviceTensor>(b.y.data(), ys, s.dtype);
   const auto rt = scratch_tensor<ConstDeviceTensor>(b.residual.data(), ys, s.dtype);
-  ASSIGN_OR_RETURN(float ms, median_ms(stream, [&] {
+  ASSIGN_OR_RETURN(float ms, median_run_ms(stream, [&] {
                      return launch_own_conv(kind, variant, s, b.w.data(), b.bias.data(), xt,
                                             s.has_residual ? &rt : nullptr, yt, stream);
                    }));
@@ -184,7 +160,7 @@ Result<float> time_epilogue(cudnnHandle_t handle, const ConvSpec& s, TuneBuffers
     a.dims[i] = ys[i];
     a.t_strides[i] = a.r_strides[i] = a.y_strides[i] = strides[i];
   }
-  return median_ms(stream, [&] { return launch_epilogue(a, stream); });
+  return median_run_ms(stream, [&] { return launch_epilogue(a, stream); });
 }
 
 // Whether the path of `c` needs the epilogue pass after the library's call (cuda_conv.cc:
@@ -222,28 +198,16 @@ Result<std::pair<ConvChoice, float>> tune_graph(cudnnHandle_t handle, const Conv
   std::pair<ConvChoice, float> best{ConvChoice{}, -1.0f};
   best.first.engine.engine = -1;
   Result<std::shared_ptr<const ConvOpGraph>> graph = ConvOpGraph::build(handle, s, graph_shape(s, x, y, batch));
-  if (!graph.is_ok()) return best;
   // The graph API failing here only means legacy wins, never that the build fails.
-  Result<std::vector<GraphEngineChoice>> candidates = heuristic_engine_choices(*graph.value(), s, kGraphCandidates);
-  if (!candidates.is_ok()) return best;
-  for (const GraphEngineChoice& candidate : candidates.value()) {
-    Result<std::unique_ptr<ConvExecutionPlan>> plan = ConvExecutionPlan::build(handle, graph.value(), candidate);
-    if (!plan.is_ok() || plan.value()->workspace_bytes() > b.workspace.bytes()) continue;
-    GraphPointers p{b.x.data(),        b.w.data(), b.bias.data(),
-                    b.residual.data(), b.y.data(), plan.value()->workspace_bytes() > 0 ? b.workspace.data() : nullptr};
-    VariantPackCache packs;
-    Result<cudnnBackendDescriptor_t> pack = packs.find_or_build(*graph.value(), p);
-    if (!pack.is_ok()) continue;
-    cudaStream_t stream = nullptr;
-    if (cudnnGetStream(handle, &stream) != CUDNN_STATUS_SUCCESS) continue;
-    Result<float> ms = median_ms(stream, [&] { return execute_plan(handle, *plan.value(), pack.value()); });
-    if (!ms.is_ok() || (best.second >= 0 && ms.value() >= best.second)) continue;
-    best.first.kind = ConvChoiceKind::kGraph;
-    best.first.batch = batch;
-    best.first.engine = candidate;
-    best.first.workspace = plan.value()->workspace_bytes();
-    best.second = ms.value();
-  }
+  if (!graph.is_ok()) return best;
+  const GraphPointers p{b.x.data(), b.w.data(), b.bias.data(), b.residual.data(), b.y.data(), nullptr};
+  const TimedEngine fastest = fastest_graph_engine(handle, graph.value(), s, p, b.workspace);
+  if (fastest.ms < 0) return best;
+  best.first.kind = ConvChoiceKind::kGraph;
+  best.first.batch = batch;
+  best.first.engine = fastest.engine;
+  best.first.workspace = fastest.workspace;
+  best.second = fastest.ms;
   return best;
 }
 
@@ -294,10 +258,56 @@ Result<std::vector<uint8_t>> tune_conv_impl(const CudaOpEnv& env, const ir::Grap
 
 }  // namespace
 
+// The median time in ms of `run` over kTimedRuns runs after kWarmupRuns, each run
+// bracketed by events on `stream`; an error when a run fails.
+Result<float> median_run_ms(cudaStream_t stream, const std::function<Status()>& run) {
+  for (int i = 0; i < kWarmupRuns; ++i) RETURN_IF_ERROR(run());
+  std::vector<cudaEvent_t> events(kTimedRuns + 1, nullptr);
+  Status status = Status::ok();
+  for (cudaEvent_t& e : events)
+    if (status.is_ok()) status = cuda_status(cudaEventCreate(&e), "cudaEventCreate");
+  for (int i = 0; i < kTimedRuns && status.is_ok(); ++i) {
+    status = cuda_status(cudaEventRecord(events[i], stream), "cudaEventRecord");
+    if (status.is_ok()) status = run();
+  }
+  if (status.is_ok()) status = cuda_status(cudaEventRecord(events[kTimedRuns], stream), "cudaEventRecord");
+  if (status.is_ok()) status = cuda_status(cudaEventSynchronize(events[kTimedRuns]), "cudaEventSynchronize");
+  std::vector<float> times(kTimedRuns, 0.0f);
+  for (int i = 0; i < kTimedRuns && status.is_ok(); ++i)
+    status = cuda_status(cudaEventElapsedTime(&times[i], events[i], events[i + 1]), "cudaEventElapsedTime");
+  for (cudaEvent_t e : events)
+    if (e) cudaEventDestroy(e);
+  RETURN_IF_ERROR(status);
+  std::nth_element(times.begin(), times.begin() + kTimedRuns / 2, times.end());
+  return times[kTimedRuns / 2];
+}
+
+TimedEngine fastest_graph_engine(cudnnHandle_t handle, const std::shared_ptr<const ConvOpGraph>& graph,
+                                 const ConvSpec& spec, GraphPointers p, const DeviceBuffer& workspace) {
+  TimedEngine best;
+  Result<std::vector<GraphEngineChoice>> candidates = heuristic_engine_choices(*graph, spec, kGraphCandidates);
+  if (!candidates.is_ok()) return best;
+  cudaStream_t stream = nullptr;
+  if (cudnnGetStream(handle, &stream) != CUDNN_STATUS_SUCCESS) return best;
+  for (const GraphEngineChoice& candidate : candidates.value()) {
+    Result<std::unique_ptr<ConvExecutionPlan>> plan = ConvExecutionPlan::build(handle, graph, candidate);
+    if (!plan.is_ok() || plan.value()->workspace_bytes() > workspace.bytes()) continue;
+    p.workspace = plan.value()->workspace_bytes() > 0 ? workspace.data() : nullptr;
+    VariantPackCache packs;
+    Result<cudnnBackendDescriptor_t> pack = packs.find_or_build(*graph, p);
+    if (!pack.is_ok()) continue;
+    Result<float> ms = median_run_ms(stream, [&] { return execute_plan(handle, *plan.value(), pack.value()); });
+    if (!ms.is_ok() || (best.ms >= 0 && ms.value() >= best.ms)) continue;
+    best.engine = candidate;
+    best.workspace = plan.value()->workspace_bytes();
+    best.ms = ms.value();
+  }
+  return best;
+}
+
 Result<std::vector<uint8_t>> tune_conv(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                        const TuneOptions& options) {
-  // INT8 convolutions (cuda_conv_int8.cc) take cuDNN's heuristic at reshape: nothing timed yet.
-  if (node.attrs.has("input_scale")) return std::vector<uint8_t>{};
+  if (node.attrs.has("input_scale")) return tune_conv_int8(env, graph, node, options);  // cuda_conv_int8.cc
   Result<std::vector<uint8_t>> blob = tune_conv_impl(env, graph, node, options);
   if (!blob.is_ok()) return blob.status().with_context(ir::describe(graph, node));
   return blob;

@@ -36,6 +36,8 @@ Result<std::unique_ptr<PackedOp>> pack_conv(const CudaOpEnv& env, const ir::Grap
 // cuda_conv_int8.cc: Conv with an INT8 input (quantized_layer_folding's input_scale) on
 // cuDNN's INT8 engines, float activations in and out; supports_conv / pack_conv delegate here.
 bool supports_conv_int8(const ir::Graph& graph, const ir::Node& node);
+Result<std::vector<uint8_t>> tune_conv_int8(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
+                                            const TuneOptions& options);
 Result<std::unique_ptr<PackedOp>> pack_conv_int8(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                                  const PackOptions& options);
 
