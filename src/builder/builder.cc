@@ -330,4 +330,8 @@ Result<Plan> load_or_build_cached(const std::string& path, const Backend& backen
   return std::move(result.plan);
 }
 
+std::string int8_float_precision(const Backend& backend) {
+  return backend.name() == "cuda" ? "fp16" : "fp32";
+}
+
 }  // namespace inferd

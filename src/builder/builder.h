@@ -79,4 +79,10 @@ std::string plan_cache_path(const std::string& model_path, std::span<const uint8
 // constants with the reference kernels).
 passes::PassContext pass_context_for(const Backend& backend);
 
+// The precision of an INT8 plan's float layers (precision "int8": the layers calibration or
+// the clock left float, the stem, the pools) on `backend`: fp16 on a GPU, where its INT8
+// convolutions' neighbours run fastest so (TensorRT's INT8 plans with FP16 allowed), fp32
+// on the CPU, which has no fp16 kernels.
+std::string int8_float_precision(const Backend& backend);
+
 }  // namespace inferd

@@ -143,8 +143,8 @@ int build_command(const Argv& argv) {
   args.flag("gpu", "the GPU to build (and time algorithms) on, for --backend cuda", "0");
   args.flag(
       "precision",
-      "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 needs --calibration and keeps fp32 "
-      "where a layer runs float; --calibration with fp16 gives INT8 layers and fp16 elsewhere)",
+      "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 needs --calibration and runs the "
+      "layers it leaves float in fp32 on the cpu, fp16 on cuda; --calibration with another precision uses that one)",
       "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
@@ -194,10 +194,10 @@ int build_command(const Argv& argv) {
   }
   std::string out = args.get("o");
   if (out.empty()) out = model.substr(0, model.rfind('.')) + ".plan";
-  // --precision int8: fp32 kernels where a layer has no INT8 one, with the calibrated
-  // quantization in the graph (docs/quantization.md).
+  // --precision int8: the calibrated quantization in the graph (docs/quantization.md), and
+  // the backend's best float precision where a layer runs float (fp32 on the CPU, fp16 on a GPU).
   const bool int8 = options.precision == "int8";
-  if (int8) options.precision = "fp32";
+  if (int8) options.precision = int8_float_precision(**backend);
   if (int8 || !args.get("calibration").empty() || !args.get("calibration-cache").empty()) {
     auto table = calibration_from_flags(args, *folder, out + ".calib");
     if (!table.is_ok()) return fail(table.status().message());

@@ -67,9 +67,10 @@ Status check_config_matches(const LoadedModel& m) {
 
 // Precision "int8" from a model folder (the server, `inferd classify`): the calibration table
 // config.toml names (quantization.calibration) in the graph and its pinned float layers,
-// fp32 kernels where a layer has no INT8 one, as `inferd build --precision int8` builds.
+// the backend's float precision where a layer runs float, as `inferd build --precision int8`
+// builds.
 // A folder's plan was built already: nothing to apply.
-Status use_folder_calibration(const ModelFolder& folder, BuildOptions& build) {
+Status use_folder_calibration(const ModelFolder& folder, const Backend& backend, BuildOptions& build) {
   if (folder.model_path.ends_with(".plan")) return Status::ok();
   if (folder.calibration_path.empty())
     return failed_precondition(folder.dir +
@@ -88,7 +89,7 @@ Status use_folder_calibration(const ModelFolder& folder, BuildOptions& build) {
   const auto& pinned = folder.config.quantization.float_layers;
   build.float_layers = std::set<std::string>(pinned.begin(), pinned.end());
   build.time_int8_layers = folder.config.quantization.int8_layers == "timed";
-  build.precision = "fp32";
+  build.precision = int8_float_precision(backend);
   return Status::ok();
 }
 
@@ -107,7 +108,7 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   build.precision = options.precision.empty() ? cfg.instances.precision : options.precision;
   build.max_nodes = options.max_nodes;
   build.weights_path = m.folder.weights_path;
-  if (build.precision == "int8") RETURN_IF_ERROR(use_folder_calibration(m.folder, build));
+  if (build.precision == "int8") RETURN_IF_ERROR(use_folder_calibration(m.folder, *backend, build));
   ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
                                                   : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));
