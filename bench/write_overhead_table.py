@@ -75,6 +75,10 @@ def main(d):
               f"{handler - host_decode - queue - instance:.3f} |")
         print(f"| outside the handler (client, TCP, body read, the answer's hop to the I/O thread, write) | "
               f"{lat['mean'] - handler:.3f} |")
+        writes = delta.get("inferd_answer_write_duration_seconds_count", 0)
+        if writes:
+            write_ms = 1000 * delta.get("inferd_answer_write_duration_seconds_sum", 0.0) / writes
+            print(f"| of which the answer's hop to the I/O thread and its write | {write_ms:.3f} |")
     if noop:
         print(f"| for scale: POST /v1/noop at c=1 (mean) | {noop['latency_ms']['mean']:.3f} |")
     print(f"\nThe server's own cost over decode + instance: "

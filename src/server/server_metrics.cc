@@ -25,6 +25,11 @@ Result<std::unique_ptr<ServerMetrics>> ServerMetrics::create(int max_batch_bucke
                                                   metrics::linear_bounds(1, 1, std::max(1, max_batch_bucket))));
   ASSIGN_OR_RETURN(m->decode_seconds, r.add_histogram("inferd_image_decode_duration_seconds",
                                                       "Image decode and preprocessing time.", {}, latency));
+  ASSIGN_OR_RETURN(m->answer_write_seconds,
+                   r.add_histogram("inferd_answer_write_duration_seconds",
+                                   "Time from a handler's answer to its last byte handed to the socket: the hop to "
+                                   "the connection's I/O thread, earlier pipelined answers, the write.",
+                                   {}, metrics::exponential_bounds(0.00001, 2, 20)));
   ASSIGN_OR_RETURN(m->in_flight, r.add_gauge("inferd_inflight_requests", "Requests received and not yet answered."));
   ASSIGN_OR_RETURN(m->queue_depth,
                    r.add_callback_gauge("inferd_queue_depth", "Requests waiting for a batch.", {"model"}));

@@ -111,6 +111,39 @@ TEST(HttpServer, RespondFromAnotherThreadAfter50ms) {
   EXPECT_TRUE(wait_until([&] { return server->in_flight() == 0; }));
 }
 
+// on_answer_written times each handler answer from `respond` to the end of its write: an
+// answer given from another thread after 50 ms counts from the answer, not the request.
+TEST(HttpServer, EachAnswerIsTimedFromRespondToItsWrite) {
+  DelayedResponder responder;
+  std::mutex mutex;
+  std::vector<double> timed;
+  HttpServerOptions options = test_server_options();
+  options.on_answer_written = [&](double seconds) {
+    std::lock_guard lock(mutex);
+    timed.push_back(seconds);
+  };
+  auto server = start_test_server(options, [&](http::Request request, http::Respond respond) {
+    if (request.target == "/late") return responder.later(50ms, std::move(respond), text_response("late"));
+    respond(text_response("now"));
+  });
+  ASSERT_NE(server, nullptr);
+  HttpClient client(server->port());
+  for (const char* path : {"/late", "/now"}) {
+    auto response = client.request("GET", path, "");
+    ASSERT_TRUE(response) << client.error();
+  }
+  EXPECT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return timed.size() == 2;
+  }));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(timed.size(), 2u);
+  for (double seconds : timed) {
+    EXPECT_GE(seconds, 0.0);
+    EXPECT_LT(seconds, 0.040) << "counted from the request instead of the answer";
+  }
+}
+
 TEST(HttpServer, ASlowAnswerDoesNotBlockTheOnlyIoThread) {
   DelayedResponder responder;
   HttpServerOptions options = test_server_options();

@@ -105,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool keep_alive_10 = false;
     bool abandoned = false;  // answered by abandon(): the handler's answer is still to come
     bool abandon_unwritten = false;  // counted in abandoned_unwritten until written or dropped
+    std::chrono::steady_clock::time_point answered{};  // when the handler called respond (its answers only)
     std::string head;
     std::string body;
   };
@@ -122,7 +123,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void answer_with_error(int status, const std::string& message);
   void answer_with(const Refusal& refusal);
   void refuse_and_close(Response response);
-  void on_response(uint64_t seq, Response response);
+  // `answered`: when the handler called respond ({} for the connection's own refusals).
+  void on_response(uint64_t seq, Response response, std::chrono::steady_clock::time_point answered = {});
   void abandon_on_strand(const Response& response);
   void write_ready();
   void on_write(boost::system::error_code ec);

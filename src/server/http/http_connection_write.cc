@@ -48,9 +48,10 @@ void Connection::deliver(uint64_t seq, Response response) {
   try {
     std::lock_guard lock(core.post_mutex);
     if (core.posts_open) {
-      asio::post(socket_.get_executor(), [self = shared_from_this(), seq, r = std::move(response)]() mutable {
-        self->on_response(seq, std::move(r));
-      });
+      asio::post(socket_.get_executor(),
+                 [self = shared_from_this(), seq, r = std::move(response), at = std::chrono::steady_clock::now()]() mutable {
+                   self->on_response(seq, std::move(r), at);
+                 });
       return;
     }
   } catch (const std::exception& e) {
@@ -59,7 +60,7 @@ void Connection::deliver(uint64_t seq, Response response) {
   core.in_flight.fetch_sub(1);  // the server stopped: the answer is dropped
 }
 
-void Connection::on_response(uint64_t seq, Response response) {
+void Connection::on_response(uint64_t seq, Response response, std::chrono::steady_clock::time_point answered) {
   // Unanswered slots are never popped, except those abandon() answered: such a slot may be
   // gone already, and the handler's late answer only settles the in_flight count it kept.
   const bool in_slots = !slots_.empty() && seq >= slots_.front().seq && seq - slots_.front().seq < slots_.size();
@@ -78,6 +79,7 @@ void Connection::on_response(uint64_t seq, Response response) {
       .close = slot.close_after, .keep_alive_10 = slot.keep_alive_10, .head_only = slot.head_only};
   slot.head = wire::response_head(response, framing);
   slot.body = std::move(response.body);
+  slot.answered = answered;
   slot.ready = true;
   write_ready();
 }
@@ -147,8 +149,12 @@ void Connection::on_write(error_code ec) {
     return;
   }
   bool close = false;
+  const auto written = std::chrono::steady_clock::now();
   for (size_t i = 0; i < slots_writing_; ++i) {
     const Slot& slot = slots_.front();
+    if (slot.counts_in_flight && slot.answered != std::chrono::steady_clock::time_point{} &&
+        core_->options.on_answer_written)
+      core_->options.on_answer_written(std::chrono::duration<double>(written - slot.answered).count());
     if (slot.counts_in_flight) {
       core_->in_flight.fetch_sub(1);
       --requests_queued_;

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,10 @@ struct HttpServerOptions {
   // 503 + Retry-After, and each connection closes after one answer.
   int reserve_connections = 8;
   std::vector<std::string> reserve_paths;
+  // Called on an I/O thread once a handler's answer is written to the socket, with the
+  // seconds since `respond` was called: the hop to the connection's I/O thread, any wait
+  // for earlier pipelined answers, and the write (metrics; must be quick). May be empty.
+  std::function<void(double seconds)> on_answer_written;
 };
 
 class HttpServer {
