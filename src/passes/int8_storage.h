@@ -21,8 +21,8 @@
 //   - every other reader is a Conv with INT8 input attributes reading a member as input 0
 //     only, all on one symmetric int8 or uint8 grid (scale, qmin, qmax);
 //   - the backend supports every writer, reader, max pool and Concat of the group with the
-//     members stored that way (the CPU backend does; the CUDA backend has no INT8 kernels
-//     and says no).
+//     members stored that way (the CPU backend does; the CUDA backend's INT8 convolutions
+//     read and write float activations only, and it says no).
 // Runs last, after layout assignment and concat elimination: the dtypes it sets are final.
 #pragma once
 
