@@ -13,6 +13,9 @@
 namespace inferd {
 namespace {
 
+// Samples only: input(slot) is the context's host staging; execute() runs the batch. The
+// base of the instances below (a model's instances decode images, on a device or on their
+// own thread).
 class ContextExecutor : public BatchExecutor {
  public:
   explicit ContextExecutor(std::unique_ptr<ExecutionContext> ctx)
@@ -189,10 +192,6 @@ class ImageDecodingExecutor final : public ContextExecutor {
 };
 
 }  // namespace
-
-std::unique_ptr<BatchExecutor> context_executor(std::unique_ptr<ExecutionContext> ctx) {
-  return std::make_unique<ContextExecutor>(std::move(ctx));
-}
 
 std::unique_ptr<BatchExecutor> host_decoding_executor(std::unique_ptr<ExecutionContext> ctx,
                                                      const image::PreprocessConfig& cfg, int64_t max_pixels,

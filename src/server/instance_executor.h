@@ -20,9 +20,6 @@
 
 namespace inferd {
 
-// Samples only: input(slot) is the context's host staging; execute() runs the batch.
-std::unique_ptr<BatchExecutor> context_executor(std::unique_ptr<ExecutionContext> ctx);
-
 // Samples, and compressed images decoded on the instance's own worker thread (any format
 // the host decodes, with cfg's preprocessing and the pixel limit `max_pixels`) straight into
 // the context's input rows; `on_decode` (optional) gets each image's decode time. A bad
