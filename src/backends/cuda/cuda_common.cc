@@ -1,5 +1,7 @@
 #include "backends/cuda/cuda_common.h"
 
+#include <algorithm>
+
 #include <string_view>
 
 namespace inferd::cuda {
@@ -250,6 +252,13 @@ Result<cudnnDataType_t> cudnn_data_type(DataType dtype) {
     default:
       return unimplemented(std::string("cuDNN kernels do not take ") + to_string(dtype) + " activations");
   }
+}
+
+std::vector<int> tuned_batches(std::vector<int> batches) {
+  std::sort(batches.begin(), batches.end());
+  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
+  if (batches.empty() || batches.front() <= 0 || batches.size() > 255) return {};
+  return batches;
 }
 
 }  // namespace inferd::cuda

@@ -8,6 +8,7 @@
 #include <cudnn.h>
 
 #include <string>
+#include <vector>
 
 #include "backends/api/backend.h"
 #include "core/status.h"
@@ -55,6 +56,10 @@ class CudaStream final : public Stream {
 
 // The CudaStream an EnqueueContext carries (a CUDA kernel only ever runs on one).
 inline CudaStream& cuda_stream(const EnqueueContext& ctx) { return static_cast<CudaStream&>(ctx.stream); }
+
+// The batches tune() times: TuneOptions::batches ascending without repeats; empty (nothing
+// to tune) when one is not positive or there are more than a tuning blob holds (255).
+std::vector<int> tuned_batches(std::vector<int> batches);
 
 // CUDA's element type for an inferd dtype of activations (fp32, fp16, bf16).
 Result<cudaDataType_t> cuda_data_type(DataType dtype);

@@ -80,7 +80,6 @@ class ConvKernel final : public Kernel {
                  const EnqueueContext& ctx) override;
 
  private:
-  Status check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const;
   Status check_output_dims(const TensorView& y);
   ConvGraphState* prepare_graph(cudnnHandle_t handle, const ConstTensorView& x, const ConstTensorView* r,
                                 const TensorView& y, const GraphEngineChoice* preferred);
@@ -123,20 +122,6 @@ class ConvKernel final : public Kernel {
   bool fused_refused_ = false;  // cuDNN said NOT_SUPPORTED once: unfused from then on
 };
 
-Status ConvKernel::check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const {
-  const ConvSpec& s = p_->spec;
-  if (inputs.size() < 2 || outputs.empty()) return internal_error("Conv kernel given too few views");
-  const auto ok = [&](const auto& v) {
-    return v.data != nullptr && v.memory == MemoryKind::kDevice && v.dtype == s.dtype && v.shape.size() == 4 &&
-           v.strides.size() == 4;
-  };
-  if (!ok(inputs[0]) || !ok(outputs[0]))
-    return internal_error(std::string("Conv expects 4-D ") + to_string(s.dtype) + " device views for X and Y");
-  if (s.has_residual && (inputs.size() < 4 || !ok(inputs[3]) || inputs[3].shape != outputs[0].shape))
-    return internal_error("Conv expects a device residual shaped like Y");
-  return Status::ok();
-}
-
 // Sets the legacy X/Y descriptors (the legacy path's, and cuDNN's output-size arithmetic).
 Status ConvKernel::check_output_dims(const TensorView& y) {
   const ConvSpec& s = p_->spec;
@@ -154,7 +139,7 @@ Status ConvKernel::check_output_dims(const TensorView& y) {
 }
 
 Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) {
-  RETURN_IF_ERROR(check_views(inputs, outputs));
+  RETURN_IF_ERROR(check_conv_views(p_->spec, inputs, outputs, "Conv"));
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
@@ -464,6 +449,20 @@ Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir:
 }
 
 }  // namespace
+
+Status check_conv_views(const ConvSpec& s, std::span<const ConstTensorView> inputs,
+                        std::span<const TensorView> outputs, const std::string& kernel) {
+  if (inputs.size() < 2 || outputs.empty()) return internal_error(kernel + " kernel given too few views");
+  const auto ok = [&](const auto& v) {
+    return v.data != nullptr && v.memory == MemoryKind::kDevice && v.dtype == s.dtype && v.shape.size() == 4 &&
+           v.strides.size() == 4;
+  };
+  if (!ok(inputs[0]) || !ok(outputs[0]))
+    return internal_error(kernel + " expects 4-D " + to_string(s.dtype) + " device views for X and Y");
+  if (s.has_residual && (inputs.size() < 4 || !ok(inputs[3]) || inputs[3].shape != outputs[0].shape))
+    return internal_error(kernel + " expects a device residual shaped like Y");
+  return Status::ok();
+}
 
 bool supports_conv(const ir::Graph& graph, const ir::Node& node) {
   if (node.op != ir::OpKind::kConv) return false;

@@ -62,6 +62,12 @@ inline std::vector<int64_t> library_input_dims(const ConvSpec& s, std::vector<in
   return x_dims;
 }
 
+// The views a Conv kernel of `s` runs on, checked at reshape: X and Y 4-D device views of
+// the spec's dtype, and a device residual shaped like Y where the spec has one. The errors
+// name `kernel` ("Conv", "INT8 Conv").
+Status check_conv_views(const ConvSpec& s, std::span<const ConstTensorView> inputs,
+                        std::span<const TensorView> outputs, const std::string& kernel);
+
 // cudnnConvolutionBiasActivationForward applies only ReLU and identity.
 bool fusable_activation(const ir::Activation& act);
 // Math type per precision: tensor ops for fp16/bf16, FMA for strict fp32, default (TF32

@@ -103,7 +103,6 @@ class Int8ConvKernel final : public Kernel {
                  const EnqueueContext& ctx) override;
 
  private:
-  Status check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const;
   Status run_epilogue(const void* temp, const ConstTensorView* r, const TensorView& y, cudaStream_t stream) const;
 
   std::shared_ptr<const Int8ConvPacked> p_;
@@ -114,23 +113,8 @@ class Int8ConvKernel final : public Kernel {
   size_t levels_bytes_ = 0, temp_bytes_ = 0, library_bytes_ = 0;
 };
 
-Status Int8ConvKernel::check_views(std::span<const ConstTensorView> inputs,
-                                   std::span<const TensorView> outputs) const {
-  const ConvSpec& s = p_->spec;
-  if (inputs.size() < 2 || outputs.empty()) return internal_error("INT8 Conv kernel given too few views");
-  const auto ok = [&](const auto& v) {
-    return v.data != nullptr && v.memory == MemoryKind::kDevice && v.dtype == s.dtype && v.shape.size() == 4 &&
-           v.strides.size() == 4;
-  };
-  if (!ok(inputs[0]) || !ok(outputs[0]))
-    return internal_error(std::string("INT8 Conv expects 4-D ") + to_string(s.dtype) + " device views for X and Y");
-  if (s.has_residual && (inputs.size() < 4 || !ok(inputs[3]) || inputs[3].shape != outputs[0].shape))
-    return internal_error("INT8 Conv expects a device residual shaped like Y");
-  return Status::ok();
-}
-
 Status Int8ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) {
-  RETURN_IF_ERROR(check_views(inputs, outputs));
+  RETURN_IF_ERROR(check_conv_views(p_->spec, inputs, outputs, "INT8 Conv"));
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
@@ -274,10 +258,8 @@ Result<std::unique_ptr<PackedOp>> pack_int8_impl(const CudaOpEnv& env, const ir:
 Result<std::vector<uint8_t>> tune_int8_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                             const TuneOptions& options) {
   ASSIGN_OR_RETURN(const ConvSpec s, int8_spec(graph, node));
-  std::vector<int> batches = options.batches;
-  std::sort(batches.begin(), batches.end());
-  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
-  if (batches.empty() || batches.front() <= 0 || batches.size() > 255) return std::vector<uint8_t>{};
+  const std::vector<int> batches = tuned_batches(options.batches);
+  if (batches.empty()) return std::vector<uint8_t>{};
   CUDA_RETURN_IF_ERROR(cudaSetDevice(env.device));
   const ConvSpec spec = graph_spec(s);
   const ir::Value& xv = graph.value(node.inputs[0]);
@@ -296,14 +278,11 @@ Result<std::vector<uint8_t>> tune_int8_impl(const CudaOpEnv& env, const ir::Grap
   ASSIGN_OR_RETURN(DeviceBuffer scale, allocate_pattern(static_cast<size_t>(s.out_channels) * sizeof(float)));
   ASSIGN_OR_RETURN(DeviceBuffer bias, allocate_pattern(static_cast<size_t>(s.out_channels) * sizeof(float)));
   ASSIGN_OR_RETURN(DeviceBuffer y, allocate_pattern(y_bytes));
-  DeviceBuffer residual, workspace;
+  DeviceBuffer residual;
   if (s.has_residual) {
     ASSIGN_OR_RETURN(residual, allocate_pattern(y_bytes));
   }
-  for (size_t bytes = kConvWorkspaceCap; bytes >= (size_t{1} << 20) && !workspace.data(); bytes /= 2) {
-    Result<DeviceBuffer> ws = DeviceBuffer::allocate(bytes);
-    if (ws.is_ok()) workspace = std::move(ws).value();
-  }
+  const DeviceBuffer workspace = allocate_largest(kConvWorkspaceCap);
   ASSIGN_OR_RETURN(QueryHandle handle, QueryHandle::acquire(env.device));
   std::vector<ConvChoice> choices;
   for (int batch : batches) {

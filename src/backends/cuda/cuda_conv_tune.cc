@@ -54,13 +54,7 @@ Result<TuneBuffers> allocate_buffers(const ConvSpec& s, const Shape& x_shape, co
   if (s.has_residual) {
     ASSIGN_OR_RETURN(b.residual, allocate_pattern(static_cast<size_t>(element_count(y_shape, max_batch)) * es));
   }
-  for (size_t bytes = kConvWorkspaceCap; bytes >= (size_t{1} << 20); bytes /= 2) {
-    Result<DeviceBuffer> ws = DeviceBuffer::allocate(bytes);
-    if (ws.is_ok()) {
-      b.workspace = std::move(ws).value();
-      break;
-    }
-  }
+  b.workspace = allocate_largest(kConvWorkspaceCap);
   return b;
 }
 
@@ -214,10 +208,8 @@ Result<std::pair<ConvChoice, float>> tune_graph(cudnnHandle_t handle, const Conv
 Result<std::vector<uint8_t>> tune_conv_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                             const TuneOptions& options) {
   ASSIGN_OR_RETURN(const ConvSpec s, conv_spec(graph, node, options.precision));
-  std::vector<int> batches = options.batches;
-  std::sort(batches.begin(), batches.end());
-  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
-  if (batches.empty() || batches.front() <= 0 || batches.size() > 255) return std::vector<uint8_t>{};
+  const std::vector<int> batches = tuned_batches(options.batches);
+  if (batches.empty()) return std::vector<uint8_t>{};
   CUDA_RETURN_IF_ERROR(cudaSetDevice(env.device));
   const ir::Value& x = graph.value(node.inputs[0]);
   const ir::Value& y = graph.value(node.outputs[0]);

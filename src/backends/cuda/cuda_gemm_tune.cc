@@ -122,12 +122,10 @@ Result<GemmChoice> tune_batch(cublasLtHandle_t handle, const GemmSpec& s, LtMatm
 Result<std::vector<uint8_t>> tune_gemm_impl(const CudaOpEnv& env, const ir::Graph& graph, const ir::Node& node,
                                             const TuneOptions& options) {
   ASSIGN_OR_RETURN(const GemmSpec s, gemm_spec(graph, node, options.precision));
-  std::vector<int> batches = options.batches;
   // A matrix C fixes the batch: only that one can run.
-  if (s.c_kind == GemmSpec::CKind::kMatrix) batches = {static_cast<int>(s.c_rows)};
-  std::sort(batches.begin(), batches.end());
-  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
-  if (batches.empty() || batches.front() <= 0 || batches.size() > 255) return std::vector<uint8_t>{};
+  const std::vector<int> batches = tuned_batches(
+      s.c_kind == GemmSpec::CKind::kMatrix ? std::vector<int>{static_cast<int>(s.c_rows)} : options.batches);
+  if (batches.empty()) return std::vector<uint8_t>{};
   CUDA_RETURN_IF_ERROR(cudaSetDevice(env.device));
   ASSIGN_OR_RETURN(TuneBuffers buffers, allocate_buffers(s, batches.back()));
   Timer timer;

@@ -76,6 +76,14 @@ Result<DeviceBuffer> allocate_pattern(size_t bytes) {
   return buffer;
 }
 
+DeviceBuffer allocate_largest(size_t cap) {
+  for (size_t bytes = cap; bytes >= (size_t{1} << 20); bytes /= 2) {
+    Result<DeviceBuffer> buffer = DeviceBuffer::allocate(bytes);
+    if (buffer.is_ok()) return std::move(buffer).value();
+  }
+  return DeviceBuffer();
+}
+
 // W [M, C/g, kH, kW] as KRSC [M, kH, kW, padded_c] (cuDNN's NHWC filter; the channels past
 // C/g zero) or unchanged.
 std::vector<float> filter_values(const Tensor& w, bool channels_last, int64_t padded_c) {

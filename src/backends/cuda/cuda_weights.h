@@ -47,6 +47,9 @@ Result<DeviceBuffer> upload_weights(std::span<const float> values, DataType dtyp
 // A buffer of `bytes` filled with a small non-zero pattern (tuning inputs: timing only
 // needs finite values, never zeros that a kernel might short-cut).
 Result<DeviceBuffer> allocate_pattern(size_t bytes);
+// The largest of `cap`, cap / 2, ... down to 1 MiB that cudaMalloc grants (tuning's
+// workspace; candidates needing more are skipped); empty when none is.
+DeviceBuffer allocate_largest(size_t cap);
 
 // Convolution filters as the kernels read them, from the graph's fp32 [M, C/g, kH, kW]:
 // KRSC [M, kH, kW, padded_c] (cuDNN's NHWC filter; channels past C/g zero) when
