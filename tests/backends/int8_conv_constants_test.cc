@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -137,6 +138,21 @@ TEST(Int8ConvConstants, RefusesWhatNoSignedKernelCanRunExactly) {
   w.floats()[1] = 0.2501f * 0.5f;  // off channel 1's grid
   const Status off = int8_conv_constants(w, bias, 0.1f, 0, 255, scales).status();
   EXPECT_NE(off.message().find("not on output channel 1's int8 grid"), std::string::npos) << off.message();
+}
+
+// A Conv without weight_scales reads its weights on their own per-channel grid, max|w| / 127,
+// as the CPU backend does (the op harness's INT8 cases have none).
+TEST(Int8ConvConstants, WithoutWeightScalesUsesEachChannelsOwnGrid) {
+  Tensor w(DataType::kFloat32, {2, 1, 1, 2});
+  const float values[] = {0.5f, -0.5f * 64 / 127, -0.125f, 0.125f * 3 / 127};  // on the grids
+  std::copy(std::begin(values), std::end(values), w.floats().begin());
+  auto k = int8_conv_constants(w, {}, 0.1f, -128, 127, {});
+  ASSERT_TRUE(k.is_ok()) << k.status().message();
+  EXPECT_FLOAT_EQ(k->scale[0], 0.1f * 0.5f / 127);
+  EXPECT_FLOAT_EQ(k->scale[1], 0.1f * 0.125f / 127);
+  EXPECT_EQ(k->weight_levels[0], 127);
+  EXPECT_EQ(k->weight_levels[1], -64);
+  EXPECT_EQ(k->weight_levels[2], -127);
 }
 
 }  // namespace

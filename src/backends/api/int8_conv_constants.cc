@@ -20,6 +20,12 @@ Result<Int8ConvConstants> int8_conv_constants(const Tensor& w, std::span<const f
   if (w.dtype() != DataType::kFloat32 || w.shape().size() != 4)
     return invalid_argument("INT8 convolution weights must be fp32 [M, C/g, kH, kW], got " + to_string(w.shape()));
   const int64_t channels = w.shape()[0], per_channel = w.size() / std::max<int64_t>(channels, 1);
+  // No scales: the weights' own per-channel grid, max|w| / 127, as the CPU backend reads it.
+  std::vector<float> own_scales;
+  if (weight_scales.empty()) {
+    own_scales = int8_channel_scales(w.data<float>(), channels, per_channel);
+    weight_scales = own_scales;
+  }
   if (static_cast<int64_t>(weight_scales.size()) != channels)
     return invalid_argument(std::to_string(weight_scales.size()) + " weight scales for " + std::to_string(channels) +
                             " output channels");

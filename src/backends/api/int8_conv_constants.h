@@ -30,7 +30,8 @@ struct Int8ConvConstants {
 };
 
 // From a folded Conv's attributes and constants: `w` fp32 [M, C/g, kH, kW] on the grid of
-// `weight_scales` (M values), `bias` M values or empty. Fails, naming what, for a grid that
+// `weight_scales` (M values; empty: each output channel's max|w| / 127, the CPU backend's
+// reading of a Conv without them), `bias` M values or empty. Fails, naming what, for a grid that
 // is neither int8 nor uint8, a scale count that is not M, or a weight off its grid.
 Result<Int8ConvConstants> int8_conv_constants(const Tensor& w, std::span<const float> bias, float input_scale,
                                               int64_t input_qmin, int64_t input_qmax,
