@@ -42,7 +42,7 @@ if stage probe; then
 fi
 
 if stage tests; then
-  timeout 240 $assets/test_gpu --gtest_filter='*int8conv*:*GpuInt8*:*FakeQuantize*' > "$out/tests.txt" 2>&1
+  timeout 240 $assets/test_gpu --gtest_filter='*int8conv*:*GpuInt8*:*GpuFp8*:*fake_quantize*' > "$out/tests.txt" 2>&1
   echo "test_gpu exit $?" >> "$out/tests.txt"
 fi
 

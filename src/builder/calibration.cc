@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/fp8.h"
 #include "core/quantize.h"
 
 namespace inferd {
@@ -81,13 +82,23 @@ float percentile_threshold(const ActivationHistogram& h, double percentile) {
 // Replaces the constant weights of `n` by their int8 grid values, one scale per output
 // channel: Conv [M, C/g, kH, kW] and Gemm's B ([N, K] with transB, else [K, N]) per M / N;
 // ConvTranspose [C, M/g, kH, kW] per M when group = 1, else per tensor.
-void quantize_weights(ir::Graph& g, const ir::Node& n) {
+// With `e4m3`, onto per-channel FP8 E4M3 grids instead (scale max|w| / 448).
+void quantize_weights(ir::Graph& g, const ir::Node& n, bool e4m3) {
   if (n.inputs.size() < 2 || n.inputs[1] == ir::kNoValue || !g.value(n.inputs[1]).is_constant()) return;
   Tensor& w = *g.value(n.inputs[1]).constant;
   if (w.dtype() != DataType::kFloat32 || w.shape().size() < 2) return;
   const int axis = quantized_weight_axis(n.op, n.attrs.get_int("transB", 0), n.attrs.get_int("group", 1));
-  const Int8Weights q = int8_weights(w.data<float>(), w.shape(), axis);
   float* v = w.data<float>();
+  if (e4m3) {
+    const Int8Weights layout = int8_weights(v, w.shape(), axis);  // for its channel_of()
+    const std::vector<float> max_abs = axis_max_abs(v, w.size(), layout.channels, layout.inner);
+    for (int64_t i = 0; i < w.size(); ++i) {
+      const float scale = e4m3_scale(max_abs[layout.channel_of(i)]);
+      v[i] = round_to_e4m3(v[i] / scale) * scale;
+    }
+    return;
+  }
+  const Int8Weights q = int8_weights(v, w.shape(), axis);
   for (int64_t i = 0; i < w.size(); ++i) v[i] = q.levels[static_cast<size_t>(i)] * q.scales[q.channel_of(i)];
 }
 
@@ -114,13 +125,23 @@ Int8Weights int8_weights(const float* w, const Shape& shape, int axis) {
 
 std::string CalibrationTable::to_text() const {
   std::ostringstream os;
-  os << "inferd-calibration 2 " << method << "\n";
+  os << "inferd-calibration 3 " << method << "\n";
   char number[32];
   for (const Entry& e : entries) {
     std::snprintf(number, sizeof number, "%.9g", static_cast<double>(e.threshold));
-    os << (!e.int8 ? "float " : e.is_unsigned ? "uint8 " : "int8 ") << number << " " << e.value << "\n";
+    os << (!e.int8 ? "float " : e.e4m3 ? "e4m3 " : e.is_unsigned ? "uint8 " : "int8 ") << number << " " << e.value
+       << "\n";
   }
   return os.str();
+}
+
+Status CalibrationTable::check_kind(bool e4m3, const std::string& origin) const {
+  for (const Entry& e : entries)
+    if (e.int8 && e.e4m3 != e4m3)
+      return failed_precondition(origin + " holds an " + (e.e4m3 ? "FP8" : "INT8") + " calibration and the build is " +
+                                 (e4m3 ? "FP8" : "INT8") + ": calibrate again with --precision " +
+                                 (e4m3 ? "fp8" : "int8") + " (docs/quantization.md)");
+  return Status::ok();
 }
 
 Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const std::string& origin) {
@@ -129,8 +150,8 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
   CalibrationTable t;
   int version = 0;
   if (!std::getline(in, line) || std::sscanf(line.c_str(), "inferd-calibration %d", &version) != 1 ||
-      (version != 1 && version != 2))
-    return data_loss(origin + ": not an inferd calibration table (version 1 or 2); delete it to calibrate again");
+      version < 1 || version > 3)
+    return data_loss(origin + ": not an inferd calibration table (version 1 to 3); delete it to calibrate again");
   t.method = line.substr(line.rfind(' ') + 1);
   if (t.method != "entropy" && t.method != "percentile" && t.method != "max")
     return data_loss(origin + ": unknown calibration method '" + t.method + "'");
@@ -139,12 +160,13 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
     const std::string kind = line.substr(0, first);
     char* end = nullptr;
     const float threshold = second == std::string::npos ? 0.0f : std::strtof(line.c_str() + first + 1, &end);
-    const bool known = kind == "int8" || kind == "float" || (kind == "uint8" && version >= 2);
+    const bool known =
+        kind == "int8" || kind == "float" || (kind == "uint8" && version >= 2) || (kind == "e4m3" && version >= 3);
     if (!known || second == std::string::npos || end != line.c_str() + second || !(threshold >= 0) ||
         std::isinf(threshold) || second + 1 >= line.size())
       return data_loss(origin + ": line " + std::to_string(number) +
-                       " is not '<int8|uint8|float> <threshold> <value name>'");
-    t.entries.push_back({line.substr(second + 1), threshold, kind != "float", kind == "uint8"});
+                       " is not '<int8|uint8|e4m3|float> <threshold> <value name>'");
+    t.entries.push_back({line.substr(second + 1), threshold, kind != "float", kind == "uint8", kind == "e4m3"});
   }
   return t;
 }
@@ -212,6 +234,7 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
   for (const auto& e : table.entries) entries[e.value] = &e;
   // Readers of activations left in floating point, and the layers pinned to it.
   ASSIGN_OR_RETURN(std::set<size_t> float_layers, pinned_layers(g, float_layer_names));
+  std::set<size_t> e4m3_layers;  // the layers reading an FP8 activation: their weights go on E4M3 grids
   for (ir::ValueId x : calibration_targets(g)) {
     const std::string name = g.value(x).name;  // copied: add_value may move the values
     const auto it = entries.find(name);
@@ -232,10 +255,11 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
       if (report) report->push_back(name + ": float (its layers are in quantization.float_layers)");
       continue;
     }
-    const bool is_unsigned = it->second->is_unsigned;
+    const bool is_unsigned = it->second->is_unsigned, e4m3 = it->second->e4m3;
+    if (e4m3) e4m3_layers.insert(readers.begin(), readers.end());
     const float scale = threshold > 0 ? it->second->scale() : 1.0f;
     ir::Value q = g.value(x);
-    q.name = g.unique_value_name(name + "_int8");
+    q.name = g.unique_value_name(name + (e4m3 ? "_e4m3" : "_int8"));
     q.constant.reset();
     const ir::ValueId qx = g.add_value(std::move(q));
     for (size_t c : readers) g.nodes()[c].inputs[0] = qx;
@@ -245,19 +269,23 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
     fq.inputs = {x};
     fq.outputs = {qx};
     fq.attrs.set("scale", scale);
-    fq.attrs.set("zero_point", int64_t{0});
-    fq.attrs.set("qmin", int64_t{is_unsigned ? 0 : -128});
-    fq.attrs.set("qmax", int64_t{is_unsigned ? 255 : 127});
+    if (e4m3) {
+      fq.attrs.set("format", std::string("e4m3"));
+    } else {
+      fq.attrs.set("zero_point", int64_t{0});
+      fq.attrs.set("qmin", int64_t{is_unsigned ? 0 : -128});
+      fq.attrs.set("qmax", int64_t{is_unsigned ? 255 : 127});
+    }
     g.add_node(std::move(fq));
     if (report)
-      report->push_back(name + (is_unsigned ? ": uint8" : ": int8") + ", threshold " + std::to_string(threshold) +
-                        ", scale " + std::to_string(scale));
+      report->push_back(name + (e4m3 ? ": e4m3" : is_unsigned ? ": uint8" : ": int8") + ", threshold " +
+                        std::to_string(threshold) + ", scale " + std::to_string(scale));
   }
   std::set<ir::ValueId> weights;
   for (size_t i = 0; i < g.nodes().size(); ++i) {
     const ir::Node& n = g.nodes()[i];
     if (quantized_layer(n) && !float_layers.count(i) && n.inputs.size() > 1 && weights.insert(n.inputs[1]).second)
-      quantize_weights(g, n);
+      quantize_weights(g, n, e4m3_layers.count(i) > 0);
   }
   return g.sort_topologically();
 }

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/fp8.h"
 #include "core/status.h"
 #include "ir/graph.h"
 
@@ -45,16 +46,23 @@ struct CalibrationTable {
     // Every calibration value was >= 0 (a ReLU's output): quantized to uint8 0..255 instead
     // of int8 -127..127, twice the resolution (and oneDNN's u8 x s8 VNNI format).
     bool is_unsigned = false;
-    float scale() const { return threshold / (is_unsigned ? 255.0f : 127.0f); }
+    // FP8 E4M3 instead of an integer grid (precision "fp8"): the threshold maps onto 448,
+    // E4M3's largest value, and the layers' weights go on a per-channel E4M3 grid.
+    bool e4m3 = false;
+    float scale() const { return threshold / (e4m3 ? kE4m3Max : is_unsigned ? 255.0f : 127.0f); }
   };
   std::string method;  // entropy | percentile | max
   std::vector<Entry> entries;
 
-  // Text, one entry per line: "inferd-calibration 2 <method>" then
-  // "<int8|uint8|float> <threshold> <name>" (version 1, without uint8, is still read).
+  // Text, one entry per line: "inferd-calibration 3 <method>" then
+  // "<int8|uint8|e4m3|float> <threshold> <name>" (versions 1, without uint8, and 2, without
+  // e4m3, are still read).
   std::string to_text() const;
   // Refuses anything to_text() would not write, naming `origin` and the line.
   static Result<CalibrationTable> parse(std::string_view text, const std::string& origin);
+  // Refuses, naming `origin`, a table whose quantized entries are not of the build's kind
+  // (`e4m3`: an FP8 build, else INT8): a cached INT8 table must not make an FP8 plan.
+  Status check_kind(bool e4m3, const std::string& origin) const;
 };
 
 // |x| of one activation over the calibration set: first the largest |x| (observe_max over

@@ -143,8 +143,9 @@ int build_command(const Argv& argv) {
   args.flag("gpu", "the GPU to build (and time algorithms) on, for --backend cuda", "0");
   args.flag(
       "precision",
-      "fp32 | tf32 | fp16 | bf16 | int8 (tf32, fp16 and bf16 need cuda; int8 needs --calibration and runs the "
-      "layers it leaves float in fp32 on the cpu, fp16 on cuda; --calibration with another precision uses that one)",
+      "fp32 | tf32 | fp16 | bf16 | int8 | fp8 (tf32, fp16 and bf16 need cuda; int8 and fp8 need --calibration and "
+      "run the layers they leave float in fp32 on the cpu, fp16 on cuda; fp8 rounds each layer's input and weights "
+      "to E4M3 and computes in float; --calibration with another precision uses that one)",
       "fp32");
   args.flag("max-batch", "largest batch the plan runs (dynamic-batch models)", "32");
   args.flag("threads", "CPU threads for --profile (0 = all cores)", "0");
@@ -196,10 +197,10 @@ int build_command(const Argv& argv) {
   if (out.empty()) out = model.substr(0, model.rfind('.')) + ".plan";
   // --precision int8: the calibrated quantization in the graph (docs/quantization.md), and
   // the backend's best float precision where a layer runs float (fp32 on the CPU, fp16 on a GPU).
-  const bool int8 = options.precision == "int8";
+  const bool fp8 = options.precision == "fp8", int8 = options.precision == "int8" || fp8;
   if (int8) options.precision = int8_float_precision(**backend);
   if (int8 || !args.get("calibration").empty() || !args.get("calibration-cache").empty()) {
-    auto table = calibration_from_flags(args, *folder, out + ".calib");
+    auto table = calibration_from_flags(args, *folder, out + ".calib", fp8);
     if (!table.is_ok()) return fail(table.status().message());
     options.calibration = std::move(table).value();
     const auto& pinned = folder->config.quantization.float_layers;
@@ -216,7 +217,7 @@ int build_command(const Argv& argv) {
   if (Status s = save_plan(result->plan, out); !s.is_ok()) return fail(s.message());
   if (args.on("report")) print_report(*result, **backend, std::cout);
   if (args.on("report") && !result->calibration.empty()) {
-    std::cout << "INT8 calibration (" << options.calibration->method << "), " << result->calibration.size()
+    std::cout << (fp8 ? "FP8" : "INT8") << " calibration (" << options.calibration->method << "), " << result->calibration.size()
               << " activations:\n";
     for (const std::string& line : result->calibration) std::cout << "  " << line << "\n";
   }

@@ -20,15 +20,21 @@ inline float quantized_level(float v, float scale, float lo, float hi) {
   return (std::clamp(v / scale, lo, hi) + kRound) - kRound;
 }
 
-// The symmetric int8 scale of each channel along one axis of `size` values: element i is in
-// channel (i / inner) % channels, `inner` being the count of elements after that axis.
-// max|w| / 127 (1 for an all-zero channel, which every grid represents).
-inline std::vector<float> int8_axis_scales(const float* w, int64_t size, int64_t channels, int64_t inner) {
+// max|w| of each channel along one axis of `size` values: element i is in channel
+// (i / inner) % channels, `inner` being the count of elements after that axis.
+inline std::vector<float> axis_max_abs(const float* w, int64_t size, int64_t channels, int64_t inner) {
   std::vector<float> max_abs(static_cast<size_t>(channels), 0.0f);
   for (int64_t i = 0; i < size; ++i) {
     float& m = max_abs[static_cast<size_t>((i / inner) % channels)];
     m = std::max(m, std::abs(w[i]));
   }
+  return max_abs;
+}
+
+// The symmetric int8 scale of each channel along that axis: max|w| / 127 (1 for an all-zero
+// channel, which every grid represents).
+inline std::vector<float> int8_axis_scales(const float* w, int64_t size, int64_t channels, int64_t inner) {
+  std::vector<float> max_abs = axis_max_abs(w, size, channels, inner);
   for (float& m : max_abs) m = m > 0 ? m / 127.0f : 1.0f;
   return max_abs;
 }

@@ -43,6 +43,13 @@ Result<Activation> standalone_activation(OpKind op, const Attributes& attrs) {
     Activation a;
     a.kind = Activation::Kind::kFakeQuantize;
     a.alpha = attrs.get_float("scale", 0.0f);
+    const std::string format = attrs.get_string("format", "int");
+    if (format == "e4m3") {
+      if (!(a.alpha > 0)) return invalid_argument("FakeQuantize needs scale > 0");
+      a.kind = Activation::Kind::kFakeQuantizeE4m3;
+      return a;
+    }
+    if (format != "int") return invalid_argument("FakeQuantize format '" + format + "' (int or e4m3)");
     const auto zero_point = static_cast<float>(attrs.get_int("zero_point", 0));
     a.min = static_cast<float>(attrs.get_int("qmin", -128)) - zero_point;
     a.max = static_cast<float>(attrs.get_int("qmax", 127)) - zero_point;
@@ -57,6 +64,8 @@ Result<Activation> standalone_activation(OpKind op, const Attributes& attrs) {
   a.max = attrs.get_float("max", a.max);
   return a;
 }
+
+bool fake_quantizes_to_e4m3(const Attributes& attrs) { return attrs.get_string("format", "int") == "e4m3"; }
 
 Result<Activation> fused_activation(const Attributes& attrs, bool op_owns_alpha_beta) {
   const std::string name = attrs.get_string("activation", "");
@@ -92,6 +101,7 @@ OpKind op_kind_of(const Activation& act) {
     case Activation::Kind::kHardSwish:
       return OpKind::kHardSwish;
     case Activation::Kind::kFakeQuantize:
+    case Activation::Kind::kFakeQuantizeE4m3:
       return OpKind::kFakeQuantize;
     case Activation::Kind::kIdentity:
       break;

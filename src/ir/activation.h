@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/fp8.h"
 #include "core/status.h"
 #include "ir/graph.h"
 
@@ -30,11 +31,13 @@ struct Activation {
     kHardSigmoid,
     kHardSwish,
     kTanh,
-    kFakeQuantize,  // never fused: a standalone FakeQuantize on the elementwise kernels
+    kFakeQuantize,      // never fused: a standalone FakeQuantize on the elementwise kernels
+    kFakeQuantizeE4m3,  // the same with format "e4m3": rounded to FP8 E4M3 instead of an integer grid
   };
   Kind kind = Kind::kIdentity;
   // LeakyRelu: alpha. HardSigmoid: alpha, beta. Clip: min, max (ONNX defaults: unbounded).
-  // FakeQuantize: alpha = scale, [min, max] = [qmin - zero_point, qmax - zero_point].
+  // FakeQuantize: alpha = scale, [min, max] = [qmin - zero_point, qmax - zero_point];
+  // with format "e4m3", alpha = scale alone.
   float alpha = 0, beta = 0;
   float min = -std::numeric_limits<float>::infinity(), max = std::numeric_limits<float>::infinity();
 
@@ -44,6 +47,9 @@ struct Activation {
 // The standalone activation op `op` (Relu, Clip, ...) with its own attributes; also
 // FakeQuantize (scale, zero_point, qmin, qmax), which elementwise kernels apply as one.
 Result<Activation> standalone_activation(OpKind op, const Attributes& attrs);
+// Whether a FakeQuantize's attributes round to FP8 E4M3 (format "e4m3") rather than to an
+// int8/uint8 grid (format absent or "int"): the INT8 passes leave those alone.
+bool fake_quantizes_to_e4m3(const Attributes& attrs);
 // The fused activation of Conv/Gemm (attr "activation", absent = identity). Its alpha/beta
 // come from "activation_alpha"/"activation_beta" when set; otherwise from "alpha"/"beta"
 // unless the op uses those names itself (Gemm: op_owns_alpha_beta), then ONNX's defaults.
@@ -76,6 +82,8 @@ INFERD_HOST_DEVICE inline float apply_activation(const Activation& a, float x) {
       const float level = fminf(fmaxf(x / a.alpha, a.min), a.max);
       return ((level + 12582912.0f) - 12582912.0f) * a.alpha;
     }
+    case Activation::Kind::kFakeQuantizeE4m3:
+      return round_to_e4m3(x / a.alpha) * a.alpha;
   }
   return x;
 }

@@ -32,7 +32,9 @@ namespace {
 //                an int: kInt8 or kUint8); input X only. The passes fold every pair
 //                (qdq_folding) before a backend sees them.
 //   FakeQuantize: scale, zero_point, qmin, qmax: y = (clamp(round_even(x / scale) +
-//                zero_point, qmin, qmax) - zero_point) * scale, in float.
+//                zero_point, qmin, qmax) - zero_point) * scale, in float. With format
+//                "e4m3" (default "int"): y = e4m3(x / scale) * scale, x / scale rounded to
+//                FP8 E4M3 with saturation at +-448 (core/fp8.h); no zero point, qmin, qmax.
 constexpr std::array<std::pair<OpKind, std::string_view>, 36> kNames{{
     {OpKind::kConv, "Conv"},
     {OpKind::kConvTranspose, "ConvTranspose"},

@@ -58,6 +58,13 @@ Status fake_quantize(NodeShapes& s) {
   RETURN_IF_ERROR(s.require_float(0));
   const float scale = s.attrs().get_float("scale", 0.0f);
   if (!(scale > 0.0f) || !std::isfinite(scale)) return s.fail("scale " + std::to_string(scale) + " is not positive and finite");
+  const std::string format = s.attrs().get_string("format", "int");
+  if (format == "e4m3") {
+    if (s.attrs().has("zero_point") || s.attrs().has("qmin") || s.attrs().has("qmax"))
+      return s.fail("rounds to e4m3, which has no zero point, qmin or qmax");
+    return s.set_output(s.activation_dtype(), s.in_shape(0));
+  }
+  if (format != "int") return s.fail("has format '" + format + "' (int or e4m3)");
   const int64_t qmin = s.attrs().get_int("qmin", -128), qmax = s.attrs().get_int("qmax", 127);
   const int64_t zp = s.attrs().get_int("zero_point", 0);
   if (qmin >= qmax || zp < qmin || zp > qmax)

@@ -1,5 +1,6 @@
 #include "passes/output_quantization_fusion.h"
 
+#include "ir/activation.h"
 #include "passes/graph_edit.h"
 
 namespace inferd::passes {
@@ -7,6 +8,7 @@ namespace inferd::passes {
 std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index) {
   const ir::Node& fq = g.nodes()[fq_index];
   if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 || fq.outputs.size() != 1) return std::nullopt;
+  if (ir::fake_quantizes_to_e4m3(fq.attrs)) return std::nullopt;  // a Conv rounds its output to integer grids only
   const auto p = uses.producer(fq.inputs[0]);
   if (!p || uses.only_reader(g, fq.inputs[0]) != fq_index) return std::nullopt;
   const ir::Node& conv = g.nodes()[*p];

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/quantize.h"
+#include "ir/activation.h"
 #include "passes/graph_edit.h"
 #include "passes/output_quantization_fusion.h"
 
@@ -18,7 +19,8 @@ const ir::Node* symmetric_quantizer(const ir::Graph& g, const UseIndex& uses, ir
   const auto p = uses.producer(x);
   if (!p) return nullptr;
   const ir::Node& fq = g.nodes()[*p];
-  if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 || fq.attrs.get_int("zero_point", 0) != 0)
+  if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 || fq.attrs.get_int("zero_point", 0) != 0 ||
+      ir::fake_quantizes_to_e4m3(fq.attrs))  // FP8 layers run as FakeQuantize + float layer (no FP8 kernels yet)
     return nullptr;
   const int64_t qmin = fq.attrs.get_int("qmin", -128), qmax = fq.attrs.get_int("qmax", 127);
   const bool int8 = qmin == -128 && qmax == 127, uint8 = qmin == 0 && qmax == 255;

@@ -247,7 +247,7 @@ Status read_instances(Section& s, InstancesConfig& in) {
     return s.error("gpus", "must be \"all\" or GPU indices such as \"0,1\"");
   RETURN_IF_ERROR(s.read_choice("backend", {"auto", "cpu", "cuda"}, &in.backend));
   RETURN_IF_ERROR(s.read_choice("decode", {"auto", "cpu", "gpu"}, &in.decode));
-  return s.read_choice("precision", {"fp32", "tf32", "fp16", "bf16", "int8"}, &in.precision);
+  return s.read_choice("precision", {"fp32", "tf32", "fp16", "bf16", "int8", "fp8"}, &in.precision);
 }
 
 Status read_quantization(Section& s, QuantizationConfig& q) {

@@ -59,7 +59,7 @@ struct InstancesConfig {
   // --gpus (default GPU 0). Ignored by the cpu backend.
   std::string gpus;
   std::string backend = "auto";    // auto | cpu | cuda
-  std::string precision = "fp32";  // fp32 | tf32 | fp16 | bf16 | int8
+  std::string precision = "fp32";  // fp32 | tf32 | fp16 | bf16 | int8 | fp8 (both calibrated)
   // Where the server decodes a request's JPEG (docs/gpu.md, "In the server"): "cpu",
   // the host's decoder threads; "gpu", the instance's GPU (nvJPEG) for every JPEG; "auto",
   // the GPU, with the host's threads taking the overflow while the GPU has a backlog.
@@ -70,7 +70,8 @@ struct InstancesConfig {
 // INT8 (docs/quantization.md): what a build with precision "int8" uses.
 struct QuantizationConfig {
   // A calibration table in the model folder (written by `inferd build --calibration DIR` or
-  // `inferd quantize`). Required to serve the model with precision "int8".
+  // `inferd quantize`). Required to serve the model with precision "int8" (or "fp8": a
+  // table made by `inferd build --precision fp8`).
   std::string calibration;
   // Conv, ConvTranspose and Gemm layers (node names, as `inferd build --report` lists them)
   // that stay float in an INT8 build, whatever the calibration measured.

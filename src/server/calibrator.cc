@@ -130,6 +130,9 @@ Status choose_precisions(const ModelFolder& folder, const Rows& samples, double 
 
 Result<CalibrationTable> calibrate_model(const ModelFolder& folder, const CalibrationOptions& options,
                                          std::vector<std::string>* report) {
+  // Entropy calibration compares integer quantization levels; FP8's are not evenly spaced.
+  if (options.e4m3 && options.method == "entropy")
+    return invalid_argument("FP8 calibration takes max or percentile (entropy is for INT8's evenly spaced levels)");
   ASSIGN_OR_RETURN(const std::vector<std::string> paths, calibration_images(options));
   std::vector<std::string> names;
   ASSIGN_OR_RETURN(auto engine, measuring_engine(folder, names));
@@ -164,10 +167,12 @@ Result<CalibrationTable> calibrate_model(const ModelFolder& folder, const Calibr
   CalibrationTable table;
   table.method = options.method;
   for (size_t t = 0; t < names.size(); ++t) {
-    const bool is_unsigned = histograms[t].non_negative();
+    // FP8 is symmetric: a ReLU's output gains nothing from a grid of its own (E4M3's sign bit
+    // is not a level to reclaim as uint8's is).
+    const bool is_unsigned = !options.e4m3 && histograms[t].non_negative();
     ASSIGN_OR_RETURN(float threshold, calibration_threshold(histograms[t], options.method, options.percentile,
                                                             is_unsigned ? 256 : 128));
-    table.entries.push_back({names[t], threshold, true, is_unsigned});
+    table.entries.push_back({names[t], threshold, true, is_unsigned, options.e4m3});
   }
   if (options.min_agreement > 0) {
     // Each decision runs the model once per sample: a subset keeps that to seconds.

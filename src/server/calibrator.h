@@ -14,7 +14,8 @@ namespace inferd {
 struct CalibrationOptions {
   std::string images_dir;           // *.jpg, *.jpeg and *.png, taken in name order
   std::vector<std::string> images;  // or these files (images_dir is ignored then)
-  std::string method = "entropy";   // entropy | percentile | max
+  std::string method = "entropy";   // entropy | percentile | max (FP8: percentile | max)
+  bool e4m3 = false;                // FP8 E4M3 entries (precision "fp8") instead of int8/uint8
   double percentile = 99.99;
   int max_images = 0;  // 0: every image of the folder
   // Mixed precision: while the calibrated model's top-1 agrees with FP32 on fewer than this

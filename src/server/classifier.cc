@@ -72,11 +72,12 @@ Status check_config_matches(const LoadedModel& m) {
 // A folder's plan was built already: nothing to apply.
 Status use_folder_calibration(const ModelFolder& folder, const Backend& backend, BuildOptions& build) {
   if (folder.model_path.ends_with(".plan")) return Status::ok();
+  const std::string& precision = build.precision;  // int8 or fp8
   if (folder.calibration_path.empty())
-    return failed_precondition(folder.dir +
-                               ": precision \"int8\" needs a calibration table: set quantization.calibration in "
-                               "config.toml to a file made by `inferd build MODEL --precision int8 --calibration "
-                               "IMAGES` (docs/quantization.md)");
+    return failed_precondition(folder.dir + ": precision \"" + precision +
+                               "\" needs a calibration table: set quantization.calibration in config.toml to a file "
+                               "made by `inferd build MODEL --precision " + precision +
+                               " --calibration IMAGES` (docs/quantization.md)");
   constexpr size_t kMaxTableBytes = size_t{4} << 20;  // one short line per activation
   Result<std::string> read = read_text_file(folder.calibration_path);
   if (!read.is_ok()) return read.status().with_context(folder.dir + ": quantization.calibration");
@@ -85,6 +86,7 @@ Status use_folder_calibration(const ModelFolder& folder, const Backend& backend,
     return invalid_argument(folder.calibration_path + ": " + std::to_string(text.size()) +
                             " bytes; a calibration table has at most " + std::to_string(kMaxTableBytes));
   ASSIGN_OR_RETURN(CalibrationTable table, CalibrationTable::parse(text, folder.calibration_path));
+  RETURN_IF_ERROR(table.check_kind(precision == "fp8", folder.calibration_path));
   build.calibration = std::make_shared<const CalibrationTable>(std::move(table));
   const auto& pinned = folder.config.quantization.float_layers;
   build.float_layers = std::set<std::string>(pinned.begin(), pinned.end());
@@ -108,7 +110,8 @@ Result<LoadedModel> load_classifier(const std::string& model, const std::string&
   build.precision = options.precision.empty() ? cfg.instances.precision : options.precision;
   build.max_nodes = options.max_nodes;
   build.weights_path = m.folder.weights_path;
-  if (build.precision == "int8") RETURN_IF_ERROR(use_folder_calibration(m.folder, *backend, build));
+  if (build.precision == "int8" || build.precision == "fp8")
+    RETURN_IF_ERROR(use_folder_calibration(m.folder, *backend, build));
   ASSIGN_OR_RETURN(auto plan, options.cache_plans ? load_or_build_cached(m.folder.model_path, *backend, build)
                                                   : load_or_build(m.folder.model_path, *backend, build));
   ASSIGN_OR_RETURN(m.engine, Engine::create(std::move(plan), backend));

@@ -53,5 +53,23 @@ INSTANTIATE_TEST_SUITE_P(Precisions, GpuInt8,
                            return std::string(info.param.precision) + (info.param.every_layer_int8 ? "_all" : "_timed");
                          });
 
+// FP8 (E4M3) on the GPU: the FakeQuantize kernel's E4M3 rounding before each quantized
+// layer and E4M3-grid weights, the layers in fp16 (no FP8 convolution kernels yet); the floor
+// is the CPU test's (tests/model/squeezenet_int8_test.cc: 92.7 % agreement there, under the
+// 97 % bar that INT8 meets).
+TEST(GpuFp8, SqueezeNetCalibratedKeepsItsAccuracy) {
+  if (backend_devices("cuda").empty()) GTEST_SKIP() << "no CUDA GPU on this machine";
+  if (auto missing = test::missing_assets({kOrtPredictionsFile}); !missing.empty()) GTEST_SKIP() << missing;
+  auto e = test::evaluate_squeezenet_int8("cuda", "fp16", false, true);
+  ASSERT_TRUE(e.is_ok()) << e.status().message();
+  EXPECT_EQ(e->images, 234u);
+  std::cout << "SqueezeNet FP8-calibrated on the GPU (fp16, " << e->int8 << " of " << e->activations
+            << " activations E4M3): top-1 agreement with the fp32 plan " << e->percent(e->agree) << "%, accuracy "
+            << e->percent(e->right_fp32) << "% -> " << e->percent(e->right_int8) << "%\n";
+  EXPECT_GE(e->int8, 12u);
+  EXPECT_GE(e->percent(e->agree), 91.0);
+  EXPECT_LE(e->percent(e->right_fp32) - e->percent(e->right_int8), 1.0);
+}
+
 }  // namespace
 }  // namespace inferd

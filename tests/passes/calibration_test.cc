@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/fp8.h"
 #include "passes/fixtures.h"
 
 namespace inferd {
@@ -93,7 +94,64 @@ TEST(Calibration, TableTextRoundTripsAndBadTextIsRefused) {
   // Version 1 tables (before uint8) are still read; uint8 lines only from version 2.
   EXPECT_TRUE(CalibrationTable::parse("inferd-calibration 1 entropy\nint8 1 data\n", "x.calib").is_ok());
   EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 1 entropy\nuint8 1 data\n", "x.calib").is_ok());
-  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 3 entropy\n", "x.calib").is_ok());
+  // e4m3 lines only from version 3; version 4 does not exist.
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 2 max\ne4m3 1 data\n", "x.calib").is_ok());
+  EXPECT_FALSE(CalibrationTable::parse("inferd-calibration 4 entropy\n", "x.calib").is_ok());
+}
+
+TEST(Calibration, Fp8EntriesRoundTripAndAreNotTakenForInt8) {
+  CalibrationTable t{"max", {{"data", 4.48f, true, false, true}, {"relu", 1.0f, false, false, true}}};
+  const auto back = CalibrationTable::parse(t.to_text(), "x.calib");
+  ASSERT_TRUE(back.is_ok()) << back.status().message();
+  ASSERT_EQ(back->entries.size(), 2u);
+  EXPECT_TRUE(back->entries[0].e4m3 && back->entries[0].int8);
+  EXPECT_FLOAT_EQ(back->entries[0].scale(), 0.01f);  // the threshold onto 448
+  EXPECT_FALSE(back->entries[1].int8);               // a float entry is neither
+  EXPECT_TRUE(back->check_kind(true, "x.calib").is_ok());
+  const Status wrong = back->check_kind(false, "x.calib");
+  EXPECT_NE(wrong.message().find("x.calib holds an FP8 calibration and the build is INT8"), std::string::npos)
+      << wrong.message();
+  const CalibrationTable int8{"entropy", {{"data", 1.0f}}};
+  EXPECT_FALSE(int8.check_kind(true, "y.calib").is_ok());
+  EXPECT_TRUE(int8.check_kind(false, "y.calib").is_ok());
+}
+
+// An E4M3 entry: one FakeQuantize with format e4m3 (no integer grid attributes), and the
+// layers' weights on per-channel E4M3 grids (max|w| onto 448).
+TEST(Calibration, ApplyRoundsFp8LayersInputsAndWeightsToE4m3) {
+  test::GraphBuilder b("fp8");
+  const ir::ValueId x = b.input("data", {1, 4, 6, 6});
+  b.output(b.conv("a", x, 8, 3, 1, 1));
+  ir::Graph g = b.finish();
+  CalibrationTable t{"max", {{"data", 8.96f, true, false, true}}};
+  std::vector<std::string> report;
+  ASSERT_TRUE(apply_calibration(g, t, &report).is_ok());
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_NE(report[0].find("data: e4m3"), std::string::npos) << report[0];
+  int quantizers = 0;
+  for (const ir::Node& n : g.nodes()) {
+    if (n.op == ir::OpKind::kFakeQuantize) {
+      ++quantizers;
+      EXPECT_EQ(n.attrs.get_string("format", ""), "e4m3");
+      EXPECT_FLOAT_EQ(n.attrs.get_float("scale", 0), 0.02f);
+      EXPECT_FALSE(n.attrs.has("qmin") || n.attrs.has("zero_point"));
+    }
+    if (n.op != ir::OpKind::kConv) continue;
+    EXPECT_EQ(g.value(n.inputs[0]).name, "data_e4m3");
+    const Tensor& w = *g.value(n.inputs[1]).constant;
+    const int64_t per_channel = w.size() / w.shape()[0];
+    for (int64_t m = 0; m < w.shape()[0]; ++m) {
+      float max_abs = 0;
+      for (int64_t i = 0; i < per_channel; ++i)
+        max_abs = std::max(max_abs, std::abs(w.data<float>()[m * per_channel + i]));
+      const float scale = max_abs / kE4m3Max;
+      for (int64_t i = 0; i < per_channel; ++i) {
+        const float level = w.data<float>()[m * per_channel + i] / scale;
+        EXPECT_NEAR(level, round_to_e4m3(level), 1e-4f * std::max(1.0f, std::fabs(level))) << "channel " << m;
+      }
+    }
+  }
+  EXPECT_EQ(quantizers, 1);
 }
 
 TEST(Calibration, ApplyQuantizesLayerInputsOnceAndWeightsPerChannel) {

@@ -296,7 +296,7 @@ TEST(ModelConfig, OutOfRangeValuesAreErrors) {
             "config.toml: 'instances.backend' must be one of auto | cpu | cuda, got \"gpu\"");
   EXPECT_EQ(
       config_error("[instances]\nprecision = \"fp64\""),
-      "config.toml: 'instances.precision' must be one of fp32 | tf32 | fp16 | bf16 | int8, got \"fp64\"");
+      "config.toml: 'instances.precision' must be one of fp32 | tf32 | fp16 | bf16 | int8 | fp8, got \"fp64\"");
   EXPECT_EQ(config_error("name = \"\""),
             "config.toml: 'name' must not be empty (leave it out to use the folder name)");
   EXPECT_EQ(config_error("name = \"my model\""),

@@ -193,6 +193,10 @@ std::vector<OpCase> reference_only_cases() {
       unary("fake_quantize_s8_zero_point", OpKind::kFakeQuantize,
             attrs({{"scale", 0.005f}, {"zero_point", int64_t{-3}}, {"qmin", int64_t{-128}}, {"qmax", int64_t{127}}}),
             s, s, "reference:fakequantize"),
+      // FP8: rounded to E4M3 (3 mantissa bits, subnormals below 2^-6) and saturated at 448
+      // x scale, which the inputs also reach past.
+      unary("fake_quantize_e4m3", OpKind::kFakeQuantize, attrs({{"scale", 0.002f}, {"format", std::string("e4m3")}}),
+            s, s, "reference:fakequantize"),
       {"gather",
        OpKind::kGather,
        attrs({{"axis", int64_t{1}}}),

@@ -42,12 +42,14 @@ Result<std::vector<int>> top1_of(const ModelFolder& folder, const std::string& b
 }  // namespace
 
 Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision,
-                                                bool every_layer_int8) {
+                                                bool every_layer_int8, bool e4m3) {
   std::vector<OrtPrediction> sample = read_ort_predictions();
   if (sample.size() != 334) return failed_precondition("the ImageNet sample's 334 predictions are not there");
   std::sort(sample.begin(), sample.end(), [](const auto& a, const auto& b) { return a.file < b.file; });
   const std::string dir = assets_dir() + "/images/imagenet_sample/";
   CalibrationOptions calibration;
+  calibration.e4m3 = e4m3;
+  if (e4m3) calibration.method = "max";
   std::vector<std::string> eval;
   std::vector<int> truth;
   for (size_t i = 0; i < sample.size(); ++i) {  // every third-ish image calibrates: 100 spread over the classes

@@ -14,7 +14,7 @@
 namespace inferd::test {
 
 struct Int8Evaluation {
-  size_t activations = 0, int8 = 0, uint8 = 0;  // the calibration table's entries
+  size_t activations = 0, int8 = 0, uint8 = 0;  // the calibration table's entries (int8: quantized, FP8 too)
   size_t int8_layers = 0;                       // layers of the INT8 plan that run with an INT8 input
   size_t images = 0;                            // evaluated
   size_t agree = 0;                             // INT8 top-1 == FP32 top-1
@@ -26,7 +26,8 @@ struct Int8Evaluation {
 // calibration (entropy, mixed precision at 97 % agreement) and its float layers in
 // `precision` ("fp32", "fp16"); each layer INT8 or float by the backend's clock, or INT8
 // wherever the backend has a kernel (`every_layer_int8`).
+// `e4m3`: an FP8 calibration instead (max, layers in E4M3 and float: core/fp8.h).
 Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, const std::string& precision,
-                                                bool every_layer_int8 = false);
+                                                bool every_layer_int8 = false, bool e4m3 = false);
 
 }  // namespace inferd::test

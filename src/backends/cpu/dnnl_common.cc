@@ -149,6 +149,7 @@ Result<Activation> dnnl_activation(const ir::Activation& a) {
     // A standalone FakeQuantize runs on the reference kernel; a Conv rounds its output with
     // post-ops of its own (dnnl_quantize.h: OutputRounding).
     case K::kFakeQuantize:
+    case K::kFakeQuantizeE4m3:
       break;
   }
   return invalid_argument("activation without a oneDNN equivalent");

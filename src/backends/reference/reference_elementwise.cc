@@ -6,7 +6,9 @@
 #include <limits>
 
 #include "backends/reference/reference_kernels.h"
+#include "core/fp8.h"
 #include "core/quantize.h"
+#include "ir/activation.h"
 
 namespace inferd::ref {
 namespace {
@@ -57,9 +59,11 @@ void tanh(const ir::Attributes& attrs, Inputs in, Outputs out) {
   map_unary(in[0], out[0], unary_act(OpKind::kTanh, attrs));
 }
 // ONNX QuantizeLinear then DequantizeLinear: x / scale in float, rounded half to even
-// (nearbyint in the default rounding mode), saturated to [qmin, qmax].
+// (nearbyint in the default rounding mode), saturated to [qmin, qmax]; with format "e4m3",
+// x / scale rounded to FP8 E4M3 (core/fp8.h) and scaled back.
 void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out) {
   const float scale = attrs.get_float("scale", 1.0f);
+  const bool e4m3 = ir::fake_quantizes_to_e4m3(attrs);
   const auto zero_point = static_cast<float>(attrs.get_int("zero_point", 0));
   const auto qmin = static_cast<float>(attrs.get_int("qmin", -128)),
              qmax = static_cast<float>(attrs.get_int("qmax", 127));
@@ -68,7 +72,9 @@ void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out) {
   // round(v / scale) + zero_point saturated to [qmin, qmax], minus zero_point again: the
   // rounded v / scale saturated to [qmin - zero_point, qmax - zero_point].
   const float lo = qmin - zero_point, hi = qmax - zero_point;
-  const auto fq = [&](float v) { return quantized_level(v, scale, lo, hi) * scale; };
+  const auto fq = [&](float v) {
+    return e4m3 ? round_to_e4m3(v / scale) * scale : quantized_level(v, scale, lo, hi) * scale;
+  };
   // Every calibrated activation of a plan (NCHW or NHWC, never a slice): one pass, no index walk.
   const bool same_packed_layout =
       x.strides == y.strides && (x.is_dense() || (x.shape.size() == 4 && x.strides == nhwc_strides(x.shape)));
