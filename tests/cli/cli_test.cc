@@ -254,4 +254,26 @@ TEST(Cli, Int8BuildsReportTheClocksChoices) {
   EXPECT_NE(bad.out.find("--int8-layers takes timed or all, not 'some'"), std::string::npos) << bad.out;
 }
 
+// `inferd build --precision fp8` calibrates with max by default and reports E4M3 activations;
+// its table is refused by an INT8 build (and entropy by FP8), each with the reason.
+TEST(Cli, Fp8BuildsCalibrateWithMaxAndKeepTheirTableApart) {
+  const std::string out = test::temp_dir() + "/fp8_cli";
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+  const std::string images = " --calibration " + test::source_dir() + "/images";
+  const std::string table = " --calibration-cache " + out + "/table.calib";
+  const auto fp8 = inferd("build " + kModel + " --backend cpu --precision fp8 --report" + images + table + " -o " + out +
+                          "/fp8.plan");
+  ASSERT_EQ(fp8.code, 0) << fp8.out;
+  EXPECT_NE(fp8.out.find("FP8 calibration (max)"), std::string::npos) << fp8.out;
+  EXPECT_NE(fp8.out.find(": e4m3, threshold "), std::string::npos) << fp8.out;
+  const auto int8 = inferd("build " + kModel + " --backend cpu --precision int8" + table + " -o " + out + "/int8.plan");
+  EXPECT_NE(int8.code, 0) << int8.out;
+  EXPECT_NE(int8.out.find("holds an FP8 calibration and the build is INT8"), std::string::npos) << int8.out;
+  const auto entropy = inferd("build " + kModel + " --backend cpu --precision fp8 --calibrator entropy" + images +
+                              " --calibration-cache " + out + "/other.calib -o " + out + "/e.plan");
+  EXPECT_NE(entropy.code, 0) << entropy.out;
+  EXPECT_NE(entropy.out.find("FP8 calibration takes max or percentile"), std::string::npos) << entropy.out;
+}
+
 }  // namespace inferd
