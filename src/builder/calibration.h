@@ -1,4 +1,4 @@
-// INT8 calibration (implicit quantization, as TensorRT's legacy calibrators): the activation
+// INT8 and FP8 calibration (implicit quantization, as TensorRT's legacy calibrators): the activation
 // range each quantized layer's input saturates at, chosen from that activation's values over
 // a set of calibration images, and the rewrite that makes a graph compute with those ranges.
 //
@@ -11,6 +11,10 @@
 // QuantizeLinear). The numerics are an INT8 engine's up to the accumulation (float here,
 // int32 there); they run today on the reference and CPU kernels, which is what makes the
 // accuracy of a calibration measurable before INT8 kernels exist.
+//
+// FP8 (entries marked e4m3, precision "fp8"): the same rewrite with the FakeQuantize rounding
+// to E4M3 (scale = threshold / 448, symmetric) and the weights on per-channel E4M3 grids
+// (max |w| / 448); docs/quantization.md, "FP8".
 //
 // Thresholds (the |x| a tensor saturates at; scale = threshold / 127) from a histogram of
 // |x| in kCalibrationBins bins over [0, max |x|]:

@@ -44,7 +44,7 @@ enum class OpKind {
   kReorder,   // produced by the layout pass: same logical tensor, another memory layout
   kQuantizeLinear,    // ONNX QuantizeLinear: float -> int8/uint8 (folded away by the passes)
   kDequantizeLinear,  // ONNX DequantizeLinear: int8/uint8 -> float (folded away by the passes)
-  kFakeQuantize,      // float -> float rounded to an int8/uint8 grid: a Q/DQ pair, simulated
+  kFakeQuantize,      // float -> float rounded to an int8/uint8 grid (a Q/DQ pair, simulated) or to E4M3
 };
 
 std::string_view to_string(OpKind kind);

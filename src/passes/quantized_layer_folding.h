@@ -10,7 +10,8 @@
 //     columns, or its rows with transB),
 //   - the FakeQuantize is symmetric (zero point 0) on the int8 (-128..127) or uint8
 //     (0..255) range (calibration's tables and symmetric Q/DQ models; an asymmetric
-//     activation keeps its FakeQuantize and a float layer),
+//     activation keeps its FakeQuantize and a float layer, as does an E4M3 one: no backend
+//     has FP8 kernels yet),
 //   - W is constant and on the per-output-channel int8 grid max|w| / 127 (what
 //     calibration writes, still true after BatchNorm folding scales each channel), so
 //     an INT8 kernel quantizing W with that scale gets W back exactly, and
