@@ -17,6 +17,9 @@ namespace inferd::test {
 std::string temp_dir() {
   static const std::string dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("inferd-test-" + std::to_string(::getpid()));
+    // A directory of this name is a dead process's (PIDs are reused): start empty, or its
+    // files fail tests that create theirs (a sanitizer run's symlink already existing).
+    std::filesystem::remove_all(d);
     std::filesystem::create_directories(d);
     return d.string();
   }();
