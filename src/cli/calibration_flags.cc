@@ -51,10 +51,10 @@ Result<CalibrationOptions> calibration_options(const Args& args, bool e4m3) {
 Result<std::shared_ptr<const CalibrationTable>> calibration_from_flags(const Args& args, const ModelFolder& folder,
                                                                        const std::string& default_cache, bool e4m3) {
   // An explicit --calibration-cache, else the table the model folder's config.toml names
-  // (unless --calibration asks to calibrate anew), else `default_cache`.
+  // (written there by the first --calibration, as the folder's server reads it from there),
+  // else `default_cache`. An existing table is reused either way (said on stdout).
   std::string cache = args.get("calibration-cache");
-  if (cache.empty()) cache = args.get("calibration").empty() && !folder.calibration_path.empty() ? folder.calibration_path
-                                                                                                 : default_cache;
+  if (cache.empty()) cache = !folder.calibration_path.empty() ? folder.calibration_path : default_cache;
   std::error_code ec;
   if (std::filesystem::exists(cache, ec)) {
     ASSIGN_OR_RETURN(auto table, read_table(cache));

@@ -254,6 +254,30 @@ TEST(Cli, Int8BuildsReportTheClocksChoices) {
   EXPECT_NE(bad.out.find("--int8-layers takes timed or all, not 'some'"), std::string::npos) << bad.out;
 }
 
+// A model folder whose config.toml names a calibration table gets it written there by the
+// first `inferd build --calibration` (the server reads it from there), reused afterwards.
+TEST(Cli, ABuildWritesTheCalibrationTableTheFolderNames) {
+  const std::string out = test::temp_dir() + "/folder_calibration";
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+  std::filesystem::copy(kModel, out + "/squeezenet", std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(out + "/squeezenet/1/.inferd-cache");
+  {
+    std::ofstream config(out + "/squeezenet/config.toml", std::ios::app);
+    config << "\n[quantization]\ncalibration = \"int8.calib\"\n";
+  }
+  const std::string build = "build " + out + "/squeezenet --backend cpu --precision int8 --calibration " +
+                            test::source_dir() + "/images --calibration-images 4 --int8-agreement 0 -o " + out +
+                            "/model.plan";
+  const auto first = inferd(build);
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_TRUE(std::filesystem::exists(out + "/squeezenet/int8.calib")) << first.out;
+  EXPECT_FALSE(std::filesystem::exists(out + "/model.plan.calib")) << first.out;
+  const auto second = inferd(build);
+  ASSERT_EQ(second.code, 0) << second.out;
+  EXPECT_NE(second.out.find("calibration: reused " + out + "/squeezenet/int8.calib"), std::string::npos) << second.out;
+}
+
 // `inferd build --precision fp8` calibrates with max by default and reports E4M3 activations;
 // its table is refused by an INT8 build (and entropy by FP8), each with the reason.
 TEST(Cli, Fp8BuildsCalibrateWithMaxAndKeepTheirTableApart) {
