@@ -90,7 +90,7 @@ void quantize_weights(ir::Graph& g, const ir::Node& n, bool e4m3) {
   const int axis = quantized_weight_axis(n.op, n.attrs.get_int("transB", 0), n.attrs.get_int("group", 1));
   float* v = w.data<float>();
   if (e4m3) {
-    const Int8Weights layout = int8_weights(v, w.shape(), axis);  // for its channel_of()
+    const WeightChannels layout = weight_channels(w.shape(), axis);
     const std::vector<float> max_abs = axis_max_abs(v, w.size(), layout.channels, layout.inner);
     for (int64_t i = 0; i < w.size(); ++i) {
       const float scale = e4m3_scale(max_abs[layout.channel_of(i)]);
@@ -110,12 +110,18 @@ int quantized_weight_axis(ir::OpKind op, int64_t trans_b, int64_t group) {
   return 0;
 }
 
+WeightChannels weight_channels(const Shape& shape, int axis) {
+  WeightChannels c;
+  c.channels = axis < 0 ? 1 : shape[static_cast<size_t>(axis)];
+  c.inner = axis < 0 ? element_count(shape) : 1;
+  for (size_t d = static_cast<size_t>(std::max(axis, 0)) + 1; axis >= 0 && d < shape.size(); ++d) c.inner *= shape[d];
+  return c;
+}
+
 Int8Weights int8_weights(const float* w, const Shape& shape, int axis) {
   Int8Weights q;
+  static_cast<WeightChannels&>(q) = weight_channels(shape, axis);
   const int64_t size = element_count(shape);
-  q.channels = axis < 0 ? 1 : shape[static_cast<size_t>(axis)];
-  q.inner = axis < 0 ? size : 1;
-  for (size_t d = static_cast<size_t>(std::max(axis, 0)) + 1; axis >= 0 && d < shape.size(); ++d) q.inner *= shape[d];
   q.scales = int8_axis_scales(w, size, q.channels, q.inner);
   q.levels.resize(static_cast<size_t>(size));
   for (int64_t i = 0; i < size; ++i)
@@ -129,8 +135,7 @@ std::string CalibrationTable::to_text() const {
   char number[32];
   for (const Entry& e : entries) {
     std::snprintf(number, sizeof number, "%.9g", static_cast<double>(e.threshold));
-    os << (!e.int8 ? "float " : e.e4m3 ? "e4m3 " : e.is_unsigned ? "uint8 " : "int8 ") << number << " " << e.value
-       << "\n";
+    os << e.kind() << " " << number << " " << e.value << "\n";
   }
   return os.str();
 }
@@ -149,8 +154,8 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
   std::string line;
   CalibrationTable t;
   int version = 0;
-  if (!std::getline(in, line) || std::sscanf(line.c_str(), "inferd-calibration %d", &version) != 1 ||
-      version < 1 || version > 3)
+  if (!std::getline(in, line) || std::sscanf(line.c_str(), "inferd-calibration %d", &version) != 1 || version < 1 ||
+      version > 3)
     return data_loss(origin + ": not an inferd calibration table (version 1 to 3); delete it to calibrate again");
   t.method = line.substr(line.rfind(' ') + 1);
   if (t.method != "entropy" && t.method != "percentile" && t.method != "max")
@@ -278,8 +283,8 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
     }
     g.add_node(std::move(fq));
     if (report)
-      report->push_back(name + (e4m3 ? ": e4m3" : is_unsigned ? ": uint8" : ": int8") + ", threshold " +
-                        std::to_string(threshold) + ", scale " + std::to_string(scale));
+      report->push_back(name + ": " + std::string(it->second->kind()) + ", threshold " + std::to_string(threshold) +
+                        ", scale " + std::to_string(scale));
   }
   std::set<ir::ValueId> weights;
   for (size_t i = 0; i < g.nodes().size(); ++i) {

@@ -54,6 +54,12 @@ struct CalibrationTable {
     // E4M3's largest value, and the layers' weights go on a per-channel E4M3 grid.
     bool e4m3 = false;
     float scale() const { return threshold / (e4m3 ? kE4m3Max : is_unsigned ? 255.0f : 127.0f); }
+    // As the table's text names it: float, e4m3, uint8 or int8.
+    std::string_view kind() const {
+      if (!int8) return "float";
+      if (e4m3) return "e4m3";
+      return is_unsigned ? "uint8" : "int8";
+    }
   };
   std::string method;  // entropy | percentile | max
   std::vector<Entry> entries;
@@ -92,19 +98,24 @@ class ActivationHistogram {
 Result<float> calibration_threshold(const ActivationHistogram& h, std::string_view method, double percentile,
                                     int levels = 128);
 
+// Which output channel each element of a layer's weights belongs to, along one axis.
+struct WeightChannels {
+  int64_t channels = 1;  // along the output-channel axis (1: one scale for the tensor)
+  int64_t inner = 1;     // elements after that axis: element i is in channel (i / inner) % channels
+  size_t channel_of(int64_t i) const { return static_cast<size_t>((i / inner) % channels); }
+};
 // A layer's weights on the int8 grid calibration puts them on: symmetric, one scale per
 // output channel (max |w| / 127; 1 for an all-zero channel), levels rounded half to even.
-struct Int8Weights {
-  int64_t channels = 1;        // along the output-channel axis (1: one scale for the tensor)
-  int64_t inner = 1;           // elements after that axis: element i is in channel (i / inner) % channels
+struct Int8Weights : WeightChannels {
   std::vector<float> scales;   // per channel
   std::vector<int8_t> levels;  // per element, in -127..127
-  size_t channel_of(int64_t i) const { return static_cast<size_t>((i / inner) % channels); }
 };
 // The axis of a quantized layer's weights that holds its output channels: 0 for Conv and
 // Gemm with transB, 1 for Gemm without it ([K, N]) and for an ungrouped ConvTranspose;
 // -1 (one scale) for a grouped ConvTranspose.
 int quantized_weight_axis(ir::OpKind op, int64_t trans_b, int64_t group);
+// The channels of weights shaped `shape` along `axis` (-1: the whole tensor is one).
+WeightChannels weight_channels(const Shape& shape, int axis);
 Int8Weights int8_weights(const float* w, const Shape& shape, int axis);
 
 // The activations a calibration measures: the non-constant X of every Conv, ConvTranspose

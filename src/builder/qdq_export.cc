@@ -83,7 +83,7 @@ std::string Exporter::quantized_activation(const std::string& x, const Calibrati
   after[x].push_back(make_node("QuantizeLinear", {x, x + "_scale", x + "_zero_point"}, x + "_QuantizeLinear_Output"));
   after[x].push_back(make_node("DequantizeLinear", {x + "_QuantizeLinear_Output", x + "_scale", x + "_zero_point"}, dq));
   activation_scale[x] = scale;
-  lines.push_back(x + ": " + (e.is_unsigned ? "uint8" : "int8") + " scale " + std::to_string(scale));
+  lines.push_back(x + ": " + std::string(e.kind()) + " scale " + std::to_string(scale));
   return dq;
 }
 

@@ -217,8 +217,8 @@ int build_command(const Argv& argv) {
   if (Status s = save_plan(result->plan, out); !s.is_ok()) return fail(s.message());
   if (args.on("report")) print_report(*result, **backend, std::cout);
   if (args.on("report") && !result->calibration.empty()) {
-    std::cout << (fp8 ? "FP8" : "INT8") << " calibration (" << options.calibration->method << "), " << result->calibration.size()
-              << " activations:\n";
+    std::cout << (fp8 ? "FP8" : "INT8") << " calibration (" << options.calibration->method << "), "
+              << result->calibration.size() << " activations:\n";
     for (const std::string& line : result->calibration) std::cout << "  " << line << "\n";
   }
   if (args.on("print-graph")) std::cout << ir::print_graph(result->plan.graph);

@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "core/fp8.h"
 #include "passes/fixtures.h"
@@ -18,6 +21,20 @@ ActivationHistogram histogram_of(const std::vector<float>& values) {
   h.observe_max(values);
   h.add(values);
   return h;
+}
+
+// Each weight of `w` ([M, ...]) over its output channel's scale max|w| / `grid_max`, with
+// that channel: the levels a per-channel grid ending at `grid_max` puts them on.
+std::vector<std::pair<int64_t, float>> channel_levels(const Tensor& w, float grid_max) {
+  std::vector<std::pair<int64_t, float>> levels;
+  const int64_t per_channel = w.size() / w.shape()[0];
+  for (int64_t m = 0; m < w.shape()[0]; ++m) {
+    float max_abs = 0;
+    const float* channel = w.data<float>() + m * per_channel;
+    for (int64_t i = 0; i < per_channel; ++i) max_abs = std::max(max_abs, std::abs(channel[i]));
+    for (int64_t i = 0; i < per_channel; ++i) levels.push_back({m, channel[i] / (max_abs / grid_max)});
+  }
+  return levels;
 }
 
 TEST(Calibration, PercentileKeepsThatShareOfTheValues) {
@@ -138,18 +155,8 @@ TEST(Calibration, ApplyRoundsFp8LayersInputsAndWeightsToE4m3) {
     }
     if (n.op != ir::OpKind::kConv) continue;
     EXPECT_EQ(g.value(n.inputs[0]).name, "data_e4m3");
-    const Tensor& w = *g.value(n.inputs[1]).constant;
-    const int64_t per_channel = w.size() / w.shape()[0];
-    for (int64_t m = 0; m < w.shape()[0]; ++m) {
-      float max_abs = 0;
-      for (int64_t i = 0; i < per_channel; ++i)
-        max_abs = std::max(max_abs, std::abs(w.data<float>()[m * per_channel + i]));
-      const float scale = max_abs / kE4m3Max;
-      for (int64_t i = 0; i < per_channel; ++i) {
-        const float level = w.data<float>()[m * per_channel + i] / scale;
-        EXPECT_NEAR(level, round_to_e4m3(level), 1e-4f * std::max(1.0f, std::fabs(level))) << "channel " << m;
-      }
-    }
+    for (const auto& [m, level] : channel_levels(*g.value(n.inputs[1]).constant, kE4m3Max))
+      EXPECT_NEAR(level, round_to_e4m3(level), 1e-4f * std::max(1.0f, std::fabs(level))) << "channel " << m;
   }
   EXPECT_EQ(quantizers, 1);
 }
@@ -175,18 +182,8 @@ TEST(Calibration, ApplyQuantizesLayerInputsOnceAndWeightsPerChannel) {
     }
     if (n.op != ir::OpKind::kConv) continue;
     EXPECT_EQ(g.value(n.inputs[0]).name, "data_int8");
-    const Tensor& w = *g.value(n.inputs[1]).constant;
-    const int64_t per_channel = w.size() / w.shape()[0];
-    for (int64_t m = 0; m < w.shape()[0]; ++m) {
-      float max_abs = 0;
-      for (int64_t i = 0; i < per_channel; ++i)
-        max_abs = std::max(max_abs, std::abs(w.data<float>()[m * per_channel + i]));
-      const float scale = max_abs / 127.0f;
-      for (int64_t i = 0; i < per_channel; ++i) {
-        const float q = w.data<float>()[m * per_channel + i] / scale;
-        EXPECT_NEAR(q, std::nearbyint(q), 1e-3f) << n.name << " channel " << m;
-      }
-    }
+    for (const auto& [m, q] : channel_levels(*g.value(n.inputs[1]).constant, 127.0f))
+      EXPECT_NEAR(q, std::nearbyint(q), 1e-3f) << n.name << " channel " << m;
   }
   EXPECT_EQ(quantizers, 1);
 }
