@@ -90,12 +90,9 @@ void quantize_weights(ir::Graph& g, const ir::Node& n, bool e4m3) {
   const int axis = quantized_weight_axis(n.op, n.attrs.get_int("transB", 0), n.attrs.get_int("group", 1));
   float* v = w.data<float>();
   if (e4m3) {
-    const WeightChannels layout = weight_channels(w.shape(), axis);
-    const std::vector<float> max_abs = axis_max_abs(v, w.size(), layout.channels, layout.inner);
-    for (int64_t i = 0; i < w.size(); ++i) {
-      const float scale = e4m3_scale(max_abs[layout.channel_of(i)]);
-      v[i] = round_to_e4m3(v[i] / scale) * scale;
-    }
+    const E4m3Weights q = e4m3_weights(v, w.shape(), axis);
+    for (int64_t i = 0; i < w.size(); ++i)
+      v[i] = e4m3_to_float(q.codes[static_cast<size_t>(i)]) * q.scales[q.channel_of(i)];
     return;
   }
   const Int8Weights q = int8_weights(v, w.shape(), axis);
@@ -126,6 +123,17 @@ Int8Weights int8_weights(const float* w, const Shape& shape, int axis) {
   q.levels.resize(static_cast<size_t>(size));
   for (int64_t i = 0; i < size; ++i)
     q.levels[static_cast<size_t>(i)] = static_cast<int8_t>(quantized_level(w[i], q.scales[q.channel_of(i)], -127, 127));
+  return q;
+}
+
+E4m3Weights e4m3_weights(const float* w, const Shape& shape, int axis) {
+  E4m3Weights q;
+  static_cast<WeightChannels&>(q) = weight_channels(shape, axis);
+  const int64_t size = element_count(shape);
+  const std::vector<float> max_abs = axis_max_abs(w, size, q.channels, q.inner);
+  for (float m : max_abs) q.scales.push_back(e4m3_scale(m));
+  q.codes.resize(static_cast<size_t>(size));
+  for (int64_t i = 0; i < size; ++i) q.codes[static_cast<size_t>(i)] = e4m3_code(w[i] / q.scales[q.channel_of(i)]);
   return q;
 }
 
@@ -252,7 +260,7 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
       if (quantized_layer(g.nodes()[c]) && g.nodes()[c].inputs[0] == x) readers.push_back(c);
     if (!it->second->int8) {
       float_layers.insert(readers.begin(), readers.end());
-      if (report) report->push_back(name + ": float (its INT8 error was too large)");
+      if (report) report->push_back(name + ": float (its quantization error was too large: mixed precision)");
       continue;
     }
     std::erase_if(readers, [&](size_t c) { return float_layers.count(c) > 0; });

@@ -110,6 +110,12 @@ struct Int8Weights : WeightChannels {
   std::vector<float> scales;   // per channel
   std::vector<int8_t> levels;  // per element, in -127..127
 };
+// The same on per-channel FP8 E4M3 grids: scale max |w| / 448 (1 for an all-zero channel),
+// codes of round_to_e4m3(w / scale) (core/fp8.h).
+struct E4m3Weights : WeightChannels {
+  std::vector<float> scales;   // per channel
+  std::vector<uint8_t> codes;  // per element
+};
 // The axis of a quantized layer's weights that holds its output channels: 0 for Conv and
 // Gemm with transB, 1 for Gemm without it ([K, N]) and for an ungrouped ConvTranspose;
 // -1 (one scale) for a grouped ConvTranspose.
@@ -117,6 +123,7 @@ int quantized_weight_axis(ir::OpKind op, int64_t trans_b, int64_t group);
 // The channels of weights shaped `shape` along `axis` (-1: the whole tensor is one).
 WeightChannels weight_channels(const Shape& shape, int axis);
 Int8Weights int8_weights(const float* w, const Shape& shape, int axis);
+E4m3Weights e4m3_weights(const float* w, const Shape& shape, int axis);
 
 // The activations a calibration measures: the non-constant X of every Conv, ConvTranspose
 // and Gemm of `g`, each once, in node order.

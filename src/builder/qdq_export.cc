@@ -10,7 +10,9 @@
 namespace inferd {
 namespace {
 
-constexpr int64_t kMinOpset = 13;  // DequantizeLinear's per-channel axis
+constexpr int64_t kMinOpset = 13;     // DequantizeLinear's per-channel axis
+constexpr int64_t kFp8Opset = 19;     // Q/DQ of FLOAT8E4M3FN
+constexpr int64_t kFp8IrVersion = 9;  // the IR version that has the float8 types
 
 struct Exporter {
   onnx::ModelProto model;
@@ -29,7 +31,8 @@ struct Exporter {
   Status run();
   Status quantize_layer(onnx::NodeProto& node, ir::OpKind op);
   std::string quantized_activation(const std::string& x, const CalibrationTable::Entry& e);
-  Result<std::vector<float>> quantize_weights(onnx::NodeProto& node, ir::OpKind op);
+  Result<std::vector<float>> quantize_weights(onnx::NodeProto& node, ir::OpKind op, bool e4m3);
+  void use_fp8_opset();
   Status quantize_bias(onnx::NodeProto& node, float x_scale, const std::vector<float>& w_scales);
   static onnx::NodeProto make_node(const std::string& op, std::vector<std::string> inputs, const std::string& output,
                                    int64_t axis = 0, bool has_axis = false);
@@ -72,14 +75,18 @@ onnx::TensorProto& Exporter::add_initializer(const std::string& tensor, int type
   return *t;
 }
 
+int zero_point_type(const CalibrationTable::Entry& e) {
+  if (e.e4m3) return onnx_import::kOnnxFloat8E4m3fn;
+  return e.is_unsigned ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8;
+}
+
 // x -> Q -> DQ once per activation, whichever layers read it; returns the DQ output's name.
 std::string Exporter::quantized_activation(const std::string& x, const CalibrationTable::Entry& e) {
   const std::string dq = x + "_DequantizeLinear_Output";
   if (activation_scale.count(x)) return dq;
   const float scale = e.threshold > 0 ? e.scale() : 1.0f;
   add_initializer(x + "_scale", onnx::TensorProto::FLOAT, {}).add_float_data(scale);
-  add_initializer(x + "_zero_point", e.is_unsigned ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8, {})
-      .add_int32_data(0);
+  add_initializer(x + "_zero_point", zero_point_type(e), {}).add_int32_data(0);  // float8: its bits, 0
   after[x].push_back(make_node("QuantizeLinear", {x, x + "_scale", x + "_zero_point"}, x + "_QuantizeLinear_Output"));
   after[x].push_back(make_node("DequantizeLinear", {x + "_QuantizeLinear_Output", x + "_scale", x + "_zero_point"}, dq));
   activation_scale[x] = scale;
@@ -87,8 +94,9 @@ std::string Exporter::quantized_activation(const std::string& x, const Calibrati
   return dq;
 }
 
-// W -> int8 levels + per-channel scales -> DQ; the layer reads the DQ. Returns the scales.
-Result<std::vector<float>> Exporter::quantize_weights(onnx::NodeProto& node, ir::OpKind op) {
+// W -> int8 levels (E4M3 codes for an FP8 layer) + per-channel scales -> DQ; the layer
+// reads the DQ. Returns the scales.
+Result<std::vector<float>> Exporter::quantize_weights(onnx::NodeProto& node, ir::OpKind op, bool e4m3) {
   const std::string w = node.input(1);
   const auto it = initializers.find(w);
   if (it == initializers.end())
@@ -97,20 +105,33 @@ Result<std::vector<float>> Exporter::quantize_weights(onnx::NodeProto& node, ir:
   if (weights.dtype() != DataType::kFloat32 || weights.shape().size() < 2)
     return unimplemented("node '" + layer_name(node) + "': weights '" + w + "' are not a float matrix or filter");
   const int axis = quantized_weight_axis(op, int_attr(node, "transB", 0), int_attr(node, "group", 1));
-  const Int8Weights q = int8_weights(weights.data<float>(), weights.shape(), axis);
+  std::vector<float> scales;
+  std::string codes;  // one byte per element (int32_data would take a varint each)
+  if (e4m3) {
+    const E4m3Weights q = e4m3_weights(weights.data<float>(), weights.shape(), axis);
+    scales = q.scales;
+    codes.assign(q.codes.begin(), q.codes.end());
+  } else {
+    const Int8Weights q = int8_weights(weights.data<float>(), weights.shape(), axis);
+    scales = q.scales;
+    codes.assign(q.levels.begin(), q.levels.end());
+  }
+  // A weight shared by layers of both kinds would need two names; the first kind wins.
+  const std::string quantized = w + "_quantized";
   if (weights_done.insert(w).second) {
-    onnx::TensorProto& levels = add_initializer(w + "_quantized", onnx::TensorProto::INT8, weights.shape());
-    levels.set_raw_data(q.levels.data(), q.levels.size());  // one byte each (int32_data: a varint each)
-    const std::vector<int64_t> per_channel = axis < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{q.channels};
-    onnx::TensorProto& scales = add_initializer(w + "_scale", onnx::TensorProto::FLOAT, per_channel);
-    for (float s : q.scales) scales.add_float_data(s);
-    onnx::TensorProto& zero = add_initializer(w + "_zero_point", onnx::TensorProto::INT8, per_channel);
-    for (size_t c = 0; c < q.scales.size(); ++c) zero.add_int32_data(0);
-    front.push_back(make_node("DequantizeLinear", {w + "_quantized", w + "_scale", w + "_zero_point"},
+    const int type = e4m3 ? onnx_import::kOnnxFloat8E4m3fn : onnx::TensorProto::INT8;
+    add_initializer(quantized, type, weights.shape()).set_raw_data(codes);
+    const std::vector<int64_t> per_channel =
+        axis < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{static_cast<int64_t>(scales.size())};
+    onnx::TensorProto& scale = add_initializer(w + "_scale", onnx::TensorProto::FLOAT, per_channel);
+    for (float v : scales) scale.add_float_data(v);
+    onnx::TensorProto& zero = add_initializer(w + "_zero_point", type, per_channel);
+    for (size_t c = 0; c < scales.size(); ++c) zero.add_int32_data(0);
+    front.push_back(make_node("DequantizeLinear", {quantized, w + "_scale", w + "_zero_point"},
                               w + "_DequantizeLinear_Output", axis, axis >= 0));
   }
   node.set_input(1, w + "_DequantizeLinear_Output");
-  return q.scales;
+  return scales;
 }
 
 // A Conv's or Gemm's bias as int32 on the grid x_scale x w_scale[c] (what an INT8 kernel
@@ -152,7 +173,7 @@ Status Exporter::quantize_layer(onnx::NodeProto& node, ir::OpKind op) {
     return invalid_argument("the calibration table has no entry for '" + x + "', the input of node '" + layer_name(node) +
                             "': it was made for another model (calibrate again)");
   if (!it->second->int8) {
-    lines.push_back(layer_name(node) + ": float (its input's INT8 error was too large)");
+    lines.push_back(layer_name(node) + ": float (its input's quantization error was too large: mixed precision)");
     return Status::ok();
   }
   if (float_layers.count(layer_name(node))) {
@@ -160,11 +181,27 @@ Status Exporter::quantize_layer(onnx::NodeProto& node, ir::OpKind op) {
     lines.push_back(layer_name(node) + ": float (quantization.float_layers)");
     return Status::ok();
   }
+  const bool e4m3 = it->second->e4m3;
+  if (e4m3) use_fp8_opset();
   node.set_input(0, quantized_activation(x, *it->second));
-  ASSIGN_OR_RETURN(const std::vector<float> w_scales, quantize_weights(node, op));
-  if (op != ir::OpKind::kConvTranspose) RETURN_IF_ERROR(quantize_bias(node, activation_scale[x], w_scales));
-  lines.push_back(layer_name(node) + ": int8 weights, " + std::to_string(w_scales.size()) + " channel scales");
+  ASSIGN_OR_RETURN(const std::vector<float> w_scales, quantize_weights(node, op, e4m3));
+  // FP8 layers accumulate in float: their biases stay float, as FP8 recipes keep them.
+  if (op != ir::OpKind::kConvTranspose && !e4m3) RETURN_IF_ERROR(quantize_bias(node, activation_scale[x], w_scales));
+  lines.push_back(layer_name(node) + (e4m3 ? ": e4m3 weights, " : ": int8 weights, ") +
+                  std::to_string(w_scales.size()) + " channel scales");
   return Status::ok();
+}
+
+// FP8 Q/DQ needs opset 19. A model of an older opset (13 at least, the export's minimum)
+// moves to it as it is: of the operators inferd imports (and so of any model it calibrated),
+// none changed meaning from 13 to 19; the new attributes and inputs default to the old
+// behaviour (BatchNormalization's training_mode, Reshape's allowzero, Shape's start/end,
+// Pad's axes, AveragePool's dilations). The Reduce operators, whose axes became an input in
+// opset 18, are not imported.
+void Exporter::use_fp8_opset() {
+  if (model.ir_version() < kFp8IrVersion) model.set_ir_version(kFp8IrVersion);
+  for (auto& o : *model.mutable_opset_import())
+    if ((o.domain().empty() || o.domain() == "ai.onnx") && o.version() < kFp8Opset) o.set_version(kFp8Opset);
 }
 
 Status Exporter::run() {

@@ -10,6 +10,10 @@
 //                               builder/calibration.h's grid) -> DequantizeLinear(axis);
 //   bias B                      int32 initializer, scale = x's scale x W's channel scale
 //                               -> DequantizeLinear (axis 0).
+// An FP8 calibration (e4m3 entries) is written the same way in FLOAT8E4M3FN, as `inferd build
+// --precision fp8` builds it: zero points 0 (E4M3 is symmetric), weights as E4M3 codes on
+// per-channel scales max |w| / 448, biases left float; the model moves to opset 19 (IR 9),
+// the first with float8 Q/DQ.
 // An activation the calibration left in float (mixed precision) keeps its layers float.
 #pragma once
 

@@ -1,6 +1,7 @@
-// `inferd quantize MODEL -o OUT.onnx --calibration DIR`: the model's INT8 calibration written
-// out as an ONNX model with QuantizeLinear/DequantizeLinear pairs (builder/qdq_export.h), which
-// ONNX Runtime, TensorRT or inferd itself run as explicit quantization.
+// `inferd quantize MODEL -o OUT.onnx --calibration DIR [--precision int8|fp8]`: the model's
+// INT8 (or FP8 E4M3) calibration written out as an ONNX model with QuantizeLinear/
+// DequantizeLinear pairs (builder/qdq_export.h), which ONNX Runtime, TensorRT or inferd itself
+// run as explicit quantization.
 #include <iostream>
 #include <set>
 
@@ -14,6 +15,7 @@ namespace inferd::cli {
 int quantize_command(const Argv& argv) {
   Args args;
   args.flag("o", "the quantized ONNX model to write (required)", "");
+  args.flag("precision", "int8 | fp8 (FLOAT8E4M3FN Q/DQ, opset 19)", "int8");
   add_calibration_flags(args, "OUT + .calib");
   args.toggle("report", "print each quantized activation and layer");
   args.toggle("help", "show this help");
@@ -25,8 +27,9 @@ int quantize_command(const Argv& argv) {
   auto folder = load_model(args.positional()[0], "");
   if (!folder.is_ok()) return fail(folder.status().message());
   if (!folder->weights_path.empty()) return fail(folder->model_path + ": quantize writes ONNX; this is a Caffe model");
-  const std::string out = args.get("o");
-  auto table = calibration_from_flags(args, *folder, out + ".calib");
+  const std::string out = args.get("o"), precision = args.get("precision");
+  if (precision != "int8" && precision != "fp8") return fail("--precision is int8 or fp8, not '" + precision + "'", 2);
+  auto table = calibration_from_flags(args, *folder, out + ".calib", precision == "fp8");
   if (!table.is_ok()) return fail(table.status().message());
   auto bytes = read_file(folder->model_path);
   if (!bytes.is_ok()) return fail(bytes.status().message());
@@ -37,8 +40,8 @@ int quantize_command(const Argv& argv) {
   if (Status s = write_file(out, exported->model); !s.is_ok()) return fail(s.message());
   if (args.on("report"))
     for (const std::string& line : exported->lines) std::cout << "  " << line << "\n";
-  std::cout << "wrote " << out << " (" << exported->model.size() << " bytes, Q/DQ from a " << (*table)->method
-            << " calibration of " << (*table)->entries.size() << " activations)\n";
+  std::cout << "wrote " << out << " (" << exported->model.size() << " bytes, " << (precision == "fp8" ? "FP8" : "INT8")
+            << " Q/DQ, " << (*table)->method << " calibration of " << (*table)->entries.size() << " activations)\n";
   return 0;
 }
 

@@ -42,6 +42,32 @@ INFERD_FP8_HOST_DEVICE inline float round_to_e4m3(float v) {
   return copysignf(r, v);
 }
 
+// The value of an E4M3 code (ONNX's FLOAT8E4M3FN): bits 6-3 the exponent, 2-0 the mantissa.
+// 0x7F and 0xFF are E4M3's only NaNs.
+INFERD_FP8_HOST_DEVICE inline float e4m3_to_float(uint8_t code) {
+  const int exponent = (code >> 3) & 0xF, mantissa = code & 0x7;
+  float a;
+  if (exponent == 0xF && mantissa == 0x7)
+    a = NAN;
+  else if (exponent == 0)
+    a = ldexpf(static_cast<float>(mantissa), -9);  // subnormal: mantissa x 2^-9
+  else
+    a = ldexpf(1.0f + static_cast<float>(mantissa) / 8.0f, exponent - 7);
+  return (code & 0x80) ? -a : a;
+}
+
+// The E4M3 code of round_to_e4m3(v): what a saturating conversion stores.
+inline uint8_t e4m3_code(float v) {
+  const float r = round_to_e4m3(v);
+  const uint8_t sign = signbit(r) ? 0x80 : 0;
+  const float a = fabsf(r);
+  if (a < 0.015625f) return static_cast<uint8_t>(sign | static_cast<uint8_t>(a * 512.0f));  // subnormal or 0
+  int exponent;
+  const float fraction = frexpf(a, &exponent);  // a = fraction x 2^exponent, fraction in [0.5, 1)
+  const auto mantissa = static_cast<uint8_t>((fraction * 2.0f - 1.0f) * 8.0f);
+  return static_cast<uint8_t>(sign | ((exponent - 1 + 7) << 3) | mantissa);
+}
+
 // The per-tensor or per-channel FP8 scale that maps a largest magnitude onto 448 (1 for a
 // tensor of zeros, which every scale represents).
 inline float e4m3_scale(float max_abs) { return max_abs > 0 ? max_abs / kE4m3Max : 1.0f; }

@@ -23,6 +23,8 @@ size_t element_size(DataType t) {
       return 1;
     case DataType::kBool:
       return 1;
+    case DataType::kFloat8E4m3:
+      return 1;
   }
   return 0;
 }
@@ -45,6 +47,8 @@ const char* to_string(DataType t) {
       return "uint8";
     case DataType::kBool:
       return "bool";
+    case DataType::kFloat8E4m3:
+      return "float8e4m3";
   }
   return "?";
 }

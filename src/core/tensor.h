@@ -21,7 +21,10 @@ enum class DataType : uint8_t {
   kInt8 = 5,
   kUint8 = 6,
   kBool = 7,
-  kBFloat16 = 8
+  kBFloat16 = 8,
+  // FP8 E4M3 codes (core/fp8.h), as ONNX's FLOAT8E4M3FN: the zero points and weights of an
+  // FP8 Q/DQ model, which the passes fold into float values before anything computes.
+  kFloat8E4m3 = 9
 };
 
 size_t element_size(DataType t);

@@ -31,8 +31,8 @@ Status check_quantization_params(NodeShapes& s) {
 
 Result<DataType> quantized_dtype(NodeShapes& s) {
   const auto dtype = static_cast<DataType>(s.attrs().get_int("dtype", static_cast<int64_t>(DataType::kInt8)));
-  if (dtype != DataType::kInt8 && dtype != DataType::kUint8)
-    return s.unsupported(std::string("quantizes to ") + to_string(dtype) + " (int8 and uint8 only)");
+  if (dtype != DataType::kInt8 && dtype != DataType::kUint8 && dtype != DataType::kFloat8E4m3)
+    return s.unsupported(std::string("quantizes to ") + to_string(dtype) + " (int8, uint8 and float8e4m3 only)");
   return dtype;
 }
 
@@ -48,8 +48,8 @@ Status quantize_linear(NodeShapes& s) {
 Status dequantize_linear(NodeShapes& s) {
   const DataType in = s.input(0).dtype;
   // int64 holds INT32 biases (the importer widens INT32 to int64).
-  if (in != DataType::kInt8 && in != DataType::kUint8 && in != DataType::kInt64)
-    return s.fail(std::string("dequantizes ") + to_string(in) + " (int8, uint8 or int32 only)");
+  if (in != DataType::kInt8 && in != DataType::kUint8 && in != DataType::kInt64 && in != DataType::kFloat8E4m3)
+    return s.fail(std::string("dequantizes ") + to_string(in) + " (int8, uint8, int32 or float8e4m3 only)");
   RETURN_IF_ERROR(check_quantization_params(s));
   return s.set_output(DataType::kFloat32, s.in_shape(0));
 }

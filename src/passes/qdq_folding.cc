@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/fp8.h"
 #include "passes/graph_edit.h"
 
 namespace inferd::passes {
@@ -29,6 +30,8 @@ double quantized_value(const Tensor& q, size_t i) {
   switch (q.dtype()) {
     case DataType::kInt8: return q.data<int8_t>()[i];
     case DataType::kUint8: return q.data<uint8_t>()[i];
+    case DataType::kFloat8E4m3:
+      return e4m3_to_float(q.data<uint8_t>()[i]);  // zero point 0 (the importer's check)
     default: return static_cast<double>(q.data<int64_t>()[i]);
   }
 }
@@ -106,9 +109,13 @@ Result<PassResult> QdqFolding::run(ir::Graph& g, const PassContext&) const {
       n.op = ir::OpKind::kFakeQuantize;
       n.attrs = {};
       n.attrs.set("scale", p.scales[0]);
-      n.attrs.set("zero_point", p.zero_points[0]);
-      n.attrs.set("qmin", int64_t{uint8 ? 0 : -128});
-      n.attrs.set("qmax", int64_t{uint8 ? 255 : 127});
+      if (p.dtype == DataType::kFloat8E4m3) {
+        n.attrs.set("format", std::string("e4m3"));  // saturating, as the importer requires
+      } else {
+        n.attrs.set("zero_point", p.zero_points[0]);
+        n.attrs.set("qmin", int64_t{uint8 ? 0 : -128});
+        n.attrs.set("qmax", int64_t{uint8 ? 255 : 127});
+      }
       result.changes.push_back("fake-quantized " + g.value(out).name + " (" + std::to_string(readers.size()) +
                                " DequantizeLinear folded)");
     }

@@ -2,7 +2,8 @@
 // write them): DequantizeLinear of a constant becomes the float constant it denotes
 // (exact: (q - zero_point) * scale, per tensor or per channel), and a QuantizeLinear whose
 // readers are all DequantizeLinear with the same parameters becomes one FakeQuantize: the
-// activation rounded to the int8/uint8 grid, in float. The numerics are those of an int8
+// activation rounded to the int8/uint8 grid, in float (FP8 Q/DQ, opset 19's FLOAT8E4M3FN: to
+// the E4M3 values, FakeQuantize's format "e4m3"). The numerics are those of an int8
 // engine running the same model (a convolution sees exactly the quantized input and
 // weights); the int8 kernels that will run these patterns natively replace the float
 // convolution, not the meaning. Any other use of Q or DQ (an int8 graph input or output,

@@ -224,10 +224,27 @@ TEST(Cli, QuantizeWritesAQdqModelThatClassifies) {
   const auto r = inferd("quantize " + kModel + " -o " + folder + "/1/model.onnx --calibration " + test::source_dir() +
                         "/images --calibration-cache " + folder + "/table.calib");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("Q/DQ from a entropy calibration"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("INT8 Q/DQ, entropy calibration"), std::string::npos) << r.out;
   const auto classified = inferd("classify " + folder + " " + test::source_dir() + "/images/1.jpg");
   ASSERT_EQ(classified.code, 0) << classified.out;
   EXPECT_NE(classified.out.find("Angora"), std::string::npos) << classified.out;
+
+  // FP8: float8 pairs (opset 19), served and classified the same way; the INT8 table cached
+  // above is not reused for it (a table of the other kind is refused, naming the flag).
+  const auto reused = inferd("quantize " + kModel + " -o " + folder +
+                             "/1/model.onnx --precision fp8 --calibration-cache " + folder + "/table.calib");
+  EXPECT_EQ(reused.code, 1) << reused.out;
+  EXPECT_NE(reused.out.find("calibrate again with --precision fp8"), std::string::npos) << reused.out;
+  const auto fp8 = inferd("quantize " + kModel + " -o " + folder + "/1/model.onnx --precision fp8 --calibration " +
+                          test::source_dir() + "/images --calibration-cache " + folder + "/fp8.calib");
+  ASSERT_EQ(fp8.code, 0) << fp8.out;
+  EXPECT_NE(fp8.out.find("FP8 Q/DQ, max calibration"), std::string::npos) << fp8.out;
+  const auto fp8_classified = inferd("classify " + folder + " " + test::source_dir() + "/images/1.jpg");
+  ASSERT_EQ(fp8_classified.code, 0) << fp8_classified.out;
+  EXPECT_NE(fp8_classified.out.find("Angora"), std::string::npos) << fp8_classified.out;
+  const auto int4 = inferd("quantize " + kModel + " -o x.onnx --precision int4 --calibration " + test::source_dir());
+  EXPECT_EQ(int4.code, 2) << int4.out;
+  EXPECT_NE(int4.out.find("--precision is int8 or fp8, not 'int4'"), std::string::npos) << int4.out;
 }
 
 }  // namespace inferd

@@ -2,13 +2,16 @@
 // pairs computes, once imported back, what the calibrated graph computes (the same INT8
 // grids; only the biases move, to int32 on the accumulator's grid), and keeps float what the
 // calibration left float.
+#include "builder/qdq_export.h"
+
 #include <gtest/gtest.h>
 
 #include "builder/calibration.h"
-#include "builder/qdq_export.h"
 #include "import/onnx/onnx_importer.h"
-#include "passes/qdq_folding.h"
+#include "import/onnx/onnx_tensor.h"
+#include "ir/activation.h"
 #include "onnx_model_builder.h"
+#include "passes/qdq_folding.h"
 #include "support/reference_run.h"
 #include "support/test_util.h"
 
@@ -93,6 +96,53 @@ TEST(QdqExport, ALayerTheCalibrationLeftFloatStaysFloat) {
       EXPECT_EQ(node.input(1), "gw");  // float weights read directly
     }
   }
+}
+
+// An FP8 table: the same pairs in FLOAT8E4M3FN at opset 19, weights as E4M3 codes, biases
+// float, computing exactly what `--precision fp8` builds from the table.
+TEST(QdqExport, AnFp8CalibrationBecomesFloat8PairsThatComputeWhatTheCalibratedGraphComputes) {
+  const OnnxModelBuilder b = conv_gemm_model();
+  CalibrationTable table;
+  table.method = "max";
+  table.entries.push_back({"x", 1.0f, true, false, true});
+  table.entries.push_back({"f", 4.0f, true, false, true});
+  auto exported = export_qdq_onnx(b.bytes(), table, "model.onnx");
+  ASSERT_TRUE(exported.is_ok()) << exported.status().message();
+  onnx::ModelProto m;
+  ASSERT_TRUE(m.ParseFromArray(exported->model.data(), static_cast<int>(exported->model.size())));
+  EXPECT_GE(m.ir_version(), 9);
+  ASSERT_EQ(m.opset_import_size(), 1);
+  EXPECT_EQ(m.opset_import(0).version(), 19);
+  EXPECT_EQ(count_op(m, "QuantizeLinear"), 2);    // x and f
+  EXPECT_EQ(count_op(m, "DequantizeLinear"), 4);  // x, f and the two weights; the biases stay float
+  for (const auto& t : m.graph().initializer()) {
+    if (t.name().ends_with("_zero_point") || t.name().ends_with("_quantized"))
+      EXPECT_EQ(t.data_type(), onnx_import::kOnnxFloat8E4m3fn) << t.name();
+    EXPECT_NE(t.data_type(), onnx::TensorProto::INT32) << t.name();
+  }
+
+  const Tensor x = random_tensor({1, 4, 6, 6}, 7);
+  auto calibrated = b.import();
+  ASSERT_TRUE(calibrated.is_ok()) << calibrated.status().message();
+  ASSERT_TRUE(apply_calibration(*calibrated, table).is_ok());
+  auto want = reference_run(*calibrated, {x});
+  auto reimported = import_onnx_bytes(exported->model, "exported.onnx", "");
+  ASSERT_TRUE(reimported.is_ok()) << reimported.status().message();
+  ASSERT_TRUE(passes::QdqFolding().run(*reimported, passes::PassContext{}).is_ok());
+  size_t e4m3_roundings = 0;
+  for (const ir::Node& n : reimported->nodes())
+    e4m3_roundings += n.op == ir::OpKind::kFakeQuantize && ir::fake_quantizes_to_e4m3(n.attrs);
+  EXPECT_EQ(e4m3_roundings, 2u);
+  auto got = reference_run(*reimported, {x});
+  ASSERT_TRUE(want.is_ok()) << want.status().message();
+  ASSERT_TRUE(got.is_ok()) << got.status().message();
+  // The same roundings of the same values: only the float arithmetic's order may differ.
+  const Diff d = compare((*got)[0], (*want)[0]);
+  EXPECT_LT(d.max_abs, 1e-4f) << "max |diff| " << d.max_abs;
+  auto plain = b.import();
+  auto fp32 = reference_run(*plain, {x});
+  ASSERT_TRUE(fp32.is_ok());
+  EXPECT_GT(compare((*got)[0], (*fp32)[0]).max_abs, 10 * d.max_abs);
 }
 
 TEST(QdqExport, RefusalsSayWhy) {

@@ -1,6 +1,7 @@
-// FP8 E4M3 rounding (core/fp8.h), what FakeQuantize with format "e4m3" computes on every
-// backend: against the 256 codes of the format decoded from their bits (nearest value, ties
-// to the even code, saturation at 448), by hand on known values, and through the elementwise
+// FP8 E4M3 (core/fp8.h): the codes' values (ONNX's FLOAT8E4M3FN, what FP8 Q/DQ models
+// store) against the format's table, the code of a value, and the rounding FakeQuantize with
+// format "e4m3" computes on every backend: against the 256 codes (nearest value, ties to the
+// even code, saturation at 448), by hand on known values, and through the elementwise
 // activation that the CUDA kernel applies.
 #include <gtest/gtest.h>
 
@@ -14,19 +15,10 @@
 namespace inferd {
 namespace {
 
-// The value of E4M3 code `c` (sign, 4 exponent bits with bias 7, 3 mantissa bits; the
-// all-ones pattern 0x7F/0xFF is NaN and has no value).
-float decode_e4m3(int c) {
-  const int sign = c >> 7, exponent = (c >> 3) & 15, mantissa = c & 7;
-  const float magnitude = exponent == 0 ? std::ldexp(float(mantissa), -9)  // subnormal: m x 2^-9
-                                        : std::ldexp(1.0f + float(mantissa) / 8, exponent - 7);
-  return sign ? -magnitude : magnitude;
-}
-
 // The finite non-negative values, ascending, with their codes (to tell the even one).
 std::vector<std::pair<float, int>> positive_values() {
   std::vector<std::pair<float, int>> v;
-  for (int c = 0; c < 0x7F; ++c) v.push_back({decode_e4m3(c), c});
+  for (int c = 0; c < 0x7F; ++c) v.push_back({e4m3_to_float(static_cast<uint8_t>(c)), c});
   return v;
 }
 
@@ -43,12 +35,39 @@ float nearest_e4m3(float x) {
   return std::copysign(best, x);
 }
 
+TEST(E4m3Codes, DecodeAsTheFormatsTableSays) {
+  EXPECT_EQ(e4m3_to_float(0x00), 0.0f);
+  EXPECT_EQ(e4m3_to_float(0x01), 0.001953125f);  // the smallest subnormal, 2^-9
+  EXPECT_EQ(e4m3_to_float(0x07), 0.013671875f);  // the largest subnormal, 7 x 2^-9
+  EXPECT_EQ(e4m3_to_float(0x08), 0.015625f);     // the smallest normal, 2^-6
+  EXPECT_EQ(e4m3_to_float(0x38), 1.0f);
+  EXPECT_EQ(e4m3_to_float(0x3D), 1.625f);
+  EXPECT_EQ(e4m3_to_float(0x7E), 448.0f);
+  EXPECT_EQ(e4m3_to_float(0xB8), -1.0f);
+  EXPECT_TRUE(std::signbit(e4m3_to_float(0x80)));  // -0
+  EXPECT_TRUE(std::isnan(e4m3_to_float(0x7F)));
+  EXPECT_TRUE(std::isnan(e4m3_to_float(0xFF)));
+  for (int c = 1; c < 0x7F; ++c)
+    EXPECT_LT(e4m3_to_float(static_cast<uint8_t>(c - 1)), e4m3_to_float(static_cast<uint8_t>(c))) << c;
+}
+
+TEST(E4m3Codes, EveryFiniteCodeIsTheCodeOfItsValue) {
+  for (int c = 0; c < 256; ++c) {
+    if ((c & 0x7F) == 0x7F) continue;  // NaN
+    EXPECT_EQ(e4m3_code(e4m3_to_float(static_cast<uint8_t>(c))), c) << c;
+  }
+  EXPECT_EQ(e4m3_code(1.0625f), 0x38);  // rounded first: a tie, to the even code (1.0)
+  EXPECT_EQ(e4m3_code(1e6f), 0x7E);     // saturated
+  EXPECT_EQ(e4m3_code(-1e6f), 0xFE);
+  EXPECT_EQ(e4m3_code(0.0009f), 0x00);  // below half of 2^-9
+}
+
 TEST(E4m3Rounding, EveryCodeIsItsOwnRounding) {
   for (const auto& [value, code] : positive_values()) {
     EXPECT_EQ(round_to_e4m3(value), value) << code;
     EXPECT_EQ(round_to_e4m3(-value), -value) << code;
   }
-  EXPECT_EQ(decode_e4m3(0x7E), kE4m3Max);
+  EXPECT_EQ(e4m3_to_float(0x7E), kE4m3Max);
 }
 
 TEST(E4m3Rounding, MatchesTheNearestCodeOnRandomValuesAndMidpoints) {

@@ -26,7 +26,7 @@ std::string temp_dir() {
   return dir;
 }
 
-Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& input) {
+Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& input, const std::string& optimization) {
   const std::string script = source_dir() + "/tools/ort/run_model.js";
   if (!std::filesystem::exists(source_dir() + "/tools/ort/node_modules/onnxruntime-node"))
     return failed_precondition("onnxruntime-node is not installed: run scripts/setup.sh");
@@ -39,7 +39,7 @@ Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& inp
   std::string dims;
   for (auto d : input.shape()) dims += (dims.empty() ? "" : ",") + std::to_string(d);
   const std::string cmd = "node '" + script + "' '" + model_path + "' '" + in_path + "' " + dims + " '" + out_path +
-                          "' --threads 2 > '" + stem + ".json'";
+                          "' --threads 2 --optimization " + optimization + " > '" + stem + ".json'";
   if (std::system(cmd.c_str()) != 0) return internal_error("ONNX Runtime failed: " + cmd);
   ASSIGN_OR_RETURN(auto meta, read_text_file(stem + ".json"));
   ASSIGN_OR_RETURN(auto bytes, read_file(out_path));

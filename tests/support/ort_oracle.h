@@ -10,7 +10,9 @@
 namespace inferd::test {
 
 // Runs `model_path` on `input` ([N,C,H,W] float32) and returns the first output.
-Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& input);
+// `optimization`: ONNX Runtime's graph optimization level (tools/ort/run_model.js).
+Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& input,
+                                const std::string& optimization = "all");
 
 // A scratch directory unique to this test process (created on first use).
 std::string temp_dir();

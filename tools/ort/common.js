@@ -22,10 +22,11 @@ function loadOrt(tool) {
 
 // One configuration for the oracle and the benchmark: CPU provider, every graph optimization,
 // `threads` intra-op threads, one sequential inter-op lane (the model is a single chain).
-function sessionOptions(threads) {
+// `optimization`: ONNX Runtime's graph optimization level (disabled | basic | extended | all).
+function sessionOptions(threads, optimization = 'all') {
   const options = {
     executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: optimization,
     executionMode: 'sequential',
     interOpNumThreads: 1,
     logSeverityLevel: 3,

@@ -1,25 +1,33 @@
 #!/usr/bin/env node
 'use strict';
 // Run one ONNX model on the CPU with ONNX Runtime: the test oracle for inferd.
-// Usage: node run_model.js MODEL.onnx INPUT.bin N,C,H,W OUTPUT.bin [--threads k]
+// Usage: node run_model.js MODEL.onnx INPUT.bin N,C,H,W OUTPUT.bin [--threads k] [--optimization L]
 // INPUT.bin holds N*C*H*W little-endian float32 values (a whole batch, NCHW); the model's
 // first output is written to OUTPUT.bin as raw little-endian float32, and one JSON line
-// {"output":NAME,"shape":[...]} goes to stdout.
+// {"output":NAME,"shape":[...]} goes to stdout. --optimization: the graph optimization level
+// (disabled | basic | extended | all, default all). ONNX Runtime 1.30's extended level breaks
+// FP8 Q/DQ models (its Q/DQ propagation moves a float8 tensor in front of MaxPool, which
+// then fails the type check): the tests run those unoptimized.
 
 const fs = require('fs');
 const os = require('os');
 const { fail, loadOrt, sessionOptions, parsePositiveInt } = require('./common');
 
 const TOOL = 'run_model';
-const USAGE = 'usage: node run_model.js MODEL.onnx INPUT.bin N,C,H,W OUTPUT.bin [--threads k]';
+const USAGE = 'usage: node run_model.js MODEL.onnx INPUT.bin N,C,H,W OUTPUT.bin [--threads k] [--optimization L]';
+const LEVELS = ['disabled', 'basic', 'extended', 'all'];
 
 function parseArgs(argv) {
   const positional = [];
   let threads = 0; // 0: ONNX Runtime's default (one per physical core)
+  let optimization = 'all';
   for (let i = 0; i < argv.length; ++i) {
     if (argv[i] === '--threads') {
       if (i + 1 >= argv.length) fail(TOOL, `--threads needs a value\n${USAGE}`, 2);
       threads = parsePositiveInt(TOOL, '--threads', argv[++i]);
+    } else if (argv[i] === '--optimization') {
+      optimization = argv[++i];
+      if (!LEVELS.includes(optimization)) fail(TOOL, `--optimization is one of ${LEVELS.join(', ')}\n${USAGE}`, 2);
     } else if (argv[i] === '-h' || argv[i] === '--help') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -32,7 +40,7 @@ function parseArgs(argv) {
   if (positional.length !== 4) fail(TOOL, `expected 4 arguments, got ${positional.length}\n${USAGE}`, 2);
   const [model, input, shapeText, output] = positional;
   const shape = shapeText.split(',').map((d) => parsePositiveInt(TOOL, 'shape', d));
-  return { model, input, shape, output, threads };
+  return {model, input, shape, output, threads, optimization};
 }
 
 // Reads raw float32 LE into an aligned Float32Array (Buffer offsets need not be 4-aligned).
@@ -90,7 +98,7 @@ async function main() {
   const data = readFloats(args.input, args.shape);
   let session;
   try {
-    session = await ort.InferenceSession.create(args.model, sessionOptions(args.threads));
+    session = await ort.InferenceSession.create(args.model, sessionOptions(args.threads, args.optimization));
   } catch (err) {
     fail(TOOL, `cannot load model '${args.model}': ${err.message}`);
   }

@@ -2,10 +2,29 @@
 // canonical attributes (ir/op.cc); the passes fold the pairs (passes/qdq_folding.cc).
 #include <cmath>
 
+#include "core/fp8.h"
 #include "import/onnx/onnx_ops.h"
 
 namespace inferd::onnx_import {
 namespace {
+
+// Zero point i as an integer level; a float8 one must be 0 (E4M3 grids are symmetric).
+Result<int64_t> zero_point(NodeContext& c, const Tensor& zp, size_t i) {
+  switch (zp.dtype()) {
+    case DataType::kInt8:
+      return int64_t{zp.data<int8_t>()[i]};
+    case DataType::kUint8:
+      return int64_t{zp.data<uint8_t>()[i]};
+    case DataType::kInt64:
+      return zp.data<int64_t>()[i];
+    case DataType::kFloat8E4m3:
+      if (const float v = e4m3_to_float(zp.data<uint8_t>()[i]); v != 0.0f)
+        return c.unsupported("a float8 zero point other than 0 (" + std::to_string(v) + ")");
+      return int64_t{0};
+    default:
+      return c.unsupported(std::string("zero point of type ") + to_string(zp.dtype()));
+  }
+}
 
 // Reads input 1 (scale) and input 2 (zero point, optional) of a Q or DQ node into
 // attributes. The quantized side's dtype comes from the zero point, else from a constant
@@ -30,10 +49,7 @@ Status quantization_attributes(NodeContext& c) {
                                                    std::to_string(zp->size()) + " zero points");
     dtype = zp->dtype();
     for (size_t i = 0; i < zero_points.size(); ++i) {
-      if (dtype == DataType::kInt8) zero_points[i] = zp->data<int8_t>()[i];
-      else if (dtype == DataType::kUint8) zero_points[i] = zp->data<uint8_t>()[i];
-      else if (dtype == DataType::kInt64) zero_points[i] = zp->data<int64_t>()[i];
-      else return c.unsupported(std::string("zero point of type ") + to_string(dtype));
+      ASSIGN_OR_RETURN(zero_points[i], zero_point(c, *zp, i));
     }
   }
   ASSIGN_OR_RETURN(int64_t axis, c.attr_int("axis", 1));
@@ -48,11 +64,16 @@ Status quantization_attributes(NodeContext& c) {
 }  // namespace
 
 Status convert_quantize_linear(NodeContext& c) {
-  // `saturate` concerns float8 only: int8/uint8 always saturate.
   ASSIGN_OR_RETURN(int64_t output_dtype, c.attr_int("output_dtype", 0));
   if (output_dtype != 0 && !c.has_input(2))
     return c.unsupported("attribute 'output_dtype' (give the type through the zero point)");
-  return quantization_attributes(c);
+  RETURN_IF_ERROR(quantization_attributes(c));
+  // `saturate` concerns float8 only (int8/uint8 always saturate); without it an out-of-range
+  // value becomes NaN, which inferd's E4M3 rounding (core/fp8.h) never produces.
+  ASSIGN_OR_RETURN(int64_t saturate, c.attr_int("saturate", 1));
+  if (saturate == 0 && c.attrs().get_int("dtype", 0) == static_cast<int64_t>(DataType::kFloat8E4m3))
+    return c.unsupported("saturate = 0 (float8 quantization that saturates at +-448 only)");
+  return Status::ok();
 }
 
 Status convert_dequantize_linear(NodeContext& c) { return quantization_attributes(c); }

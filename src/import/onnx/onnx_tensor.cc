@@ -26,6 +26,8 @@ Result<ElementType> element_type(int32_t data_type, const std::string& what) {
     // Quantized weights and zero points (read by DequantizeLinear/QuantizeLinear).
     case onnx::TensorProto::INT8: return ElementType{DataType::kInt8, 1};
     case onnx::TensorProto::UINT8: return ElementType{DataType::kUint8, 1};
+    case kOnnxFloat8E4m3fn:
+      return ElementType{DataType::kFloat8E4m3, 1};  // FP8 Q/DQ
     default:
       return unimplemented(what + " has data type " + onnx_type_name(data_type) +
                            ", which inferd does not import (FLOAT, FLOAT16, INT64, INT32, INT8, UINT8, BOOL)");
@@ -54,6 +56,7 @@ void store_element(int32_t data_type, Tensor& out, size_t i, uint64_t bits) {
       out.data<int8_t>()[i] = static_cast<int8_t>(static_cast<uint8_t>(bits));
       break;
     case onnx::TensorProto::UINT8:
+    case kOnnxFloat8E4m3fn:  // the code's bits, decoded where it is dequantized
       out.data<uint8_t>()[i] = static_cast<uint8_t>(bits);
       break;
     default:  // BOOL

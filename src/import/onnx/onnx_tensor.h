@@ -12,6 +12,10 @@
 
 namespace inferd::onnx_import {
 
+// TensorProto.FLOAT8E4M3FN (ONNX 1.14, opset 19's FP8 Q/DQ), which Debian's onnx.proto
+// predates: the numbers of the enum are fixed by the standard.
+inline constexpr int32_t kOnnxFloat8E4m3fn = 17;
+
 // "FLOAT16", "DOUBLE", ... for messages.
 std::string onnx_type_name(int32_t data_type);
 
