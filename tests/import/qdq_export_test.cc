@@ -116,8 +116,9 @@ TEST(QdqExport, AnFp8CalibrationBecomesFloat8PairsThatComputeWhatTheCalibratedGr
   EXPECT_EQ(count_op(m, "QuantizeLinear"), 2);    // x and f
   EXPECT_EQ(count_op(m, "DequantizeLinear"), 4);  // x, f and the two weights; the biases stay float
   for (const auto& t : m.graph().initializer()) {
-    if (t.name().ends_with("_zero_point") || t.name().ends_with("_quantized"))
+    if (t.name().ends_with("_zero_point") || t.name().ends_with("_quantized")) {
       EXPECT_EQ(t.data_type(), onnx_import::kOnnxFloat8E4m3fn) << t.name();
+    }
     EXPECT_NE(t.data_type(), onnx::TensorProto::INT32) << t.name();
   }
 

@@ -14,6 +14,29 @@
 
 namespace inferd::test {
 
+namespace {
+
+std::string& temp_dir_path() {
+  static std::string dir;
+  return dir;
+}
+
+pid_t& temp_dir_owner() {
+  static pid_t owner = 0;
+  return owner;
+}
+
+// At exit, the process that made the directory removes it (a forked child exiting is not
+// that process); INFERD_KEEP_TEST_FILES=1 keeps it to look at. Without this every test run
+// left one directory per test binary in /tmp.
+void remove_temp_dir() {
+  if (::getpid() != temp_dir_owner() || std::getenv("INFERD_KEEP_TEST_FILES") != nullptr) return;
+  std::error_code ec;  // no exception at exit: what cannot be removed stays
+  std::filesystem::remove_all(temp_dir_path(), ec);
+}
+
+}  // namespace
+
 std::string temp_dir() {
   static const std::string dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("inferd-test-" + std::to_string(::getpid()));
@@ -21,6 +44,9 @@ std::string temp_dir() {
     // files fail tests that create theirs (a sanitizer run's symlink already existing).
     std::filesystem::remove_all(d);
     std::filesystem::create_directories(d);
+    temp_dir_path() = d.string();
+    temp_dir_owner() = ::getpid();
+    std::atexit(remove_temp_dir);
     return d.string();
   }();
   return dir;

@@ -14,7 +14,8 @@ namespace inferd::test {
 Result<Tensor> run_onnx_runtime(const std::string& model_path, const Tensor& input,
                                 const std::string& optimization = "all");
 
-// A scratch directory unique to this test process (created on first use).
+// A scratch directory unique to this test process (created on first use, removed when the
+// process exits; INFERD_KEEP_TEST_FILES=1 keeps it).
 std::string temp_dir();
 
 }  // namespace inferd::test
