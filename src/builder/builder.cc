@@ -144,12 +144,13 @@ Status tune_nodes(Plan& plan, const Backend& backend) {
 
 // The clock passes choose between versions of a layer by (PassContext::time_node): each
 // kind of node (tune_key without the per-channel weight scales, which change no work)
-// timed once per build, at batch min(8, max batch), where a served model's batches mostly
-// are on the CPU.
+// timed once per build, at the backend's layer_clock_batch(): min(8, max batch) on the CPU,
+// where a served model's batches mostly are; the max batch on a GPU, where a small batch
+// times the launch and not the layer.
 std::function<Result<double>(const ir::Graph&, const ir::Node&)> layer_clock(const Backend& backend,
                                                                                const BuildOptions& options) {
   auto cache = std::make_shared<std::unordered_map<std::string, double>>();
-  const int batch = std::min(8, options.max_batch);
+  const int batch = backend.layer_clock_batch(options.max_batch);
   return [&backend, cache, batch, precision = options.precision](const ir::Graph& g,
                                                                   const ir::Node& node) -> Result<double> {
     ir::Node keyed = node;

@@ -10,6 +10,8 @@ bool Backend::prefers_padded_window_merge(const ir::Graph&, const ir::Node&) con
   return false;
 }
 
+int Backend::layer_clock_batch(int max_batch) const { return max_batch < 8 ? max_batch : 8; }
+
 Result<DataType> Backend::activation_dtype(std::string_view precision) const {
   if (precision == "fp32") return DataType::kFloat32;
   return unimplemented("the " + std::string(name()) + " backend runs fp32 only, not " + std::string(precision));

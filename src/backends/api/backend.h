@@ -93,6 +93,10 @@ class Backend {
   // 3x3 expands): a 1x1 branch then costs 9 times its multiply-adds, which pays where
   // launches and memory traffic dominate and not where compute does. Default: no.
   virtual bool prefers_padded_window_merge(const ir::Graph& graph, const ir::Node& merged_conv) const;
+  // The batch at which the build times a layer both ways to choose between them (INT8 or
+  // float, `quantized_layer_folding`) in a plan of `max_batch`. Default: min(8, max_batch),
+  // which keeps a CPU build's clock to seconds.
+  virtual int layer_clock_batch(int max_batch) const;
   // The element type activations are stored in at `precision` ("fp32", "tf32", "fp16",
   // "bf16", ...); an error naming what this backend offers otherwise.
   virtual Result<DataType> activation_dtype(std::string_view precision) const;
