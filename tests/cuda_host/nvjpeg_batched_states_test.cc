@@ -2,8 +2,10 @@
 // against a fake nvJPEG that counts what is made, initialized and destroyed: no GPU needed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include "backends/cuda/nvjpeg_batched_states.h"
 
@@ -102,6 +104,39 @@ TEST_F(BatchedStatesTest, AForgottenSizeIsMadeAfreshAndEveryStateGoesWithTheOwne
     ASSERT_EQ(states.get(2, &second), nvjpeg::kSuccess);
   }
   EXPECT_EQ(bookkeeping.destroyed, bookkeeping.created) << "no state outlives its owner";
+}
+
+TEST_F(BatchedStatesTest, PrepareMakesEverySizeOnceAndSaysWhyOneFailed) {
+  BatchedStates states(&api, handle);
+  ASSERT_EQ(states.prepare(chunk_sizes()), nvjpeg::kSuccess);
+  EXPECT_EQ(states.size(), chunk_sizes().size());
+  const int made = bookkeeping.created;
+  NvjpegState s = nullptr;
+  for (int n : chunk_sizes()) {
+    ASSERT_EQ(states.get(n, &s), nvjpeg::kSuccess);
+    EXPECT_EQ(size_of(s), n);
+  }
+  EXPECT_EQ(bookkeeping.created, made) << "every chunk size was made before the first batch";
+  BatchedStates failing(&api, handle);
+  bookkeeping.fail_initialize = nvjpeg::kAllocatorFailure;
+  EXPECT_EQ(failing.prepare({1, 2}), nvjpeg::kAllocatorFailure);
+  EXPECT_EQ(failing.size(), 0u);
+}
+
+TEST(BatchChunks, APowerOfTwoChunkPerBinaryDigitAndTheLargestAsOftenAsItFits) {
+  EXPECT_EQ(chunk_sizes(), (std::vector<int>{1, 2, 4, 8, 16}));
+  EXPECT_EQ(batch_chunks(1), (std::vector<int>{1}));
+  EXPECT_EQ(batch_chunks(13), (std::vector<int>{8, 4, 1}));
+  EXPECT_EQ(batch_chunks(16), (std::vector<int>{16}));
+  EXPECT_EQ(batch_chunks(40), (std::vector<int>{16, 16, 8}));
+  for (int n = 1; n <= 300; ++n) {
+    int sum = 0;
+    for (int c : batch_chunks(n)) {
+      EXPECT_NE(std::find(chunk_sizes().begin(), chunk_sizes().end(), c), chunk_sizes().end()) << n;
+      sum += c;
+    }
+    EXPECT_EQ(sum, n);
+  }
 }
 
 }  // namespace

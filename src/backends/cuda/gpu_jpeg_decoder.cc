@@ -89,6 +89,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
                                    create_handle(nvjpeg::kBackendDefault, &handle_)));
     RETURN_IF_ERROR(library_status("nvjpegJpegStateCreate", api_->state_create(handle_, &state_)));
     states_ = std::make_unique<BatchedStates>(api_, handle_);
+    RETURN_IF_ERROR(library_status("nvjpegDecodeBatchedInitialize", states_->prepare(chunk_sizes())));
     // The JPEG engines: absent on most GPUs, where nvjpegCreateEx refuses the backend.
     // INFERD_NVJPEG_BACKEND=default leaves them unused (every image on the CUDA cores, for
     // measuring one against the other), =hardware requires them.
@@ -104,6 +105,7 @@ class GpuJpegDecoder final : public BatchImageDecoder {
       return Status::ok();
     }
     hw_states_ = std::make_unique<BatchedStates>(api_, hw_handle_);
+    RETURN_IF_ERROR(library_status("nvjpegDecodeBatchedInitialize", hw_states_->prepare(chunk_sizes())));
     return library_status("nvjpegJpegStreamCreate", api_->stream_create(hw_handle_, &jpeg_stream_));
   }
 
@@ -256,8 +258,9 @@ void GpuJpegDecoder::decode_pending(std::vector<Status>& statuses, cudaStream_t 
   if (!others.empty()) decode_group(handle_, *states_, others, statuses, stream);
 }
 
-// One batched call for `group`; when it fails, each image alone on the default backend,
-// so that only the images nvJPEG refuses fail.
+// `group` in batched calls of the sizes batch_chunks() gives (their states made at init);
+// when one fails, each of its images alone on the default backend, so that only the images
+// nvJPEG refuses fail.
 void GpuJpegDecoder::decode_group(NvjpegHandle handle, BatchedStates& states, const std::vector<size_t>& group,
                                   std::vector<Status>& statuses, cudaStream_t stream) {
   data_.clear();
@@ -269,17 +272,22 @@ void GpuJpegDecoder::decode_group(NvjpegHandle handle, BatchedStates& states, co
     lengths_.push_back(job.bytes.size());
     images_.push_back(pending_[k].image);
   }
-  const int n = static_cast<int>(group.size());
-  NvjpegState state = nullptr;
-  NvjpegStatus status = states.get(n, &state);
-  if (status == nvjpeg::kSuccess)
-    status = api_->batched_decode(handle, state, data_.data(), lengths_.data(), images_.data(), stream);
-  if (status == nvjpeg::kSuccess) return;
-  states.forget(n);  // a state a failed decode leaves behind is made afresh for the next batch
-  for (size_t i = 0; i < group.size(); ++i) {
-    const NvjpegStatus one =
-        api_->decode(handle_, state_, data_[i], lengths_[i], nvjpeg::kOutputRgbi, &images_[i], stream);
-    if (one != nvjpeg::kSuccess) statuses[pending_[group[i]].job] = image_status("decode", one);
+  size_t first = 0;
+  for (const int n : batch_chunks(static_cast<int>(group.size()))) {
+    NvjpegState state = nullptr;
+    NvjpegStatus status = states.get(n, &state);
+    if (status == nvjpeg::kSuccess)
+      status = api_->batched_decode(handle, state, data_.data() + first, lengths_.data() + first,
+                                    images_.data() + first, stream);
+    if (status != nvjpeg::kSuccess) {
+      states.forget(n);  // a state a failed decode leaves behind is made afresh for the next batch
+      for (size_t i = first; i < first + static_cast<size_t>(n); ++i) {
+        const NvjpegStatus one =
+            api_->decode(handle_, state_, data_[i], lengths_[i], nvjpeg::kOutputRgbi, &images_[i], stream);
+        if (one != nvjpeg::kSuccess) statuses[pending_[group[i]].job] = image_status("decode", one);
+      }
+    }
+    first += static_cast<size_t>(n);
   }
 }
 

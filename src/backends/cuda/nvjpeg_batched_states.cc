@@ -40,6 +40,27 @@ NvjpegStatus BatchedStates::get(int n, NvjpegState* state) {
   return nvjpeg::kSuccess;
 }
 
+NvjpegStatus BatchedStates::prepare(const std::vector<int>& sizes) {
+  NvjpegState unused = nullptr;
+  for (int n : sizes)
+    if (const NvjpegStatus status = get(n, &unused); status != nvjpeg::kSuccess) return status;
+  return nvjpeg::kSuccess;
+}
+
+std::vector<int> chunk_sizes() {
+  std::vector<int> sizes;
+  for (int n = 1; n <= kLargestChunk; n *= 2) sizes.push_back(n);
+  return sizes;
+}
+
+std::vector<int> batch_chunks(int n) {
+  std::vector<int> chunks;
+  for (; n >= kLargestChunk; n -= kLargestChunk) chunks.push_back(kLargestChunk);
+  for (int bit = kLargestChunk / 2; bit >= 1; bit /= 2)
+    if (n & bit) chunks.push_back(bit);
+  return chunks;
+}
+
 void BatchedStates::forget(int n) {
   auto it = std::find_if(entries_.begin(), entries_.end(), [n](const Entry& e) { return e.n == n; });
   if (it == entries_.end()) return;
