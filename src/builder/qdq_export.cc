@@ -116,7 +116,8 @@ Result<std::vector<float>> Exporter::quantize_weights(onnx::NodeProto& node, ir:
     scales = q.scales;
     codes.assign(q.levels.begin(), q.levels.end());
   }
-  // A weight shared by layers of both kinds would need two names; the first kind wins.
+  // A weight read by several layers is written once: all of one kind, as a table is all
+  // INT8 or all FP8 (CalibrationTable::check_kind).
   const std::string quantized = w + "_quantized";
   if (weights_done.insert(w).second) {
     const int type = e4m3 ? onnx_import::kOnnxFloat8E4m3fn : onnx::TensorProto::INT8;
@@ -273,7 +274,12 @@ Result<QdqExport> export_qdq_onnx(std::span<const uint8_t> onnx_bytes, const Cal
   if (onnx_bytes.size() > static_cast<size_t>(INT32_MAX) ||
       !e.model.ParseFromArray(onnx_bytes.data(), static_cast<int>(onnx_bytes.size())))
     return data_loss(name + ": not a valid ONNX model");
-  for (const auto& entry : table.entries) e.entries[entry.value] = &entry;
+  bool int8 = false, fp8 = false;
+  for (const auto& entry : table.entries) {
+    e.entries[entry.value] = &entry;
+    if (entry.int8) (entry.e4m3 ? fp8 : int8) = true;
+  }
+  if (int8 && fp8) return invalid_argument(name + ": the calibration table mixes INT8 and FP8 entries");
   if (Status s = e.run(); !s.is_ok()) return s.with_context(name);
   QdqExport out;
   const std::string bytes = e.model.SerializeAsString();

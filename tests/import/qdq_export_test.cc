@@ -157,6 +157,12 @@ TEST(QdqExport, RefusalsSayWhy) {
   auto foreign = export_qdq_onnx(conv_gemm_model().bytes(), other, "m.onnx");
   ASSERT_FALSE(foreign.is_ok());
   EXPECT_NE(foreign.status().message().find("no entry for 'x'"), std::string::npos) << foreign.status().message();
+  CalibrationTable mixed = table_for(true);
+  mixed.entries[0].e4m3 = true;  // x in FP8, f in uint8
+  auto both = export_qdq_onnx(conv_gemm_model().bytes(), mixed, "m.onnx");
+  ASSERT_FALSE(both.is_ok());
+  EXPECT_NE(both.status().message().find("m.onnx: the calibration table mixes INT8 and FP8 entries"), std::string::npos)
+      << both.status().message();
   const std::vector<uint8_t> junk{1, 2, 3};
   EXPECT_EQ(export_qdq_onnx(junk, other, "junk").status().code(), StatusCode::kDataLoss);
 }
