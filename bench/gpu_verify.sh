@@ -9,7 +9,7 @@
 #      server (the tail at 64 connections, which stalled for seconds when each batch size
 #      made its nvJPEG state on first use)
 #   3. ResNet-50 INT8 against fp16 and the torch.compile peer (the layer clock at the max batch)
-# Writes under $OUT: tests.txt, serve.tgz (bench/gpu_serve.sh's files), int8.tgz
+# Writes under $OUT: decode.txt, ops.txt (the tests), serve.tgz (bench/gpu_serve.sh's files), int8.tgz
 # (bench/gpu_int8.sh's files), log.txt. Options: --budget SECONDS (default 540).
 set -uo pipefail
 out=${OUT:-/tmp/gpu-verify}; mkdir -p "$out"
@@ -27,10 +27,11 @@ start=$SECONDS
 left() { echo $((budget - (SECONDS - start))); }
 say() { echo "$* at $((SECONDS - start)) s" | tee -a "$log"; }
 
-timeout $(($(left) < 200 ? $(left) : 200)) $assets/test_gpu \
-  --gtest_filter='*CudaOps*:*GpuInt8*:*GpuFp8*:GpuJpegDecode*:GpuServing*' > "$out/tests.txt" 2>&1
-say "test_gpu exit $?"
-grep -E '^\[  (PASSED|FAILED) |agreement' "$out/tests.txt" | tee -a "$log"
+# Each group in a process of its own (bench/gpu_tests.sh): nvJPEG's hardware decoder hung in
+# a process that had run a plan before (docs/gpu.md, "Known issues").
+OUT=$out bash bench/gpu_tests.sh decode 60 'GpuJpegDecode*:GpuServing*' | tee -a "$log"
+OUT=$out bash bench/gpu_tests.sh ops $(($(left) < 200 ? $(left) : 200)) '*CudaOps*:*GpuInt8*:*GpuFp8*' | tee -a "$log"
+say "tests done"
 
 if [ "$(left)" -gt 200 ]; then
   OUT=/tmp/verify-serve timeout $(($(left) - 120)) bash bench/gpu_serve.sh --parts inferd,peer --decodes gpu \

@@ -42,6 +42,28 @@ onnx::TensorProto& floats(OnnxModelBuilder& b, const std::string& name, const st
 constexpr float kInputScale = 0.02f, kOutputScale = 0.05f;
 constexpr int kIn = 4, kOut = 6;
 
+// Both models' tail: Conv 3x3 (pads 1) of xd, w, bias -> Relu -> Q/DQ (kOutputScale, zero
+// point 0 of `zero_point_type`) -> y.
+void conv_relu_quantized_output(OnnxModelBuilder& b, int zero_point_type) {
+  set_attr(b.node("Conv", {"xd", "w", "bias"}, {"conv"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"conv"}, {"relu"});
+  b.scalar("y_scale", kOutputScale);
+  quantized(b, "y_zp", zero_point_type, {}, {0});
+  b.node("QuantizeLinear", {"relu", "y_scale", "y_zp"}, {"yq"}, "quantize_y");
+  b.node("DequantizeLinear", {"yq", "y_scale", "y_zp"}, {"y"});
+  b.output("y");
+}
+
+// ONNX Runtime's output for `model` (written to the test directory as `file`) on `x`.
+Result<Tensor> onnx_runtime_on(const OnnxModelBuilder& model, const std::string& file, const Tensor& x,
+                               const std::string& optimization = "all") {
+  const std::string path = temp_dir() + "/" + file;
+  const auto bytes = model.bytes();
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
+  return run_onnx_runtime(path, x, optimization);
+}
+
 // x -> Q/DQ (uint8, zero point 3) -> Conv 3x3 (int8 weights per output channel, int32
 // bias) -> Relu -> Q/DQ (int8) -> y.
 OnnxModelBuilder qdq_conv_model() {
@@ -66,13 +88,7 @@ OnnxModelBuilder qdq_conv_model() {
   quantized(b, "b_q", onnx::TensorProto::INT32, {kOut}, bias);
   floats(b, "b_scale", b_scales);
   set_attr(b.node("DequantizeLinear", {"b_q", "b_scale"}, {"bias"}), "axis", int64_t{0});
-  set_attr(b.node("Conv", {"xd", "w", "bias"}, {"conv"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
-  b.node("Relu", {"conv"}, {"relu"});
-  b.scalar("y_scale", kOutputScale);
-  quantized(b, "y_zp", onnx::TensorProto::INT8, {}, {0});
-  b.node("QuantizeLinear", {"relu", "y_scale", "y_zp"}, {"yq"});
-  b.node("DequantizeLinear", {"yq", "y_scale", "y_zp"}, {"y"});
-  b.output("y");
+  conv_relu_quantized_output(b, onnx::TensorProto::INT8);
   return b;
 }
 
@@ -107,10 +123,7 @@ TEST(OnnxQdq, PairsFoldIntoFakeQuantizeAndTheEngineAgreesWithOnnxRuntime) {
 
   // Every output is on the int8 grid of y_scale.
   for (float v : *ours) EXPECT_NEAR(v / kOutputScale, std::nearbyint(v / kOutputScale), 1e-3f) << v;
-  const std::string path = temp_dir() + "/qdq_conv.onnx";
-  const auto bytes = model.bytes();
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
-  auto theirs = run_onnx_runtime(path, x);
+  auto theirs = onnx_runtime_on(model, "qdq_conv.onnx", x);
   if (theirs.status().code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << theirs.status().message();
   ASSERT_TRUE(theirs.is_ok()) << theirs.status().message();
   ASSERT_EQ(theirs->floats().size(), ours->size());
@@ -143,13 +156,7 @@ OnnxModelBuilder fp8_conv_model(int32_t x_zero_point = 0) {
   quantized(b, "w_zp", onnx_import::kOnnxFloat8E4m3fn, {kOut}, std::vector<int32_t>(kOut, 0));
   set_attr(b.node("DequantizeLinear", {"w_q", "w_scale", "w_zp"}, {"w"}), "axis", int64_t{0});
   floats(b, "bias", {0.05f, -0.1f, 0.0f, 0.2f, -0.02f, 0.01f});
-  set_attr(b.node("Conv", {"xd", "w", "bias"}, {"conv"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
-  b.node("Relu", {"conv"}, {"relu"});
-  b.scalar("y_scale", kOutputScale);
-  quantized(b, "y_zp", onnx_import::kOnnxFloat8E4m3fn, {}, {0});
-  b.node("QuantizeLinear", {"relu", "y_scale", "y_zp"}, {"yq"}, "quantize_y");
-  b.node("DequantizeLinear", {"yq", "y_scale", "y_zp"}, {"y"});
-  b.output("y");
+  conv_relu_quantized_output(b, onnx_import::kOnnxFloat8E4m3fn);
   return b;
 }
 
@@ -177,12 +184,8 @@ TEST(OnnxQdq, Fp8PairsFoldIntoE4m3RoundingAndTheEngineAgreesWithOnnxRuntime) {
   }
   EXPECT_GT(positive, ours->size() / 4);  // the Relu passes a good part: the comparison has values to compare
 
-  const std::string path = temp_dir() + "/fp8_conv.onnx";
-  const auto bytes = model.bytes();
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
   // Unoptimized: ONNX Runtime 1.30's extended level breaks float8 Q/DQ (tools/ort/run_model.js).
-  auto theirs = run_onnx_runtime(path, x, "disabled");
+  auto theirs = onnx_runtime_on(model, "fp8_conv.onnx", x, "disabled");
   if (theirs.status().code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << theirs.status().message();
   ASSERT_TRUE(theirs.is_ok()) << theirs.status().message();
   ASSERT_EQ(theirs->floats().size(), ours->size());

@@ -42,6 +42,33 @@ CalibrationTable table_for(bool gemm_int8) {
   return t;
 }
 
+// The outputs on `x` of the calibrated graph, of the exported model (imported back, its
+// pairs folded into FakeQuantize and constants as every build does first) and of the float
+// graph; and how many of the folded roundings are E4M3.
+struct ExportRuns {
+  Tensor calibrated, exported, plain;
+  size_t e4m3_roundings = 0;
+};
+
+Result<ExportRuns> run_export(const OnnxModelBuilder& b, const CalibrationTable& table,
+                              const std::vector<uint8_t>& exported_model, const Tensor& x) {
+  ExportRuns runs;
+  ASSIGN_OR_RETURN(ir::Graph calibrated, b.import());
+  RETURN_IF_ERROR(apply_calibration(calibrated, table));
+  ASSIGN_OR_RETURN(auto want, reference_run(calibrated, {x}));
+  ASSIGN_OR_RETURN(ir::Graph reimported, import_onnx_bytes(exported_model, "exported.onnx", ""));
+  RETURN_IF_ERROR(passes::QdqFolding().run(reimported, passes::PassContext{}).status());
+  for (const ir::Node& n : reimported.nodes())
+    runs.e4m3_roundings += n.op == ir::OpKind::kFakeQuantize && ir::fake_quantizes_to_e4m3(n.attrs);
+  ASSIGN_OR_RETURN(auto got, reference_run(reimported, {x}));
+  ASSIGN_OR_RETURN(ir::Graph plain, b.import());
+  ASSIGN_OR_RETURN(auto fp32, reference_run(plain, {x}));
+  runs.calibrated = std::move(want[0]);
+  runs.exported = std::move(got[0]);
+  runs.plain = std::move(fp32[0]);
+  return runs;
+}
+
 int count_op(const onnx::ModelProto& m, const std::string& op) {
   int n = 0;
   for (const auto& node : m.graph().node()) n += node.op_type() == op;
@@ -60,27 +87,15 @@ TEST(QdqExport, TheExportedModelComputesWhatTheCalibratedGraphComputes) {
   for (const auto& t : m.graph().initializer())   // the float weights are gone
     EXPECT_TRUE(t.name() != "w" && t.name() != "gw" && t.name() != "b" && t.name() != "gb") << t.name();
 
-  const Tensor x = random_tensor({1, 4, 6, 6}, 7);
-  auto calibrated = b.import();
-  ASSERT_TRUE(calibrated.is_ok()) << calibrated.status().message();
-  ASSERT_TRUE(apply_calibration(*calibrated, table).is_ok());
-  auto want = reference_run(*calibrated, {x});
-  auto reimported = import_onnx_bytes(exported->model, "exported.onnx", "");
-  ASSERT_TRUE(reimported.is_ok()) << reimported.status().message();
-  // Q/DQ pairs become FakeQuantize and dequantized constants, as every build does first.
-  ASSERT_TRUE(passes::QdqFolding().run(*reimported, passes::PassContext{}).is_ok());
-  auto got = reference_run(*reimported, {x});
-  ASSERT_TRUE(want.is_ok()) << want.status().message();
-  ASSERT_TRUE(got.is_ok()) << got.status().message();
+  auto runs = run_export(b, table, exported->model, random_tensor({1, 4, 6, 6}, 7));
+  ASSERT_TRUE(runs.is_ok()) << runs.status().message();
+  EXPECT_EQ(runs->e4m3_roundings, 0u);
   // The int32 biases round by at most half a step of x_scale * w_scale (< 1e-3 here), which
   // can move a Relu output by as much and, through a uint8 step of 4/255, rarely one level.
-  const Diff d = compare((*got)[0], (*want)[0]);
+  const Diff d = compare(runs->exported, runs->calibrated);
   EXPECT_LT(d.max_abs, 0.05f) << "max |diff| " << d.max_abs;
   // And the quantization is really there: the float model differs by more than that.
-  auto plain = b.import();
-  auto fp32 = reference_run(*plain, {x});
-  ASSERT_TRUE(fp32.is_ok());
-  const Diff from_float = compare((*got)[0], (*fp32)[0]);
+  const Diff from_float = compare(runs->exported, runs->plain);
   std::printf("exported vs calibrated graph: %g; vs the float graph: %g\n", d.max_abs, from_float.max_abs);
   EXPECT_GT(from_float.max_abs, d.max_abs);
 }
@@ -122,28 +137,13 @@ TEST(QdqExport, AnFp8CalibrationBecomesFloat8PairsThatComputeWhatTheCalibratedGr
     EXPECT_NE(t.data_type(), onnx::TensorProto::INT32) << t.name();
   }
 
-  const Tensor x = random_tensor({1, 4, 6, 6}, 7);
-  auto calibrated = b.import();
-  ASSERT_TRUE(calibrated.is_ok()) << calibrated.status().message();
-  ASSERT_TRUE(apply_calibration(*calibrated, table).is_ok());
-  auto want = reference_run(*calibrated, {x});
-  auto reimported = import_onnx_bytes(exported->model, "exported.onnx", "");
-  ASSERT_TRUE(reimported.is_ok()) << reimported.status().message();
-  ASSERT_TRUE(passes::QdqFolding().run(*reimported, passes::PassContext{}).is_ok());
-  size_t e4m3_roundings = 0;
-  for (const ir::Node& n : reimported->nodes())
-    e4m3_roundings += n.op == ir::OpKind::kFakeQuantize && ir::fake_quantizes_to_e4m3(n.attrs);
-  EXPECT_EQ(e4m3_roundings, 2u);
-  auto got = reference_run(*reimported, {x});
-  ASSERT_TRUE(want.is_ok()) << want.status().message();
-  ASSERT_TRUE(got.is_ok()) << got.status().message();
+  auto runs = run_export(b, table, exported->model, random_tensor({1, 4, 6, 6}, 7));
+  ASSERT_TRUE(runs.is_ok()) << runs.status().message();
+  EXPECT_EQ(runs->e4m3_roundings, 2u);
   // The same roundings of the same values: only the float arithmetic's order may differ.
-  const Diff d = compare((*got)[0], (*want)[0]);
+  const Diff d = compare(runs->exported, runs->calibrated);
   EXPECT_LT(d.max_abs, 1e-4f) << "max |diff| " << d.max_abs;
-  auto plain = b.import();
-  auto fp32 = reference_run(*plain, {x});
-  ASSERT_TRUE(fp32.is_ok());
-  EXPECT_GT(compare((*got)[0], (*fp32)[0]).max_abs, 10 * d.max_abs);
+  EXPECT_GT(compare(runs->exported, runs->plain).max_abs, 10 * d.max_abs);
 }
 
 TEST(QdqExport, RefusalsSayWhy) {

@@ -55,18 +55,31 @@ struct TimingViews {
   std::vector<TensorView> outputs;
 };
 
+// Random values in [-1, 1) for the activations: one block of them, copied as often as a
+// buffer needs. A timing wants values that are not all alike, not fresh ones per element:
+// at a GPU's max batch an activation is up to a gigabyte (ResNet-50's first layers at 256),
+// and drawing each element on the host made the INT8 clock of one build take minutes.
+constexpr size_t kRandomBlockFloats = size_t{1} << 20;
+
+Status fill_random(const Device& device, Stream& stream, void* data, size_t bytes, const std::vector<float>& block) {
+  const size_t block_bytes = block.size() * sizeof(float);
+  for (size_t done = 0; done < bytes; done += block_bytes)
+    RETURN_IF_ERROR(
+        device.copy(static_cast<char*>(data) + done, block.data(), std::min(block_bytes, bytes - done), stream));
+  return stream.synchronize();  // before `block` may go
+}
+
 Result<TimingViews> bind_views(const Device& device, Stream& stream, const IsolatedNode& iso, uint32_t seed) {
   TimingViews views;
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> block;  // grown to what the largest input needs, up to kRandomBlockFloats
   auto activation = [&](const ir::Value& v, bool fill) -> Result<void*> {
     const size_t bytes = static_cast<size_t>(element_count(v.shape)) * sizeof(float);
     ASSIGN_OR_RETURN(Buffer buffer, device.allocate(bytes, device.working_memory()));
     if (fill) {
-      std::vector<float> host(bytes / sizeof(float));
-      for (float& x : host) x = uniform(rng);
-      RETURN_IF_ERROR(device.copy(buffer.data(), host.data(), bytes, stream));
-      RETURN_IF_ERROR(stream.synchronize());  // `host` goes out of scope
+      while (block.size() < std::min(kRandomBlockFloats, bytes / sizeof(float))) block.push_back(uniform(rng));
+      RETURN_IF_ERROR(fill_random(device, stream, buffer.data(), bytes, block));
     }
     views.buffers.push_back(std::move(buffer));
     return views.buffers.back().data();

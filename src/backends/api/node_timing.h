@@ -23,7 +23,8 @@ struct NodeTimingOptions {
 // The median milliseconds of one enqueue of `node` plus its synchronization. The node is
 // packed alone, in a graph of its own whose activations have dimension 0 = options.batch
 // and the layout the backend prefers for the node (the layout passes have not assigned yet
-// when a pass asks); activations hold random values in [-1, 1), constants are the graph's.
+// when a pass asks); activations hold random values in [-1, 1) (a block of up to 1M of them,
+// repeated), constants are the graph's.
 // Activations must be fp32 (the timing inputs are made on the host); any other dtype, a
 // node the backend cannot pack, or a kernel failure is returned as the error.
 Result<double> time_node(const Backend& backend, const ir::Graph& graph, const ir::Node& node,

@@ -30,6 +30,12 @@ constexpr size_t kMaxPipelined = 16;             // requests read ahead of their
 constexpr size_t kMaxBodyReadBytes = 1 << 20;    // one read of a large image body
 constexpr size_t kKeptBufferBytes = 64 << 10;    // idle connections give back larger buffers
 
+// The longest a connection's deadline timer sleeps before looking at its deadline again:
+// the shortest timeout it arms per request, so that no such arm has to re-arm the timer.
+std::chrono::milliseconds shortest_timeout(const HttpServerOptions& o) {
+  return std::chrono::milliseconds(std::max(1, std::min({o.header_timeout_ms, o.body_timeout_ms, o.idle_timeout_ms})));
+}
+
 // Shared by every copy of one request's `respond`: answers once, and answers 500 when
 // the last copy is dropped unanswered, so a handler bug cannot hang the client.
 class PendingResponse {
@@ -75,8 +81,8 @@ class PendingResponse {
 Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, bool reserve_only)
     : core_(std::move(core)),
       socket_(std::move(socket)),
-      read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()),
+      read_deadline_(socket_.get_executor(), shortest_timeout(core_->options)),
+      write_deadline_(socket_.get_executor(), shortest_timeout(core_->options)),
       reserve_only_(reserve_only) {}
 
 void Connection::start() {
@@ -262,7 +268,7 @@ void Connection::dispatch_request() {
   core_->in_flight.fetch_add(1);
   if (slot.close_after) no_more_requests_ = true;
   if (buffer_.size() == 0) {
-    read_timer_.cancel();  // no deadline while the handler works on it
+    read_deadline_.disarm();  // no deadline while the handler works on it
     if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
   }
   if (refused_) {
@@ -296,24 +302,33 @@ void Connection::answer_with_error(int status, const std::string& message) {
 
 void Connection::answer_with(const Refusal& refusal) { answer_with_error(refusal.status, refusal.message); }
 
-void Connection::arm_read_timer(int ms) {
-  read_timer_.expires_after(std::chrono::milliseconds(ms));
-  read_timer_.async_wait(
-      [self = shared_from_this()](error_code ec) { self->on_timer(self->read_timer_, ec, "read"); });
+void Connection::arm(LazyDeadline& deadline, int ms, const char* what) {
+  if (deadline.arm(ms)) wait_for(deadline, what);
 }
 
-void Connection::on_timer(asio::steady_timer& timer, error_code ec, const char* what) {
-  if (ec || closed_) return;                                       // cancelled or re-armed
-  if (timer.expiry() > std::chrono::steady_clock::now()) return;   // re-armed after it fired
-  log_debug("http_timeout").kv("connection", id_).kv("waiting_for", what);
-  close_now();
+void Connection::wait_for(LazyDeadline& deadline, const char* what) {
+  deadline.timer().async_wait(
+      [self = shared_from_this(), &deadline, what, generation = deadline.begin_wait()](error_code ec) {
+        if (self->closed_) return;
+        switch (deadline.wake(ec, generation)) {
+          case LazyDeadline::Wake::kNothing:
+            return;
+          case LazyDeadline::Wake::kWaitAgain:
+            self->wait_for(deadline, what);
+            return;
+          case LazyDeadline::Wake::kPassed:
+            log_debug("http_timeout").kv("connection", self->id_).kv("waiting_for", what);
+            self->close_now();
+            return;
+        }
+      });
 }
 
 void Connection::close_now() {
   if (closed_) return;
   closed_ = true;
-  read_timer_.cancel();
-  write_timer_.cancel();
+  read_deadline_.cancel();
+  write_deadline_.cancel();
   error_code ignored;
   socket_.close(ignored);
   if (registered_) core_->remove_connection(id_);

@@ -9,6 +9,9 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -18,15 +21,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-
 #include "server/http/http_framing.h"
 #include "server/http/http_server.h"
 #include "server/http/http_types.h"
 #include "server/http/http_wire.h"
+#include "server/http/lazy_deadline.h"
 
 namespace inferd::http {
 
@@ -131,16 +130,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_peer_eof();
   void begin_lingering_close();
   void on_drain(boost::system::error_code ec, size_t bytes);
-  void arm_read_timer(int ms);
-  void on_timer(boost::asio::steady_timer& timer, boost::system::error_code ec, const char* what);
+  void arm_read_timer(int ms) { arm(read_deadline_, ms, "read"); }
+  void arm(LazyDeadline& deadline, int ms, const char* what);
+  void wait_for(LazyDeadline& deadline, const char* what);
   void close_now();
   Slot& push_slot();
 
   // Declared first so that it is destroyed last: it owns the io_context the socket uses.
   std::shared_ptr<ServerCore> core_;
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer read_timer_;   // header / body / idle / linger deadline
-  boost::asio::steady_timer write_timer_;  // one write may not take longer than body_timeout_ms
+  LazyDeadline read_deadline_;   // header / body / idle / linger deadline
+  LazyDeadline write_deadline_;  // one write may not take longer than body_timeout_ms
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   std::optional<Response> refused_;  // head_check's answer to the bodiless request being parsed

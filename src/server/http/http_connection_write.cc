@@ -34,7 +34,7 @@ void Connection::refuse_and_close(Response response) {
   refused_.reset();
   header_checked_ = false;
   request_started_ = false;
-  read_timer_.cancel();
+  read_deadline_.disarm();
   Slot& slot = push_slot();
   slot.ready = true;
   slot.close_after = true;  // the rest of the stream cannot be trusted to frame requests
@@ -134,15 +134,13 @@ void Connection::write_ready() {
   }
   slots_writing_ = count;
   writing_ = true;
-  write_timer_.expires_after(std::chrono::milliseconds(core_->options.body_timeout_ms));
-  write_timer_.async_wait(
-      [self = shared_from_this()](error_code ec) { self->on_timer(self->write_timer_, ec, "write"); });
+  arm(write_deadline_, core_->options.body_timeout_ms, "write");
   asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
 }
 
 void Connection::on_write(error_code ec) {
   writing_ = false;
-  write_timer_.cancel();
+  write_deadline_.disarm();
   if (closed_) return;
   if (ec) {
     close_now();
@@ -183,7 +181,7 @@ void Connection::on_peer_eof() {
   peer_eof_ = true;
   no_more_requests_ = true;
   parser_.reset();  // an unfinished request can never complete
-  read_timer_.cancel();
+  read_deadline_.disarm();
   if (slots_.empty()) close_now();
 }
 
