@@ -6,21 +6,23 @@
 # worker processes). Run from the repository root:
 #   bash bench/http_ab.sh OLD_INFERD NEW_INFERD [ROUNDS] [SECONDS]
 # Env: NGINX (the nginx binary; default: device-assets/nginx/nginx, then nginx on PATH),
-# IO_THREADS (default 2), OUT (default /tmp/http-ab). Writes $OUT/http_ab.jsonl (inferd
+# IO_THREADS (default 2), OUT (default /tmp/http-ab). Writes $OUT/http_ab.jsonl and log.txt (inferd
 # bench's JSON lines, "name" = nginx / old / new) and prints each one's median req/s.
 set -uo pipefail
 old=$1 new=$2 rounds=${3:-3} seconds=${4:-3}
 out=${OUT:-/tmp/http-ab}; mkdir -p "$out"; jsonl=$out/http_ab.jsonl; : > "$jsonl"
+work=$(mktemp -d)  # the model repository and nginx's files: not results
 threads=${IO_THREADS:-2}
 . "$(dirname "$0")/lib.sh"
 pids=()
-trap 'kill ${pids[@]} 2>/dev/null; wait 2>/dev/null' EXIT
+trap 'kill ${pids[@]} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 nginx_bin=${NGINX:-}
 [ -z "$nginx_bin" ] && [ -x device-assets/nginx/nginx ] && nginx_bin=device-assets/nginx/nginx
 [ -z "$nginx_bin" ] && nginx_bin=$(command -v nginx || true)
 if [ -n "$nginx_bin" ]; then
-  ngx=$out/nginx; mkdir -p "$ngx"
+  mkdir -p /var/lib/nginx 2>/dev/null  # its default temp folders (the device machine has none)
+  ngx=$work/nginx; mkdir -p "$ngx"
   cat > "$ngx/nginx.conf" <<NGINX
 worker_processes $threads;
 pid $ngx/nginx.pid;
@@ -36,11 +38,11 @@ NGINX
     "$nginx_bin" -c "$ngx/nginx.conf" -g "daemon off;" 2>> "$out/log.txt" & pids+=($!)
 fi
 
-repo=$out/repo/squeezenet; mkdir -p "$repo/1"
+repo=$work/repo/squeezenet; mkdir -p "$repo/1"
 cp models/squeezenet/labels.txt models/squeezenet/config.toml "$repo/"
 cp models/squeezenet/1/model.onnx "$repo/1/"  # a link out of the folder is refused
-"$old" serve --model-repository "$out/repo" --port 18801 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!)
-"$new" serve --model-repository "$out/repo" --port 18802 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!)
+"$old" serve --model-repository "$work/repo" --port 18801 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!)
+"$new" serve --model-repository "$work/repo" --port 18802 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!)
 wait_listening 18801 && wait_listening 18802 || exit 1
 
 load() {  # NAME PORT PATH CONCURRENCY
