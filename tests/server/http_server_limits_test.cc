@@ -2,6 +2,7 @@
 // idle keep-alive, max connections. Timeouts are set to a few hundred ms to keep the
 // suite fast; each check allows generous slack for a loaded machine.
 #include <atomic>
+#include <thread>
 
 #include "server/http_server_test_util.h"
 
@@ -179,6 +180,44 @@ TEST(HttpServerLimits, ALongHandlerIsNotAnIdleConnection) {
   auto response = client.request("GET", "/slow");
   ASSERT_TRUE(response) << client.error();
   EXPECT_EQ(response->body, "worth the wait");
+}
+
+// The deadlines are recorded per request and looked at when the connection's timer wakes
+// (http/lazy_deadline.h): a connection kept busy for several times every timeout, with
+// answers that take a good part of one and pauses between requests, is never closed by a
+// deadline an earlier request set.
+TEST(HttpServerLimits, ABusyKeepAliveConnectionOutlivesEveryTimeout) {
+  DelayedResponder responder;
+  HttpServerOptions options = test_server_options();
+  options.header_timeout_ms = 300;  // with room for a loaded CI machine's stalls
+  options.body_timeout_ms = 300;
+  options.idle_timeout_ms = 300;
+  std::atomic<int> calls{0};
+  auto server = start_test_server(options, [&](http::Request, http::Respond respond) {
+    // Every fifth answer waits 150 ms (the connection then has no read deadline); the rest are at once.
+    if (calls.fetch_add(1) % 5 == 0) {
+      responder.later(std::chrono::milliseconds(150), std::move(respond), text_response("later"));
+    } else {
+      respond(text_response("now"));
+    }
+  });
+  ASSERT_NE(server, nullptr);
+  HttpClient client(server->port());
+  const auto start = std::chrono::steady_clock::now();
+  int answered = 0;
+  while (ms_since(start) < 1500) {
+    auto response = client.request("GET", "/" + std::to_string(answered));
+    ASSERT_TRUE(response) << "request " << answered << " after " << ms_since(start) << " ms: " << client.error();
+    EXPECT_EQ(response->status, 200);
+    ++answered;
+    // Most of the time between requests, under the idle deadline: the timer wakes while a
+    // deadline is armed (and moved), not only while the handler holds it off.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(answered, 10);
+  EXPECT_EQ(server->open_connections(), 1u);
+  // And once it goes quiet, the idle deadline still closes it.
+  EXPECT_TRUE(client.wait_closed(2000));
 }
 
 TEST(HttpServerLimits, ConnectionsOverTheLimitAreRefused) {
