@@ -150,10 +150,11 @@ std::string CalibrationTable::to_text() const {
 
 Status CalibrationTable::check_kind(bool e4m3, const std::string& origin) const {
   for (const Entry& e : entries)
-    if (e.int8 && e.e4m3 != e4m3)
-      return failed_precondition(origin + " holds an " + (e.e4m3 ? "FP8" : "INT8") + " calibration and the build is " +
-                                 (e4m3 ? "FP8" : "INT8") + ": calibrate again with --precision " +
-                                 (e4m3 ? "fp8" : "int8") + " (docs/quantization.md)");
+    if (e.int8 && e.is_e4m3() != e4m3)
+      return failed_precondition(origin + " holds an " + (e.is_e4m3() ? "FP8" : "INT8") +
+                                 " calibration and the build is " + (e4m3 ? "FP8" : "INT8") +
+                                 ": calibrate again with --precision " + (e4m3 ? "fp8" : "int8") +
+                                 " (docs/quantization.md)");
   return Status::ok();
 }
 
@@ -179,7 +180,9 @@ Result<CalibrationTable> CalibrationTable::parse(std::string_view text, const st
         std::isinf(threshold) || second + 1 >= line.size())
       return data_loss(origin + ": line " + std::to_string(number) +
                        " is not '<int8|uint8|e4m3|float> <threshold> <value name>'");
-    t.entries.push_back({line.substr(second + 1), threshold, kind != "float", kind == "uint8", kind == "e4m3"});
+    using Grid = CalibrationTable::Grid;
+    const Grid grid = kind == "uint8" ? Grid::kUint8 : kind == "e4m3" ? Grid::kE4m3 : Grid::kInt8;
+    t.entries.push_back({line.substr(second + 1), threshold, kind != "float", grid});
   }
   return t;
 }
@@ -268,7 +271,7 @@ Status apply_calibration(ir::Graph& g, const CalibrationTable& table, std::vecto
       if (report) report->push_back(name + ": float (its layers are in quantization.float_layers)");
       continue;
     }
-    const bool is_unsigned = it->second->is_unsigned, e4m3 = it->second->e4m3;
+    const bool is_unsigned = it->second->is_unsigned(), e4m3 = it->second->is_e4m3();
     if (e4m3) e4m3_layers.insert(readers.begin(), readers.end());
     const float scale = threshold > 0 ? it->second->scale() : 1.0f;
     ir::Value q = g.value(x);

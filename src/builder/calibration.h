@@ -41,24 +41,26 @@ inline constexpr int kCalibrationBins = 2048;
 
 // A calibration's result, what `inferd build` caches next to a plan and reuses.
 struct CalibrationTable {
+  // The grid an activation is quantized onto: int8 -127..127; uint8 0..255 where every
+  // calibration value was >= 0 (a ReLU's output: twice the resolution, and oneDNN's u8 x s8
+  // VNNI format); FP8 E4M3 (precision "fp8": the threshold maps onto 448, E4M3's largest
+  // value, and the layers' weights go on a per-channel E4M3 grid).
+  enum class Grid { kInt8, kUint8, kE4m3 };
   struct Entry {
     std::string value;  // the activation's name in the imported graph
     float threshold = 0;
     // False: the layers reading this activation stay in floating point (mixed precision:
-    // the calibration found their INT8 error too large).
+    // the calibration found their INT8 error too large); `grid` is kept for turning it on again.
     bool int8 = true;
-    // Every calibration value was >= 0 (a ReLU's output): quantized to uint8 0..255 instead
-    // of int8 -127..127, twice the resolution (and oneDNN's u8 x s8 VNNI format).
-    bool is_unsigned = false;
-    // FP8 E4M3 instead of an integer grid (precision "fp8"): the threshold maps onto 448,
-    // E4M3's largest value, and the layers' weights go on a per-channel E4M3 grid.
-    bool e4m3 = false;
-    float scale() const { return threshold / (e4m3 ? kE4m3Max : is_unsigned ? 255.0f : 127.0f); }
+    Grid grid = Grid::kInt8;
+    bool is_unsigned() const { return grid == Grid::kUint8; }
+    bool is_e4m3() const { return grid == Grid::kE4m3; }
+    float scale() const { return threshold / (is_e4m3() ? kE4m3Max : is_unsigned() ? 255.0f : 127.0f); }
     // As the table's text names it: float, e4m3, uint8 or int8.
     std::string_view kind() const {
       if (!int8) return "float";
-      if (e4m3) return "e4m3";
-      return is_unsigned ? "uint8" : "int8";
+      if (is_e4m3()) return "e4m3";
+      return is_unsigned() ? "uint8" : "int8";
     }
   };
   std::string method;  // entropy | percentile | max

@@ -76,8 +76,8 @@ onnx::TensorProto& Exporter::add_initializer(const std::string& tensor, int type
 }
 
 int zero_point_type(const CalibrationTable::Entry& e) {
-  if (e.e4m3) return onnx_import::kOnnxFloat8E4m3fn;
-  return e.is_unsigned ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8;
+  if (e.is_e4m3()) return onnx_import::kOnnxFloat8E4m3fn;
+  return e.is_unsigned() ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8;
 }
 
 // x -> Q -> DQ once per activation, whichever layers read it; returns the DQ output's name.
@@ -182,7 +182,7 @@ Status Exporter::quantize_layer(onnx::NodeProto& node, ir::OpKind op) {
     lines.push_back(layer_name(node) + ": float (quantization.float_layers)");
     return Status::ok();
   }
-  const bool e4m3 = it->second->e4m3;
+  const bool e4m3 = it->second->is_e4m3();
   if (e4m3) use_fp8_opset();
   node.set_input(0, quantized_activation(x, *it->second));
   ASSIGN_OR_RETURN(const std::vector<float> w_scales, quantize_weights(node, op, e4m3));
@@ -277,7 +277,7 @@ Result<QdqExport> export_qdq_onnx(std::span<const uint8_t> onnx_bytes, const Cal
   bool int8 = false, fp8 = false;
   for (const auto& entry : table.entries) {
     e.entries[entry.value] = &entry;
-    if (entry.int8) (entry.e4m3 ? fp8 : int8) = true;
+    if (entry.int8) (entry.is_e4m3() ? fp8 : int8) = true;
   }
   if (int8 && fp8) return invalid_argument(name + ": the calibration table mixes INT8 and FP8 entries");
   if (Status s = e.run(); !s.is_ok()) return s.with_context(name);

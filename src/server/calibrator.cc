@@ -170,9 +170,11 @@ Result<CalibrationTable> calibrate_model(const ModelFolder& folder, const Calibr
     // FP8 is symmetric: a ReLU's output gains nothing from a grid of its own (E4M3's sign bit
     // is not a level to reclaim as uint8's is).
     const bool is_unsigned = !options.e4m3 && histograms[t].non_negative();
+    using Grid = CalibrationTable::Grid;
+    const Grid grid = options.e4m3 ? Grid::kE4m3 : is_unsigned ? Grid::kUint8 : Grid::kInt8;
     ASSIGN_OR_RETURN(float threshold, calibration_threshold(histograms[t], options.method, options.percentile,
                                                             is_unsigned ? 256 : 128));
-    table.entries.push_back({names[t], threshold, true, is_unsigned, options.e4m3});
+    table.entries.push_back({names[t], threshold, true, grid});
   }
   if (options.min_agreement > 0) {
     // Each decision runs the model once per sample: a subset keeps that to seconds.

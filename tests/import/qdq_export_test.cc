@@ -37,8 +37,8 @@ OnnxModelBuilder conv_gemm_model(int64_t opset = 13) {
 CalibrationTable table_for(bool gemm_int8) {
   CalibrationTable t;
   t.method = "max";
-  t.entries.push_back({"x", 1.0f, true, false});       // int8, |x| <= 1
-  t.entries.push_back({"f", 4.0f, gemm_int8, true});   // uint8 after the Relu
+  t.entries.push_back({"x", 1.0f, true, CalibrationTable::Grid::kInt8});        // |x| <= 1
+  t.entries.push_back({"f", 4.0f, gemm_int8, CalibrationTable::Grid::kUint8});  // after the Relu
   return t;
 }
 
@@ -119,8 +119,8 @@ TEST(QdqExport, AnFp8CalibrationBecomesFloat8PairsThatComputeWhatTheCalibratedGr
   const OnnxModelBuilder b = conv_gemm_model();
   CalibrationTable table;
   table.method = "max";
-  table.entries.push_back({"x", 1.0f, true, false, true});
-  table.entries.push_back({"f", 4.0f, true, false, true});
+  table.entries.push_back({"x", 1.0f, true, CalibrationTable::Grid::kE4m3});
+  table.entries.push_back({"f", 4.0f, true, CalibrationTable::Grid::kE4m3});
   auto exported = export_qdq_onnx(b.bytes(), table, "model.onnx");
   ASSERT_TRUE(exported.is_ok()) << exported.status().message();
   onnx::ModelProto m;
@@ -153,12 +153,12 @@ TEST(QdqExport, RefusalsSayWhy) {
             std::string::npos)
       << old.status().message();
   CalibrationTable other;
-  other.entries.push_back({"something_else", 1.0f, true, false});
+  other.entries.push_back({"something_else", 1.0f, true, CalibrationTable::Grid::kInt8});
   auto foreign = export_qdq_onnx(conv_gemm_model().bytes(), other, "m.onnx");
   ASSERT_FALSE(foreign.is_ok());
   EXPECT_NE(foreign.status().message().find("no entry for 'x'"), std::string::npos) << foreign.status().message();
   CalibrationTable mixed = table_for(true);
-  mixed.entries[0].e4m3 = true;  // x in FP8, f in uint8
+  mixed.entries[0].grid = CalibrationTable::Grid::kE4m3;  // x in FP8, f in uint8
   auto both = export_qdq_onnx(conv_gemm_model().bytes(), mixed, "m.onnx");
   ASSERT_FALSE(both.is_ok());
   EXPECT_NE(both.status().message().find("m.onnx: the calibration table mixes INT8 and FP8 entries"), std::string::npos)

@@ -86,13 +86,13 @@ TEST(Calibration, DegenerateAndBadRequestsAreHandled) {
 TEST(Calibration, TableTextRoundTripsAndBadTextIsRefused) {
   CalibrationTable t;
   t.method = "percentile";
-  t.entries = {{"data", 2.5f}, {"fire2/concat 1", 0.125f, false}, {"relu", 6.0f, true, true}};
+  t.entries = {{"data", 2.5f}, {"fire2/concat 1", 0.125f, false}, {"relu", 6.0f, true, CalibrationTable::Grid::kUint8}};
   const auto back = CalibrationTable::parse(t.to_text(), "x.calib");
   ASSERT_TRUE(back.is_ok()) << back.status().message();
   EXPECT_EQ(back->method, "percentile");
   ASSERT_EQ(back->entries.size(), 3u);
-  EXPECT_FALSE(back->entries[0].is_unsigned);
-  EXPECT_TRUE(back->entries[2].int8 && back->entries[2].is_unsigned);
+  EXPECT_FALSE(back->entries[0].is_unsigned());
+  EXPECT_TRUE(back->entries[2].int8 && back->entries[2].is_unsigned());
   EXPECT_FLOAT_EQ(back->entries[2].scale(), 6.0f / 255.0f);
   EXPECT_EQ(back->entries[1].value, "fire2/concat 1");
   EXPECT_FLOAT_EQ(back->entries[1].threshold, 0.125f);
@@ -117,11 +117,13 @@ TEST(Calibration, TableTextRoundTripsAndBadTextIsRefused) {
 }
 
 TEST(Calibration, Fp8EntriesRoundTripAndAreNotTakenForInt8) {
-  CalibrationTable t{"max", {{"data", 4.48f, true, false, true}, {"relu", 1.0f, false, false, true}}};
+  CalibrationTable t{
+      "max",
+      {{"data", 4.48f, true, CalibrationTable::Grid::kE4m3}, {"relu", 1.0f, false, CalibrationTable::Grid::kE4m3}}};
   const auto back = CalibrationTable::parse(t.to_text(), "x.calib");
   ASSERT_TRUE(back.is_ok()) << back.status().message();
   ASSERT_EQ(back->entries.size(), 2u);
-  EXPECT_TRUE(back->entries[0].e4m3 && back->entries[0].int8);
+  EXPECT_TRUE(back->entries[0].is_e4m3() && back->entries[0].int8);
   EXPECT_FLOAT_EQ(back->entries[0].scale(), 0.01f);  // the threshold onto 448
   EXPECT_FALSE(back->entries[1].int8);               // a float entry is neither
   EXPECT_TRUE(back->check_kind(true, "x.calib").is_ok());
@@ -140,7 +142,7 @@ TEST(Calibration, ApplyRoundsFp8LayersInputsAndWeightsToE4m3) {
   const ir::ValueId x = b.input("data", {1, 4, 6, 6});
   b.output(b.conv("a", x, 8, 3, 1, 1));
   ir::Graph g = b.finish();
-  CalibrationTable t{"max", {{"data", 8.96f, true, false, true}}};
+  CalibrationTable t{"max", {{"data", 8.96f, true, CalibrationTable::Grid::kE4m3}}};
   std::vector<std::string> report;
   ASSERT_TRUE(apply_calibration(g, t, &report).is_ok());
   ASSERT_EQ(report.size(), 1u);
@@ -195,8 +197,9 @@ TEST(Calibration, AFloatEntryLeavesItsLayersInFloatingPoint) {
   b.output(b.conv("b", a, 8, 1));
   ir::Graph g = b.finish();
   const Tensor a_weights = *g.value(g.nodes()[0].inputs[1]).constant;
-  const Status applied =
-      apply_calibration(g, CalibrationTable{"entropy", {{"data", 4.0f, false}, {"a_relu_out", 2.55f, true, true}}});
+  const Status applied = apply_calibration(
+      g, CalibrationTable{"entropy",
+                          {{"data", 4.0f, false}, {"a_relu_out", 2.55f, true, CalibrationTable::Grid::kUint8}}});
   ASSERT_TRUE(applied.is_ok()) << applied.message();
   int quantizers = 0;
   for (const ir::Node& n : g.nodes()) {

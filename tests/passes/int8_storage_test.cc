@@ -23,8 +23,12 @@ using ir::OpKind;
 // ReLUs fused and the quantizers folded: every Conv reading them is INT8.
 ir::Graph calibrated_and_folded(GraphBuilder& b, const std::string& quantized, bool is_unsigned = true) {
   ir::Graph g = b.finish();
-  EXPECT_TRUE(
-      apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {quantized, 0.6f, true, is_unsigned}}}).is_ok());
+  EXPECT_TRUE(apply_calibration(
+                  g, CalibrationTable{"entropy",
+                                      {{"x", 0.8f},
+                                       {quantized, 0.6f, true,
+                                        is_unsigned ? CalibrationTable::Grid::kUint8 : CalibrationTable::Grid::kInt8}}})
+                  .is_ok());
   run_pass(passes::ConvActivationFusion(), g, test_context());
   run_pass(passes::QuantizedLayerFolding(), g, test_context());
   run_pass(passes::DeadNodeElimination(), g, test_context());

@@ -27,7 +27,7 @@ ir::Graph calibrated_graph() {
   const ir::ValueId r = b.relu("r", b.conv("a", x, 8, 3, 1, 1));
   b.output(b.conv("b", r, 6, 1));
   ir::Graph g = b.finish();
-  const CalibrationTable table{"entropy", {{"x", 0.8f}, {"r_out", 0.6f, true, true}}};
+  const CalibrationTable table{"entropy", {{"x", 0.8f}, {"r_out", 0.6f, true, CalibrationTable::Grid::kUint8}}};
   EXPECT_TRUE(apply_calibration(g, table).is_ok());
   return g;
 }
@@ -121,7 +121,7 @@ TEST(QuantizedLayerFolding, FoldsCalibratedGemmsAlongTheirOutputAxis) {
   const ir::ValueId r = b.relu("r", b.gemm("fc1", x, 24, 16, /*trans_b=*/false, /*bias=*/true));
   b.output(b.gemm("fc2", r, 16, 10, /*trans_b=*/true, /*bias=*/true));
   ir::Graph g = b.finish();
-  const CalibrationTable table{"entropy", {{"x", 0.9f}, {"r_out", 0.7f, true, true}}};
+  const CalibrationTable table{"entropy", {{"x", 0.9f}, {"r_out", 0.7f, true, CalibrationTable::Grid::kUint8}}};
   ASSERT_TRUE(apply_calibration(g, table).is_ok());
   const ir::Graph before = g;
   EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 2u);

@@ -64,7 +64,7 @@ Result<Int8Evaluation> evaluate_squeezenet_int8(const std::string& backend, cons
   ASSIGN_OR_RETURN(CalibrationTable table, calibrate_model(folder, calibration));
   Int8Evaluation e;
   e.activations = table.entries.size();
-  for (const auto& entry : table.entries) e.int8 += entry.int8, e.uint8 += entry.int8 && entry.is_unsigned;
+  for (const auto& entry : table.entries) e.int8 += entry.int8, e.uint8 += entry.int8 && entry.is_unsigned();
   // The answers to keep are the FP32 plan's (issue 16's bar), on the same backend; the INT8
   // plan computes its float layers in `precision`.
   BuildOptions fp32(1, "fp32"), int8(1, precision);
