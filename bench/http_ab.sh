@@ -5,9 +5,11 @@
 # in the machine hits all alike. Each server gets IO_THREADS I/O threads (nginx as many
 # worker processes). Run from the repository root:
 #   bash bench/http_ab.sh OLD_INFERD NEW_INFERD [ROUNDS] [SECONDS]
+#   bash bench/http_ab.sh INFERD - [ROUNDS] [SECONDS]      (one binary, against nginx only)
 # Env: NGINX (the nginx binary; default: device-assets/nginx/nginx, then nginx on PATH),
-# IO_THREADS (default 2), OUT (default /tmp/http-ab). Writes $OUT/http_ab.jsonl and log.txt (inferd
-# bench's JSON lines, "name" = nginx / old / new) and prints each one's median req/s.
+# IO_THREADS (default 2), OUT (default /tmp/http-ab). Writes $OUT/http_ab.jsonl (inferd bench's
+# JSON lines, "name" = nginx / old / new, or inferd with one binary) and $OUT/log.txt, and
+# prints each one's median req/s and p99.
 set -uo pipefail
 old=$1 new=$2 rounds=${3:-3} seconds=${4:-3}
 out=${OUT:-/tmp/http-ab}; mkdir -p "$out"; jsonl=$out/http_ab.jsonl; : > "$jsonl"
@@ -42,8 +44,10 @@ repo=$work/repo/squeezenet; mkdir -p "$repo/1"
 cp models/squeezenet/labels.txt models/squeezenet/config.toml "$repo/"
 cp models/squeezenet/1/model.onnx "$repo/1/"  # a link out of the folder is refused
 "$old" serve --model-repository "$work/repo" --port 18801 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!)
-"$new" serve --model-repository "$work/repo" --port 18802 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!)
-wait_listening 18801 && wait_listening 18802 || exit 1
+if [ "$new" = - ]; then new=$old only_one=1 first=inferd; else only_one= first=old; fi
+[ -z "$only_one" ] &&
+  { "$new" serve --model-repository "$work/repo" --port 18802 --io-threads "$threads" --quiet 2>> "$out/log.txt" & pids+=($!); }
+wait_listening 18801 && { [ -n "$only_one" ] || wait_listening 18802; } || exit 1
 
 load() {  # NAME PORT PATH CONCURRENCY
   timeout 60 "$new" bench -c "$4" -z "${seconds}s" --warmup 1s -m POST --name "$1" --json --quiet \
@@ -52,8 +56,8 @@ load() {  # NAME PORT PATH CONCURRENCY
 for round in $(seq 1 "$rounds"); do
   for c in 8 64; do
     [ -n "$nginx_bin" ] && load nginx-c$c 18800 /noop $c
-    load old-c$c 18801 /v1/noop $c
-    load new-c$c 18802 /v1/noop $c
+    load $first-c$c 18801 /v1/noop $c
+    [ -z "$only_one" ] && load new-c$c 18802 /v1/noop $c
   done
 done
 # Median req/s and p99 per name.
