@@ -95,8 +95,15 @@ def plot(d, runs, peer, path):
     for i, (name, points) in enumerate(runs):
         for pct, dashed in (("p50", False), ("p99", True)):
             series.append((f"{name} {pct}", [(p[0], p[1] if pct == "p50" else p[2]) for p in points], dashed, i))
-    svg_plot.line_chart(path, "ResNet-50 fp16 behind /classify on one H200: latency vs throughput", "requests/s",
-                        "latency ms", series)
+    # The GPU from the run's gpu.txt (nvidia-smi's CSV: a header, then "name, driver, ...").
+    gpu = "one GPU"
+    if os.path.exists(f"{d}/gpu.txt"):
+        lines = open(f"{d}/gpu.txt").read().splitlines()
+        if len(lines) > 1 and "," in lines[1]:
+            gpu = "one " + lines[1].split(",")[0].strip()
+    # Log latency: the peer's tail (seconds) would flatten inferd's milliseconds.
+    svg_plot.line_chart(path, f"ResNet-50 fp16 behind /classify on {gpu}: latency vs throughput", "requests/s",
+                        "latency ms (log)", series, ylog=True)
 
 
 def main():
