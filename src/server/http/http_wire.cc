@@ -1,6 +1,7 @@
 #include "server/http/http_wire.h"
 
 #include <boost/beast/http/status.hpp>
+#include <charconv>
 
 #include "core/log.h"
 
@@ -26,6 +27,11 @@ bool transport_owned(const std::string& lower_name) {
 bool has_line_break(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
 
 bool body_allowed(int status) { return status >= 200 && status != 204 && status != 304; }
+
+// "name: value\r\n" appended in place (no temporaries: this runs once per answer).
+void append_field(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name).append(": ").append(value).append("\r\n");
+}
 
 }  // namespace
 
@@ -73,14 +79,18 @@ std::string response_head(Response& response, const ResponseFraming& framing) {
   head += bhttp::obsolete_reason(code);
   head += "\r\nServer: inferd\r\n";
   if (with_body && !response.content_type.empty() && !has_line_break(response.content_type)) {
-    head += "Content-Type: " + response.content_type + "\r\n";
+    append_field(head, "Content-Type", response.content_type);
   }
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || transport_owned(lower(name)) || has_line_break(name) || has_line_break(value)) continue;
-    head += name + ": " + value + "\r\n";
+    append_field(head, name, value);
   }
   // For HEAD this is the length a GET would have had (RFC 9110 8.6); the body is not sent.
-  if (with_body) head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  if (with_body) {
+    char length[24];
+    const auto end = std::to_chars(length, length + sizeof(length), response.body.size()).ptr;
+    append_field(head, "Content-Length", std::string_view(length, static_cast<size_t>(end - length)));
+  }
   if (framing.close) {
     head += "Connection: close\r\n";
   } else if (framing.keep_alive_10) {
