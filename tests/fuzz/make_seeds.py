@@ -2,10 +2,11 @@
 """Writes the fuzzers' seed corpora (tests/fuzz/corpus/<target>/), small files made from
 the repository's own assets: photos from images/ shrunk to thumbnails, a few generated
 PNGs, models/squeezenet/config.toml, tiny ONNX models covering every imported operator,
-HTTP requests and KServe v2 bodies. Plans are built from the ONNX seeds by an inferd
-binary of the same source (the engine version must match):
+HTTP requests and KServe v2 bodies. Plans are not kept here: scripts/fuzz.sh builds them
+from the ONNX seeds with an inferd of the same source each run (a plan carries the engine
+version and format, so stored ones would go stale).
 
-    /usr/bin/python3 tests/fuzz/make_seeds.py [--inferd build/inferd]
+    /usr/bin/python3 tests/fuzz/make_seeds.py
 
 Needs Pillow, numpy and onnx. Deterministic: the same files every time. The
 regression-* files in corpus/plan_load are crash inputs the fuzzer found, kept by hand.
@@ -16,9 +17,7 @@ import io
 import json
 import os
 import struct
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import onnx
@@ -237,20 +236,6 @@ def onnx_seeds():
     return models
 
 
-def plan_seeds(models, inferd):
-    if not inferd or not os.path.exists(inferd):
-        print("no inferd binary: plan seeds not written (pass --inferd)", file=sys.stderr)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in ("squeezenet_like", "resnet_like", "mlp_ops", "opset7_ir3"):
-            src = os.path.join(tmp, name + ".onnx")
-            onnx.save(models[name], src)
-            out = os.path.join(CORPUS, "plan_load", name + ".plan")
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            subprocess.run([inferd, "build", src, "-o", out], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-
-
 # ---------------------------------------------------------------- config.toml
 def config_seeds():
     t = "model_config"
@@ -361,13 +346,11 @@ def http_seeds(jpeg):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--inferd", default=os.path.join(ROOT, "build", "inferd"))
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.split("\n")[0]).parse_args()
     image_seeds()
     with open(os.path.join(CORPUS, "image_preprocess", "photo1.jpg"), "rb") as f:
         jpeg = f.read()
-    plan_seeds(onnx_seeds(), args.inferd)
+    onnx_seeds()
     config_seeds()
     kserve_seeds(jpeg)
     http_seeds(jpeg)
