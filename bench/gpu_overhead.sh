@@ -20,18 +20,7 @@ photos=$INFERD_ASSETS/images/imagenet_sample
 jsonl=$out/overhead.jsonl; : > "$jsonl"
 
 # Debian's nginx creates its temporary folders under /var/lib/nginx, which a bare machine lacks.
-ngx=/tmp/gpu-overhead-nginx; mkdir -p $ngx /var/lib/nginx
-cat > $ngx/nginx.conf <<NGINX
-worker_processes 2;
-pid $ngx/nginx.pid;
-error_log $ngx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $ngx;
-  server { listen 127.0.0.1:18700; location / { return 200 "{}"; } }
-}
-NGINX
+ngx=/tmp/gpu-overhead-nginx; mkdir -p /var/lib/nginx; nginx_noop_conf $ngx 18700 2
 LD_LIBRARY_PATH=$PWD/device-assets/nginx/lib device-assets/nginx/nginx -c $ngx/nginx.conf -g "daemon off;" \
   >> "$log" 2>&1 & nginx=$!
 sed -i 's/^max_batch = .*/max_batch = 8/; s/^count = .*/count = 8/' $repo/resnet50/config.toml

@@ -24,18 +24,7 @@ nginx_bin=${NGINX:-}
 [ -z "$nginx_bin" ] && nginx_bin=$(command -v nginx || true)
 if [ -n "$nginx_bin" ]; then
   mkdir -p /var/lib/nginx 2>/dev/null  # its default temp folders (the device machine has none)
-  ngx=$work/nginx; mkdir -p "$ngx"
-  cat > "$ngx/nginx.conf" <<NGINX
-worker_processes $threads;
-pid $ngx/nginx.pid;
-error_log $ngx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $ngx;
-  server { listen 127.0.0.1:18800; location / { return 200 "{}"; } }
-}
-NGINX
+  ngx=$work/nginx; nginx_noop_conf "$ngx" 18800 "$threads"
   LD_LIBRARY_PATH=$(dirname "$nginx_bin")/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
     "$nginx_bin" -c "$ngx/nginx.conf" -g "daemon off;" 2>> "$out/log.txt" & pids+=($!)
 fi

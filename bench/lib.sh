@@ -24,3 +24,22 @@ wait_listening() {
   echo "nothing listened on port $port after 60 s" >&2
   return 1
 }
+
+# nginx_noop_conf DIR PORT WORKERS: writes DIR/nginx.conf (DIR absolute) for an nginx with
+# WORKERS worker processes answering every request on 127.0.0.1:PORT with 200 and "{}", the
+# body /v1/noop answers: the HTTP baseline the server benchmarks compare inferd's path with.
+nginx_noop_conf() {
+  local dir=$1 port=$2 workers=$3
+  mkdir -p "$dir"
+  cat > "$dir/nginx.conf" <<NGINX
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir;
+  server { listen 127.0.0.1:$port; location / { return 200 "{}"; } }
+}
+NGINX
+}

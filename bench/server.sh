@@ -31,19 +31,8 @@ cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done;
 trap cleanup EXIT
 
 # nginx: 2 workers (one per core here), a 2-byte answer like /v1/noop's "{}".
-ngx=$out/nginx; mkdir -p "$ngx"
-cat > "$ngx/nginx.conf" <<NGINX
-worker_processes 2;
-pid $PWD/$ngx/nginx.pid;
-error_log $PWD/$ngx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $PWD/$ngx;
-  server { listen 127.0.0.1:18200; location / { return 200 "{}"; } }
-}
-NGINX
-nginx -c "$PWD/$ngx/nginx.conf" -g "daemon off;" & pids+=($!)
+ngx=$PWD/$out/nginx; nginx_noop_conf "$ngx" 18200 2
+nginx -c "$ngx/nginx.conf" -g "daemon off;" & pids+=($!)
 
 # Two repositories: batching on (config as shipped) and off (max_batch = 1).
 for mode in on off; do
