@@ -108,7 +108,9 @@ final_stat() { grep -oE "stat::$1: *[0-9]+" "$2" | tail -1 | grep -oE '[0-9]+$' 
 plan_seeds="$BUILD_DIR/fuzz-seeds/plan_load"
 inferd_bin=${INFERD:-$ROOT/build/inferd}
 rm -rf "$plan_seeds"; mkdir -p "$plan_seeds"
-if [[ -x "$inferd_bin" ]]; then
+if [[ " ${HARNESSES[*]} " != *" plan_load "* ]]; then
+  :  # not fuzzed this run
+elif [[ -x "$inferd_bin" ]]; then
   for m in squeezenet_like resnet_like mlp_ops opset7_ir3; do
     "$inferd_bin" build "$ROOT/tests/fuzz/corpus/onnx_import/$m.onnx" --backend cpu -o "$plan_seeds/$m.plan" >/dev/null 2>&1 ||
       echo "fuzz.sh: could not build the plan seed $m with $inferd_bin" >&2
