@@ -30,6 +30,11 @@ class UseIndex;
 // producer of its input, when the FakeQuantize is that value's only reader and the Conv
 // rounds nothing yet. (Whether the backend supports the fused node is the pass's question.)
 std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index);
+// That Conv as it would be with the FakeQuantize as its output rounding (output_scale,
+// ..., writing the FakeQuantize's output), where the backend supports it: what the pass
+// makes of it.
+std::optional<ir::Node> conv_with_rounding(const ir::Graph& g, const UseIndex& uses, size_t fq_index,
+                                           const PassContext& ctx);
 
 class OutputQuantizationFusion final : public Pass {
  public:

@@ -68,8 +68,9 @@ struct TimedChoice {
 // INT8 or float for `layer` by the backend's clock (ctx.time_node): the folded layer, which
 // quantizes its input itself, against the float layer plus the pass of its FakeQuantize,
 // which costs nothing where output_quantization_fusion will make it the rounding of the
-// convolution writing its input (the FakeQuantize is that output's only reader and none of
-// its readers was folded yet: a folded one reads the output directly). An approximation
+// convolution writing its input (the FakeQuantize is that output's only reader, none of
+// its readers was folded yet: a folded one reads the output directly, and the backend
+// supports the rounding convolution: the CUDA backend's cuDNN convolutions do not round). An approximation
 // where the FakeQuantize has several readers: each float one is charged its whole pass.
 Result<TimedChoice> timed_choice(const ir::Graph& g, const UseIndex& uses, const ir::Node& layer,
                                  const ir::Node& folded, size_t fq_index, bool fq_shared_already,
@@ -82,7 +83,7 @@ Result<TimedChoice> timed_choice(const ir::Graph& g, const UseIndex& uses, const
   if (!int8_ms.is_ok()) return int8_ms.status();
   ASSIGN_OR_RETURN(const double float_ms, ctx.time_node(g, layer));
   double fq_ms = 0;
-  if (fq_shared_already || !rounding_conv(g, uses, fq_index)) {
+  if (fq_shared_already || !conv_with_rounding(g, uses, fq_index, ctx)) {
     ASSIGN_OR_RETURN(fq_ms, ctx.time_node(g, g.nodes()[fq_index]));
   }
   TimedChoice choice;

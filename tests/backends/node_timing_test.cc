@@ -87,5 +87,78 @@ TEST(NodeTiming, WhatCannotBeTimedIsAnErrorThatSaysWhy) {
   EXPECT_NE(integers.status().message().find("fp32 activations"), std::string::npos) << integers.status().message();
 }
 
+// The CPU backend, saying it stores activations in fp16 at "fp16", with kernels that record
+// the dtypes of the views they are given (and compute nothing).
+class HalfStoringBackend final : public Backend {
+ public:
+  explicit HalfStoringBackend(std::shared_ptr<const Backend> cpu) : cpu_(std::move(cpu)) {}
+  std::string_view name() const override { return cpu_->name(); }
+  const Device& device() const override { return cpu_->device(); }
+  bool supports(const ir::Graph& g, const ir::Node& n) const override { return cpu_->supports(g, n); }
+  ir::Layout preferred_layout(const ir::Graph& g, const ir::Node& n) const override {
+    return cpu_->preferred_layout(g, n);
+  }
+  bool supports_strided_output(const ir::Graph&, const ir::Node&) const override { return false; }
+  bool may_overwrite_input(const ir::Graph&, const ir::Node&, size_t) const override { return false; }
+  Result<DataType> activation_dtype(std::string_view precision) const override {
+    if (precision == "fp16") return DataType::kFloat16;
+    return cpu_->activation_dtype(precision);
+  }
+  Result<std::unique_ptr<PackedOp>> pack(const ir::Graph&, const ir::Node&, const PackOptions&) const override {
+    return std::unique_ptr<PackedOp>(new RecordingOp(&seen));
+  }
+  mutable std::vector<DataType> seen;  // every view's dtype at reshape, inputs then outputs
+
+ private:
+  class RecordingKernel final : public Kernel {
+   public:
+    explicit RecordingKernel(std::vector<DataType>* seen) : seen_(seen) {}
+    Status reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) override {
+      for (const auto& v : inputs) seen_->push_back(v.dtype);
+      for (const auto& v : outputs) seen_->push_back(v.dtype);
+      return Status::ok();
+    }
+    Status enqueue(std::span<const ConstTensorView>, std::span<const TensorView>, const EnqueueContext&) override {
+      return Status::ok();
+    }
+
+   private:
+    std::vector<DataType>* seen_;
+  };
+  class RecordingOp final : public PackedOp {
+   public:
+    explicit RecordingOp(std::vector<DataType>* seen) : seen_(seen) {}
+    Result<std::unique_ptr<Kernel>> create_kernel() const override {
+      return std::unique_ptr<Kernel>(new RecordingKernel(seen_));
+    }
+    std::string_view implementation() const override { return "recording"; }
+
+   private:
+    std::vector<DataType>* seen_;
+  };
+  std::shared_ptr<const Backend> cpu_;
+};
+
+// A layer is timed on activations of the dtype the plan will store them in at the build's
+// precision (fp16 on a GPU for an fp16 plan), not on the fp32 of the graph the passes see;
+// constants stay as they are.
+TEST(NodeTiming, ActivationsAreInThePlansDtypeAtThePrecision) {
+  const HalfStoringBackend backend(cpu::make_cpu_backend());
+  const ir::Graph g = conv_graph(false);
+  NodeTimingOptions options;
+  options.runs = 1;
+  options.precision = "fp16";
+  ASSERT_TRUE(time_node(backend, g, g.nodes().front(), options).is_ok());
+  EXPECT_EQ(backend.seen,
+            (std::vector<DataType>{DataType::kFloat16, DataType::kFloat32, DataType::kFloat32, DataType::kFloat16}));
+  backend.seen.clear();
+  options.precision = "fp32";
+  ASSERT_TRUE(time_node(backend, g, g.nodes().front(), options).is_ok());
+  EXPECT_EQ(backend.seen, (std::vector<DataType>(4, DataType::kFloat32)));
+  // A precision the backend does not store activations in fails with its reason.
+  options.precision = "fp16";
+  EXPECT_FALSE(time_node(*cpu::make_cpu_backend(), g, g.nodes().front(), options).is_ok());
+}
+
 }  // namespace
 }  // namespace inferd::test

@@ -10,8 +10,7 @@
 //                                           written by ONNX Runtime's own quantizer
 //                                           (tools/ort/quantize_qdq.py; made on the device
 //                                           machine, the only one with its Python package:
-//                                           bench/gpu_int8.sh --stages ortqdq); skipped until
-//                                           they are in the tree
+//                                           bench/gpu_int8.sh --stages ortqdq)
 // ONNX Runtime runs each with its own INT8 kernels (QLinearConv; the FP8 model with its
 // float8 QuantizeLinear/DequantizeLinear around float convolutions), inferd imports the Q/DQ
 // pairs, folds them (passes/qdq_folding, quantized_layer_folding) and runs oneDNN's INT8
@@ -57,6 +56,17 @@ struct Comparison {
 };
 
 int argmax(const float* p, size_t n) { return static_cast<int>(std::max_element(p, p + n) - p); }
+
+// The same top-1 class, where a tie for the top is either class: a model whose output is
+// quantized (ONNX Runtime's quantizer rounds the logits and the probabilities onto uint8
+// grids, probabilities in 1/255 steps) often ends with its top two classes on one level, and
+// each engine then answers the first of them. Measured 2026-12-06 on the ImageNet sample:
+// 4 of the 5 differing answers on ONNX Runtime's two files were such ties in ONNX Runtime and
+// the fifth one in inferd, one logit level apart in the other engine.
+bool same_top1(const float* ours, const float* theirs, size_t n) {
+  const int a = argmax(ours, n), b = argmax(theirs, n);
+  return a == b || ours[b] == ours[a] || theirs[a] == theirs[b];
+}
 
 // A model of the test and the graph optimization level ONNX Runtime runs it at. The FP8 model
 // runs op by op, unoptimized: ONNX Runtime 1.30's extended level breaks it (its Q/DQ
@@ -109,7 +119,12 @@ Comparison compare_with_onnx_runtime(const std::string& model, const std::vector
       const float* theirs = ort->data<float>() + static_cast<size_t>(i) * classes;
       for (size_t k = 0; k < classes; ++k) c.max_prob_diff = std::max(c.max_prob_diff, std::abs(ours[k] - theirs[k]));
       c.inferd_top1.push_back(argmax(ours, classes));
-      c.same_top1 += argmax(ours, classes) == argmax(theirs, classes);
+      const int a = argmax(ours, classes), b = argmax(theirs, classes);
+      c.same_top1 += same_top1(ours, theirs, classes);
+      if (!same_top1(ours, theirs, classes))
+        std::cout << "  " << paths[first + static_cast<size_t>(i)] << ": inferd " << a << " (" << ours[a] << ", " << b
+                  << ": " << ours[b] << "), ONNX Runtime " << b << " (" << theirs[b] << ", " << a << ": " << theirs[a]
+                  << ")\n";
       ++c.images;
     }
   }
@@ -198,7 +213,9 @@ TEST_P(SqueezeNetQdq, AnswersAsOnnxRuntimeDoesOnTheImageNetSample) {
   // two classes are that close could swap; measured 2026-12-05 on inferd's file: 234 of 234 the same, largest
   // probability difference 0.020 (FP8, 2026-12-06: 233, 0.027; accuracy 63.7 %). Accuracy: 62.0 % against FP32's 63.2 %
   // (3 images; the simulated INT8 of the same calibration, float biases, keeps 63.2 %: the int32 biases of the Q/DQ
-  // format move a few images on their class boundary).
+  // format move a few images on their class boundary). ONNX Runtime's own files (2026-12-06): 234 of 234 per tensor
+  // and per channel (231 and 232 were a tie's first class taken as an answer, above), largest probability
+  // difference 0.051 and 0.047 (one level of their quantized logits); accuracy 62.0 % and 63.7 %.
   EXPECT_GE(c.same_top1, 232);
   EXPECT_LE(100.0 * (right_fp32 - right) / 234, 2.0);
 }

@@ -239,6 +239,24 @@ TEST(QuantizedLayerFolding, AQuantizerThatWillBeARoundingCostsTheFloatLayerNothi
   expect_same_function(before, g, 1e-5f, /*relative=*/true);
 }
 
+// The same chain on a backend whose convolutions cannot round their outputs (CUDA's): c's
+// quantizer stays a pass of its own, and c's float version is charged it.
+TEST(QuantizedLayerFolding, AQuantizerTheBackendCannotMakeARoundingIsChargedToTheFloatLayer) {
+  GraphBuilder b("chain");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  b.output(b.conv("c", b.conv("p", x, 8, 3, 1, 1), 6, 1));
+  ir::Graph g = b.finish();
+  ASSERT_TRUE(apply_calibration(g, CalibrationTable{"entropy", {{"x", 0.8f}, {"p_out", 0.6f}}}).is_ok());
+  passes::PassContext ctx = clocked({{"p", {0.1, 1.0}}, {"c", {1.2, 1.0}}}, 0.5);
+  ctx.supports = [](const ir::Graph&, const ir::Node& n) { return !n.attrs.has("output_scale"); };
+  const auto changes = run_pass(passes::QuantizedLayerFolding(), g, ctx);
+  ASSERT_EQ(changes.size(), 2u);
+  // c: INT8 1.2 ms against float 1.0 ms + 0.5 ms for its quantizer: INT8.
+  EXPECT_NE(changes[1].find("into c (INT8 input, int8; int8 1.200 ms, float 1.000 ms + 0.500 ms"), std::string::npos)
+      << changes[1];
+  EXPECT_TRUE(find_node(g, "c")->attrs.has("input_scale"));
+}
+
 TEST(QuantizedLayerFolding, AClockThatFailsFailsThePass) {
   ir::Graph g = calibrated_graph();
   auto result = passes::QuantizedLayerFolding().run(g, clocked({}, 0.5));

@@ -1,6 +1,7 @@
 #include "backends/api/node_timing.h"
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -13,7 +14,10 @@ struct IsolatedNode {
   ir::Node node;
 };
 
-Result<IsolatedNode> isolate(const Backend& backend, const ir::Graph& g, const ir::Node& node, int batch) {
+// Activations are stored as `activation_dtype`, the dtype the plan will store them in
+// (precision assignment runs after the passes that time layers).
+Result<IsolatedNode> isolate(const Backend& backend, const ir::Graph& g, const ir::Node& node, int batch,
+                             DataType activation_dtype) {
   IsolatedNode iso;
   const ir::Layout layout = backend.preferred_layout(g, node);
   auto copy = [&](ir::ValueId id) -> Result<ir::ValueId> {
@@ -24,6 +28,7 @@ Result<IsolatedNode> isolate(const Backend& backend, const ir::Graph& g, const i
     if (!v.is_constant()) {
       if (v.dtype != DataType::kFloat32)
         return unimplemented(ir::describe(g, node) + ": timing takes fp32 activations only");
+      v.dtype = activation_dtype;
       if (!v.shape.empty()) v.shape[0] = batch;
       v.layout = v.shape.size() == 4 ? layout : ir::Layout::kNCHW;
     }
@@ -59,10 +64,21 @@ struct TimingViews {
 // buffer needs. A timing wants values that are not all alike, not fresh ones per element:
 // at a GPU's max batch an activation is up to a gigabyte (ResNet-50's first layers at 256),
 // and drawing each element on the host made the INT8 clock of one build take minutes.
-constexpr size_t kRandomBlockFloats = size_t{1} << 20;
+constexpr size_t kRandomBlockValues = size_t{1} << 20;
 
-Status fill_random(const Device& device, Stream& stream, void* data, size_t bytes, const std::vector<float>& block) {
-  const size_t block_bytes = block.size() * sizeof(float);
+// `value` appended to `block` as one element of `dtype` (fp32, fp16 or bf16).
+void append_value(std::vector<std::byte>& block, DataType dtype, float value) {
+  uint32_t bits32 = 0;
+  std::memcpy(&bits32, &value, sizeof bits32);
+  const uint16_t bits16 = dtype == DataType::kFloat16 ? float_to_half(value) : static_cast<uint16_t>(bits32 >> 16);
+  const auto* bytes = dtype == DataType::kFloat32 ? reinterpret_cast<const std::byte*>(&bits32)
+                                                  : reinterpret_cast<const std::byte*>(&bits16);
+  block.insert(block.end(), bytes, bytes + element_size(dtype));
+}
+
+Status fill_random(const Device& device, Stream& stream, void* data, size_t bytes,
+                   const std::vector<std::byte>& block) {
+  const size_t block_bytes = block.size();
   for (size_t done = 0; done < bytes; done += block_bytes)
     RETURN_IF_ERROR(
         device.copy(static_cast<char*>(data) + done, block.data(), std::min(block_bytes, bytes - done), stream));
@@ -73,12 +89,14 @@ Result<TimingViews> bind_views(const Device& device, Stream& stream, const Isola
   TimingViews views;
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> block;  // grown to what the largest input needs, up to kRandomBlockFloats
+  std::vector<std::byte> block;  // grown to what the largest input needs, up to kRandomBlockValues
   auto activation = [&](const ir::Value& v, bool fill) -> Result<void*> {
-    const size_t bytes = static_cast<size_t>(element_count(v.shape)) * sizeof(float);
+    const size_t count = static_cast<size_t>(element_count(v.shape)), size = element_size(v.dtype);
+    const size_t bytes = count * size;
     ASSIGN_OR_RETURN(Buffer buffer, device.allocate(bytes, device.working_memory()));
     if (fill) {
-      while (block.size() < std::min(kRandomBlockFloats, bytes / sizeof(float))) block.push_back(uniform(rng));
+      // One dtype per timed node (isolate's), so one block serves all its inputs.
+      while (block.size() < std::min(kRandomBlockValues, count) * size) append_value(block, v.dtype, uniform(rng));
       RETURN_IF_ERROR(fill_random(device, stream, buffer.data(), bytes, block));
     }
     views.buffers.push_back(std::move(buffer));
@@ -111,7 +129,8 @@ Result<double> time_node(const Backend& backend, const ir::Graph& graph, const i
                          const NodeTimingOptions& options) {
   if (options.batch < 1 || options.runs < 1 || options.warmup < 0)
     return invalid_argument("time_node: batch and runs must be >= 1, warmup >= 0");
-  ASSIGN_OR_RETURN(IsolatedNode iso, isolate(backend, graph, node, options.batch));
+  ASSIGN_OR_RETURN(const DataType activation_dtype, backend.activation_dtype(options.precision));
+  ASSIGN_OR_RETURN(IsolatedNode iso, isolate(backend, graph, node, options.batch, activation_dtype));
   PackOptions pack_options;
   pack_options.precision = options.precision;
   ASSIGN_OR_RETURN(auto packed, backend.pack(iso.graph, iso.graph.nodes().front(), pack_options));

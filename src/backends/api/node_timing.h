@@ -25,8 +25,13 @@ struct NodeTimingOptions {
 // and the layout the backend prefers for the node (the layout passes have not assigned yet
 // when a pass asks); activations hold random values in [-1, 1) (a block of up to 1M of them,
 // repeated), constants are the graph's.
-// Activations must be fp32 (the timing inputs are made on the host); any other dtype, a
-// node the backend cannot pack, or a kernel failure is returned as the error.
+// The graph's activations must be fp32 (the passes that time layers run before precision
+// assignment); they are timed in the dtype the backend stores them in at
+// options.precision (fp16 on a GPU for an fp16 plan), as the plan will run them: an fp16
+// plan's layers timed on fp32 activations took up to twice their time in the plan
+// (ResNet-50's convolutions on an H100, 2026-12-06), and the INT8 clock chose INT8 layers
+// that were slower in the plan. Any other dtype, a node the backend cannot pack, or a
+// kernel failure is returned as the error.
 Result<double> time_node(const Backend& backend, const ir::Graph& graph, const ir::Node& node,
                          const NodeTimingOptions& options = {});
 
