@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
-
 #include <cstdio>
+#include <optional>
+#include <set>
 
 #include "core/quantize.h"
 #include "ir/activation.h"
@@ -30,18 +30,31 @@ const ir::Node* symmetric_quantizer(const ir::Graph& g, const UseIndex& uses, ir
 
 }  // namespace
 
-bool on_int8_channel_grid(const Tensor& w, int axis) {
-  if (w.dtype() != DataType::kFloat32 || static_cast<int>(w.shape().size()) <= axis || w.shape()[axis] <= 0)
-    return false;
-  const int64_t channels = w.shape()[static_cast<size_t>(axis)];
-  int64_t inner = 1;
-  for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
-  const std::vector<float> scales = int8_axis_scales(w.data<float>(), w.size(), channels, inner);
+namespace {
+
+// Whether every w / scales[channel of w] is within 1e-3 of an integer.
+bool on_grid(const Tensor& w, int64_t channels, int64_t inner, const std::vector<float>& scales) {
   for (int64_t i = 0; i < w.size(); ++i) {
     const float q = w.data<float>()[i] / scales[static_cast<size_t>((i / inner) % channels)];
     if (std::abs(q - std::nearbyint(q)) > 1e-3f) return false;
   }
   return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<float>> int8_weight_scales(const Tensor& w, int axis) {
+  if (w.dtype() != DataType::kFloat32 || static_cast<int>(w.shape().size()) <= axis || w.shape()[axis] <= 0)
+    return std::nullopt;
+  const int64_t channels = w.shape()[static_cast<size_t>(axis)];
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
+  std::vector<float> scales = int8_axis_scales(w.data<float>(), w.size(), channels, inner);
+  if (on_grid(w, channels, inner, scales)) return scales;
+  const float whole = *std::max_element(scales.begin(), scales.end());  // max|w| / 127
+  std::fill(scales.begin(), scales.end(), whole);
+  if (on_grid(w, channels, inner, scales)) return scales;
+  return std::nullopt;
 }
 
 namespace {
@@ -107,17 +120,16 @@ Result<PassResult> QuantizedLayerFolding::run(ir::Graph& g, const PassContext& c
     if (axis < 0) continue;
     const ir::Node* fq = symmetric_quantizer(g, uses, layer.inputs[0]);
     const ir::Value& w = g.value(layer.inputs[1]);
-    if (fq == nullptr || !w.is_constant() || !on_int8_channel_grid(*w.constant, axis)) continue;
+    if (fq == nullptr || !w.is_constant()) continue;
+    std::optional<std::vector<float>> weight_scales = int8_weight_scales(*w.constant, axis);
+    if (!weight_scales) continue;
     const size_t fq_index = *uses.producer(layer.inputs[0]);
     ir::Node folded = layer;
     folded.inputs[0] = fq->inputs[0];
     folded.attrs.set("input_scale", fq->attrs.get_float("scale", 1.0f));
     folded.attrs.set("input_qmin", fq->attrs.get_int("qmin", -128));
     folded.attrs.set("input_qmax", fq->attrs.get_int("qmax", 127));
-    const Tensor& weights = *w.constant;
-    const int64_t channels = weights.shape()[static_cast<size_t>(axis)];
-    const int64_t inner = axis == 0 ? weights.size() / channels : 1;
-    folded.attrs.set("weight_scales", int8_axis_scales(weights.data<float>(), weights.size(), channels, inner));
+    folded.attrs.set("weight_scales", std::move(*weight_scales));
     if (!ctx.node_supported(g, folded)) continue;
     std::string timing;
     if (ctx.time_node) {

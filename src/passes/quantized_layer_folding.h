@@ -13,8 +13,9 @@
 //     activation keeps its FakeQuantize and a float layer, as does an E4M3 one: no backend
 //     has FP8 kernels yet),
 //   - W is constant and on the per-output-channel int8 grid max|w| / 127 (what
-//     calibration writes, still true after BatchNorm folding scales each channel), so
-//     an INT8 kernel quantizing W with that scale gets W back exactly, and
+//     calibration writes, still true after BatchNorm folding scales each channel), or on
+//     one per-tensor grid (int8_weight_scales), so that an INT8 kernel quantizing W with
+//     those scales gets W back exactly, and
 //   - the backend supports the folded node (ctx.supports; the CPU backend does, with
 //     oneDNN's u8/s8 x s8 convolutions and inner products), and
 //   - where the build times layers (ctx.time_node), the folded layer is not slower than
@@ -27,6 +28,9 @@
 // which splits a folded convolution over the Concat it now reads (SqueezeNet's squeezes).
 #pragma once
 
+#include <optional>
+#include <vector>
+
 #include "passes/pass.h"
 
 namespace inferd::passes {
@@ -37,8 +41,11 @@ class QuantizedLayerFolding final : public Pass {
   Result<PassResult> run(ir::Graph& graph, const PassContext& ctx) const override;
 };
 
-// Whether the constant `w` lies on the int8 grid max|w_c| / 127 of each index c along
-// `axis` (the layer's output channels): every w / scale within 1e-3 of an integer.
-bool on_int8_channel_grid(const Tensor& w, int axis = 0);
+// The int8 grid the constant `w` lies on, as one scale per index c along `axis` (the
+// layer's output channels): each channel's own max|w_c| / 127 where every w / scale is
+// within 1e-3 of an integer (calibration's weights, Q/DQ models quantized per channel), else
+// max|w| / 127 for every channel where that holds (Q/DQ models quantized per tensor, such as
+// ONNX Runtime's quantizer writes without per_channel); nothing when W is on neither.
+std::optional<std::vector<float>> int8_weight_scales(const Tensor& w, int axis = 0);
 
 }  // namespace inferd::passes

@@ -87,7 +87,7 @@ TEST(QuantizedLayerFolding, AQuantizerWithOtherReadersStaysForThem) {
     for (int64_t k = 0; k < per_channel; ++k) max_abs = std::max(max_abs, std::abs(c[k]));
     for (int64_t k = 0; k < per_channel; ++k) c[k] = std::nearbyint(c[k] / (max_abs / 127)) * (max_abs / 127);
   }
-  ASSERT_TRUE(passes::on_int8_channel_grid(w));
+  ASSERT_TRUE(passes::int8_weight_scales(w));
   const ir::Graph before = g;
   EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 1u);
   run_pass(passes::DeadNodeElimination(), g, test_context());
@@ -102,9 +102,35 @@ TEST(QuantizedLayerFolding, TheGridCheckIsPerOutputChannel) {
   const float row0[] = {1.27f, -0.01f, 0.5f}, row1[] = {0.003f, 0.0f, -0.127f};  // 0.01 and 0.001 steps
   std::copy(row0, row0 + 3, v);
   std::copy(row1, row1 + 3, v + 3);
-  EXPECT_TRUE(passes::on_int8_channel_grid(w));
-  v[1] = -0.015f;  // half a step off channel 0's grid
-  EXPECT_FALSE(passes::on_int8_channel_grid(w));
+  EXPECT_EQ(passes::int8_weight_scales(w), (std::vector<float>{0.01f, 0.001f}));
+  v[1] = -0.015f;  // half a step off channel 0's grid (and off the per-tensor 0.01 one)
+  EXPECT_FALSE(passes::int8_weight_scales(w));
+}
+
+// Weights quantized per tensor (ONNX Runtime's quantizer without per_channel): one scale,
+// max|w| / 127, that no channel but the largest reaches; each channel carries that scale.
+TEST(QuantizedLayerFolding, WeightsOnOnePerTensorGridAreFoldedWithItsScale) {
+  Tensor w(DataType::kFloat32, {2, 1, 1, 3});
+  const float rows[] = {1.27f, -0.01f, 0.5f, 0.03f, 0.0f, -0.12f};  // all on 0.01; row 1's max is 0.12
+  std::copy(rows, rows + 6, w.data<float>());
+  EXPECT_EQ(passes::int8_weight_scales(w), (std::vector<float>{0.01f, 0.01f}));
+  // A conv with such weights behind a symmetric quantizer is folded with those scales.
+  GraphBuilder b("per_tensor");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, test::fake_quantize_attrs(0.02f, 0, 0, 255));
+  b.output(b.conv("conv", q, 8, 3, 1, 1));
+  ir::Graph g = b.finish();
+  Tensor& cw = *g.value(find_node(g, "conv")->inputs[1]).constant;
+  float max_abs = 0;
+  for (int64_t k = 0; k < cw.size(); ++k) max_abs = std::max(max_abs, std::abs(cw.data<float>()[k]));
+  for (int64_t k = 0; k < cw.size(); ++k)
+    cw.data<float>()[k] = std::nearbyint(cw.data<float>()[k] / (max_abs / 127)) * (max_abs / 127);
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 1u);
+  const auto scales = find_node(g, "conv")->attrs.get_floats("weight_scales");
+  ASSERT_EQ(scales.size(), 8u);
+  for (float s : scales) EXPECT_FLOAT_EQ(s, max_abs / 127);
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
 }
 
 }  // namespace
@@ -141,8 +167,8 @@ TEST(QuantizedLayerFolding, TheGridAxisOfAGemmWithoutTransBIsItsColumns) {
   Tensor w(DataType::kFloat32, {2, 2});
   const float values[] = {1.27f, 0.003f, -0.01f, -0.127f};
   std::copy(values, values + 4, w.data<float>());
-  EXPECT_TRUE(passes::on_int8_channel_grid(w, 1));
-  EXPECT_FALSE(passes::on_int8_channel_grid(w, 0));
+  EXPECT_EQ(passes::int8_weight_scales(w, 1), (std::vector<float>{0.01f, 0.001f}));
+  EXPECT_FALSE(passes::int8_weight_scales(w, 0));
 }
 
 }  // namespace

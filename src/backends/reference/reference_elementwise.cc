@@ -8,6 +8,7 @@
 #include "backends/reference/reference_kernels.h"
 #include "core/fp8.h"
 #include "core/quantize.h"
+#include "core/target_clones.h"
 #include "ir/activation.h"
 
 namespace inferd::ref {
@@ -58,6 +59,15 @@ void sigmoid(const ir::Attributes& attrs, Inputs in, Outputs out) {
 void tanh(const ir::Attributes& attrs, Inputs in, Outputs out) {
   map_unary(in[0], out[0], unary_act(OpKind::kTanh, attrs));
 }
+// y[i] = quantized_level(x[i], scale, lo, hi) * scale over n dense values: the loop of
+// every calibrated activation, in a clone the compiler vectorizes for the CPU it runs on
+// (the CPU backend runs a standalone FakeQuantize on this kernel: ONNX Runtime's Q/DQ
+// SqueezeNet kept 12 of them, 16 % of its time at batch 1 before this).
+INFERD_TARGET_CLONES("avx512f", "avx2", "default")
+void fake_quantize_dense(const float* x, float* y, int64_t n, float scale, float lo, float hi) {
+  for (int64_t i = 0; i < n; ++i) y[i] = quantized_level(x[i], scale, lo, hi) * scale;
+}
+
 // ONNX QuantizeLinear then DequantizeLinear: x / scale in float, rounded half to even
 // (nearbyint in the default rounding mode), saturated to [qmin, qmax]; with format "e4m3",
 // x / scale rounded to FP8 E4M3 (core/fp8.h) and scaled back.
@@ -80,6 +90,7 @@ void fake_quantize(const ir::Attributes& attrs, Inputs in, Outputs out) {
       x.strides == y.strides && (x.is_dense() || (x.shape.size() == 4 && x.strides == nhwc_strides(x.shape)));
   if (same_packed_layout) {
     const int64_t n = element_count(y.shape);
+    if (!e4m3) return fake_quantize_dense(x.f32(), y.f32(), n, scale, lo, hi);
     for (int64_t i = 0; i < n; ++i) y.f32()[i] = fq(x.f32()[i]);
     return;
   }
