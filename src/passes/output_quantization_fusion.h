@@ -11,8 +11,11 @@
 // MobileNetV2's INT8 time on the CPU. Fused, the rounding is four elementwise post-ops
 // of the convolution that writes the activation anyway.
 //
-// It applies where the FakeQuantize is the only reader of a Conv's output (which is no
-// graph output) and the backend supports the fused node. Runs after
+// It applies where the FakeQuantize reads a Conv's output (which is no graph output) whose
+// other readers, if any, are INT8 layers quantizing it onto the FakeQuantize's own grid
+// (quantized_layer_folding folds a FakeQuantize into the INT8 readers and leaves it for
+// the float ones): those read the rounded values from then on, which they round to the same
+// levels. And the backend must support the fused node. Runs after
 // quantized_layer_folding (which removes the FakeQuantize nodes whose readers quantize
 // their inputs themselves) and after the second concat_conv_split (a convolution split
 // over a Concat's inputs is a chain of partial sums: only its last part may round).
@@ -27,8 +30,8 @@ namespace inferd::passes {
 class UseIndex;
 
 // The Conv that would take nodes()[fq_index] (a FakeQuantize) as its output rounding: the
-// producer of its input, when the FakeQuantize is that value's only reader and the Conv
-// rounds nothing yet. (Whether the backend supports the fused node is the pass's question.)
+// producer of its input, when that value's other readers requantize onto the same grid (see
+// above) and the Conv rounds nothing yet. (Whether the backend supports the fused node is the pass's question.)
 std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index);
 // That Conv as it would be with the FakeQuantize as its output rounding (output_scale,
 // ..., writing the FakeQuantize's output), where the backend supports it: what the pass

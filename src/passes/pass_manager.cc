@@ -12,12 +12,13 @@
 #include "passes/conv_add_fusion.h"
 #include "passes/dead_node_elimination.h"
 #include "passes/horizontal_conv_fusion.h"
-#include "passes/int8_storage.h"
 #include "passes/identity_elimination.h"
+#include "passes/int8_storage.h"
 #include "passes/layout_assignment.h"
 #include "passes/output_quantization_fusion.h"
 #include "passes/qdq_folding.h"
 #include "passes/quantized_layer_folding.h"
+#include "passes/repeated_rounding_elimination.h"
 
 namespace inferd::passes {
 namespace {
@@ -60,7 +61,8 @@ Status check_graph(const ir::Graph& g, std::string_view pass) {
 
 std::vector<std::unique_ptr<Pass>> default_pass_order() {
   // Why this order: folding and clean-up first so patterns see the real graph (Q/DQ
-  // pairs before constant folding, which cannot evaluate int8 tensors); BN
+  // pairs before constant folding, which cannot evaluate int8 tensors, and a pair that the
+  // one behind a max pool repeats dropped before anything folds either); BN
   // folding before fusions (a fused Conv no longer exposes its output); residual Add
   // before activation (ResNet's Relu(conv + x)); merging the Convs feeding a Concat into
   // one after both (a member's Relu must sit on it, and all members must agree) and
@@ -76,6 +78,7 @@ std::vector<std::unique_ptr<Pass>> default_pass_order() {
   std::vector<std::unique_ptr<Pass>> passes;
   passes.push_back(std::make_unique<IdentityElimination>());
   passes.push_back(std::make_unique<QdqFolding>());
+  passes.push_back(std::make_unique<RepeatedRoundingElimination>());
   passes.push_back(std::make_unique<ConstantFolding>());
   passes.push_back(std::make_unique<DeadNodeElimination>());
   passes.push_back(std::make_unique<BatchNormFolding>());

@@ -81,13 +81,13 @@ struct TimedChoice {
 // INT8 or float for `layer` by the backend's clock (ctx.time_node): the folded layer, which
 // quantizes its input itself, against the float layer plus the pass of its FakeQuantize,
 // which costs nothing where output_quantization_fusion will make it the rounding of the
-// convolution writing its input (the FakeQuantize is that output's only reader, none of
-// its readers was folded yet: a folded one reads the output directly, and the backend
-// supports the rounding convolution: the CUDA backend's cuDNN convolutions do not round). An approximation
-// where the FakeQuantize has several readers: each float one is charged its whole pass.
+// convolution writing its input (that output's other readers are INT8 layers on the same
+// grid, such as the ones folded from this FakeQuantize, and the backend supports the
+// rounding convolution: the CUDA backend's cuDNN convolutions do not round). An
+// approximation where the FakeQuantize has several float readers: each is charged its
+// whole pass.
 Result<TimedChoice> timed_choice(const ir::Graph& g, const UseIndex& uses, const ir::Node& layer,
-                                 const ir::Node& folded, size_t fq_index, bool fq_shared_already,
-                                 const PassContext& ctx) {
+                                 const ir::Node& folded, size_t fq_index, const PassContext& ctx) {
   Result<double> int8_ms = ctx.time_node(g, folded);
   // A backend may accept the folded node and still find no kernel for its shape when it
   // runs it (cuDNN's INT8 engines): that layer stays float, as one that lost the race.
@@ -96,7 +96,7 @@ Result<TimedChoice> timed_choice(const ir::Graph& g, const UseIndex& uses, const
   if (!int8_ms.is_ok()) return int8_ms.status();
   ASSIGN_OR_RETURN(const double float_ms, ctx.time_node(g, layer));
   double fq_ms = 0;
-  if (fq_shared_already || !conv_with_rounding(g, uses, fq_index, ctx)) {
+  if (!conv_with_rounding(g, uses, fq_index, ctx)) {
     ASSIGN_OR_RETURN(fq_ms, ctx.time_node(g, g.nodes()[fq_index]));
   }
   TimedChoice choice;
@@ -133,8 +133,7 @@ Result<PassResult> QuantizedLayerFolding::run(ir::Graph& g, const PassContext& c
     if (!ctx.node_supported(g, folded)) continue;
     std::string timing;
     if (ctx.time_node) {
-      ASSIGN_OR_RETURN(const TimedChoice choice,
-                       timed_choice(g, uses, layer, folded, fq_index, folded_from.count(fq_index) > 0, ctx));
+      ASSIGN_OR_RETURN(const TimedChoice choice, timed_choice(g, uses, layer, folded, fq_index, ctx));
       if (!choice.int8) {
         result.changes.push_back("kept " + layer.name + " in float after " + fq->name + " (" + choice.figures + ")");
         continue;

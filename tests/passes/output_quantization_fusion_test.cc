@@ -70,5 +70,43 @@ TEST(OutputQuantizationFusion, LeavesARoundingItCannotOwn) {
   EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 4u);
 }
 
+// x -> conv p -> v; v read by FakeQuantize q (-> float conv f) and by conv i, an INT8 layer
+// quantizing v onto `i_grid` itself.
+ir::Graph with_int8_sibling(float i_scale, int64_t i_qmin) {
+  GraphBuilder b("sibling");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId v = b.conv("p", x, 8, 3, 1, 1);
+  b.output(b.conv("f", b.node(OpKind::kFakeQuantize, "q", {v}, test::fake_quantize_attrs(0.02f, 0, -128, 127)), 4, 1));
+  b.output(b.conv("i", v, 4, 3, 1, 1));
+  ir::Graph g = b.finish();
+  for (ir::Node& n : g.nodes())
+    if (n.name == "i") {
+      n.attrs.set("input_scale", i_scale);
+      n.attrs.set("input_qmin", i_qmin);
+      n.attrs.set("input_qmax", int64_t{127});
+    }
+  return g;
+}
+
+// The FakeQuantize left for a float reader becomes the rounding of the convolution writing
+// its input even where an INT8 layer reads that input too, if that layer quantizes onto the
+// same grid: it then reads rounded values, which it rounds to the same levels.
+TEST(OutputQuantizationFusion, AnInt8SiblingOnTheSameGridReadsTheRoundedValues) {
+  ir::Graph g = with_int8_sibling(0.02f, -128);
+  const ir::Graph before = g;
+  ASSERT_EQ(run_pass(passes::OutputQuantizationFusion(), g, test_context()).size(), 1u);
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  const ir::Node* p = find_node(g, "p");
+  EXPECT_FLOAT_EQ(p->attrs.get_float("output_scale", 0), 0.02f);
+  EXPECT_EQ(find_node(g, "i")->inputs[0], p->outputs[0]);
+  EXPECT_EQ(find_node(g, "f")->inputs[0], p->outputs[0]);
+  expect_same_function(before, g, 1e-6f, /*relative=*/true);
+  // Another grid (scale or range): that layer needs the unrounded values.
+  for (ir::Graph h : {with_int8_sibling(0.03f, -128), with_int8_sibling(0.02f, -127)}) {
+    EXPECT_TRUE(run_pass(passes::OutputQuantizationFusion(), h, test_context()).empty());
+    EXPECT_EQ(count_ops(h, OpKind::kFakeQuantize), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace inferd::test

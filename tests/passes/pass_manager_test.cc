@@ -12,12 +12,24 @@ namespace {
 
 using ir::OpKind;
 
-const std::vector<std::string> kOrder{"identity_elimination",   "qdq_folding",       "constant_folding",
-                                      "dead_node_elimination",  "batchnorm_folding", "conv_add_fusion",
-                                      "conv_activation_fusion", "concat_conv_merge", "concat_conv_split",
-                                      "horizontal_conv_fusion", "quantized_layer_folding", "concat_conv_split",
-                                      "output_quantization_fusion", "layout_assignment",   "concat_elimination",
-                                      "int8_storage",           "dead_node_elimination"};
+const std::vector<std::string> kOrder{"identity_elimination",
+                                      "qdq_folding",
+                                      "repeated_rounding_elimination",
+                                      "constant_folding",
+                                      "dead_node_elimination",
+                                      "batchnorm_folding",
+                                      "conv_add_fusion",
+                                      "conv_activation_fusion",
+                                      "concat_conv_merge",
+                                      "concat_conv_split",
+                                      "horizontal_conv_fusion",
+                                      "quantized_layer_folding",
+                                      "concat_conv_split",
+                                      "output_quantization_fusion",
+                                      "layout_assignment",
+                                      "concat_elimination",
+                                      "int8_storage",
+                                      "dead_node_elimination"};
 
 std::vector<passes::PassReport> optimize_ok(ir::Graph& g, const passes::PassContext& ctx) {
   auto r = passes::optimize(g, ctx);
