@@ -23,6 +23,7 @@ bool int8_conv(const ir::Node& n) {
 }
 
 std::optional<Grid> input_grid(const ir::Node& n) {
+  if (n.attrs.get_int("input_zero_point", 0) != 0) return std::nullopt;  // levels are stored symmetric
   const Grid g{n.attrs.get_float("input_scale", 0.0f), n.attrs.get_int("input_qmin", -128),
                n.attrs.get_int("input_qmax", 127)};
   const bool int8 = g.qmin == -128 && g.qmax == 127, uint8 = g.qmin == 0 && g.qmax == 255;

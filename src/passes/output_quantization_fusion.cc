@@ -15,7 +15,7 @@ namespace {
 // the rounded values as it would read x, since rounding onto a grid twice rounds once.
 bool requantizes_onto(const ir::Node& n, ir::ValueId x, const ir::Node& fq) {
   if (n.inputs.empty() || n.inputs[0] != x || std::count(n.inputs.begin(), n.inputs.end(), x) != 1) return false;
-  return n.attrs.has("input_scale") && fq.attrs.get_int("zero_point", 0) == 0 &&
+  return n.attrs.has("input_scale") && n.attrs.get_int("input_zero_point", 0) == fq.attrs.get_int("zero_point", 0) &&
          n.attrs.get_float("input_scale", 0) == fq.attrs.get_float("scale", 1.0f) &&
          n.attrs.get_int("input_qmin", -128) == fq.attrs.get_int("qmin", -128) &&
          n.attrs.get_int("input_qmax", 127) == fq.attrs.get_int("qmax", 127);

@@ -14,17 +14,20 @@
 namespace inferd::passes {
 namespace {
 
-// The FakeQuantize producing `x`, when its quantization can move into a convolution.
-const ir::Node* symmetric_quantizer(const ir::Graph& g, const UseIndex& uses, ir::ValueId x) {
+// The FakeQuantize producing `x`, when its quantization can move into a convolution: an
+// int8 or uint8 grid (a zero point inside it; the backend says whether it takes one).
+const ir::Node* foldable_quantizer(const ir::Graph& g, const UseIndex& uses, ir::ValueId x) {
   const auto p = uses.producer(x);
   if (!p) return nullptr;
   const ir::Node& fq = g.nodes()[*p];
-  if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 || fq.attrs.get_int("zero_point", 0) != 0 ||
+  if (fq.op != ir::OpKind::kFakeQuantize || fq.inputs.size() != 1 ||
       ir::fake_quantizes_to_e4m3(fq.attrs))  // FP8 layers run as FakeQuantize + float layer (no FP8 kernels yet)
     return nullptr;
   const int64_t qmin = fq.attrs.get_int("qmin", -128), qmax = fq.attrs.get_int("qmax", 127);
+  const int64_t zero_point = fq.attrs.get_int("zero_point", 0);
   const bool int8 = qmin == -128 && qmax == 127, uint8 = qmin == 0 && qmax == 255;
-  if (!(int8 || uint8) || !(fq.attrs.get_float("scale", 0) > 0)) return nullptr;
+  if (!(int8 || uint8) || zero_point < qmin || zero_point > qmax || !(fq.attrs.get_float("scale", 0) > 0))
+    return nullptr;
   return &fq;
 }
 
@@ -118,7 +121,7 @@ Result<PassResult> QuantizedLayerFolding::run(ir::Graph& g, const PassContext& c
     const ir::Node& layer = g.nodes()[i];
     const int axis = output_axis(g, layer);
     if (axis < 0) continue;
-    const ir::Node* fq = symmetric_quantizer(g, uses, layer.inputs[0]);
+    const ir::Node* fq = foldable_quantizer(g, uses, layer.inputs[0]);
     const ir::Value& w = g.value(layer.inputs[1]);
     if (fq == nullptr || !w.is_constant()) continue;
     std::optional<std::vector<float>> weight_scales = int8_weight_scales(*w.constant, axis);
@@ -129,6 +132,8 @@ Result<PassResult> QuantizedLayerFolding::run(ir::Graph& g, const PassContext& c
     folded.attrs.set("input_scale", fq->attrs.get_float("scale", 1.0f));
     folded.attrs.set("input_qmin", fq->attrs.get_int("qmin", -128));
     folded.attrs.set("input_qmax", fq->attrs.get_int("qmax", 127));
+    if (const int64_t zero_point = fq->attrs.get_int("zero_point", 0); zero_point != 0)
+      folded.attrs.set("input_zero_point", zero_point);
     folded.attrs.set("weight_scales", std::move(*weight_scales));
     if (!ctx.node_supported(g, folded)) continue;
     std::string timing;

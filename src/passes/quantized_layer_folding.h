@@ -1,17 +1,19 @@
 // Folds the quantization of a layer's input into the layer, so that a backend with INT8
 // kernels runs it natively:
-//   FakeQuantize{scale, zero_point 0, qmin, qmax}(x) -> Conv | Gemm(W on an int8 grid)
-//     => Conv | Gemm{input_scale, input_qmin, input_qmax, weight_scales}(x, W)
+//   FakeQuantize{scale, zero_point, qmin, qmax}(x) -> Conv | Gemm(W on an int8 grid)
+//     => Conv | Gemm{input_scale, input_qmin, input_qmax, [input_zero_point,] weight_scales}(x, W)
 // The folded layer means exactly what the pair meant: X rounded half to even onto the grid
-// (x / scale, saturated to [qmin, qmax]) and W as it is; weight_scales (one per output
+// (x / scale, plus the zero point, saturated to [qmin, qmax], less the zero point: the
+// attribute only where it is not 0) and W as it is; weight_scales (one per output
 // channel) names W's grid, so that an INT8 kernel recovers W exactly as round(w / scale),
 // also from a slice of W's input channels (concat_conv_split's parts). It applies only where
 //   - the layer is a Conv, or a Gemm without transA and with a 2-D B (its outputs are B's
 //     columns, or its rows with transB),
-//   - the FakeQuantize is symmetric (zero point 0) on the int8 (-128..127) or uint8
-//     (0..255) range (calibration's tables and symmetric Q/DQ models; an asymmetric
-//     activation keeps its FakeQuantize and a float layer, as does an E4M3 one: no backend
-//     has FP8 kernels yet),
+//   - the FakeQuantize is on the int8 (-128..127) or uint8 (0..255) range, symmetric (zero
+//     point 0: calibration's tables, symmetric Q/DQ models) or, where the backend takes it,
+//     not (ONNX Runtime's uint8 activations that can be negative; the CPU backend folds
+//     those into Convs without padding, the CUDA backend into none); an E4M3 one keeps its
+//     FakeQuantize and a float layer (no backend has FP8 kernels yet),
 //   - W is constant and on the per-output-channel int8 grid max|w| / 127 (what
 //     calibration writes, still true after BatchNorm folding scales each channel), or on
 //     one per-tensor grid (int8_weight_scales), so that an INT8 kernel quantizing W with

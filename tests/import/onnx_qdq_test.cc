@@ -44,8 +44,8 @@ constexpr int kIn = 4, kOut = 6;
 
 // Both models' tail: Conv 3x3 (pads 1) of xd, w, bias -> Relu -> Q/DQ (kOutputScale, zero
 // point 0 of `zero_point_type`) -> y.
-void conv_relu_quantized_output(OnnxModelBuilder& b, int zero_point_type) {
-  set_attr(b.node("Conv", {"xd", "w", "bias"}, {"conv"}), "pads", std::vector<int64_t>{1, 1, 1, 1});
+void conv_relu_quantized_output(OnnxModelBuilder& b, int zero_point_type, int64_t pad = 1) {
+  set_attr(b.node("Conv", {"xd", "w", "bias"}, {"conv"}), "pads", std::vector<int64_t>{pad, pad, pad, pad});
   b.node("Relu", {"conv"}, {"relu"});
   b.scalar("y_scale", kOutputScale);
   quantized(b, "y_zp", zero_point_type, {}, {0});
@@ -64,9 +64,9 @@ Result<Tensor> onnx_runtime_on(const OnnxModelBuilder& model, const std::string&
   return run_onnx_runtime(path, x, optimization);
 }
 
-// x -> Q/DQ (uint8, zero point 3) -> Conv 3x3 (int8 weights per output channel, int32
-// bias) -> Relu -> Q/DQ (int8) -> y.
-OnnxModelBuilder qdq_conv_model() {
+// x -> Q/DQ (uint8, zero point 3) -> Conv 3x3 with `pad` (int8 weights per output channel,
+// int32 bias) -> Relu -> Q/DQ (int8) -> y.
+OnnxModelBuilder qdq_conv_model(int64_t pad = 1) {
   OnnxModelBuilder b(13);
   b.input("x", {-1, kIn, 8, 8});
   b.scalar("x_scale", kInputScale);
@@ -75,6 +75,9 @@ OnnxModelBuilder qdq_conv_model() {
   b.node("DequantizeLinear", {"xq", "x_scale", "x_zp"}, {"xd"});
   std::vector<int32_t> w(kOut * kIn * 9), bias(kOut);
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int32_t>((i * 37) % 255) - 127;
+  // Each output channel reaches level 127, so the weights lie on the grid max|w_c| / 127
+  // that INT8 kernels recover them with.
+  for (size_t c = 0; c < static_cast<size_t>(kOut); ++c) w[c * kIn * 9] = 127;
   for (int i = 0; i < kOut; ++i) bias[static_cast<size_t>(i)] = (i - 3) * 900;
   std::vector<float> w_scales(kOut);
   for (int i = 0; i < kOut; ++i) w_scales[static_cast<size_t>(i)] = 0.001f * static_cast<float>(i + 1);
@@ -88,8 +91,21 @@ OnnxModelBuilder qdq_conv_model() {
   quantized(b, "b_q", onnx::TensorProto::INT32, {kOut}, bias);
   floats(b, "b_scale", b_scales);
   set_attr(b.node("DequantizeLinear", {"b_q", "b_scale"}, {"bias"}), "axis", int64_t{0});
-  conv_relu_quantized_output(b, onnx::TensorProto::INT8);
+  conv_relu_quantized_output(b, onnx::TensorProto::INT8, pad);
   return b;
+}
+
+// ONNX Runtime accumulates in int32 and requantizes; float accumulation may land a value
+// across a rounding boundary: at most one step of the output grid, and rarely.
+void expect_within_a_step_of(const std::vector<float>& ours, const Tensor& theirs) {
+  ASSERT_EQ(theirs.floats().size(), ours.size());
+  size_t off_by_one = 0;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    const float d = std::abs(ours[i] - theirs.floats()[i]);
+    EXPECT_LE(d, kOutputScale * 1.001f) << i;
+    if (d > 1e-6f) ++off_by_one;
+  }
+  EXPECT_LE(off_by_one, ours.size() / 100) << "values a grid step apart";
 }
 
 TEST(OnnxQdq, PairsFoldIntoFakeQuantizeAndTheEngineAgreesWithOnnxRuntime) {
@@ -105,8 +121,9 @@ TEST(OnnxQdq, PairsFoldIntoFakeQuantizeAndTheEngineAgreesWithOnnxRuntime) {
   ASSERT_TRUE(built.is_ok()) << built.status().message();
   const ir::Graph& g = built->plan.graph;
   EXPECT_EQ(count_ops(g, ir::OpKind::kQuantizeLinear) + count_ops(g, ir::OpKind::kDequantizeLinear), 0u);
-  // The input's stays in front of the convolution (asymmetric: no INT8 kernel folds it); the
-  // output's is the convolution's rounding now (output_quantization_fusion).
+  // The input's stays in front of the convolution (asymmetric and padded: the CPU backend's
+  // INT8 convolutions take a zero point only without padding); the output's is the
+  // convolution's rounding now (output_quantization_fusion).
   EXPECT_EQ(count_ops(g, ir::OpKind::kFakeQuantize), 1u);
   EXPECT_EQ(std::count_if(g.nodes().begin(), g.nodes().end(),
                           [](const ir::Node& n) { return n.attrs.has("output_scale"); }),
@@ -126,16 +143,41 @@ TEST(OnnxQdq, PairsFoldIntoFakeQuantizeAndTheEngineAgreesWithOnnxRuntime) {
   auto theirs = onnx_runtime_on(model, "qdq_conv.onnx", x);
   if (theirs.status().code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << theirs.status().message();
   ASSERT_TRUE(theirs.is_ok()) << theirs.status().message();
-  ASSERT_EQ(theirs->floats().size(), ours->size());
-  // ONNX Runtime accumulates in int32 and requantizes; float accumulation may land a value
-  // across a rounding boundary: at most one step of the output grid, and rarely.
-  size_t off_by_one = 0;
-  for (size_t i = 0; i < ours->size(); ++i) {
-    const float d = std::abs((*ours)[i] - theirs->floats()[i]);
-    EXPECT_LE(d, kOutputScale * 1.001f) << i;
-    if (d > 1e-6f) ++off_by_one;
-  }
-  EXPECT_LE(off_by_one, ours->size() / 100) << "values a grid step apart";
+  expect_within_a_step_of(*ours, *theirs);
+}
+
+// The same model without padding: its asymmetric input folds into an INT8 convolution with
+// the zero point (u8 levels, the zero point's share in the bias), as ONNX Runtime's
+// QLinearConv computes it.
+TEST(OnnxQdq, AnAsymmetricInputFoldsIntoAnInt8ConvolutionWithoutPadding) {
+  const OnnxModelBuilder model = qdq_conv_model(/*pad=*/0);
+  auto imported = model.import();
+  ASSERT_TRUE(imported.is_ok()) << imported.status().message();
+  auto backend = create_backend("cpu", {});
+  ASSERT_TRUE(backend.is_ok());
+  BuildOptions options(2, "fp32");
+  options.time_int8_layers = false;  // INT8 wherever it can be, not where this machine's clock says
+  auto built = optimize_graph(std::move(imported).value(), **backend, options);
+  ASSERT_TRUE(built.is_ok()) << built.status().message();
+  const ir::Graph& g = built->plan.graph;
+  EXPECT_EQ(count_ops(g, ir::OpKind::kFakeQuantize), 0u);
+  const auto conv =
+      std::find_if(g.nodes().begin(), g.nodes().end(), [](const ir::Node& n) { return n.op == ir::OpKind::kConv; });
+  ASSERT_NE(conv, g.nodes().end());
+  EXPECT_EQ(conv->attrs.get_int("input_zero_point", 0), 3);
+  const auto conv_index = static_cast<size_t>(conv - g.nodes().begin());
+  auto engine = Engine::create(std::move(built).value().plan, *backend);  // g goes with the plan
+  ASSERT_TRUE(engine.is_ok()) << engine.status().message();
+  EXPECT_EQ((*engine)->packed_op(conv_index).implementation(), "onednn:conv_int8");
+  auto ctx = (*engine)->create_context();
+  ASSERT_TRUE(ctx.is_ok());
+  const Tensor x = random_tensor({2, kIn, 8, 8}, 5, -0.2f, 5.2f);  // both ends of the grid saturate
+  auto ours = (*ctx)->run(x.floats(), 2);
+  ASSERT_TRUE(ours.is_ok()) << ours.status().message();
+  auto theirs = onnx_runtime_on(model, "qdq_conv_unpadded.onnx", x);
+  if (theirs.status().code() == StatusCode::kFailedPrecondition) GTEST_SKIP() << theirs.status().message();
+  ASSERT_TRUE(theirs.is_ok()) << theirs.status().message();
+  expect_within_a_step_of(*ours, *theirs);
 }
 
 // x -> Q/DQ (float8, scale 0.01) -> Conv 3x3 (E4M3 weights per output channel, float bias)

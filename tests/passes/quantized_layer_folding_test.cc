@@ -59,16 +59,14 @@ TEST(QuantizedLayerFolding, LeavesWhatAnInt8KernelCouldNotComputeExactly) {
     no.fuse = false;
     EXPECT_TRUE(run_pass(passes::QuantizedLayerFolding(), g, test_context(no)).empty());
   }
-  {  // asymmetric (zero point 3), and a conv whose weights are not on an int8 grid
+  {  // a conv whose weights are not on an int8 grid
     GraphBuilder b("unfoldable");
     const ir::ValueId x = b.input("x", {1, 4, 6, 6});
-    const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, test::fake_quantize_attrs(0.01f, 3, 0, 255));
-    b.output(b.conv("asymmetric", q, 8, 3, 1, 1));
     const ir::ValueId s = b.node(OpKind::kFakeQuantize, "s", {x}, test::fake_quantize_attrs(0.01f, 0, -128, 127));
     b.output(b.conv("float_weights", s, 8, 3, 1, 1));  // random weights: off every int8 grid
     ir::Graph g = b.finish();
     EXPECT_TRUE(run_pass(passes::QuantizedLayerFolding(), g, test_context()).empty());
-    EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 2u);
+    EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 1u);
   }
 }
 
@@ -94,6 +92,32 @@ TEST(QuantizedLayerFolding, AQuantizerWithOtherReadersStaysForThem) {
   EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 1u);  // the pool still reads it
   EXPECT_EQ(g.value(find_node(g, "conv")->inputs[0]).name, "x");
   expect_same_function(before, g, 1e-5f, /*relative=*/true);
+}
+
+// An asymmetric grid (zero point 3, ONNX Runtime's uint8 activations) folds with its zero
+// point where the backend takes it, computing the same function.
+TEST(QuantizedLayerFolding, AnAsymmetricGridFoldsWithItsZeroPoint) {
+  GraphBuilder b("asymmetric");
+  const ir::ValueId x = b.input("x", {1, 4, 6, 6});
+  const ir::ValueId q = b.node(OpKind::kFakeQuantize, "q", {x}, test::fake_quantize_attrs(0.01f, 3, 0, 255));
+  b.output(b.conv("conv", q, 8, 1));
+  ir::Graph g = b.finish();
+  Tensor& w = *g.value(find_node(g, "conv")->inputs[1]).constant;
+  float max_abs = 0;  // onto the per-tensor grid max|w| / 127
+  for (int64_t i = 0; i < w.size(); ++i) max_abs = std::max(max_abs, std::abs(w.data<float>()[i]));
+  for (int64_t i = 0; i < w.size(); ++i)
+    w.data<float>()[i] = std::nearbyint(w.data<float>()[i] / (max_abs / 127)) * (max_abs / 127);
+  ASSERT_TRUE(passes::int8_weight_scales(w));
+  const ir::Graph before = g;
+  EXPECT_EQ(run_pass(passes::QuantizedLayerFolding(), g, test_context()).size(), 1u);
+  EXPECT_EQ(find_node(g, "conv")->attrs.get_int("input_zero_point", 0), 3);
+  EXPECT_EQ(count_ops(g, OpKind::kFakeQuantize), 0u);
+  expect_same_function(before, g, 1e-5f, /*relative=*/true);
+  // A backend that does not take it: nothing changes.
+  ir::Graph h = before;
+  passes::PassContext ctx = test_context();
+  ctx.supports = [](const ir::Graph&, const ir::Node& n) { return !n.attrs.has("input_zero_point"); };
+  EXPECT_TRUE(run_pass(passes::QuantizedLayerFolding(), h, ctx).empty());
 }
 
 TEST(QuantizedLayerFolding, TheGridCheckIsPerOutputChannel) {

@@ -277,7 +277,8 @@ std::vector<OpCase> int8_conv_cases() {
     OpCase c = conv_case(std::move(name), std::move(a), std::move(x), w, bias, std::move(y), residual);
     c.inputs[1] = int8_grid_weight(w);
     const bool is_unsigned = c.attrs.get_int("input_qmin", -128) == 0;
-    c.inputs[0].lo = is_unsigned ? 0.0f : -1.2f;
+    const bool asymmetric = c.attrs.get_int("input_zero_point", 0) != 0;
+    c.inputs[0].lo = is_unsigned && !asymmetric ? 0.0f : -1.2f;
     c.inputs[0].hi = 1.2f;
     c.implementation = "onednn:conv_int8";
     return c;
@@ -298,6 +299,15 @@ std::vector<OpCase> int8_conv_cases() {
                 true, {1, 12, 8, 8}),
       int8_case("u8_residual_relu", int8_input(with(same3x3, {{"activation", std::string("Relu")}}), true, 1.0f),
                 {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),
+      // Asymmetric uint8 inputs (ONNX Runtime's, where values can be negative: zero point
+      // 100, values from -0.47 to 0.71 on the grid, some saturating), no padding: a
+      // pointwise convolution and a strided 3x3 one.
+      int8_case("u8_zero_point_pointwise",
+                with(int8_input(conv({1, 1}, {0, 0, 0, 0}), true, 1.2f), {{"input_zero_point", int64_t{100}}}),
+                {1, 16, 7, 7}, {24, 16, 1, 1}, true, {1, 24, 7, 7}),
+      int8_case("u8_zero_point_k3_s2",
+                with(int8_input(conv({2, 2}, {0, 0, 0, 0}), true, 1.2f), {{"input_zero_point", int64_t{100}}}),
+                {1, 8, 11, 11}, {16, 8, 3, 3}, true, {1, 16, 5, 5}),
   };
 }
 

@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_device.h"
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/dnnl_ops.h"
+#include "backends/cpu/dnnl_quantize.h"
 #include "backends/reference/reference.h"
 #include "core/levels.h"
 #include "core/log.h"
@@ -127,6 +128,7 @@ class CpuBackend final : public Backend {
       if (!dnnl_fused_activation(node.attrs, node.op == OpKind::kGemm).is_ok()) return false;
     }
     if (node.op == OpKind::kConv && node.attrs.has("input_scale") && !int8_conv_pays(graph, node)) return false;
+    if (node.attrs.has("input_scale") && !int8_input_supported(node)) return false;
     return onednn_family(node.op) != nullptr || ref::reference_kernel(node.op) != nullptr;
   }
 

@@ -146,8 +146,15 @@ class Int8ConvBuilder final : public PipelineBuilder {
             const std::vector<float>& weight_scales) {
     const int64_t out_channels = weights_dims_[0] * (weights_dims_.size() == 5 ? weights_dims_[1] : 1);
     const int64_t per_channel = element_count(Shape(weights_dims_.begin(), weights_dims_.end())) / out_channels;
-    const Int8LayerWeights q =
-        int8_layer_weights(weights, out_channels, per_channel, weight_scales, quant_.scale, bias);
+    Int8LayerWeights q = int8_layer_weights(weights, out_channels, per_channel, weight_scales, quant_.scale, bias);
+    // The levels are read as stored, q; the layer means (q - zero_point) x scale: subtract
+    // zero_point x each channel's weight levels, in the bias's units (int8_input_supported:
+    // no padding, so every tap reads a stored level).
+    for (size_t m = 0; quant_.zero_point != 0 && m < q.bias.size(); ++m) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < per_channel; ++k) sum += q.levels[m * static_cast<size_t>(per_channel) + k];
+      q.bias[m] -= quant_.zero_point * static_cast<float>(sum);
+    }
     scales_ = q.output_scales;
     const memory::desc user(weights_dims_, memory::data_type::s8,
                             weights_dims_.size() == 5 ? memory::format_tag::goihw : memory::format_tag::oihw);
@@ -286,6 +293,8 @@ PackResult pack_conv(const ir::Graph& graph, const ir::Node& node, const CpuBack
   const float* bias = has_bias ? graph.value(node.inputs[2]).constant->data<float>() : nullptr;
   if (node.attrs.has("input_scale")) {
     ASSIGN_OR_RETURN(const InputQuantization quant, input_quantization(node.attrs, context));
+    if (!int8_input_supported(node))
+      return invalid_argument(context + ": an INT8 input with a zero point needs a Conv without padding");
     const std::vector<float> weight_scales = node.attrs.get_floats("weight_scales");
     if (!weight_scales.empty() &&
         (static_cast<int64_t>(weight_scales.size()) != out_channels ||

@@ -92,6 +92,7 @@ PackResult pack_int8_gemm(const ir::Graph& graph, const ir::Node& node, const Cp
                           const Int8GemmWeights& w) {
   const std::string context = ir::describe(graph, node);
   ASSIGN_OR_RETURN(const InputQuantization quant, input_quantization(node.attrs, context));
+  if (!int8_input_supported(node)) return invalid_argument(context + ": no INT8 Gemm with an input zero point");
   const int64_t n = w.n;
   if (!w.scales.empty() && (static_cast<int64_t>(w.scales.size()) != n ||
                             !std::all_of(w.scales.begin(), w.scales.end(), [](float s) { return s > 0; })))

@@ -25,7 +25,8 @@ void quantize_as(const ConstTensorView& x, Q* dst, const InputQuantization& q) {
   const int64_t n0 = shape[order[0]], n1 = shape[order[1]], n2 = shape[order[2]], n3 = shape[order[3]];
   const int64_t s0 = strides[order[0]], s1 = strides[order[1]], s2 = strides[order[2]], s3 = strides[order[3]];
   const int64_t d0 = dense[order[0]], d1 = dense[order[1]], d2 = dense[order[2]];
-  const auto quantize = [&](float v) { return static_cast<Q>(quantized_level(v, q.scale, q.qmin, q.qmax)); };
+  const float lo = q.qmin - q.zero_point, hi = q.qmax - q.zero_point;
+  const auto quantize = [&](float v) { return static_cast<Q>(quantized_level(v, q.scale, lo, hi) + q.zero_point); };
   for (int64_t i0 = 0; i0 < n0; ++i0)
     for (int64_t i1 = 0; i1 < n1; ++i1)
       for (int64_t i2 = 0; i2 < n2; ++i2) {
@@ -43,11 +44,19 @@ void quantize_as(const ConstTensorView& x, Q* dst, const InputQuantization& q) {
 
 Result<InputQuantization> input_quantization(const ir::Attributes& attrs, const std::string& context) {
   const InputQuantization q{attrs.get_float("input_scale", 0), static_cast<float>(attrs.get_int("input_qmin", -128)),
-                            static_cast<float>(attrs.get_int("input_qmax", 127))};
+                            static_cast<float>(attrs.get_int("input_qmax", 127)),
+                            static_cast<float>(attrs.get_int("input_zero_point", 0))};
   const bool int8_range = q.qmin == -128 && q.qmax == 127, uint8_range = q.qmin == 0 && q.qmax == 255;
-  if (!(q.scale > 0) || !(int8_range || uint8_range))
-    return invalid_argument(context + ": an INT8 input needs input_scale > 0 and the int8 or uint8 range");
+  if (!(q.scale > 0) || !(int8_range || uint8_range) || q.zero_point < q.qmin || q.zero_point > q.qmax)
+    return invalid_argument(
+        context + ": an INT8 input needs input_scale > 0, the int8 or uint8 range and a zero point inside it");
   return q;
+}
+
+bool int8_input_supported(const ir::Node& node) {
+  if (node.attrs.get_int("input_zero_point", 0) == 0) return true;
+  const std::vector<int64_t> pads = node.attrs.get_ints("pads", {0, 0, 0, 0});
+  return node.op == ir::OpKind::kConv && std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
 }
 
 Result<std::optional<OutputRounding>> OutputRounding::of(const ir::Attributes& attrs, const std::string& context) {

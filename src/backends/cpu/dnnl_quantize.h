@@ -17,19 +17,27 @@
 
 namespace inferd::cpu {
 
-// q = clamp(round_half_even(x / scale), qmin, qmax): the formula of the reference kernels
-// and of FakeQuantize, so the INT8 kernels compute what the simulated graph computes.
+// q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax): the formula of the
+// reference kernels and of FakeQuantize, so the INT8 kernels compute what the simulated graph
+// computes. A zero point other than 0 (an asymmetric grid: ONNX Runtime's uint8 activations
+// that can be negative) only where int8_input_supported says so.
 struct InputQuantization {
-  float scale = 1, qmin = -128, qmax = 127;
+  float scale = 1, qmin = -128, qmax = 127, zero_point = 0;
   bool is_unsigned() const { return qmin >= 0; }
   dnnl::memory::data_type data_type() const {
     return is_unsigned() ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
   }
 };
 
-// The node's INT8 input attributes, checked: a scale > 0 and the int8 or uint8 range.
-// `context` names the node in the error.
+// The node's INT8 input attributes, checked: a scale > 0, the int8 or uint8 range and a zero
+// point inside it. `context` names the node in the error.
 Result<InputQuantization> input_quantization(const ir::Attributes& attrs, const std::string& context);
+
+// Whether the INT8 kernels take `node`'s INT8 input grid: with a zero point other than 0 only
+// a Conv without padding, whose bias then carries the zero point's share of each output (one
+// number per output channel: zero_point x the sum of the channel's weight levels); a padded
+// tap reads level 0 there, which is not the value 0 on that grid.
+bool int8_input_supported(const ir::Node& node);
 
 // x (fp32, rank 1-4, any strides) quantized into `dst`: compact, with x's dimension order
 // (dims sorted by stride), so that a channel slice or an NHWC tensor is read in memory order.

@@ -88,6 +88,7 @@ Result<ConvSpec> int8_spec(const ir::Graph& graph, const ir::Node& node) {
   const int64_t qmin = node.attrs.get_int("input_qmin", -128), qmax = node.attrs.get_int("input_qmax", 127);
   if (!(qmin == 0 && qmax == 255) && !((qmin == -128 || qmin == -127) && qmax == 127))
     return unimplemented("an INT8 input grid other than int8 or uint8");
+  if (node.attrs.get_int("input_zero_point", 0) != 0) return unimplemented("an INT8 input with a zero point");
   // The graph reads the quantized copy, always packed NHWC, and its filter is KRSC.
   s.channels_last = true;
   return s;

@@ -11,17 +11,19 @@ namespace inferd::ref {
 namespace {
 
 // An INT8 input (quantized_layer_folding): X is read rounded half to even onto the grid of
-// `input_scale`, saturated to [qmin, qmax], as the FakeQuantize it replaces. 0: float X.
+// `input_scale`, saturated to [qmin, qmax] around `input_zero_point`, as the FakeQuantize
+// it replaces. 0: float X.
 struct InputGrid {
   float scale = 0;
-  float qmin = -128, qmax = 127;
+  float lo = -128, hi = 127;  // qmin and qmax less the zero point
 
-  float read(float x) const { return scale > 0 ? quantized_level(x, scale, qmin, qmax) * scale : x; }
+  float read(float x) const { return scale > 0 ? quantized_level(x, scale, lo, hi) * scale : x; }
 };
 
 InputGrid input_grid(const ir::Attributes& attrs) {
-  return {attrs.get_float("input_scale", 0.0f), static_cast<float>(attrs.get_int("input_qmin", -128)),
-          static_cast<float>(attrs.get_int("input_qmax", 127))};
+  const auto zero_point = static_cast<float>(attrs.get_int("input_zero_point", 0));
+  return {attrs.get_float("input_scale", 0.0f), static_cast<float>(attrs.get_int("input_qmin", -128)) - zero_point,
+          static_cast<float>(attrs.get_int("input_qmax", 127)) - zero_point};
 }
 
 // A rounded output (output_quantization_fusion): Y rounded half to even onto the grid of
