@@ -43,8 +43,6 @@ std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, si
   const ir::ValueId x = fq.inputs[0];
   const auto p = uses.producer(x);
   if (!p || g.is_graph_output(x) || !requantizing_siblings(g, uses, x, fq_index)) return std::nullopt;
-  const auto& fq_inputs = fq.inputs;
-  if (std::count(fq_inputs.begin(), fq_inputs.end(), x) != 1) return std::nullopt;
   const ir::Node& conv = g.nodes()[*p];
   if (conv.op != ir::OpKind::kConv || conv.outputs.size() != 1 || conv.attrs.has("output_scale")) return std::nullopt;
   return p;
