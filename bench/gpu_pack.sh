@@ -7,9 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${INFERD_ASSETS:-../shared/assets}
-cmake --build build --target inferd test_gpu bench_cudnn_quant_probe >/dev/null
+cmake --build build --target inferd test_gpu bench_cudnn_quant_probe bench_nvjpeg_hang_probe >/dev/null
 rm -rf device-assets; mkdir -p device-assets/lib device-assets/assets/images
-cp build/inferd build/tests/test_gpu build/bench/bench_cudnn_quant_probe device-assets/
+cp build/inferd build/tests/test_gpu build/bench/bench_cudnn_quant_probe build/bench/bench_nvjpeg_hang_probe device-assets/
 copy_libs() {  # BINARY DEST LIB...: the named libraries BINARY loads here, copied into DEST
   local binary=$1 dest=$2 lib path; shift 2
   for lib in "$@"; do

@@ -42,6 +42,15 @@ if part tests; then
   # passes once fixed, else writes where it hangs.
   OUT=$out bash bench/gpu_tests.sh fp8_then_jpeg 75 'GpuFp8*:GpuJpegDecode.SamplesAndTop1*' \
     INFERD_NVJPEG_BACKEND=hardware | tee -a "$log"
+  # Its bisection, one variant per process (bench/cuda/nvjpeg_hang_probe.cc): the hardware
+  # decoder alone, after an fp16 plan, after an fp32 plan, and opened before the fp32 plan.
+  for variant in none fp16 fp32 "fp32 --decoder-first"; do
+    echo "== probe --before $variant" >> "$out/hang_probe.txt"
+    INFERD_NVJPEG_BACKEND=hardware timeout 60 $assets/bench_nvjpeg_hang_probe models/squeezenet/1/model.onnx \
+      "$INFERD_ASSETS/images/imagenet_sample" --before $variant >> "$out/hang_probe.txt" 2>&1
+    echo "exit $? (124: hung)" >> "$out/hang_probe.txt"
+  done
+  grep -E "^== |^exit|^decoded" "$out/hang_probe.txt" | tee -a "$log"
   OUT=$out bash bench/gpu_tests.sh ops $(($(left) < 200 ? $(left) : 200)) '*CudaOps*:*GpuInt8*:*GpuFp8*' | tee -a "$log"
   say "tests done"
 fi
