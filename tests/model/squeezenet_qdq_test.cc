@@ -14,8 +14,8 @@
 // ONNX Runtime runs each with its own INT8 kernels (QLinearConv; the FP8 model with its
 // float8 QuantizeLinear/DequantizeLinear around float convolutions), inferd imports the Q/DQ
 // pairs, folds them (passes/qdq_folding, quantized_layer_folding) and runs oneDNN's INT8
-// convolutions (or, for ONNX Runtime's asymmetric uint8 activations, float convolutions
-// behind the exact roundings). The two are independent implementations of one quantized
+// convolutions (ONNX Runtime's asymmetric uint8 activations too where a convolution has no
+// padding; else float convolutions behind the exact roundings). The two are independent implementations of one quantized
 // network.
 #include <gtest/gtest.h>
 
