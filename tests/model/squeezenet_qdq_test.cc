@@ -15,8 +15,8 @@
 // float8 QuantizeLinear/DequantizeLinear around float convolutions), inferd imports the Q/DQ
 // pairs, folds them (passes/qdq_folding, quantized_layer_folding) and runs oneDNN's INT8
 // convolutions (ONNX Runtime's asymmetric uint8 activations too where a convolution has no
-// padding; else float convolutions behind the exact roundings). The two are independent implementations of one quantized
-// network.
+// padding; else float convolutions behind the exact roundings). The two are independent
+// implementations of one quantized network.
 #include <gtest/gtest.h>
 
 #include <algorithm>
