@@ -34,6 +34,16 @@ std::optional<std::vector<size_t>> requantizing_siblings(const ir::Graph& g, con
   return siblings;
 }
 
+// `conv` with the FakeQuantize `fq` as its output rounding, writing fq's output.
+ir::Node with_rounding(ir::Node conv, const ir::Node& fq) {
+  conv.attrs.set("output_scale", fq.attrs.get_float("scale", 1.0f));
+  conv.attrs.set("output_zero_point", fq.attrs.get_int("zero_point", 0));
+  conv.attrs.set("output_qmin", fq.attrs.get_int("qmin", -128));
+  conv.attrs.set("output_qmax", fq.attrs.get_int("qmax", 127));
+  conv.outputs[0] = fq.outputs[0];
+  return conv;
+}
+
 }  // namespace
 
 std::optional<size_t> rounding_conv(const ir::Graph& g, const UseIndex& uses, size_t fq_index) {
@@ -52,13 +62,7 @@ std::optional<ir::Node> conv_with_rounding(const ir::Graph& g, const UseIndex& u
                                            const PassContext& ctx) {
   const auto p = rounding_conv(g, uses, fq_index);
   if (!p) return std::nullopt;
-  const ir::Node& fq = g.nodes()[fq_index];
-  ir::Node fused = g.nodes()[*p];
-  fused.attrs.set("output_scale", fq.attrs.get_float("scale", 1.0f));
-  fused.attrs.set("output_zero_point", fq.attrs.get_int("zero_point", 0));
-  fused.attrs.set("output_qmin", fq.attrs.get_int("qmin", -128));
-  fused.attrs.set("output_qmax", fq.attrs.get_int("qmax", 127));
-  fused.outputs[0] = fq.outputs[0];
+  ir::Node fused = with_rounding(g.nodes()[*p], g.nodes()[fq_index]);
   if (!ctx.node_supported(g, fused)) return std::nullopt;
   return fused;
 }
@@ -68,16 +72,18 @@ Result<PassResult> OutputQuantizationFusion::run(ir::Graph& g, const PassContext
   std::vector<bool> erase(g.nodes().size(), false);
   UseIndex uses(g);  // a fusion moves the FakeQuantize's output to the Conv (set_producer)
   for (size_t i = 0; i < g.nodes().size(); ++i) {
-    std::optional<ir::Node> fused = conv_with_rounding(g, uses, i, ctx);
-    if (!fused) continue;
-    const size_t p = *rounding_conv(g, uses, i);
+    const auto p = rounding_conv(g, uses, i);
+    if (!p) continue;
+    ir::Node fused = with_rounding(g.nodes()[*p], g.nodes()[i]);
+    if (!ctx.node_supported(g, fused)) continue;
     const ir::ValueId x = g.nodes()[i].inputs[0], rounded = g.nodes()[i].outputs[0];
-    // The INT8 layers reading x read the rounded values instead (the same levels).
+    // The INT8 layers reading x read the rounded values instead (the same levels);
+    // rounding_conv found that each of them does.
     const std::optional<std::vector<size_t>> siblings = requantizing_siblings(g, uses, x, i);
     for (size_t r : *siblings) g.nodes()[r].inputs[0] = rounded;
-    result.changes.push_back("fused " + fused->name + " + " + g.nodes()[i].name + " -> " + fused->name +
+    result.changes.push_back("fused " + fused.name + " + " + g.nodes()[i].name + " -> " + fused.name +
                              " (rounds its output)");
-    absorb_into_producer(g, uses, p, i, std::move(*fused), erase);
+    absorb_into_producer(g, uses, *p, i, std::move(fused), erase);
   }
   erase_nodes(g, erase);
   RETURN_IF_ERROR(restore_invariants(g, name()));

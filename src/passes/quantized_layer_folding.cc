@@ -31,10 +31,6 @@ const ir::Node* foldable_quantizer(const ir::Graph& g, const UseIndex& uses, ir:
   return &fq;
 }
 
-}  // namespace
-
-namespace {
-
 // Whether every w / scales[channel of w] is within 1e-3 of an integer.
 bool on_grid(const Tensor& w, int64_t channels, int64_t inner, const std::vector<float>& scales) {
   for (int64_t i = 0; i < w.size(); ++i) {
@@ -54,8 +50,9 @@ std::optional<std::vector<float>> int8_weight_scales(const Tensor& w, int axis) 
   for (size_t d = static_cast<size_t>(axis) + 1; d < w.shape().size(); ++d) inner *= w.shape()[d];
   std::vector<float> scales = int8_axis_scales(w.data<float>(), w.size(), channels, inner);
   if (on_grid(w, channels, inner, scales)) return scales;
-  const float whole = *std::max_element(scales.begin(), scales.end());  // max|w| / 127
-  std::fill(scales.begin(), scales.end(), whole);
+  // max|w| / 127 over the whole tensor (not the largest channel scale: an all-zero
+  // channel's is 1).
+  std::fill(scales.begin(), scales.end(), int8_axis_scales(w.data<float>(), w.size(), 1, w.size())[0]);
   if (on_grid(w, channels, inner, scales)) return scales;
   return std::nullopt;
 }

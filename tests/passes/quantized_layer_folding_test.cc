@@ -134,10 +134,11 @@ TEST(QuantizedLayerFolding, TheGridCheckIsPerOutputChannel) {
 // Weights quantized per tensor (ONNX Runtime's quantizer without per_channel): one scale,
 // max|w| / 127, that no channel but the largest reaches; each channel carries that scale.
 TEST(QuantizedLayerFolding, WeightsOnOnePerTensorGridAreFoldedWithItsScale) {
-  Tensor w(DataType::kFloat32, {2, 1, 1, 3});
-  const float rows[] = {1.27f, -0.01f, 0.5f, 0.03f, 0.0f, -0.12f};  // all on 0.01; row 1's max is 0.12
-  std::copy(rows, rows + 6, w.data<float>());
-  EXPECT_EQ(passes::int8_weight_scales(w), (std::vector<float>{0.01f, 0.01f}));
+  Tensor w(DataType::kFloat32, {3, 1, 1, 3});
+  // All on 0.01; row 1's max is 0.12, row 2 is all zero (its own scale would be 1).
+  const float rows[] = {1.27f, -0.01f, 0.5f, 0.03f, 0.0f, -0.12f, 0.0f, 0.0f, 0.0f};
+  std::copy(rows, rows + 9, w.data<float>());
+  EXPECT_EQ(passes::int8_weight_scales(w), (std::vector<float>{0.01f, 0.01f, 0.01f}));
   // A conv with such weights behind a symmetric quantizer is folded with those scales.
   GraphBuilder b("per_tensor");
   const ir::ValueId x = b.input("x", {1, 4, 6, 6});
