@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "backends/cpu/cpu_backend.h"
+#include "support/delegating_backend.h"
 #include "support/test_util.h"
 
 namespace inferd::test {
@@ -89,20 +90,12 @@ TEST(NodeTiming, WhatCannotBeTimedIsAnErrorThatSaysWhy) {
 
 // The CPU backend, saying it stores activations in fp16 at "fp16", with kernels that record
 // the dtypes of the views they are given (and compute nothing).
-class HalfStoringBackend final : public Backend {
+class HalfStoringBackend final : public DelegatingBackend {
  public:
-  explicit HalfStoringBackend(std::shared_ptr<const Backend> cpu) : cpu_(std::move(cpu)) {}
-  std::string_view name() const override { return cpu_->name(); }
-  const Device& device() const override { return cpu_->device(); }
-  bool supports(const ir::Graph& g, const ir::Node& n) const override { return cpu_->supports(g, n); }
-  ir::Layout preferred_layout(const ir::Graph& g, const ir::Node& n) const override {
-    return cpu_->preferred_layout(g, n);
-  }
-  bool supports_strided_output(const ir::Graph&, const ir::Node&) const override { return false; }
-  bool may_overwrite_input(const ir::Graph&, const ir::Node&, size_t) const override { return false; }
+  using DelegatingBackend::DelegatingBackend;
   Result<DataType> activation_dtype(std::string_view precision) const override {
     if (precision == "fp16") return DataType::kFloat16;
-    return cpu_->activation_dtype(precision);
+    return inner().activation_dtype(precision);
   }
   Result<std::unique_ptr<PackedOp>> pack(const ir::Graph&, const ir::Node&, const PackOptions&) const override {
     return std::unique_ptr<PackedOp>(new RecordingOp(&seen));
@@ -136,7 +129,6 @@ class HalfStoringBackend final : public Backend {
    private:
     std::vector<DataType>* seen_;
   };
-  std::shared_ptr<const Backend> cpu_;
 };
 
 // A layer is timed on activations of the dtype the plan will store them in at the build's

@@ -7,41 +7,24 @@
 
 #include "backends/api/registry.h"
 #include "builder/builder.h"
+#include "support/delegating_backend.h"
 
 namespace inferd {
 namespace {
 
 // The CPU backend, with tune() answering a blob that names the node it was asked for.
-class CountingBackend final : public Backend {
+class CountingBackend final : public test::DelegatingBackend {
  public:
-  explicit CountingBackend(std::shared_ptr<const Backend> cpu) : cpu_(std::move(cpu)) {}
-  std::string_view name() const override { return cpu_->name(); }
-  const Device& device() const override { return cpu_->device(); }
-  bool supports(const ir::Graph& g, const ir::Node& n) const override { return cpu_->supports(g, n); }
-  ir::Layout preferred_layout(const ir::Graph& g, const ir::Node& n) const override {
-    return cpu_->preferred_layout(g, n);
-  }
-  bool supports_strided_output(const ir::Graph& g, const ir::Node& n) const override {
-    return cpu_->supports_strided_output(g, n);
-  }
-  bool may_overwrite_input(const ir::Graph& g, const ir::Node& n, size_t i) const override {
-    return cpu_->may_overwrite_input(g, n, i);
-  }
-  Result<DataType> activation_dtype(std::string_view precision) const override {
-    return cpu_->activation_dtype(precision);
-  }
+  using DelegatingBackend::DelegatingBackend;
   Result<std::vector<uint8_t>> tune(const ir::Graph&, const ir::Node& n, const TuneOptions&) const override {
     ++asked[n.name];
     return std::vector<uint8_t>(n.name.begin(), n.name.end());
   }
   Result<std::unique_ptr<PackedOp>> pack(const ir::Graph& g, const ir::Node& n,
                                          const PackOptions& o) const override {
-    return cpu_->pack(g, n, PackOptions{o.precision, {}});
+    return inner().pack(g, n, PackOptions{o.precision, {}});
   }
   mutable std::map<std::string, int> asked;
-
- private:
-  std::shared_ptr<const Backend> cpu_;
 };
 
 // data [N,3,8,8] -> Relu x3 -> MaxPool 2x2 -> Relu x2 -> output.
