@@ -1,10 +1,11 @@
 # Sourced by the GPU machine's scripts (bench/gpu.sh, bench/gpu_serve.sh) from the repository
-# root, with $out and $log set: unpacks bench/gpu_pack.sh's archive in device-assets/, points the
+# root, with $out and $log set: unpacks bench/gpu_pack.sh's archives in device-assets/, points the
 # loader at the libraries the binaries need, writes $out/gpu.txt (the machine) and sets $inferd.
 assets=device-assets
-if [ -f $assets/inferd-device.tar.xz ]; then  # bench/gpu_pack.sh's archive
-  xz -dc $assets/inferd-device.tar.xz | tar -C $assets -xf - || { echo "cannot unpack device assets" >&2; exit 1; }
-  rm -f $assets/inferd-device.tar.xz
+if [ -f $assets/inferd-device.tar.xz ]; then  # bench/gpu_pack.sh's archives
+  { xz -dc $assets/inferd-device.tar.xz | tar -C $assets -xf - && tar -C $assets -xf $assets/inferd-photos.tar; } ||
+    { echo "cannot unpack device assets" >&2; exit 1; }
+  rm -f $assets/inferd-device.tar.xz $assets/inferd-photos.tar
 fi
 # The cuDNN the binary was built against (9.19): PyTorch's wheel carries it; the machine's
 # system cuDNN may be older. cuBLASLt, nvJPEG and NVML come from the CUDA install and the driver.
