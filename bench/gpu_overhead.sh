@@ -39,7 +39,7 @@ for c in 8 64; do
   load noop http://127.0.0.1:18701/v1/noop $c
   load noop-device 'http://127.0.0.1:18701/v1/noop?device=1' $c
 done
-metrics() { curl -s http://127.0.0.1:18701/metrics | grep -E '^inferd_(request|queue|compute|batch_stage|image_decode|answer_write)_duration_seconds_(sum|count)'; }
+metrics() { curl -s http://127.0.0.1:18701/metrics | grep -E '^inferd_(request|queue|compute|batch_stage|image_decode|answer_write|exchange)_duration_seconds_(sum|count)'; }
 metrics > "$out/metrics-before.txt"
 timeout 60 $inferd bench -c 1 -z 5s -m POST --images "$photos" --name classify-c1 --json --quiet \
   http://127.0.0.1:18701/classify >> "$jsonl" 2>> "$log"

@@ -9,16 +9,17 @@
 #          every op case, SqueezeNet INT8 and FP8
 #   http   POST /v1/noop against nginx on the device's 16 cores (bench/http_ab.sh: the lazy
 #          deadlines were measured on the 2-core VM only)
-#   serve  GPU serving, 8 instances, GPU decoding, max batch 8 and 16, inferd and the peer
+#   serve  GPU serving, 8 instances, max batch 8, GPU and auto (GPU + host) decoding, inferd and the peer
 #          server (the tail at 64 connections: p99 12.7 ms, 10 ms wanted)
+#   overhead  the server's own cost beside nginx (bench/gpu_overhead.sh), after serve
 #   int8   ResNet-50 INT8 against fp16 and the torch.compile peer; SqueezeNet quantized by
 #          ONNX Runtime's quantizer (Q/DQ files for tests/model/data)
 # Writes under $OUT: decode.txt, ops.txt (the tests), http/, serve.tgz (bench/gpu_serve.sh's
-# files), int8.tgz (bench/gpu_int8.sh's files), log.txt. Options: --budget SECONDS (default
+# files), overhead.tgz, int8.tgz (bench/gpu_int8.sh's files), log.txt. Options: --budget SECONDS (default
 # 540), --parts LIST.
 set -uo pipefail
 out=${OUT:-/tmp/gpu-verify}; mkdir -p "$out"
-budget=540 parts=tests,serve,http,int8
+budget=540 parts=tests,serve,overhead,http,int8
 while [ $# -gt 0 ]; do
   case $1 in
     --budget) budget=$2; shift ;;
@@ -61,10 +62,19 @@ if part http && [ "$(left)" -gt 80 ]; then  # the HTTP path against nginx, 2 I/O
 fi
 
 if part serve && [ "$(left)" -gt 200 ]; then
-  OUT=/tmp/verify-serve timeout $(($(left) - 10)) bash bench/gpu_serve.sh --parts inferd,peer --decodes gpu \
-    --instances 8 --max-batch 8,16 --seconds 3 >> "$log" 2>&1
+  OUT=/tmp/verify-serve timeout $(($(left) - 70)) bash bench/gpu_serve.sh --parts inferd,peer --decodes gpu,auto \
+    --instances 8 --max-batch 8 --seconds 3 >> "$log" 2>&1
   say "gpu_serve.sh exit $?"
   tar -C /tmp -czf "$out/serve.tgz" verify-serve
+fi
+
+# The server's own cost (bench/gpu_overhead.sh, ~35 s, the serve part's model repository):
+# the empty servers beside nginx and a lone /classify with the server's side of it.
+if part overhead && [ -d /tmp/serve-repo ] && [ "$(left)" -gt 60 ]; then
+  OUT=/tmp/verify-overhead timeout 55 bash bench/gpu_overhead.sh >> "$log" 2>&1
+  say "gpu_overhead.sh exit $?"
+  python3 bench/write_overhead_table.py /tmp/verify-overhead >> "$log" 2>&1
+  tar -C /tmp -czf "$out/overhead.tgz" verify-overhead
 fi
 
 if part int8 && [ "$(left)" -gt 100 ]; then

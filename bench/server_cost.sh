@@ -35,7 +35,7 @@ jsonl=$out/overhead.jsonl; : > "$jsonl"
 "$inferd" bench -c 1 -z 1s -m POST --images "$images" --quiet "http://127.0.0.1:$port/classify" > /dev/null
 metrics() {
   curl -s "http://127.0.0.1:$port/metrics" |
-    grep -E '^inferd_(request|queue|compute|batch_stage|image_decode|answer_write)_duration_seconds_(sum|count)'
+    grep -E '^inferd_(request|queue|compute|batch_stage|image_decode|answer_write|exchange)_duration_seconds_(sum|count)'
 }
 metrics > "$out/metrics-before.txt"
 "$inferd" bench -c 1 -z "${seconds}s" -m POST --images "$images" --name classify-c1 --json --quiet \

@@ -48,7 +48,7 @@ def main(d):
     decodes = delta.get("inferd_image_decode_duration_seconds_count", 0)
     in_instance = delta.get("inferd_batch_stage_duration_seconds_sum:host_decode", 0.0)
     pool_decode_s = delta.get("inferd_image_decode_duration_seconds_sum", 0.0) - in_instance
-    host_decode = 1000 * pool_decode_s / decodes if decodes else 0.0
+    host_decode = max(0.0, 1000 * pool_decode_s / decodes) if decodes else 0.0
     answered = delta.get("inferd_request_duration_seconds_count", 0)
     handler = 1000 * delta.get("inferd_request_duration_seconds_sum", 0.0) / answered if answered else 0.0
     lat = c1["latency_ms"]
@@ -81,8 +81,19 @@ def main(d):
             print(f"| of which the answer's hop to the I/O thread and its write | {write_ms:.3f} |")
     if noop:
         print(f"| for scale: POST /v1/noop at c=1 (mean) | {noop['latency_ms']['mean']:.3f} |")
+    # At c=1 with no batching delay the queue's time is the hand-off to the instance thread
+    # (its wake-up): the server's own cost, so it stays in (the tables before 2026-12-06's
+    # session 11 took it out: 0.02-0.04 ms less than this).
     print(f"\nThe server's own cost over decode + instance: "
-          f"**{lat['mean'] - host_decode - queue - instance:.3f} ms** (queue included: the hand-off to the instance)")
+          f"**{lat['mean'] - host_decode - instance:.3f} ms** (the queue's hand-off included; without it "
+          f"{lat['mean'] - host_decode - queue - instance:.3f})")
+    # The same on the server's side alone: from each request's head parsed to its answer
+    # written, without the client's send and receive and the network's hops.
+    exchanges = delta.get("inferd_exchange_duration_seconds_count", 0)
+    if exchanges:
+        exchange = 1000 * delta.get("inferd_exchange_duration_seconds_sum", 0.0) / exchanges
+        print(f"On the server's side (head parsed to answer written, {exchange:.3f} ms per request): "
+              f"**{exchange - host_decode - instance:.3f} ms** over decode + instance")
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -64,7 +64,10 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options) {
   HttpServerOptions http_options = options.http;
   // The health probes keep a few connections of their own beyond the limit.
   http_options.reserve_paths = {"/v2/health/live", "/v2/health/ready"};
-  http_options.on_answer_written = [m](double seconds) { m->answer_write_seconds->with().observe(seconds); };
+  http_options.on_answer_written = [m](double answer, double exchange) {
+    m->answer_write_seconds->with().observe(answer);
+    m->exchange_seconds->with().observe(exchange);
+  };
   ASSIGN_OR_RETURN(s->http_, HttpServer::start(
                                  http_options,
                                  [self](http::Request request, http::Respond respond) {

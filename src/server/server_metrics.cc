@@ -30,6 +30,12 @@ Result<std::unique_ptr<ServerMetrics>> ServerMetrics::create(int max_batch_bucke
                                    "Time from a handler's answer to its last byte handed to the socket: the hop to "
                                    "the connection's I/O thread, earlier pipelined answers, the write.",
                                    {}, metrics::exponential_bounds(0.00001, 2, 20)));
+  ASSIGN_OR_RETURN(m->exchange_seconds,
+                   r.add_histogram("inferd_exchange_duration_seconds",
+                                   "The server's side of a handled request: from its head parsed to its answer's last "
+                                   "byte handed to the socket (body read, handler, answer, write; not the client or "
+                                   "the network).",
+                                   {}, metrics::exponential_bounds(0.00001, 2, 24)));
   ASSIGN_OR_RETURN(m->in_flight, r.add_gauge("inferd_inflight_requests", "Requests received and not yet answered."));
   ASSIGN_OR_RETURN(m->queue_depth,
                    r.add_callback_gauge("inferd_queue_depth", "Requests waiting for a batch.", {"model"}));

@@ -18,6 +18,7 @@ struct ServerMetrics {
   metrics::HistogramFamily* batch_size = nullptr;       // inferd_batch_size{model}
   metrics::HistogramFamily* decode_seconds = nullptr;   // inferd_image_decode_duration_seconds
   metrics::HistogramFamily* answer_write_seconds = nullptr;  // inferd_answer_write_duration_seconds
+  metrics::HistogramFamily* exchange_seconds = nullptr;      // inferd_exchange_duration_seconds
   metrics::GaugeFamily* in_flight = nullptr;            // inferd_inflight_requests
   metrics::CallbackGaugeFamily* queue_depth = nullptr;  // inferd_queue_depth{model}
   // Per GPU the served models run on (Device::telemetry()), labelled device="cuda:0".

@@ -111,16 +111,17 @@ TEST(HttpServer, RespondFromAnotherThreadAfter50ms) {
   EXPECT_TRUE(wait_until([&] { return server->in_flight() == 0; }));
 }
 
-// on_answer_written times each handler answer from `respond` to the end of its write: an
-// answer given from another thread after 50 ms counts from the answer, not the request.
-TEST(HttpServer, EachAnswerIsTimedFromRespondToItsWrite) {
+// on_answer_written times each handler answer from `respond` to the end of its write (an
+// answer given from another thread after 50 ms counts from the answer, not the request),
+// and the whole exchange from the request's head (which the 50 ms are part of).
+TEST(HttpServer, EachAnswerIsTimedFromRespondAndFromItsRequest) {
   DelayedResponder responder;
   std::mutex mutex;
-  std::vector<double> timed;
+  std::vector<std::pair<double, double>> timed;  // answer, exchange seconds
   HttpServerOptions options = test_server_options();
-  options.on_answer_written = [&](double seconds) {
+  options.on_answer_written = [&](double answer, double exchange) {
     std::lock_guard lock(mutex);
-    timed.push_back(seconds);
+    timed.emplace_back(answer, exchange);
   };
   auto server = start_test_server(options, [&](http::Request request, http::Respond respond) {
     if (request.target == "/late") return responder.later(50ms, std::move(respond), text_response("late"));
@@ -138,10 +139,13 @@ TEST(HttpServer, EachAnswerIsTimedFromRespondToItsWrite) {
   }));
   std::lock_guard lock(mutex);
   ASSERT_EQ(timed.size(), 2u);
-  for (double seconds : timed) {
-    EXPECT_GE(seconds, 0.0);
-    EXPECT_LT(seconds, 0.040) << "counted from the request instead of the answer";
+  for (const auto& [answer, exchange] : timed) {
+    EXPECT_GE(answer, 0.0);
+    EXPECT_LT(answer, 0.040) << "counted from the request instead of the answer";
+    EXPECT_GE(exchange, answer);
   }
+  EXPECT_GE(timed[0].second, 0.049) << "the exchange of /late did not count the handler's 50 ms";
+  EXPECT_LT(timed[1].second, 0.040) << "the exchange of /now counted more than its own request";
 }
 
 TEST(HttpServer, ASlowAnswerDoesNotBlockTheOnlyIoThread) {

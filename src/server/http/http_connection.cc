@@ -263,6 +263,7 @@ void Connection::dispatch_request() {
   slot.close_after = !keep_alive || reserve_only_ || core_->draining.load();
   slot.head_only = message.method() == bhttp::verb::head;
   slot.keep_alive_10 = keep_alive && message.version() < 11;
+  slot.received = head_received_;
   const uint64_t seq = slot.seq;
   ++requests_queued_;
   core_->in_flight.fetch_add(1);

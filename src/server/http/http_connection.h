@@ -104,6 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool keep_alive_10 = false;
     bool abandoned = false;  // answered by abandon(): the handler's answer is still to come
     bool abandon_unwritten = false;  // counted in abandoned_unwritten until written or dropped
+    std::chrono::steady_clock::time_point received{};  // when the request's head was parsed (requests only)
     std::chrono::steady_clock::time_point answered{};  // when the handler called respond (its answers only)
     std::string head;
     std::string body;

@@ -152,7 +152,8 @@ void Connection::on_write(error_code ec) {
     const Slot& slot = slots_.front();
     if (slot.counts_in_flight && slot.answered != std::chrono::steady_clock::time_point{} &&
         core_->options.on_answer_written)
-      core_->options.on_answer_written(std::chrono::duration<double>(written - slot.answered).count());
+      core_->options.on_answer_written(std::chrono::duration<double>(written - slot.answered).count(),
+                                       std::chrono::duration<double>(written - slot.received).count());
     if (slot.counts_in_flight) {
       core_->in_flight.fetch_sub(1);
       --requests_queued_;

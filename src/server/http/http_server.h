@@ -58,10 +58,14 @@ struct HttpServerOptions {
   // 503 + Retry-After, and each connection closes after one answer.
   int reserve_connections = 8;
   std::vector<std::string> reserve_paths;
-  // Called on an I/O thread once a handler's answer is written to the socket, with the
-  // seconds since `respond` was called: the hop to the connection's I/O thread, any wait
-  // for earlier pipelined answers, and the write (metrics; must be quick). May be empty.
-  std::function<void(double seconds)> on_answer_written;
+  // Called on an I/O thread once a handler's answer is written to the socket (metrics; must
+  // be quick; may be empty), with the seconds
+  //   answer:   since `respond` was called: the hop to the connection's I/O thread, any wait
+  //             for earlier pipelined answers, and the write;
+  //   exchange: since the request's head was parsed: the server's whole side of the
+  //             exchange (body read, handler, answer, write) without the client and the
+  //             network, which a client's latency includes.
+  std::function<void(double answer, double exchange)> on_answer_written;
 };
 
 class HttpServer {
