@@ -52,7 +52,7 @@ if part tests; then
     echo "exit $? (124: hung)" >> "$out/hang_probe.txt"
   done
   grep -E "^== |^exit|^decoded" "$out/hang_probe.txt" | tee -a "$log"
-  OUT=$out bash bench/gpu_tests.sh ops $(($(left) < 200 ? $(left) : 200)) '*CudaOps*:*GpuInt8*:*GpuFp8*' | tee -a "$log"
+  OUT=$out bash bench/gpu_tests.sh ops $(($(left) < 200 ? $(left) : 200)) '*CudaOps*:*CudaOwn*:*CudaInt8*:*GpuInt8*:*GpuFp8*' | tee -a "$log"
   say "tests done"
 fi
 

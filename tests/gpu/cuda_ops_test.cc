@@ -4,6 +4,7 @@
 // the CUDA backend does not support are skipped by name, so the gap is visible.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "backends/api/registry.h"
@@ -28,7 +29,8 @@ std::vector<GpuCase> all_cases() {
       {"pool", pool_cases()},           {"norm", normalization_cases()},
       {"eltwise", elementwise_cases()}, {"other", reference_only_cases()},
       {"conv", conv_cases()},           {"gemm", gemm_cases()},
-      {"deconv", deconv_cases()},       {"int8conv", int8_conv_cases()}};
+      {"deconv", deconv_cases()},       {"int8conv", int8_conv_cases()},
+      {"rounded", rounded_conv_cases()}};
   std::vector<GpuCase> out;
   for (const auto& [family, list] : lists)
     for (OpCase c : list) {
@@ -117,6 +119,14 @@ std::vector<OwnKernelCase> own_kernel_cases() {
       for (auto kind : {cuda::ConvChoiceKind::kDepthwise, cuda::ConvChoiceKind::kDirect})
         for (uint8_t variant = 0; variant <= cuda::max_own_variant(kind); ++variant)
           out.push_back({c, precision, kind, variant});
+  // The INT8 implicit GEMM's tiles on the INT8 cases (those of channels not in multiples of
+  // 16 fall back to cuDNN's INT8 graph).
+  for (OpCase c : int8_conv_cases()) {
+    c.name = "int8conv_" + c.name;
+    for (const char* precision : {"fp32", "fp16"})
+      for (uint8_t variant = 0; variant <= cuda::max_own_variant(cuda::ConvChoiceKind::kInt8Gemm); ++variant)
+        out.push_back({c, precision, cuda::ConvChoiceKind::kInt8Gemm, variant});
+  }
   return out;
 }
 
@@ -136,9 +146,15 @@ TEST_P(CudaOwnConvKernels, MatchReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CudaOwnConvKernels, ::testing::ValuesIn(own_kernel_cases()), [](const auto& info) {
-  const char* kind = info.param.kind == cuda::ConvChoiceKind::kDepthwise ? "depthwise" : "direct";
-  const std::string variant = info.param.variant ? "_strip" + std::to_string(2 * info.param.variant) : "";
-  return info.param.op.name + "_" + info.param.precision + "_" + kind + variant;
+  const cuda::ConvChoiceKind kind = info.param.kind;
+  const std::string suffix =
+      kind == cuda::ConvChoiceKind::kInt8Gemm ? cuda::own_kernel_name(kind, info.param.variant)
+      : kind == cuda::ConvChoiceKind::kDepthwise
+          ? "depthwise" + (info.param.variant ? "_strip" + std::to_string(2 * info.param.variant) : std::string())
+          : std::string("direct");
+  std::string name = info.param.op.name + "_" + info.param.precision + "_" + suffix;
+  std::replace(name.begin(), name.end(), ':', '_');  // "cuda:int8_gemm_128x64"
+  return name;
 });
 
 }  // namespace

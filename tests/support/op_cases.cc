@@ -299,6 +299,16 @@ std::vector<OpCase> int8_conv_cases() {
                 true, {1, 12, 8, 8}),
       int8_case("u8_residual_relu", int8_input(with(same3x3, {{"activation", std::string("Relu")}}), true, 1.0f),
                 {1, 8, 6, 6}, {8, 8, 3, 3}, true, {1, 8, 6, 6}, true),
+      // Channels in multiples of 16 (what the GPU's own INT8 kernel takes), sized past its
+      // tiles' edges: 72 and 136 outputs (tiles of 64 and 128 channels), 144 and 255 pixels
+      // (tiles of 128), reductions of 288 and 432 levels (steps of 64), dilation, stride.
+      int8_case("s8_c32_k3_s2_72out", int8_input(conv({2, 2}, {1, 1, 1, 1}), false, 1.0f), {1, 32, 21, 21},
+                {72, 32, 3, 3}, true, {1, 72, 11, 11}),
+      int8_case("u8_c48_dilation2_residual_relu",
+                int8_input(with(conv({1, 1}, {2, 2, 2, 2}, {2, 2}), {{"activation", std::string("Relu")}}), true, 1.0f),
+                {1, 48, 12, 12}, {48, 48, 3, 3}, true, {1, 48, 12, 12}, true),
+      int8_case("u8_c64_pointwise_136out", int8_input(conv({1, 1}, {0, 0, 0, 0}), true, 0.9f), {1, 64, 15, 17},
+                {136, 64, 1, 1}, true, {1, 136, 15, 17}),
       // Asymmetric uint8 inputs (ONNX Runtime's, where values can be negative: zero point
       // 100, values from -0.47 to 0.71 on the grid, some saturating), no padding: a
       // pointwise convolution and a strided 3x3 one.

@@ -131,8 +131,17 @@ Result<double> time_node(const Backend& backend, const ir::Graph& graph, const i
     return invalid_argument("time_node: batch and runs must be >= 1, warmup >= 0");
   ASSIGN_OR_RETURN(const DataType activation_dtype, backend.activation_dtype(options.precision));
   ASSIGN_OR_RETURN(IsolatedNode iso, isolate(backend, graph, node, options.batch, activation_dtype));
+  // Tuned at the timed batch as the plan's build tunes it (the GPU's convolutions pick their
+  // engine or own kernel by timing): an untuned layer would be timed on a heuristic choice
+  // the plan does not run.
+  TuneOptions tune_options;
+  tune_options.precision = options.precision;
+  tune_options.batches = {options.batch};
+  ASSIGN_OR_RETURN(const std::vector<uint8_t> choices,
+                   backend.tune(iso.graph, iso.graph.nodes().front(), tune_options));
   PackOptions pack_options;
   pack_options.precision = options.precision;
+  pack_options.choices = choices;
   ASSIGN_OR_RETURN(auto packed, backend.pack(iso.graph, iso.graph.nodes().front(), pack_options));
   ASSIGN_OR_RETURN(auto kernel, packed->create_kernel());
   const Device& device = backend.device();

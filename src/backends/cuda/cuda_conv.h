@@ -50,7 +50,11 @@ struct ConvSpec {
 
 // The spec of `node`, or why the backend cannot run it (asymmetric pads, rank, dtype...).
 // An INT8 Conv (input_scale) gets its geometry here too; cuda_conv_int8.cc checks the rest.
-Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision);
+// `int8_io`: for INT8 convolutions (cuda_conv_int8.cc), whose input and output may hold
+// int8 / uint8 levels (int8_storage) and whose output may be rounded (output_scale); the
+// spec's dtype is the output's.
+Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision,
+                           bool int8_io = false);
 
 // Whether X is padded with zero channels before the library sees it (see input_channels).
 inline bool pads_input_channels(const ConvSpec& s) {
@@ -144,7 +148,8 @@ Status launch_own_conv(ConvChoiceKind kind, uint8_t variant, const ConvSpec& s, 
 //         int64 value (CUDNN_ATTR_ENGINECFG_KNOB_CHOICES), 12 bytes each.
 // Entries ascend by batch. Version 1 (legacy entries only, the 16-byte header with kind
 // byte 0, a = algo, b = math) is still read, so plans built before the graph API load.
-enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1, kDepthwise = 2, kDirect = 3 };
+// kInt8Gemm: the own INT8 implicit GEMM (kernels_int8_conv.h), INT8 convolutions only.
+enum class ConvChoiceKind : uint8_t { kLegacy = 0, kGraph = 1, kDepthwise = 2, kDirect = 3, kInt8Gemm = 4 };
 
 // A cuDNN graph-API engine configuration that can be rebuilt for a shape without timing.
 struct GraphEngineChoice {
@@ -164,7 +169,7 @@ struct ConvChoice {
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;  // kLegacy
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;                                  // kLegacy
   GraphEngineChoice engine;                                                   // kGraph
-  uint8_t variant = 0;                                                        // kDepthwise
+  uint8_t variant = 0;                                                        // kDepthwise, kInt8Gemm
   uint64_t workspace = 0;
 };
 std::vector<uint8_t> encode_conv_choices(std::span<const ConvChoice> choices);

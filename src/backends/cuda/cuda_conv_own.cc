@@ -1,6 +1,7 @@
 // The own convolution kernels as the Conv family runs and times them (kernels_nhwc.h):
 // one entry point from a ConvSpec, so that the kernel and the tuner launch them alike.
 #include "backends/cuda/cuda_conv.h"
+#include "backends/cuda/kernels_int8_conv.h"
 #include "backends/cuda/kernels_nhwc.h"
 
 namespace inferd::cuda {
@@ -30,10 +31,12 @@ DepthwiseConvParams own_params(const ConvSpec& s, uint8_t variant, ConvChoiceKin
 }  // namespace
 
 uint8_t max_own_variant(ConvChoiceKind kind) {
+  if (kind == ConvChoiceKind::kInt8Gemm) return kInt8ConvVariants - 1;
   return kind == ConvChoiceKind::kDepthwise ? 2 : 0;
 }
 
 std::string own_kernel_name(ConvChoiceKind kind, uint8_t variant) {
+  if (kind == ConvChoiceKind::kInt8Gemm) return variant == 0 ? "cuda:int8_gemm_128x64" : "cuda:int8_gemm_128x128";
   if (kind == ConvChoiceKind::kDepthwise)
     return variant == 0 ? "cuda:depthwise_conv" : "cuda:depthwise_conv_strip" + std::to_string(2 * variant);
   return "cuda:direct_conv";

@@ -5,6 +5,7 @@
 
 #include "backends/cuda/cuda_conv.h"
 #include "backends/cuda/cuda_epilogue.h"
+#include "core/levels.h"
 
 namespace inferd::cuda {
 namespace {
@@ -67,15 +68,17 @@ Status read_weights(const ir::Graph& graph, const ir::Node& node, const ir::Valu
 
 }  // namespace
 
-Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision) {
+Result<ConvSpec> conv_spec(const ir::Graph& graph, const ir::Node& node, std::string_view precision, bool int8_io) {
   if (node.inputs.size() < 2 || node.outputs.empty() || !has_input(node, 0) || !has_input(node, 1))
     return invalid_argument("Conv needs inputs X and W and an output");
   const ir::Value& x = graph.value(node.inputs[0]);
   const ir::Value& y = graph.value(node.outputs[0]);
   if (x.shape.size() != 4 || y.shape.size() != 4) return unimplemented("only 4-D (NCHW) convolutions run on CUDA");
-  if (node.attrs.has("output_scale"))
-    return unimplemented("no rounded convolution outputs on CUDA yet (an output_scale attribute)");
-  if (!is_float_activation(y.dtype) || x.dtype != y.dtype)
+  if (node.attrs.has("output_scale") && !int8_io)
+    return unimplemented("no rounded float convolution outputs on CUDA (an output_scale attribute)");
+  const auto io_type = [&](DataType t) { return is_float_activation(t) || (int8_io && is_levels(t)); };
+  const bool one_type = x.dtype == y.dtype || (int8_io && (is_levels(x.dtype) || is_levels(y.dtype)));
+  if (!io_type(x.dtype) || !io_type(y.dtype) || !one_type)
     return unimplemented(std::string("activations of type ") + to_string(x.dtype) + " -> " + to_string(y.dtype));
   ConvSpec s;
   RETURN_IF_ERROR(read_geometry(node.attrs, s));
@@ -263,7 +266,8 @@ Result<ConvChoice> decode_entry(std::span<const uint8_t> blob, size_t& pos, uint
     return c;
   }
   if (version >= 2 && (p[4] == static_cast<uint8_t>(ConvChoiceKind::kDepthwise) ||
-                       p[4] == static_cast<uint8_t>(ConvChoiceKind::kDirect))) {
+                       p[4] == static_cast<uint8_t>(ConvChoiceKind::kDirect) ||
+                       p[4] == static_cast<uint8_t>(ConvChoiceKind::kInt8Gemm))) {
     c.kind = static_cast<ConvChoiceKind>(p[4]);
     if (p[6] != 0) return bad("an own-kernel entry has a non-zero second parameter");
     if (p[5] > max_own_variant(c.kind))

@@ -5,6 +5,8 @@
 // front of every INT8 layer, over its whole input. Semantics: core/
 // quantize.h's quantized_level(), bit for bit: x / scale (IEEE division) saturated to the
 // grid, rounded half to even by adding and subtracting 1.5 * 2^23.
+#include <type_traits>
+
 #include "backends/cuda/device_math.cuh"
 #include "backends/cuda/kernels_quantize.h"
 
@@ -22,9 +24,18 @@ struct QuantizeGeometry {
   int offset;
 };
 
-__device__ __forceinline__ int stored_level(float v, const QuantizeGeometry& g) {
-  const float level = fminf(fmaxf(__fdiv_rn(v, g.scale), g.qmin), g.qmax);
-  return int(__fsub_rn(__fadd_rn(level, 12582912.0f), 12582912.0f)) - g.offset;
+template <typename T>
+constexpr bool kLevelInput = std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>;
+
+// A float rounded onto the grid, or (int8 / uint8 input) a level already, less the offset.
+template <typename T>
+__device__ __forceinline__ int stored_level(T x, const QuantizeGeometry& g) {
+  if constexpr (kLevelInput<T>) {
+    return int(x) - g.offset;
+  } else {
+    const float level = fminf(fmaxf(__fdiv_rn(to_float(x), g.scale), g.qmin), g.qmax);
+    return int(__fsub_rn(__fadd_rn(level, 12582912.0f), 12582912.0f)) - g.offset;
+  }
 }
 
 // Channels-last input whose pixel strides and pointer allow packs of 8 channels: one thread
@@ -43,10 +54,10 @@ __global__ void quantize_pad_packed_kernel(const T* __restrict__ x, int8_t* __re
     const uint32_t n = rest / g.height;
     Pack<int8_t, 8> out;
     if (h >= 0 && w >= 0 && h < g.in_h && w < g.in_w) {
-      float v[8];
-      load_floats<T, 8>(x + n * g.x_strides[0] + c + h * g.x_strides[2] + w * g.x_strides[3], v);
+      const Pack<T, 8> in =
+          *reinterpret_cast<const Pack<T, 8>*>(x + n * g.x_strides[0] + c + h * g.x_strides[2] + w * g.x_strides[3]);
 #pragma unroll
-      for (int k = 0; k < 8; ++k) out.v[k] = static_cast<int8_t>(stored_level(v[k], g));
+      for (int k = 0; k < 8; ++k) out.v[k] = static_cast<int8_t>(stored_level(in.v[k], g));
     } else {
 #pragma unroll
       for (int k = 0; k < 8; ++k) out.v[k] = static_cast<int8_t>(-g.offset);  // the level of 0: the padding
@@ -68,8 +79,7 @@ __global__ void quantize_pad_kernel(const T* __restrict__ x, int8_t* __restrict_
     const uint32_t n = rest / g.height;
     int stored = -g.offset;  // the level of 0: the padding
     if (h >= 0 && w >= 0 && h < g.in_h && w < g.in_w)
-      stored = stored_level(
-          to_float(x[n * g.x_strides[0] + c * g.x_strides[1] + h * g.x_strides[2] + w * g.x_strides[3]]), g);
+      stored = stored_level(x[n * g.x_strides[0] + c * g.x_strides[1] + h * g.x_strides[2] + w * g.x_strides[3]], g);
     y[i] = static_cast<int8_t>(stored);
   }
 }
@@ -98,7 +108,7 @@ cudaError_t launch_quantize_pad_nhwc(const ConstDeviceTensor& x, const InputQuan
   const auto blocks_for = [](int64_t threads) {
     return unsigned(std::min<int64_t>((threads + kThreads - 1) / kThreads, 65535 * 8));
   };
-  const bool known = with_float_type(x.dtype, [&](auto tag) {
+  const auto launch = [&](auto tag) {
     using T = decltype(tag);
     const auto* src = static_cast<const T*>(x.data);
     const bool packed = x.dims[1] % 8 == 0 && x.strides[1] == 1 && x.strides[0] % 8 == 0 && x.strides[2] % 8 == 0 &&
@@ -108,8 +118,15 @@ cudaError_t launch_quantize_pad_nhwc(const ConstDeviceTensor& x, const InputQuan
       quantize_pad_packed_kernel<T><<<blocks_for(total / 8), kThreads, 0, stream>>>(src, y, g, uint32_t(total / 8));
     else
       quantize_pad_kernel<T><<<blocks_for(total), kThreads, 0, stream>>>(src, y, g, uint32_t(total));
-  });
-  return known ? cudaGetLastError() : cudaErrorInvalidValue;
+  };
+  if (x.dtype == DataType::kInt8) {
+    launch(int8_t{});
+  } else if (x.dtype == DataType::kUint8) {
+    launch(uint8_t{});
+  } else if (!with_float_type(x.dtype, launch)) {
+    return cudaErrorInvalidValue;
+  }
+  return cudaGetLastError();
 }
 
 }  // namespace inferd::cuda

@@ -17,7 +17,8 @@ struct InputQuantizeParams {
 };
 
 // y[n][h][w][c] (packed NHWC, int8, (H + 2 pad_h) x (W + 2 pad_w)) = the level of x's element
-// minus p.offset, x any float dtype and strides, rank 4 (NCHW dims); cudaErrorInvalidValue
+// minus p.offset, x any float dtype or int8 / uint8 levels already (int8_storage's: only the
+// offset and the padding applied), any strides, rank 4 (NCHW dims); cudaErrorInvalidValue
 // for another rank, a non-positive scale, negative pads or 2^32 elements and more.
 cudaError_t launch_quantize_pad_nhwc(const ConstDeviceTensor& x, const InputQuantizeParams& p, int8_t* y,
                                      cudaStream_t stream);
