@@ -54,7 +54,7 @@ if stage resnet50; then
     plan=/tmp/resnet50.$variant.plan
     # --profile: each layer's time in the plan at batch 256, beside the clock's own times
     flags="--profile --profile-batch 256"; [ $variant = int8 ] && flags="$flags --calibration $calib --report"
-    timeout 240 $inferd build $nets/resnet50.onnx --backend cuda --precision fp16 --max-batch 256 $flags -o $plan \
+    timeout 420 $inferd build $nets/resnet50.onnx --backend cuda --precision fp16 --max-batch 256 $flags -o $plan \
       > "$out/build_$variant.txt" 2>> "$log"
     echo "build $variant exit $?" >> "$log"
     timeout 90 $inferd bench --engine $plan --backend cuda --batch 1,8,256 --json --min-seconds 2 2>> "$log" |
