@@ -83,8 +83,8 @@ fi
 
 # The server's own cost (bench/gpu_overhead.sh, ~35 s, the serve part's model repository):
 # the empty servers beside nginx and a lone /classify with the server's side of it.
-if part overhead && [ -d /tmp/serve-repo ] && [ "$(left)" -gt 60 ]; then
-  OUT=/tmp/verify-overhead timeout 55 bash bench/gpu_overhead.sh >> "$log" 2>&1
+if part overhead && [ -d /tmp/serve-repo ] && [ "$(left)" -gt 80 ]; then
+  OUT=/tmp/verify-overhead timeout 75 bash bench/gpu_overhead.sh >> "$log" 2>&1
   say "gpu_overhead.sh exit $?"
   python3 bench/write_overhead_table.py /tmp/verify-overhead >> "$log" 2>&1
   tar -C /tmp -czf "$out/overhead.tgz" verify-overhead

@@ -96,6 +96,17 @@ Result<Shape> broadcast_pair(const NodeShapes& s, const Shape& a, const Shape& b
   return out;
 }
 
+// The float type of a Conv that reads levels and writes values: no float input says it but
+// the residual, so it is the one declared for the output (the plan's activation type, fp16
+// on a GPU), fp32 for a value not typed yet.
+DataType float_after_levels(const NodeShapes& s) {
+  if (s.has_input(3)) return s.input(3).dtype;
+  const DataType declared = s.graph().value(s.node().outputs[0]).dtype;
+  const bool is_float =
+      declared == DataType::kFloat32 || declared == DataType::kFloat16 || declared == DataType::kBFloat16;
+  return is_float ? declared : DataType::kFloat32;
+}
+
 }  // namespace
 
 // INT8 levels between INT8 convolutions (passes/int8_storage.h): input 0 may hold u8/s8
@@ -136,7 +147,7 @@ Status conv(NodeShapes& s) {
     return s.set_output(s.attrs().get_int("output_qmin", -128) >= 0 ? DataType::kUint8 : DataType::kInt8,
                         std::move(out));
   }
-  return s.set_output(levels_in ? DataType::kFloat32 : s.activation_dtype(), std::move(out));
+  return s.set_output(levels_in ? float_after_levels(s) : s.activation_dtype(), std::move(out));
 }
 
 namespace {

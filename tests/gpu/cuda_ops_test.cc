@@ -10,6 +10,7 @@
 #include "backends/api/registry.h"
 #include "backends/cuda/cuda_conv.h"
 #include "support/op_cases.h"
+#include "support/scoped_env.h"
 
 namespace inferd::test {
 namespace {
@@ -90,6 +91,8 @@ class CudaOps : public ::testing::TestWithParam<GpuCase> {};
 
 TEST_P(CudaOps, MatchesReference) {
   const GpuCase& c = GetParam();
+  // Rounded outputs and levels run with the switch on (off by default: cuda_conv_int8.h).
+  const ScopedEnv levels("INFERD_CUDA_INT8_LEVELS", "1");
   const auto b = cuda_under_test(c.precision);
   if (!b) GTEST_SKIP() << "no CUDA GPU on this machine";
   if (!supported(*b, c.op)) GTEST_SKIP() << c.op.name << ": not supported by the cuda backend";
@@ -134,6 +137,7 @@ class CudaOwnConvKernels : public ::testing::TestWithParam<OwnKernelCase> {};
 
 TEST_P(CudaOwnConvKernels, MatchReference) {
   const OwnKernelCase& c = GetParam();
+  const ScopedEnv levels("INFERD_CUDA_INT8_LEVELS", "1");
   auto b = cuda_under_test(c.precision);
   if (!b) GTEST_SKIP() << "no CUDA GPU on this machine";
   if (!supported(*b, c.op)) GTEST_SKIP() << c.op.name << ": not supported by the cuda backend";

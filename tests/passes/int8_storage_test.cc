@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "builder/calibration.h"
+#include "ir/shape_inference.h"
 #include "passes/conv_activation_fusion.h"
 #include "passes/dead_node_elimination.h"
 #include "passes/fixtures.h"
+#include "passes/precision_assignment.h"
 #include "passes/quantized_layer_folding.h"
 #include "support/test_util.h"
 
@@ -64,6 +66,23 @@ TEST(Int8Storage, AValueOnlyInt8ConvolutionsReadIsStoredAsItsLevels) {
     EXPECT_NE(changes[0].find(relu ? "uint8 levels" : "int8 levels"), std::string::npos) << changes[0];
     expect_same_function(before, g, 1e-5f, /*relative=*/true);
   }
+}
+
+// In an fp16 plan (a GPU's) the Conv that reads levels writes fp16 values: shape inference,
+// which plan validation reruns on load, gives the declared fp16 back, not fp32 (the plan
+// of 2026-12-06 that failed to load: "stores ... as float16 but its inputs give float32").
+TEST(Int8Storage, AReaderOfLevelsKeepsItsPlansFloatTypeThroughShapeInference) {
+  ir::Graph g = folded_chain(true);
+  run_pass(passes::Int8Storage(), g, test_context());
+  ASSERT_TRUE(passes::assign_activation_dtype(g, DataType::kFloat16).is_ok());
+  const ir::ValueId c_out = output_of(g, "c");
+  ASSERT_EQ(g.value(c_out).dtype, DataType::kFloat16);
+  for (ir::Node& n : g.nodes()) {
+    const DataType stored = g.value(n.outputs[0]).dtype;
+    ASSERT_TRUE(ir::infer_node_shapes(g, n).is_ok()) << n.name;
+    EXPECT_EQ(g.value(n.outputs[0]).dtype, stored) << n.name;
+  }
+  EXPECT_EQ(g.value(output_of(g, "p")).dtype, DataType::kUint8);
 }
 
 TEST(Int8Storage, SeveralReadersOnOneGridShareTheLevels) {

@@ -26,8 +26,10 @@
 #include "backends/cuda/cuda_conv_int8.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "backends/api/int8_conv_constants.h"
 #include "backends/cuda/cuda_conv.h"
@@ -119,6 +121,11 @@ Status read_output_grid(const ir::Node& node, DataType y_dtype, Int8Spec& s) {
 
 }  // namespace
 
+bool int8_levels_enabled() {
+  const char* value = std::getenv("INFERD_CUDA_INT8_LEVELS");
+  return value != nullptr && std::string_view(value) == "1";
+}
+
 Result<Int8Spec> int8_spec(const ir::Graph& graph, const ir::Node& node) {
   Int8Spec s;
   ASSIGN_OR_RETURN(s.conv, conv_spec(graph, node, "fp16", /*int8_io=*/true));
@@ -138,6 +145,10 @@ Result<Int8Spec> int8_spec(const ir::Graph& graph, const ir::Node& node) {
     return unimplemented("INT8 input levels typed unlike their grid");
   RETURN_IF_ERROR(read_output_grid(node, y.dtype, s));
   s.own_only = is_levels(x.dtype) || is_levels(y.dtype) || s.output_scale > 0;
+  if (s.own_only && !int8_levels_enabled())
+    return unimplemented(
+        "INT8 levels in or out and rounded outputs are off on the GPU (INFERD_CUDA_INT8_LEVELS=1 turns them on): "
+        "the own kernel that computes them is slower than cuDNN's INT8 engines so far");
   if (s.own_only && !int8_conv_kernel_applies(x.shape[1], s.conv.out_channels))
     return unimplemented("INT8 levels or rounded outputs need input channels in multiples of 16");
   if (!s.own_only && !graph_activation_supported(s.conv.act))

@@ -25,9 +25,17 @@ struct Int8Spec {
   bool own_only = false;
 };
 
+// Whether levels in or out and rounded outputs (Int8Spec::own_only) are on: with
+// INFERD_CUDA_INT8_LEVELS=1 in the environment. Off by default: on ResNet-50 at batch 256
+// (H100, 2026-12-06) the own kernel computing them ran 2-3x slower than cuDNN's INT8
+// engines with their quantize and FakeQuantize passes (docs/benchmarks.md, "The own INT8
+// kernel"), so int8_storage and the rounding fusion stay off the GPU until it is faster.
+bool int8_levels_enabled();
+
 // The spec of an INT8 Conv, or why CUDA cannot run it: group 1, channels in multiples of 8
 // (16 input channels where only the own kernel runs it), an int8 or uint8 input grid
-// without zero point, levels typed like their grid.
+// without zero point, levels typed like their grid, levels and rounded outputs only where
+// int8_levels_enabled().
 Result<Int8Spec> int8_spec(const ir::Graph& graph, const ir::Node& node);
 
 // cuDNN's graph spec: the padding written out by the quantize kernel, always a bias (the

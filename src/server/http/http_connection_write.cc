@@ -23,8 +23,13 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 constexpr size_t kMaxWriteGather = 16;  // answers coalesced into one write
+// A lingering close reads and drops what the client still sends for up to kLingerMs, so that
+// a client still sending a refused body (a 413) reads the answer instead of a reset: closing
+// with unread bytes makes the kernel reset the connection. The byte cap is well above the
+// bodies clients send before they look at an early answer (a 2 MiB upload to a 1 MiB limit
+// was reset under load with a 1 MiB cap); past it, or the time, the connection closes.
 constexpr int kLingerMs = 1000;
-constexpr size_t kLingerMaxBytes = 1 << 20;
+constexpr size_t kLingerMaxBytes = size_t{16} << 20;
 
 }  // namespace
 
