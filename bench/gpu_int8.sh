@@ -8,12 +8,13 @@
 #      on the GPU (tests/gpu/gpu_int8_test.cc)
 #   3. torchvision's ResNet-50 calibrated on 100 images of the ImageNet sample: the plan with
 #      INT8 convolutions and fp16 elsewhere (`--precision fp16 --calibration`, the clock
-#      choosing per layer) against the fp16 plan, `inferd bench --engine` at batch 1, 8 and
-#      256, and the torch.compile fp16 peer in the same run
+#      choosing per layer) against the fp16 plan and the INT8 plan with levels between layers
+#      (INFERD_CUDA_INT8_LEVELS=1), `inferd bench --engine` at batch 1, 8 and 256, and the
+#      torch.compile fp16 peer in the same run
 #   4. the bundled SqueezeNet quantized by ONNX Runtime's own quantizer (tools/ort/
 #      quantize_qdq.py, QDQ, per tensor and per channel) on the same 100 images: files to keep
 #      in tests/model/data for the test against ONNX Runtime on a model inferd did not make
-# Writes under $OUT: gpu.txt, probe.jsonl, tests.txt, build_int8.txt, inferd.jsonl,
+# Writes under $OUT: gpu.txt, probe.jsonl, tests.txt, build_{int8,fp16,int8levels}.txt, inferd.jsonl,
 # peer.jsonl, ort_qdq/*.onnx, log.txt. Options: --stages probe,tests,resnet50,peer,ortqdq
 # (default all).
 set -uo pipefail
@@ -50,14 +51,21 @@ fi
 if stage resnet50; then
   nets=/tmp/nets; mkdir -p $nets
   python3 tools/models/export_torchvision.py $nets --only resnet50 >> "$log" 2>&1
-  for variant in int8 fp16; do
+  # int8: the default INT8 plan; int8levels: the same calibration with INT8 levels between
+  # layers and rounded outputs on the GPU (INFERD_CUDA_INT8_LEVELS=1, off by default:
+  # src/backends/cuda/cuda_conv_int8.h), to see what the own kernel makes of them.
+  for variant in int8 fp16 int8levels; do
     plan=/tmp/resnet50.$variant.plan
     # --profile: each layer's time in the plan at batch 256, beside the clock's own times
-    flags="--profile --profile-batch 256"; [ $variant = int8 ] && flags="$flags --calibration $calib --report"
-    timeout 420 $inferd build $nets/resnet50.onnx --backend cuda --precision fp16 --max-batch 256 $flags -o $plan \
-      > "$out/build_$variant.txt" 2>> "$log"
+    flags="--profile --profile-batch 256" levels=0
+    [ $variant = int8 ] && flags="$flags --calibration $calib --report"
+    [ $variant = int8levels ] && flags="$flags --calibration-cache /tmp/resnet50.int8.plan.calib --report" levels=1
+    INFERD_CUDA_INT8_LEVELS=$levels timeout 420 $inferd build $nets/resnet50.onnx --backend cuda --precision fp16 \
+      --max-batch 256 $flags -o $plan > "$out/build_$variant.txt" 2>> "$log"
     echo "build $variant exit $?" >> "$log"
-    timeout 90 $inferd bench --engine $plan --backend cuda --batch 1,8,256 --json --min-seconds 2 2>> "$log" |
+    # (a plan with levels loads only with the switch on: the backend packs its layers at load)
+    INFERD_CUDA_INT8_LEVELS=$levels timeout 90 $inferd bench --engine $plan --backend cuda --batch 1,8,256 --json \
+      --min-seconds 2 2>> "$log" |
       sed "s|\"model\":\"[^\"]*\"|\"model\":\"resnet50\",\"variant\":\"$variant\"|" >> "$out/inferd.jsonl"
   done
 fi
