@@ -96,15 +96,17 @@ Result<Shape> broadcast_pair(const NodeShapes& s, const Shape& a, const Shape& b
   return out;
 }
 
+bool is_float(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
+}
+
 // The float type of a Conv that reads levels and writes values: no float input says it but
 // the residual, so it is the one declared for the output (the plan's activation type, fp16
 // on a GPU), fp32 for a value not typed yet.
 DataType float_after_levels(const NodeShapes& s) {
   if (s.has_input(3)) return s.input(3).dtype;
   const DataType declared = s.graph().value(s.node().outputs[0]).dtype;
-  const bool is_float =
-      declared == DataType::kFloat32 || declared == DataType::kFloat16 || declared == DataType::kBFloat16;
-  return is_float ? declared : DataType::kFloat32;
+  return is_float(declared) ? declared : DataType::kFloat32;
 }
 
 }  // namespace
@@ -331,10 +333,6 @@ Status float_same_shape(NodeShapes& s) {
   }
   return s.set_output(s.activation_dtype(), s.in_shape(0));
 }
-
-namespace {
-bool is_float(DataType t) { return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16; }
-}  // namespace
 
 Status broadcast(NodeShapes& s) {
   Shape out = s.in_shape(0);

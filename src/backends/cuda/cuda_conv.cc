@@ -139,7 +139,7 @@ Status ConvKernel::check_output_dims(const TensorView& y) {
 }
 
 Status ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) {
-  RETURN_IF_ERROR(check_conv_views(p_->spec, inputs, outputs, "Conv"));
+  RETURN_IF_ERROR(check_conv_views(p_->spec, p_->spec.dtype, inputs, outputs, "Conv"));
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
   const ConstTensorView* r = p_->spec.has_residual ? &inputs[3] : nullptr;
@@ -450,16 +450,17 @@ Result<std::unique_ptr<PackedOp>> pack_conv_impl(const CudaOpEnv& env, const ir:
 
 }  // namespace
 
-Status check_conv_views(const ConvSpec& s, std::span<const ConstTensorView> inputs,
+Status check_conv_views(const ConvSpec& s, DataType x_dtype, std::span<const ConstTensorView> inputs,
                         std::span<const TensorView> outputs, const std::string& kernel) {
   if (inputs.size() < 2 || outputs.empty()) return internal_error(kernel + " kernel given too few views");
-  const auto ok = [&](const auto& v) {
-    return v.data != nullptr && v.memory == MemoryKind::kDevice && v.dtype == s.dtype && v.shape.size() == 4 &&
+  const auto ok = [](const auto& v, DataType dtype) {
+    return v.data != nullptr && v.memory == MemoryKind::kDevice && v.dtype == dtype && v.shape.size() == 4 &&
            v.strides.size() == 4;
   };
-  if (!ok(inputs[0]) || !ok(outputs[0]))
-    return internal_error(kernel + " expects 4-D " + to_string(s.dtype) + " device views for X and Y");
-  if (s.has_residual && (inputs.size() < 4 || !ok(inputs[3]) || inputs[3].shape != outputs[0].shape))
+  if (!ok(inputs[0], x_dtype) || !ok(outputs[0], s.dtype))
+    return internal_error(kernel + " expects 4-D device views, X " + to_string(x_dtype) + " and Y " +
+                          to_string(s.dtype));
+  if (s.has_residual && (inputs.size() < 4 || !ok(inputs[3], s.dtype) || inputs[3].shape != outputs[0].shape))
     return internal_error(kernel + " expects a device residual shaped like Y");
   return Status::ok();
 }

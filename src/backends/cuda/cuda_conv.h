@@ -66,10 +66,11 @@ inline std::vector<int64_t> library_input_dims(const ConvSpec& s, std::vector<in
   return x_dims;
 }
 
-// The views a Conv kernel of `s` runs on, checked at reshape: X and Y 4-D device views of
-// the spec's dtype, and a device residual shaped like Y where the spec has one. The errors
-// name `kernel` ("Conv", "INT8 Conv").
-Status check_conv_views(const ConvSpec& s, std::span<const ConstTensorView> inputs,
+// The views a Conv kernel of `s` runs on, checked at reshape: X a 4-D device view of
+// `x_dtype` (the spec's dtype but for an INT8 Conv reading levels), Y and the residual (where
+// the spec has one, shaped like Y) of the spec's dtype. The errors name `kernel` ("Conv",
+// "INT8 Conv").
+Status check_conv_views(const ConvSpec& s, DataType x_dtype, std::span<const ConstTensorView> inputs,
                         std::span<const TensorView> outputs, const std::string& kernel);
 
 // cudnnConvolutionBiasActivationForward applies only ReLU and identity.

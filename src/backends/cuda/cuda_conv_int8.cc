@@ -182,7 +182,6 @@ class Int8ConvKernel final : public Kernel {
                  const EnqueueContext& ctx) override;
 
  private:
-  Status check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const;
   Status prepare_graph(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y, const ConvChoice* c);
   Status run_own(const ConstTensorView& x, const ConstTensorView* r, const TensorView& y, int8_t* packed,
                  cudaStream_t stream) const;
@@ -201,23 +200,8 @@ class Int8ConvKernel final : public Kernel {
   size_t levels_bytes_ = 0, temp_bytes_ = 0, library_bytes_ = 0;
 };
 
-Status Int8ConvKernel::check_views(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) const {
-  if (inputs.empty() || outputs.empty()) return internal_error("INT8 Conv kernel given too few views");
-  const ConvSpec& s = p_->spec.conv;
-  const auto ok = [](const auto& v, DataType dtype) {
-    return v.data != nullptr && v.memory == MemoryKind::kDevice && v.dtype == dtype && v.shape.size() == 4 &&
-           v.strides.size() == 4;
-  };
-  if (!ok(inputs[0], p_->spec.x_dtype) || !ok(outputs[0], s.dtype))
-    return internal_error("INT8 Conv expects 4-D device views, X " + std::string(to_string(p_->spec.x_dtype)) +
-                          " and Y " + to_string(s.dtype));
-  if (s.has_residual && (inputs.size() < 4 || !ok(inputs[3], s.dtype) || inputs[3].shape != outputs[0].shape))
-    return internal_error("INT8 Conv expects a device residual shaped like Y");
-  return Status::ok();
-}
-
 Status Int8ConvKernel::reshape(std::span<const ConstTensorView> inputs, std::span<const TensorView> outputs) {
-  RETURN_IF_ERROR(check_views(inputs, outputs));
+  RETURN_IF_ERROR(check_conv_views(p_->spec.conv, p_->spec.x_dtype, inputs, outputs, "INT8 Conv"));
   const Int8Spec& spec = p_->spec;
   const ConstTensorView& x = inputs[0];
   const TensorView& y = outputs[0];
